@@ -1,0 +1,27 @@
+/* parallel.h: when a kernel may open an OpenMP parallel region.
+ * A parallel region costs microseconds; tiny tensors must not pay it, so
+ * kernels branch on AE_PAR(n) and run a plain loop below the threshold. */
+#ifndef AE_PARALLEL_H
+#define AE_PARALLEL_H
+
+#include <stdint.h>
+
+/* Element count above which element-wise kernels go parallel. */
+#define AE_PAR_MIN_ELEMS 32768
+/* Work (multiply-adds or similar) above which heavier kernels go parallel. */
+#define AE_PAR_MIN_WORK 65536
+
+#ifdef _OPENMP
+#include <omp.h>
+#define AE_PAR(n) ((n) >= AE_PAR_MIN_ELEMS && omp_get_max_threads() > 1)
+#define AE_PAR_WORK(w) ((w) >= AE_PAR_MIN_WORK && omp_get_max_threads() > 1)
+#else
+#define AE_PAR(n) 0
+#define AE_PAR_WORK(w) 0
+#endif
+
+/* Set / read the thread count used by every kernel (wraps OpenMP). */
+void ae_set_threads(int n);
+int ae_get_threads(void);
+
+#endif
