@@ -5,4 +5,9 @@
 #include "autograd/tensor.h"
 #include "autograd/rng.h"
 #include "autograd/parallel.h"
+#include "autograd/tape.h"
+#include "autograd/gradcheck.h"
+#include "ops/ops.h"
+#include "ops/gemm.h"
+#include "optim/optim.h"
 #endif

@@ -28,6 +28,8 @@ void *ae_aligned_alloc(size_t bytes) {
 
 void ae_aligned_free(void *p) { free(p); }
 
+void ae_note_heap_alloc(void) { __atomic_add_fetch(&heap_allocs, 1, __ATOMIC_RELAXED); }
+
 int64_t ae_heap_allocs(void) { return __atomic_load_n(&heap_allocs, __ATOMIC_RELAXED); }
 
 ae_shape ae_shape_make(int ndim, const int64_t *dims) {
@@ -86,7 +88,7 @@ ae_tensor *ae_tensor_new(ae_shape s) {
     ae_set_last_error("tensor: out of memory");
     return NULL;
   }
-  heap_allocs++;
+  ae_note_heap_alloc();
   t->shape = s;
   t->numel = ae_shape_numel(s);
   t->data = ae_aligned_alloc((size_t)t->numel * sizeof(ae_real));
@@ -174,7 +176,7 @@ ae_param *ae_param_new(const char *name, ae_shape s) {
     ae_set_last_error("param: out of memory");
     return NULL;
   }
-  heap_allocs++;
+  ae_note_heap_alloc();
   snprintf(p->name, sizeof p->name, "%s", name ? name : "");
   int64_t n = ae_shape_numel(s);
   p->value.shape = p->grad.shape = s;

@@ -62,6 +62,8 @@ void ae_aligned_free(void *p);
 /* Number of heap allocations the library has made so far (for the
  * "steady-state step allocates nothing" test). */
 int64_t ae_heap_allocs(void);
+/* Internal: count a heap allocation made with plain malloc/realloc. */
+void ae_note_heap_alloc(void);
 
 /* Parameters. */
 ae_param *ae_param_new(const char *name, ae_shape s);

@@ -1,0 +1,143 @@
+/* backward.c: the reverse sweep. Walks the tape from the outputs down,
+ * calls each node's backward rule (ops written in differentiable ops, run
+ * with grad mode = create_graph), undoes broadcasting once by summing each
+ * input gradient back to its input's shape, and accumulates per node. */
+#include <string.h>
+
+#include "op_api.h"
+#include "ops/ops.h"
+#include "ops/oplist.h"
+
+ae_node *ae__tape_node(ae_tape *t, int i);
+
+/* Adds g (already of x's shape) into the accumulator slot. */
+static void accumulate(ae_tape *t, ae_val **slot, ae_val *g) { *slot = *slot ? ae_add(t, *slot, g) : g; }
+
+/* Reduces a rule's gradient to the input's shape (the broadcast undo). */
+static ae_val *fit_to(ae_tape *t, ae_val *g, const ae_val *x) {
+  if (!g || ae_shape_eq(g->t.shape, x->t.shape)) return g;
+  if (g->t.numel == x->t.numel) return ae_reshape(t, g, x->t.shape);
+  return ae_sum_to(t, g, x->t.shape);
+}
+
+/* The sweep shared by ae_grad and ae_backward. Fills acc[0..top] with the
+ * gradient of every node that leads to a marked target. Returns -1 on error. */
+static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, const unsigned char *target,
+                 ae_val **acc, int top, int create_graph) {
+  /* needed[i]: node i is a target or feeds one (forward pass over the tape). */
+  unsigned char *needed = ae_arena_alloc(t, "grad", (size_t)top + 1);
+  if (!needed) return -1;
+  for (int i = 0; i <= top; i++) {
+    ae_node *n = ae__tape_node(t, i);
+    needed[i] = target[i];
+    for (int j = 0; j < n->nin && !needed[i]; j++)
+      if (n->in[j]->node >= 0 && needed[n->in[j]->node]) needed[i] = 1;
+  }
+  int old_mode = ae_set_grad_enabled(t, create_graph);
+  for (int k = 0; k < nout; k++) {
+    ae_val *y = outs[k];
+    if (!y->requires_grad || !needed[y->node]) continue;
+    ae_val *gy = ogs && ogs[k] ? ogs[k] : ae_full(t, y->t.shape, 1);
+    accumulate(t, &acc[y->node], gy);
+  }
+  for (int i = top; i >= 0 && ae_tape_ok(t); i--) {
+    ae_node *n = ae__tape_node(t, i);
+    if (!acc[i] || n->op == AE_OP_LEAF || !needed[i]) continue;
+    ae_val *gin[AE_MAX_IN] = {0};
+    ae_op_backward(n->op)(t, n, acc[i], gin);
+    for (int j = 0; j < n->nin; j++) {
+      ae_val *x = n->in[j];
+      if (!gin[j] || x->node < 0 || !needed[x->node]) continue;
+      accumulate(t, &acc[x->node], fit_to(t, gin[j], x));
+    }
+  }
+  ae_set_grad_enabled(t, old_mode);
+  return ae_tape_ok(t) ? 0 : -1;
+}
+
+int ae_grad(ae_tape *t, int nout, ae_val *const *outputs, ae_val *const *out_grads, int nin,
+            ae_val *const *inputs, ae_val **grads, int create_graph) {
+  for (int k = 0; k < nin; k++) grads[k] = NULL;
+  if (!t || !ae_tape_ok(t)) return -1;
+  if (!ae_op_begin(t, "grad", nout, outputs) || !ae_op_begin(t, "grad", nin, inputs)) return -1;
+  char s1[AE_SHAPE_BUF], s2[AE_SHAPE_BUF];
+  for (int k = 0; k < nout; k++) {
+    ae_val *gy = out_grads ? out_grads[k] : NULL;
+    if (!gy && outputs[k]->t.numel != 1) {
+      ae_raise(t, AE_ERR_ARG, "grad", "output %d has shape %s: give its output gradient (only one-element outputs default to 1)",
+               k + 1, ae_sstr(outputs[k]->t.shape, s1));
+      return -1;
+    }
+    if (gy && gy->t.numel != outputs[k]->t.numel) {
+      ae_raise(t, AE_ERR_SHAPE, "grad", "output %d has shape %s but its output gradient has shape %s", k + 1,
+               ae_sstr(outputs[k]->t.shape, s1), ae_sstr(gy->t.shape, s2));
+      return -1;
+    }
+  }
+  for (int k = 0; k < nin; k++)
+    if (!inputs[k]->requires_grad) {
+      ae_raise(t, AE_ERR_ARG, "grad", "input %d does not require grad (a constant or a no-grad result)", k + 1);
+      return -1;
+    }
+  int top = -1;
+  for (int k = 0; k < nout; k++)
+    if (outputs[k]->node > top) top = outputs[k]->node;
+  if (top >= 0) {
+    ae_val **acc = ae_arena_alloc(t, "grad", sizeof *acc * (size_t)(top + 1));
+    unsigned char *target = ae_arena_alloc(t, "grad", (size_t)top + 1);
+    if (!acc || !target) return -1;
+    memset(acc, 0, sizeof *acc * (size_t)(top + 1));
+    memset(target, 0, (size_t)top + 1);
+    for (int k = 0; k < nin; k++)
+      if (inputs[k]->node <= top) target[inputs[k]->node] = 1;
+    ae_val *shaped[16];
+    ae_val *const *ogs = out_grads;
+    if (out_grads && nout <= 16) { /* accept flat output gradients of the right size */
+      for (int k = 0; k < nout; k++)
+        shaped[k] = out_grads[k] && !ae_shape_eq(out_grads[k]->t.shape, outputs[k]->t.shape)
+                        ? ae_reshape(t, out_grads[k], outputs[k]->t.shape)
+                        : out_grads[k];
+      ogs = shaped;
+    }
+    if (sweep(t, nout, outputs, ogs, target, acc, top, create_graph) < 0) return -1;
+    for (int k = 0; k < nin; k++) grads[k] = inputs[k]->node <= top ? acc[inputs[k]->node] : NULL;
+  }
+  for (int k = 0; k < nin; k++)
+    if (!grads[k]) grads[k] = ae_full(t, inputs[k]->t.shape, 0); /* not reached: zero gradient */
+  return ae_tape_ok(t) ? 0 : -1;
+}
+
+ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph) {
+  ae_val *g = NULL;
+  ae_grad(t, 1, &y, gy ? &gy : NULL, 1, &x, &g, create_graph);
+  return ae_tape_ok(t) ? g : NULL;
+}
+
+int ae_backward(ae_tape *t, ae_val *loss) {
+  if (!t || !ae_tape_ok(t)) return -1;
+  if (!ae_op_begin(t, "backward", 1, &loss)) return -1;
+  char s[AE_SHAPE_BUF];
+  if (loss->t.numel != 1) {
+    ae_raise(t, AE_ERR_SHAPE, "backward", "the loss must have one element, got shape %s", ae_sstr(loss->t.shape, s));
+    return -1;
+  }
+  if (!loss->requires_grad) return 0; /* nothing depends on a parameter */
+  int top = loss->node;
+  ae_val **acc = ae_arena_alloc(t, "backward", sizeof *acc * (size_t)(top + 1));
+  unsigned char *target = ae_arena_alloc(t, "backward", (size_t)top + 1);
+  if (!acc || !target) return -1;
+  memset(acc, 0, sizeof *acc * (size_t)(top + 1));
+  for (int i = 0; i <= top; i++) {
+    ae_node *n = ae__tape_node(t, i);
+    target[i] = n->op == AE_OP_LEAF && n->out->param;
+  }
+  if (sweep(t, 1, &loss, NULL, target, acc, top, 0) < 0) return -1;
+  for (int i = 0; i <= top; i++) {
+    ae_node *n = ae__tape_node(t, i);
+    if (!target[i] || !acc[i]) continue;
+    ae_param *p = n->out->param;
+    const ae_real *g = acc[i]->t.data;
+    for (int64_t e = 0; e < p->grad.numel; e++) p->grad.data[e] += g[e];
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+/* oplist.h: THE list of ops. One row per op generates the op enum, the
+ * names, and the backward dispatch table (ops/registry.c); the op test
+ * table (tests/op_table.c) is checked against it, so an op without a test
+ * row fails the suite. Adding an op: one row here, its forward + backward
+ * in an ops/ source file, one row in the test table.
+ *
+ * AE_OP(ID, name): the backward rule is ae_bw_<name>. */
+#ifndef AE_OPLIST_H
+#define AE_OPLIST_H
+
+#define AE_OP_LIST(AE_OP)                                             \
+  /* leaves (no rule; backward stops here) */                         \
+  AE_OP(LEAF, leaf)                                                   \
+  /* binary.c: element-wise with broadcasting */                      \
+  AE_OP(ADD, add)                                                     \
+  AE_OP(SUB, sub)                                                     \
+  AE_OP(MUL, mul)                                                     \
+  AE_OP(DIV, div)                                                     \
+  AE_OP(WHERE, where)                                                 \
+  /* pointwise.c: unary arithmetic */                                 \
+  AE_OP(NEG, neg)                                                     \
+  AE_OP(SCALE, scale)                                                 \
+  AE_OP(ADD_SCALAR, add_scalar)                                       \
+  AE_OP(SQUARE, square)                                               \
+  AE_OP(POW, pow)                                                     \
+  AE_OP(ABS, abs)                                                     \
+  AE_OP(CLAMP, clamp)                                                 \
+  /* transcendental.c */                                              \
+  AE_OP(EXP, exp)                                                     \
+  AE_OP(LOG, log)                                                     \
+  AE_OP(SQRT, sqrt)                                                   \
+  AE_OP(SOFTPLUS, softplus)                                           \
+  AE_OP(LOG_SIGMOID, log_sigmoid)                                     \
+  /* activation.c: activations and their fused backward kernels */    \
+  AE_OP(RELU, relu)                                                   \
+  AE_OP(RELU_BACKWARD, relu_backward)                                 \
+  AE_OP(LEAKY_RELU, leaky_relu)                                       \
+  AE_OP(LEAKY_RELU_BACKWARD, leaky_relu_backward)                     \
+  AE_OP(SIGMOID, sigmoid)                                             \
+  AE_OP(SIGMOID_BACKWARD, sigmoid_backward)                           \
+  AE_OP(TANH, tanh)                                                   \
+  AE_OP(TANH_BACKWARD, tanh_backward)                                 \
+  /* reduce.c: reductions and broadcasting */                         \
+  AE_OP(SUM, sum)                                                     \
+  AE_OP(SUM_AXIS, sum_axis)                                           \
+  AE_OP(MAX_AXIS, max_axis)                                           \
+  AE_OP(SUM_TO, sum_to)                                               \
+  AE_OP(BROADCAST_TO, broadcast_to)                                   \
+  /* shape.c */                                                       \
+  AE_OP(RESHAPE, reshape)                                             \
+  AE_OP(TRANSPOSE, transpose)                                         \
+  /* matmul.c */                                                      \
+  AE_OP(MATMUL, matmul)                                               \
+  AE_OP_LIST_EXTRA(AE_OP)
+
+/* Ops added by later op families (ops/oplist_extra.h). */
+#include "oplist_extra.h"
+
+typedef enum ae_op_id {
+#define AE__ENUM(ID, name) AE_OP_##ID,
+  AE_OP_LIST(AE__ENUM)
+#undef AE__ENUM
+  AE_OP_COUNT
+} ae_op_id;
+
+#include "autograd/op_api.h"
+
+const char *ae_op_name(int op);
+/* Looks an op up by name; -1 when unknown. */
+int ae_op_find(const char *name);
+ae_backward_fn ae_op_backward(int op);
+
+#endif

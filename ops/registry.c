@@ -1,0 +1,36 @@
+/* registry.c: op names and the backward dispatch table, generated from
+ * the op list. */
+#include <string.h>
+
+#include "oplist.h"
+
+#define AE__DECL(ID, name) void ae_bw_##name(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin);
+AE_OP_LIST(AE__DECL)
+#undef AE__DECL
+
+static const char *const names[AE_OP_COUNT] = {
+#define AE__NAME(ID, name) #name,
+    AE_OP_LIST(AE__NAME)
+#undef AE__NAME
+};
+
+static const ae_backward_fn rules[AE_OP_COUNT] = {
+#define AE__RULE(ID, name) ae_bw_##name,
+    AE_OP_LIST(AE__RULE)
+#undef AE__RULE
+};
+
+const char *ae_op_name(int op) { return op >= 0 && op < AE_OP_COUNT ? names[op] : "?"; }
+
+int ae_op_find(const char *name) {
+  for (int i = 0; i < AE_OP_COUNT; i++)
+    if (strcmp(names[i], name) == 0) return i;
+  return -1;
+}
+
+ae_backward_fn ae_op_backward(int op) { return rules[op]; }
+
+/* Leaves have no rule: the sweep stops at them. */
+void ae_bw_leaf(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  (void)t, (void)n, (void)g, (void)gin;
+}
