@@ -254,7 +254,8 @@ int ae_gradgradcheck(ae_gc_fn fn, void *ctx, int nin, ae_tensor *const *inputs, 
     return 0;
   }
   ae_val *in[32];
-  for (int k = 0; k < nin; k++) in[k] = ae_const_tensor(t, inputs[k]);
+  for (int k = 0; k < nin; k++) /* bound as everywhere else: fn may differentiate with respect to its inputs */
+    in[k] = o.nondiff & (1u << k) ? ae_const_tensor(t, inputs[k]) : ae_var_tensor(t, inputs[k]);
   ae_val *y = fn(t, in, ctx);
   if (!y || !ae_tape_ok(t)) {
     snprintf(r->message, sizeof r->message, "the function failed on the tape: %s", ae_tape_error(t));
