@@ -1,12 +1,14 @@
 /* rng.c: Philox4x32-10 streams. Block k of a stream is philox(counter=k,
  * key=seed); every value drawn uses one block of its own, so values are a
  * pure function of (seed, position) and any thread may compute any of them. */
+#define _GNU_SOURCE /* sincos */
 #include "rng.h"
 
 #include <math.h>
 #include <Random123/philox.h>
 
 #include "parallel.h"
+#include "ops/vmath.h"
 
 void ae_rng_block(uint64_t seed, uint64_t counter, uint32_t out[4]) {
   philox4x32_ctr_t c = {{(uint32_t)counter, (uint32_t)(counter >> 32), 0x61657a6fu, 0}};
@@ -58,19 +60,43 @@ void ae_rng_uniform(ae_rng *r, ae_real *out, int64_t n, ae_real lo, ae_real hi) 
   r->counter += (uint64_t)n;
 }
 
+/* Box-Muller on pairs: block (counter + p) gives normals 2p (cosine) and
+ * 2p+1 (sine). Chunks of pairs take their logarithms and square roots as
+ * SLEEF vectors. u1 lies in (0,1], so the tail reaches sqrt(-2 log 2^-m)
+ * (5.8 sigma with float's 24 bits, 8.6 with double's 53). */
+enum { PAIRS = 256 };
+
+static void normal_chunk(uint64_t seed, uint64_t base, int64_t p0, int64_t np, int64_t n, ae_real *out, double mean,
+                         double std) {
+  ae_real r[PAIRS] = {0};
+  double th[PAIRS];
+  for (int64_t k = 0; k < np; k++) {
+    uint32_t w[4];
+    ae_rng_block(seed, base + (uint64_t)(p0 + k), w);
+    r[k] = (ae_real)(1.0 - u01(w[0], w[1]));
+    th[k] = 6.283185307179586 * u01(w[2], w[3]);
+  }
+  ae_v_log(np, r, r);
+  for (int64_t k = 0; k < np; k++) r[k] *= -2;
+  ae_v_sqrt(np, r, r);
+  for (int64_t k = 0; k < np; k++) {
+    double sn, cs;
+    sincos(th[k], &sn, &cs);
+    int64_t i = 2 * (p0 + k);
+    out[i] = (ae_real)(mean + std * r[k] * cs);
+    if (i + 1 < n) out[i + 1] = (ae_real)(mean + std * r[k] * sn);
+  }
+}
+
 void ae_rng_normal(ae_rng *r, ae_real *out, int64_t n, ae_real mean, ae_real std) {
   uint64_t seed = r->seed, base = r->counter;
-#pragma omp parallel for if (AE_PAR(n))
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t w[4];
-    ae_rng_block(seed, base + (uint64_t)i, w);
-    /* Box-Muller; u1 in (0,1] so the log is finite. */
-    double u1 = 1.0 - (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1.0p-53;
-    double u2 = (double)((((uint64_t)w[2] << 32) | w[3]) >> 11) * 0x1.0p-53;
-    double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-    out[i] = (ae_real)((double)mean + (double)std * z);
+  int64_t pairs = (n + 1) / 2, chunks = (pairs + PAIRS - 1) / PAIRS;
+#pragma omp parallel for schedule(static) if (AE_PAR(n))
+  for (int64_t c = 0; c < chunks; c++) {
+    int64_t p0 = c * PAIRS, np = pairs - p0 < PAIRS ? pairs - p0 : PAIRS;
+    normal_chunk(seed, base, p0, np, n, out, (double)mean, (double)std);
   }
-  r->counter += (uint64_t)n;
+  r->counter += (uint64_t)n; /* n blocks reserved, so draws never overlap */
 }
 
 void ae_rng_bernoulli(ae_rng *r, ae_real *out, int64_t n, double p) {
