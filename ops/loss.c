@@ -1,0 +1,162 @@
+/* loss.c: the losses of loss.h. Two are first-class ops with their own
+ * backward rules, bce (for PyTorch's clamped logs and bounded gradient)
+ * and bce_logits (one fused pass, accurate where confident); the others
+ * are composites of differentiable ops, so they need no rule. Each
+ * composite forms the element-wise loss and hands it to ae_loss_reduce. */
+#include "loss.h"
+
+#include <math.h>
+
+#include "broadcast.h"
+#include "unary.h"
+
+ae_val *ae_loss_reduce(ae_tape *t, ae_val *l, ae_reduction r) {
+  if (!ae_op_begin(t, "loss_reduce", 1, &l)) return NULL;
+  switch (r) {
+    case AE_REDUCE_SUM: return ae_sum(t, l);
+    case AE_REDUCE_MEAN: return ae_mean(t, l);
+    case AE_REDUCE_BATCH_MEAN: {
+      int64_t b = l->t.shape.ndim > 0 ? l->t.shape.d[0] : 1;
+      return ae_scale(t, ae_sum(t, l), (ae_real)(1.0 / (double)b));
+    }
+    case AE_REDUCE_NONE: return l;
+  }
+  ae_raise(t, AE_ERR_ARG, "loss_reduce", "unknown reduction %d", (int)r);
+  return NULL;
+}
+
+/* 1 when a and b have equal shapes; else raises AE_ERR_SHAPE naming both. */
+static int same_shape(ae_tape *t, const char *op, const char *na, ae_val *a, const char *nb, ae_val *b) {
+  ae_val *in[2] = {a, b};
+  if (!ae_op_begin(t, op, 2, in)) return 0;
+  if (ae_shape_eq(a->t.shape, b->t.shape)) return 1;
+  char sa[AE_SHAPE_BUF], sb[AE_SHAPE_BUF];
+  ae_raise(t, AE_ERR_SHAPE, op, "%s has shape %s but %s has shape %s (must be equal)", na, ae_sstr(a->t.shape, sa),
+           nb, ae_sstr(b->t.shape, sb));
+  return 0;
+}
+
+ae_val *ae_mse_loss(ae_tape *t, ae_val *x_hat, ae_val *x, ae_reduction r) {
+  if (!same_shape(t, "mse_loss", "x_hat", x_hat, "x", x)) return NULL;
+  return ae_loss_reduce(t, ae_square(t, ae_sub(t, x_hat, x)), r);
+}
+
+/* ---- bce: l = -(x max(log p, -100) + (1 - x) max(log(1 - p), -100)) ---- */
+
+ae_val *ae_bce(ae_tape *t, ae_val *p, ae_val *x) {
+  if (!same_shape(t, "bce", "p", p, "x", x)) return NULL;
+  int64_t n = p->t.numel;
+  ae_val *y = ae_op_out(t, "bce", p->t.shape);
+  ae_real *lq = ae_arena_alloc(t, "bce", sizeof(ae_real) * (size_t)n);
+  if (!y || !lq) return NULL;
+  const ae_real *pp = p->t.data, *px = x->t.data;
+  ae_real *py = y->t.data;
+  AE_MAP(n, lq, pp, 1 - v);
+  ae_v_log(n, lq, lq);
+  ae_v_log(n, pp, py);
+  const ae_real lmin = (ae_real)AE_BCE_LOG_MIN;
+#pragma omp parallel for simd if (AE_PAR(n))
+  for (int64_t i = 0; i < n; i++) {
+    ae_real lp = py[i] > lmin ? py[i] : lmin, l1 = lq[i] > lmin ? lq[i] : lmin;
+    py[i] = -(px[i] * lp + (1 - px[i]) * l1);
+  }
+  ae_op_record(t, AE_OP_BCE, y, 2, (ae_val *[]){p, x});
+  return y;
+}
+
+/* max(log p, -100) as differentiable ops with no Inf or NaN anywhere in
+ * its gradients: where p is at the floor the log sees 1 instead of p
+ * (the double-where trick), so 0 * (1/0) never arises. */
+static ae_val *clamped_log(ae_tape *t, ae_val *p) {
+  const double pmin = exp(AE_BCE_LOG_MIN);
+  ae_val *m = AE_CONST_MAP(t, "bce", p, (ae_real)((double)v > pmin));
+  ae_val *safe = ae_where(t, m, p, ae_scalar(t, 1));
+  return ae_where(t, m, ae_log(t, safe), ae_scalar(t, (ae_real)AE_BCE_LOG_MIN));
+}
+
+void ae_bw_bce(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *p = n->in[0], *x = n->in[1];
+  if (ae_needs_grad(n, 0)) {
+    ae_val *den = ae_clamp(t, ae_mul(t, p, ae_one_minus(t, p)), (ae_real)AE_BCE_GRAD_EPS, (ae_real)INFINITY);
+    gin[0] = ae_div(t, ae_mul(t, g, ae_sub(t, p, x)), den);
+  }
+  if (ae_needs_grad(n, 1)) gin[1] = ae_mul(t, g, ae_sub(t, clamped_log(t, ae_one_minus(t, p)), clamped_log(t, p)));
+}
+
+ae_val *ae_bce_loss(ae_tape *t, ae_val *p, ae_val *x, ae_reduction r) { return ae_loss_reduce(t, ae_bce(t, p, x), r); }
+
+/* ---- bce_logits: l = max(z, 0) - x z + log1p(exp(-|z|)) ---- */
+
+ae_val *ae_bce_logits(ae_tape *t, ae_val *z, ae_val *x) {
+  if (!same_shape(t, "bce_logits", "z", z, "x", x)) return NULL;
+  int64_t n = z->t.numel;
+  ae_val *y = ae_op_out(t, "bce_logits", z->t.shape);
+  if (!y) return NULL;
+  const ae_real *pz = z->t.data, *px = x->t.data;
+  ae_real *py = y->t.data;
+  AE_MAP(n, py, pz, v < 0 ? v : -v);
+  ae_v_exp(n, py, py);
+  ae_v_log1p(n, py, py);
+#pragma omp parallel for simd if (AE_PAR(n))
+  for (int64_t i = 0; i < n; i++) py[i] = (pz[i] > 0 ? pz[i] : 0) - px[i] * pz[i] + py[i];
+  ae_op_record(t, AE_OP_BCE_LOGITS, y, 2, (ae_val *[]){z, x});
+  return y;
+}
+
+void ae_bw_bce_logits(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *z = n->in[0], *x = n->in[1];
+  if (ae_needs_grad(n, 0)) gin[0] = ae_mul(t, g, ae_sub(t, ae_sigmoid(t, z), x));
+  if (ae_needs_grad(n, 1)) gin[1] = ae_neg(t, ae_mul(t, g, z));
+}
+
+ae_val *ae_bce_with_logits_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {
+  return ae_loss_reduce(t, ae_bce_logits(t, z, x), r);
+}
+
+/* ---- composites ---- */
+
+ae_val *ae_gaussian_nll_loss(ae_tape *t, ae_val *mu, ae_val *logvar, ae_val *x, ae_reduction r) {
+  ae_val *in[3] = {mu, logvar, x};
+  if (!ae_op_begin(t, "gaussian_nll_loss", 3, in)) return NULL;
+  if (!same_shape(t, "gaussian_nll_loss", "mu", mu, "x", x)) return NULL;
+  if (!ae_broadcasts_to(logvar->t.shape, x->t.shape)) {
+    char a[AE_SHAPE_BUF], b[AE_SHAPE_BUF];
+    ae_raise(t, AE_ERR_SHAPE, "gaussian_nll_loss", "logvar of shape %s does not broadcast to x's shape %s",
+             ae_sstr(logvar->t.shape, a), ae_sstr(x->t.shape, b));
+    return NULL;
+  }
+  const double log_2pi = 1.8378770664093453;
+  ae_val *sq = ae_mul(t, ae_square(t, ae_sub(t, x, mu)), ae_exp(t, ae_neg(t, logvar)));
+  ae_val *l = ae_scale(t, ae_add_scalar(t, ae_add(t, logvar, sq), (ae_real)log_2pi), (ae_real)0.5);
+  return ae_loss_reduce(t, l, r);
+}
+
+ae_val *ae_kl_bernoulli(ae_tape *t, ae_real rho, ae_val *rho_hat, ae_reduction r) {
+  if (!ae_op_begin(t, "kl_bernoulli", 1, &rho_hat)) return NULL;
+  if (!(rho > 0 && rho < 1)) {
+    ae_raise(t, AE_ERR_ARG, "kl_bernoulli", "target rho %g is not inside (0, 1)", (double)rho);
+    return NULL;
+  }
+  double c = (double)rho * log((double)rho) + (1 - (double)rho) * log1p(-(double)rho);
+  ae_val *cross = ae_add(t, ae_scale(t, ae_log(t, rho_hat), rho), ae_scale(t, ae_log(t, ae_one_minus(t, rho_hat)), 1 - rho));
+  return ae_loss_reduce(t, ae_add_scalar(t, ae_neg(t, cross), (ae_real)c), r);
+}
+
+ae_val *ae_kl_sparsity(ae_tape *t, ae_real rho, ae_val *h, ae_reduction r) {
+  if (!ae_op_begin(t, "kl_sparsity", 1, &h)) return NULL;
+  if (h->t.shape.ndim != 2) {
+    char a[AE_SHAPE_BUF];
+    ae_raise(t, AE_ERR_SHAPE, "kl_sparsity", "activations must be (batch, units), got %s", ae_sstr(h->t.shape, a));
+    return NULL;
+  }
+  return ae_kl_bernoulli(t, rho, ae_mean_axis(t, h, 0, 0), r);
+}
+
+ae_val *ae_kl_gaussian(ae_tape *t, ae_val *mu, ae_val *logvar, ae_reduction r) {
+  if (!same_shape(t, "kl_gaussian", "mu", mu, "logvar", logvar)) return NULL;
+  ae_val *s = ae_sub(t, ae_sub(t, logvar, ae_square(t, mu)), ae_exp(t, logvar));
+  return ae_loss_reduce(t, ae_scale(t, ae_add_scalar(t, s, 1), (ae_real)-0.5), r);
+}
+
+ae_val *ae_l1_penalty(ae_tape *t, ae_val *w) { return ae_sum(t, ae_abs(t, w)); }
+ae_val *ae_l2_penalty(ae_tape *t, ae_val *w) { return ae_sum(t, ae_square(t, w)); }
