@@ -20,6 +20,22 @@
 #define AE_PAR_WORK(w) 0
 #endif
 
+/* AE_PAR_FOR(cond, clauses, for (...) body): runs the loop as
+ * "omp parallel for clauses" when cond holds and as a plain loop
+ * otherwise. Use it rather than an `if` clause: "omp parallel if (0)"
+ * still enters libgomp and builds a one-thread team (a heap allocation)
+ * on every call. */
+#define AE__PRAGMA(x) _Pragma(#x)
+#define AE_PAR_FOR(cond, clauses, ...)                       \
+  do {                                                       \
+    if (cond) {                                              \
+      AE__PRAGMA(omp parallel for clauses)                   \
+      __VA_ARGS__                                            \
+    } else {                                                 \
+      __VA_ARGS__                                            \
+    }                                                        \
+  } while (0)
+
 /* Set / read the thread count used by every kernel (wraps OpenMP). */
 void ae_set_threads(int n);
 int ae_get_threads(void);

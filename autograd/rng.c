@@ -50,13 +50,13 @@ double ae_rng_double(ae_rng *r) {
 void ae_rng_uniform(ae_rng *r, ae_real *out, int64_t n, ae_real lo, ae_real hi) {
   uint64_t seed = r->seed, base = r->counter;
   double span = (double)hi - (double)lo;
-#pragma omp parallel for if (AE_PAR(n))
+  AE_PAR_FOR(AE_PAR(n), ,
   for (int64_t i = 0; i < n; i++) {
     uint32_t w[4];
     ae_rng_block(seed, base + (uint64_t)i, w);
     ae_real v = (ae_real)((double)lo + span * u01(w[0], w[1]));
     out[i] = v < hi ? v : lo; /* rounding can reach hi when span is large */
-  }
+  });
   r->counter += (uint64_t)n;
 }
 
@@ -91,22 +91,22 @@ static void normal_chunk(uint64_t seed, uint64_t base, int64_t p0, int64_t np, i
 void ae_rng_normal(ae_rng *r, ae_real *out, int64_t n, ae_real mean, ae_real std) {
   uint64_t seed = r->seed, base = r->counter;
   int64_t pairs = (n + 1) / 2, chunks = (pairs + PAIRS - 1) / PAIRS;
-#pragma omp parallel for schedule(static) if (AE_PAR(n))
+  AE_PAR_FOR(AE_PAR(n), schedule(static),
   for (int64_t c = 0; c < chunks; c++) {
     int64_t p0 = c * PAIRS, np = pairs - p0 < PAIRS ? pairs - p0 : PAIRS;
     normal_chunk(seed, base, p0, np, n, out, (double)mean, (double)std);
-  }
+  });
   r->counter += (uint64_t)n; /* n blocks reserved, so draws never overlap */
 }
 
 void ae_rng_bernoulli(ae_rng *r, ae_real *out, int64_t n, double p) {
   uint64_t seed = r->seed, base = r->counter;
-#pragma omp parallel for if (AE_PAR(n))
+  AE_PAR_FOR(AE_PAR(n), ,
   for (int64_t i = 0; i < n; i++) {
     uint32_t w[4];
     ae_rng_block(seed, base + (uint64_t)i, w);
     double u = (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1.0p-53;
     out[i] = u < p ? 1 : 0;
-  }
+  });
   r->counter += (uint64_t)n;
 }

@@ -1,7 +1,9 @@
 /* tape.c: the tape's arena, its node index, sticky errors, grad and
  * anomaly modes, and the leaf constructors.
  *
- * Data structure: one aligned arena (bump allocator, rewound by reset)
+ * Data structure: one arena (bump allocator, rewound by reset), mapped
+ * with mmap so its pages are committed only when first touched: a large
+ * arena costs nothing until a step uses it
  * holds values, their data and the nodes; a heap array `nodes` indexes
  * the nodes by position and only grows (so a warm tape never mallocs). */
 #include "tape.h"
@@ -10,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "op_api.h"
 #include "rng.h"
@@ -33,22 +36,24 @@ ae_tape *ae_tape_new(size_t arena_bytes) {
     ae_set_last_error("tape: out of memory");
     return NULL;
   }
-  t->arena = ae_aligned_alloc(arena_bytes);
+  void *a = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  t->arena = a == MAP_FAILED ? NULL : a;
+  ae_note_heap_alloc();
   t->nodes_cap = 1024;
   t->nodes = malloc(sizeof *t->nodes * (size_t)t->nodes_cap);
+  t->arena_size = arena_bytes;
   if (!t->arena || !t->nodes) {
     ae_set_last_error("tape: cannot allocate an arena of %zu bytes", arena_bytes);
     ae_tape_free(t);
     return NULL;
   }
-  t->arena_size = arena_bytes;
   t->grad_enabled = 1;
   return t;
 }
 
 void ae_tape_free(ae_tape *t) {
   if (!t) return;
-  ae_aligned_free(t->arena);
+  if (t->arena) munmap(t->arena, t->arena_size);
   free(t->nodes);
   free(t);
 }
@@ -185,6 +190,16 @@ ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in)
   if (pos < 0) return NULL;
   y->node = pos;
   y->requires_grad = 1;
+  return n;
+}
+
+int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max) {
+  int n = 0;
+  for (int i = 0; i < t->nnodes; i++)
+    if (t->nodes[i]->op == AE_OP_LEAF && t->nodes[i]->out->param) {
+      if (n < max) out[n] = t->nodes[i]->out;
+      n++;
+    }
   return n;
 }
 

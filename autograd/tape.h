@@ -103,6 +103,10 @@ int ae_grad(ae_tape *t, int nout, ae_val *const *outputs, ae_val *const *out_gra
 /* One output, one input. */
 ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph);
 
+/* The parameter leaves bound on this tape (up to max), in binding order;
+ * a parameter bound twice appears twice. Returns how many there are. */
+int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max);
+
 /* Read a one-element value as a double (NaN for nil). */
 double ae_item(const ae_val *v);
 

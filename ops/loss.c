@@ -55,11 +55,11 @@ ae_val *ae_bce(ae_tape *t, ae_val *p, ae_val *x) {
   ae_v_log(n, lq, lq);
   ae_v_log(n, pp, py);
   const ae_real lmin = (ae_real)AE_BCE_LOG_MIN;
-#pragma omp parallel for simd if (AE_PAR(n))
+  AE_PAR_FOR(AE_PAR(n), simd,
   for (int64_t i = 0; i < n; i++) {
     ae_real lp = py[i] > lmin ? py[i] : lmin, l1 = lq[i] > lmin ? lq[i] : lmin;
     py[i] = -(px[i] * lp + (1 - px[i]) * l1);
-  }
+  });
   ae_op_record(t, AE_OP_BCE, y, 2, (ae_val *[]){p, x});
   return y;
 }
@@ -97,8 +97,8 @@ ae_val *ae_bce_logits(ae_tape *t, ae_val *z, ae_val *x) {
   AE_MAP(n, py, pz, v < 0 ? v : -v);
   ae_v_exp(n, py, py);
   ae_v_log1p(n, py, py);
-#pragma omp parallel for simd if (AE_PAR(n))
-  for (int64_t i = 0; i < n; i++) py[i] = (pz[i] > 0 ? pz[i] : 0) - px[i] * pz[i] + py[i];
+  AE_PAR_FOR(AE_PAR(n), simd,
+  for (int64_t i = 0; i < n; i++) py[i] = (pz[i] > 0 ? pz[i] : 0) - px[i] * pz[i] + py[i];);
   ae_op_record(t, AE_OP_BCE_LOGITS, y, 2, (ae_val *[]){z, x});
   return y;
 }

@@ -61,12 +61,12 @@ ae_val *ae_salt_and_pepper(ae_tape *t, ae_val *x, ae_real fraction, ae_real lo, 
   int64_t n = x->t.numel;
   ae_real *k = kept->t.data, *v = value->t.data, half = fraction / 2;
   ae_rng_uniform(rng, v, n, 0, 1);
-#pragma omp parallel for simd if (AE_PAR(n))
+  AE_PAR_FOR(AE_PAR(n), simd,
   for (int64_t i = 0; i < n; i++) {
     ae_real u = v[i];
     k[i] = u >= fraction;
     v[i] = u < half ? lo : hi;
-  }
+  });
   return ae_where(t, kept, x, value);
 }
 
@@ -80,8 +80,8 @@ ae_val *ae_dropout(ae_tape *t, ae_val *x, ae_real p, int training, ae_rng *rng) 
   ae_rng_bernoulli(rng, m->t.data, n, 1 - (double)p);
   if (p < 1) {
     ae_real s = (ae_real)(1 / (1 - (double)p)), *pm = m->t.data;
-#pragma omp parallel for simd if (AE_PAR(n))
-    for (int64_t i = 0; i < n; i++) pm[i] *= s;
+    AE_PAR_FOR(AE_PAR(n), simd,
+    for (int64_t i = 0; i < n; i++) pm[i] *= s;);
   }
   return ae_mul(t, x, m);
 }

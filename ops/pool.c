@@ -95,7 +95,7 @@ static void scatter_kernel(const ae_val *x, const ae_val *idx, ae_val *y, int ac
   int64_t nout = y->t.shape.d[2] * y->t.shape.d[3];
   const ae_real *px = x->t.data, *pi = idx->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (AE_PAR(x->t.numel + y->t.numel))
+  AE_PAR_FOR(AE_PAR(x->t.numel + y->t.numel), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
     const ae_real *xs = px + p * nin, *is = pi + p * nin;
     ae_real *ys = py + p * nout;
@@ -104,7 +104,7 @@ static void scatter_kernel(const ae_val *x, const ae_val *idx, ae_val *y, int ac
       for (int64_t i = 0; i < nin; i++) ys[(int64_t)is[i]] += xs[i];
     else
       for (int64_t i = 0; i < nin; i++) ys[(int64_t)is[i]] = xs[i];
-  }
+  });
 }
 
 ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
@@ -125,7 +125,7 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   int64_t planes = x->t.shape.d[0] * x->t.shape.d[1];
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data, *pi = idx->t.data;
-#pragma omp parallel for schedule(static) if (AE_PAR_WORK(y->t.numel * k * k))
+  AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
     const ae_real *xs = px + p * h * w;
     for (int64_t r = 0; r < oh; r++)
@@ -145,7 +145,7 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
         py[(p * oh + r) * ow + c] = best;
         pi[(p * oh + r) * ow + c] = (ae_real)at;
       }
-  }
+  });
   ae_node *n = ae_op_record(t, AE_OP_MAX_POOL2D, y, 1, &x);
   if (n) {
     n->saved[0] = idx;
@@ -188,9 +188,9 @@ ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices) {
   if (!y) return NULL;
   const ae_real *px = x->t.data, *pi = indices->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (AE_PAR(y->t.numel))
+  AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
   for (int64_t p = 0; p < planes; p++)
-    for (int64_t i = 0; i < ni; i++) py[p * ni + i] = px[p * nx + (int64_t)pi[p * ni + i]];
+    for (int64_t i = 0; i < ni; i++) py[p * ni + i] = px[p * nx + (int64_t)pi[p * ni + i]];);
   ae_op_record(t, AE_OP_GATHER2D, y, 2, in);
   return y;
 }
@@ -212,7 +212,7 @@ static ae_val *winner_mask(ae_tape *t, const ae_val *idx, const ae_val *y) {
   const ae_real *pi = idx->t.data;
   ae_real *pm = mask->t.data;
   int64_t losers = 0;
-#pragma omp parallel for schedule(static) reduction(+ : losers) if (AE_PAR(idx->t.numel + y->t.numel))
+  AE_PAR_FOR(AE_PAR(idx->t.numel + y->t.numel), schedule(static) reduction(+ : losers),
   for (int64_t p = 0; p < planes; p++) {
     int64_t *own = owner + p * nout;
     const ae_real *is = pi + p * nin;
@@ -222,7 +222,7 @@ static ae_val *winner_mask(ae_tape *t, const ae_val *idx, const ae_val *y) {
       pm[p * nin + i] = (ae_real)win;
       losers += !win;
     }
-  }
+  });
   return losers ? mask : NULL;
 }
 
@@ -251,7 +251,7 @@ ae_val *ae_avg_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad) {
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data;
   double kk = (double)k * k;
-#pragma omp parallel for schedule(static) if (AE_PAR_WORK(y->t.numel * k * k))
+  AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
     const ae_real *xs = px + p * h * w;
     for (int64_t r = 0; r < oh; r++)
@@ -265,7 +265,7 @@ ae_val *ae_avg_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad) {
           for (int64_t j = w0; j < w1; j++) acc += xs[i * w + j];
         py[(p * oh + r) * ow + c] = (ae_real)(acc / kk);
       }
-  }
+  });
   ae_node *n = ae_op_record(t, AE_OP_AVG_POOL2D, y, 1, &x);
   if (n) n->i[0] = k, n->i[1] = stride, n->i[2] = pad;
   return y;
@@ -305,7 +305,7 @@ ae_val *ae_avg_pool2d_backward(ae_tape *t, ae_val *g, int in_h, int in_w, int k,
   const ae_real *pg = g->t.data;
   ae_real *py = y->t.data;
   double kk = (double)k * k;
-#pragma omp parallel for schedule(static) if (AE_PAR_WORK(g->t.numel * k * k))
+  AE_PAR_FOR(AE_PAR_WORK(g->t.numel * k * k), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
     const ae_real *gs = pg + p * oh * ow;
     for (int64_t i = 0; i < in_h; i++) {
@@ -320,7 +320,7 @@ ae_val *ae_avg_pool2d_backward(ae_tape *t, ae_val *g, int in_h, int in_w, int k,
         py[(p * in_h + i) * in_w + j] = (ae_real)(acc / kk);
       }
     }
-  }
+  });
   ae_node *n = ae_op_record(t, AE_OP_AVG_POOL2D_BACKWARD, y, 1, &g);
   if (n) n->i[0] = k, n->i[1] = stride, n->i[2] = pad;
   return y;

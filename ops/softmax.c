@@ -25,7 +25,7 @@ enum { BLK = 64 }; /* columns reduced together when inner > 1 */
 /* m[o,i] = max_k x[o,k,i]. */
 static void max_kernel(axis_view v, const ae_real *x, ae_real *m) {
   int64_t nblk = (v.inner + BLK - 1) / BLK, jobs = v.outer * nblk;
-#pragma omp parallel for schedule(static) if (jobs > 1 && AE_PAR(v.outer * v.n * v.inner))
+  AE_PAR_FOR(jobs > 1 && AE_PAR(v.outer * v.n * v.inner), schedule(static),
   for (int64_t job = 0; job < jobs; job++) {
     int64_t o = job / nblk, i0 = job % nblk * BLK, len = v.inner - i0 < BLK ? v.inner - i0 : BLK;
     const ae_real *base = x + o * v.n * v.inner + i0;
@@ -33,13 +33,13 @@ static void max_kernel(axis_view v, const ae_real *x, ae_real *m) {
     for (int64_t i = 0; i < len; i++) mo[i] = base[i];
     for (int64_t k = 1; k < v.n; k++)
       for (int64_t i = 0; i < len; i++) mo[i] = base[k * v.inner + i] > mo[i] ? base[k * v.inner + i] : mo[i];
-  }
+  });
 }
 
 /* s[o,i] = sum_k e[o,k,i], in double, k in order. */
 static void sum_kernel(axis_view v, const ae_real *e, double *s) {
   int64_t nblk = (v.inner + BLK - 1) / BLK, jobs = v.outer * nblk;
-#pragma omp parallel for schedule(static) if (jobs > 1 && AE_PAR(v.outer * v.n * v.inner))
+  AE_PAR_FOR(jobs > 1 && AE_PAR(v.outer * v.n * v.inner), schedule(static),
   for (int64_t job = 0; job < jobs; job++) {
     int64_t o = job / nblk, i0 = job % nblk * BLK, len = v.inner - i0 < BLK ? v.inner - i0 : BLK;
     double acc[BLK] = {0};
@@ -47,7 +47,7 @@ static void sum_kernel(axis_view v, const ae_real *e, double *s) {
     for (int64_t k = 0; k < v.n; k++)
       for (int64_t i = 0; i < len; i++) acc[i] += base[k * v.inner + i];
     for (int64_t i = 0; i < len; i++) s[o * v.inner + i0 + i] = acc[i];
-  }
+  });
 }
 
 /* softmax (take_log = 0) or log_softmax (take_log = 1) of x along axis. */
@@ -73,31 +73,31 @@ static ae_val *softmax_common(ae_tape *t, const char *op, int id, ae_val *x, int
   ae_real *py = y->t.data;
 
   max_kernel(v, px, m);
-#pragma omp parallel for schedule(static) if (rows > 1 && AE_PAR(numel))
+  AE_PAR_FOR(rows > 1 && AE_PAR(numel), schedule(static),
   for (int64_t r = 0; r < rows; r++) { /* e = x - m, row r = (o, k) */
     const ae_real *mo = m + r / v.n * v.inner, *xr = px + r * v.inner;
     ae_real *er = e + r * v.inner;
     for (int64_t i = 0; i < v.inner; i++) er[i] = xr[i] - mo[i];
-  }
+  });
   ae_v_exp(numel, e, e);
   sum_kernel(v, e, s);
   if (take_log) {
     for (int64_t j = 0; j < nred; j++) s[j] = (double)m[j] + log(s[j]); /* m + log s */
-#pragma omp parallel for schedule(static) if (rows > 1 && AE_PAR(numel))
+    AE_PAR_FOR(rows > 1 && AE_PAR(numel), schedule(static),
     for (int64_t r = 0; r < rows; r++) {
       const double *so = s + r / v.n * v.inner;
       const ae_real *xr = px + r * v.inner;
       ae_real *yr = py + r * v.inner;
       for (int64_t i = 0; i < v.inner; i++) yr[i] = (ae_real)((double)xr[i] - so[i]);
-    }
+    });
   } else {
     for (int64_t j = 0; j < nred; j++) s[j] = 1.0 / s[j];
-#pragma omp parallel for schedule(static) if (rows > 1 && AE_PAR(numel))
+    AE_PAR_FOR(rows > 1 && AE_PAR(numel), schedule(static),
     for (int64_t r = 0; r < rows; r++) {
       const double *so = s + r / v.n * v.inner;
       ae_real *yr = py + r * v.inner;
       for (int64_t i = 0; i < v.inner; i++) yr[i] = (ae_real)(yr[i] * so[i]);
-    }
+    });
   }
   ae_node *n = ae_op_record(t, id, y, 1, &x);
   if (n) n->i[0] = a;

@@ -46,8 +46,8 @@ static ae_shape insert_axis(ae_shape s, int a, int64_t size) {
 /* rows rows of len elements, from src (row stride sstride) to dst (dstride). */
 static void copy_rows(int64_t rows, int64_t len, ae_real *dst, int64_t dstride, const ae_real *src, int64_t sstride) {
   size_t bytes = (size_t)len * sizeof(ae_real);
-#pragma omp parallel for schedule(static) if (rows > 1 && AE_PAR(rows * len))
-  for (int64_t r = 0; r < rows; r++) memcpy(dst + r * dstride, src + r * sstride, bytes);
+  AE_PAR_FOR(rows > 1 && AE_PAR(rows * len), schedule(static),
+  for (int64_t r = 0; r < rows; r++) memcpy(dst + r * dstride, src + r * sstride, bytes););
 }
 
 /* ---- concat ---------------------------------------------------------------- */
@@ -171,13 +171,13 @@ ae_val *ae_pad_axis(ae_tape *t, ae_val *x, int axis, int64_t before, int64_t aft
   size_t xb = (size_t)(nx * v.inner) * sizeof(ae_real);
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (v.outer > 1 && AE_PAR(y->t.numel))
+  AE_PAR_FOR(v.outer > 1 && AE_PAR(y->t.numel), schedule(static),
   for (int64_t o = 0; o < v.outer; o++) {
     ae_real *dst = py + o * row;
     memset(dst, 0, zb);
     memcpy(dst + before * v.inner, px + o * nx * v.inner, xb);
     memset(dst + (before + nx) * v.inner, 0, za);
-  }
+  });
   ae_node *n = ae_op_record(t, AE_OP_PAD_AXIS, y, 1, &x);
   if (n) n->i[0] = a, n->i[1] = before;
   return y;
@@ -261,8 +261,8 @@ ae_val *ae_repeat(ae_tape *t, ae_val *x, int axis, int64_t n) {
   size_t bytes = (size_t)v.inner * sizeof(ae_real);
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (v.outer * n > 1 && AE_PAR(y->t.numel))
-  for (int64_t row = 0; row < v.outer * n; row++) memcpy(py + row * v.inner, px + row / n * v.inner, bytes);
+  AE_PAR_FOR(v.outer * n > 1 && AE_PAR(y->t.numel), schedule(static),
+  for (int64_t row = 0; row < v.outer * n; row++) memcpy(py + row * v.inner, px + row / n * v.inner, bytes););
   ae_node *nd = ae_op_record(t, AE_OP_REPEAT, y, 1, &x);
   if (nd) nd->i[0] = a;
   return y;

@@ -33,13 +33,13 @@ ae_val *ae_upsample_nearest(ae_tape *t, ae_val *x, int factor) {
   int64_t rows = xs.d[0] * xs.d[1] * h * f; /* output rows; row r reads input row r / f */
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (AE_PAR(y->t.numel))
+  AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
   for (int64_t r = 0; r < rows; r++) {
     const ae_real *src = px + r / f * w;
     ae_real *dst = py + r * ow;
     for (int64_t j = 0; j < w; j++)
       for (int64_t e = 0; e < f; e++) dst[j * f + e] = src[j];
-  }
+  });
   ae_node *n = ae_op_record(t, AE_OP_UPSAMPLE_NEAREST, y, 1, &x);
   if (n) n->i[0] = factor;
   return y;
@@ -64,7 +64,7 @@ ae_val *ae_upsample_nearest_backward(ae_tape *t, ae_val *g, int factor) {
   int64_t rows = gs.d[0] * gs.d[1] * h; /* output rows; row r sums gradient rows r f .. r f + f - 1 */
   const ae_real *pg = g->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (AE_PAR(g->t.numel))
+  AE_PAR_FOR(AE_PAR(g->t.numel), schedule(static),
   for (int64_t r = 0; r < rows; r++) {
     const ae_real *src = pg + r * f * gw;
     for (int64_t j = 0; j < w; j++) {
@@ -73,7 +73,7 @@ ae_val *ae_upsample_nearest_backward(ae_tape *t, ae_val *g, int factor) {
         for (int64_t e = 0; e < f; e++) acc += src[a * gw + j * f + e];
       py[r * w + j] = (ae_real)acc;
     }
-  }
+  });
   ae_node *n = ae_op_record(t, AE_OP_UPSAMPLE_NEAREST_BACKWARD, y, 1, &g);
   if (n) n->i[0] = factor;
   return y;

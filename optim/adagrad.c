@@ -16,12 +16,12 @@ void ae__adagrad_step(ae_optim *o, int64_t t) {
     const ae_real *restrict gr = prm->grad.data;
     ae_real *restrict sum = ae__opt_buf(o, i, 0);
     const int64_t n = prm->value.numel;
-#pragma omp parallel for simd if (parallel : AE_PAR(n))
+    AE_PAR_FOR(AE_PAR(n), simd,
     for (int64_t j = 0; j < n; j++) {
       ae_real g = gr[j] + wd * p[j];
       ae_real sj = sum[j] + g * g;
       sum[j] = sj;
       p[j] -= clr * g / (AE_OPT_SQRT(sj) + eps);
-    }
+    });
   }
 }

@@ -33,7 +33,7 @@ void ae__adam_step(ae_optim *o, int64_t t) {
     const ae_real *restrict gr = prm->grad.data;
     ae_real *restrict m = ae__opt_buf(o, i, 0), *restrict v = ae__opt_buf(o, i, 1);
     const int64_t n = prm->value.numel;
-#pragma omp parallel for simd if (parallel : AE_PAR(n))
+    AE_PAR_FOR(AE_PAR(n), simd,
     for (int64_t j = 0; j < n; j++) {
       ae_real pj = p[j] * shrink;
       ae_real g = gr[j] + l2 * pj;
@@ -42,7 +42,7 @@ void ae__adam_step(ae_optim *o, int64_t t) {
       m[j] = mj;
       v[j] = vj;
       p[j] = pj - step_size * mj / (AE_OPT_SQRT(vj) / bc2_sqrt + eps);
-    }
+    });
   }
 }
 
@@ -65,7 +65,7 @@ void ae__nadam_step(ae_optim *o, int64_t t) {
     const ae_real *restrict gr = prm->grad.data;
     ae_real *restrict m = ae__opt_buf(o, i, 0), *restrict v = ae__opt_buf(o, i, 1);
     const int64_t n = prm->value.numel;
-#pragma omp parallel for simd if (parallel : AE_PAR(n))
+    AE_PAR_FOR(AE_PAR(n), simd,
     for (int64_t j = 0; j < n; j++) {
       ae_real g = gr[j] + wd * p[j];
       ae_real mj = b1 * m[j] + one_b1 * g;
@@ -74,7 +74,7 @@ void ae__nadam_step(ae_optim *o, int64_t t) {
       v[j] = vj;
       ae_real d = AE_OPT_SQRT(vj / bc2r) + eps;
       p[j] -= (cg * g + cm * mj) / d;
-    }
+    });
   }
   o->mu_product = mu_product;
 }

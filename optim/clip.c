@@ -12,14 +12,14 @@
 static double sum_squares(const ae_real *g, int64_t n) {
   double part[CLIP_CHUNKS];
   const int64_t per = (n + CLIP_CHUNKS - 1) / CLIP_CHUNKS;
-#pragma omp parallel for schedule(static) if (AE_PAR(n))
+  AE_PAR_FOR(AE_PAR(n), schedule(static),
   for (int c = 0; c < CLIP_CHUNKS; c++) {
     int64_t lo = (int64_t)c * per, hi = lo + per < n ? lo + per : n;
     double s = 0;
-#pragma omp simd reduction(+ : s)
+_Pragma("omp simd reduction(+ : s)")
     for (int64_t j = lo; j < hi; j++) s += (double)g[j] * (double)g[j];
     part[c] = s;
-  }
+  });
   double total = 0;
   for (int c = 0; c < CLIP_CHUNKS; c++) total += part[c];
   return total;
@@ -49,8 +49,8 @@ double ae_clip_grad_norm(ae_param **params, int n, double max_norm) {
     for (int i = 0; i < n; i++) {
       ae_real *restrict g = params[i]->grad.data;
       const int64_t m = params[i]->grad.numel;
-#pragma omp parallel for simd if (parallel : AE_PAR(m))
-      for (int64_t j = 0; j < m; j++) g[j] *= c;
+      AE_PAR_FOR(AE_PAR(m), simd,
+      for (int64_t j = 0; j < m; j++) g[j] *= c;);
     }
   }
   return total;

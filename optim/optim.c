@@ -217,8 +217,8 @@ void ae_optim_free(ae_optim *o) {
  * NaN or Inf; the order of the sum does not matter. */
 static int all_finite(const ae_real *g, int64_t n) {
   ae_real acc = 0;
-#pragma omp parallel for simd reduction(+ : acc) if (parallel : AE_PAR(n))
-  for (int64_t j = 0; j < n; j++) acc += g[j] * (ae_real)0;
+  AE_PAR_FOR(AE_PAR(n), simd reduction(+ : acc),
+  for (int64_t j = 0; j < n; j++) acc += g[j] * (ae_real)0;);
   return acc == 0;
 }
 

@@ -15,7 +15,7 @@
  * the four expansions is a branch-free vector loop. (An always-inline
  * function does not do: OpenMP outlines the loop before constants reach it.) */
 #define RMS_LOOP(CENTERED, HAS_MOM)                                   \
-  _Pragma("omp parallel for simd if (parallel : AE_PAR(n))")          \
+  AE_PAR_FOR(AE_PAR(n), simd,                                         \
   for (int64_t j = 0; j < n; j++) {                                   \
     ae_real g = gr[j] + wd * p[j];                                    \
     ae_real sj = alpha * s[j] + one_alpha * g * g;                    \
@@ -35,7 +35,7 @@
     } else {                                                          \
       p[j] -= lr * g / d;                                             \
     }                                                                 \
-  }
+  })
 
 void ae__rmsprop_step(ae_optim *o, int64_t t) {
   (void)t;
@@ -53,13 +53,13 @@ void ae__rmsprop_step(ae_optim *o, int64_t t) {
     const ae_real *restrict gr = prm->grad.data;
     const int64_t n = prm->value.numel;
     if (centered && has_mom) {
-      RMS_LOOP(1, 1)
+      RMS_LOOP(1, 1);
     } else if (centered) {
-      RMS_LOOP(1, 0)
+      RMS_LOOP(1, 0);
     } else if (has_mom) {
-      RMS_LOOP(0, 1)
+      RMS_LOOP(0, 1);
     } else {
-      RMS_LOOP(0, 0)
+      RMS_LOOP(0, 0);
     }
   }
 }

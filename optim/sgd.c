@@ -19,17 +19,17 @@ void ae__sgd_step(ae_optim *o, int64_t t) {
     const ae_real *restrict gr = prm->grad.data;
     const int64_t n = prm->value.numel;
     if (c->momentum == 0) {
-#pragma omp parallel for simd if (parallel : AE_PAR(n))
-      for (int64_t j = 0; j < n; j++) p[j] -= lr * (gr[j] + wd * p[j]);
+      AE_PAR_FOR(AE_PAR(n), simd,
+      for (int64_t j = 0; j < n; j++) p[j] -= lr * (gr[j] + wd * p[j]););
       continue;
     }
     ae_real *restrict buf = ae__opt_buf(o, i, 0);
-#pragma omp parallel for simd if (parallel : AE_PAR(n))
+    AE_PAR_FOR(AE_PAR(n), simd,
     for (int64_t j = 0; j < n; j++) {
       ae_real g = gr[j] + wd * p[j];
       ae_real b = first ? g : mom * buf[j] + damp1 * g;
       buf[j] = b;
       p[j] -= lr * (nesterov ? g + mom * b : b);
-    }
+    });
   }
 }

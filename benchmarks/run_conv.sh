@@ -1,0 +1,20 @@
+#!/bin/sh
+# run_conv.sh: conv2d GFLOP/s of aezoo (bench_conv) beside PyTorch
+# (bench_conv_torch.py) on the same shapes in the same run, with ratios.
+# Usage: benchmarks/run_conv.sh [build-dir] [threads]   (defaults: build, 2)
+# BENCH_CPUTIME=1 times process CPU instead of wall time: steadier on a
+# loaded machine, meaningful with 1 thread.
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+threads=${2:-2}
+ae=$(mktemp)
+pt=$(mktemp)
+trap 'rm -f "$ae" "$pt"' EXIT
+"$build/benchmarks/bench_conv" "$threads" >"$ae"
+/usr/bin/python3 "$here/bench_conv_torch.py" "$threads" >"$pt"
+echo "conv2d, batch 128, 3x3, pad 1, float32, $threads threads: GFLOP/s (backward = input grad + weight grad)"
+echo
+echo "| shape | aezoo fwd | torch fwd | ratio | aezoo bwd | torch bwd | ratio |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+paste "$ae" "$pt" | awk -F'\t' '{ printf "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |\n", $1, $2, $5, $2 / $5, $3, $6, $3 / $6 }'

@@ -1,0 +1,204 @@
+/* conv.c: conv2d, conv_transpose2d and conv2d_weight_grad (conv.h): input
+ * checks, forward through conv_kernels.c, and the backward rules, each
+ * written with these same three ops so they differentiate to any order:
+ *   y = conv2d(x, w, b):            dx = conv_transpose2d(g, w) (output padding restores x's size)
+ *                                   dw = conv2d_weight_grad(x, g),  db = sum of g over n, h, w
+ *   y = conv_transpose2d(x, w, b):  dx = conv2d(g, w)
+ *                                   dw = conv2d_weight_grad(g, x),  db = sum of g over n, h, w
+ *   G = conv2d_weight_grad(x, gy):  dx = conv_transpose2d(gy, gG),  dgy = conv2d(x, gG)
+ * Node attributes: i[0..3] = sh, sw, ph, pw; conv_transpose2d adds
+ * i[4..5] = oph, opw; conv2d_weight_grad adds i[4..5] = kh, kw. */
+#include "conv.h"
+
+#include "conv_kernels.h"
+#include "oplist.h"
+#include "ops.h"
+
+/* Output padding that makes conv_transpose2d give back `in` rows from `out`. */
+static int restore_pad(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p) { return (int)(in - ((out - 1) * s - 2 * p + k)); }
+
+static int check_args(ae_tape *t, const char *op, int sh, int sw, int ph, int pw) {
+  if (sh < 1 || sw < 1) {
+    ae_raise(t, AE_ERR_ARG, op, "stride (%d,%d) must be at least 1", sh, sw);
+    return 0;
+  }
+  if (ph < 0 || pw < 0) {
+    ae_raise(t, AE_ERR_ARG, op, "padding (%d,%d) must not be negative", ph, pw);
+    return 0;
+  }
+  return 1;
+}
+
+static int check_4d(ae_tape *t, const char *op, const char *xname, ae_shape x, const char *wname, ae_shape w) {
+  if (x.ndim == 4 && w.ndim == 4) return 1;
+  char a[AE_SHAPE_BUF], b[AE_SHAPE_BUF];
+  ae_raise(t, AE_ERR_SHAPE, op, "%s %s and %s %s: both must be 4-D", xname, ae_sstr(x, a), wname, ae_sstr(w, b));
+  return 0;
+}
+
+static int check_bias(ae_tape *t, const char *op, ae_val *b, int64_t ch) {
+  if (!b || (b->t.shape.ndim == 1 && b->t.shape.d[0] == ch)) return 1;
+  char s[AE_SHAPE_BUF], want[AE_SHAPE_BUF];
+  ae_raise(t, AE_ERR_SHAPE, op, "bias %s must have shape %s, one value per output channel", ae_sstr(b->t.shape, s),
+           ae_sstr(AE_SHAPE(ch), want));
+  return 0;
+}
+
+/* The geometry of conv2d from image x (n,c,h,w) with a kh x kw kernel and o
+ * output channels; 0 with an error when the kernel exceeds the padded image. */
+static int conv_geom(ae_tape *t, const char *op, ae_shape x, ae_shape w, int64_t o, int64_t kh, int64_t kw, int sh,
+                     int sw, int ph, int pw, ae_conv_geom *g) {
+  *g = (ae_conv_geom){.n = x.d[0], .c = x.d[1], .h = x.d[2], .w = x.d[3], .o = o, .kh = kh, .kw = kw,
+                      .sh = sh, .sw = sw, .ph = ph, .pw = pw};
+  if (x.d[2] + 2 * ph < kh || x.d[3] + 2 * pw < kw) {
+    char a[AE_SHAPE_BUF], b[AE_SHAPE_BUF];
+    ae_raise(t, AE_ERR_SHAPE, op, "input %s and weight %s: kernel %lldx%lld is larger than the padded input %lldx%lld",
+             ae_sstr(x, a), ae_sstr(w, b), (long long)kh, (long long)kw, (long long)(x.d[2] + 2 * ph),
+             (long long)(x.d[3] + 2 * pw));
+    return 0;
+  }
+  g->oh = (g->h + 2 * ph - kh) / sh + 1;
+  g->ow = (g->w + 2 * pw - kw) / sw + 1;
+  return 1;
+}
+
+static void set_attrs(ae_node *nd, int sh, int sw, int ph, int pw, int64_t a4, int64_t a5) {
+  if (!nd) return;
+  nd->i[0] = sh, nd->i[1] = sw, nd->i[2] = ph, nd->i[3] = pw, nd->i[4] = a4, nd->i[5] = a5;
+}
+
+/* d/db: g summed over batch and space, as a (ch) vector. */
+static ae_val *bias_grad(ae_tape *t, ae_val *g) {
+  int64_t ch = g->t.shape.d[1];
+  return ae_reshape(t, ae_sum_to(t, g, AE_SHAPE(1, ch, 1, 1)), AE_SHAPE(ch));
+}
+
+/* ---- conv2d ---- */
+
+ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw) {
+  ae_val *in[3] = {x, w, b};
+  const char *op = "conv2d";
+  if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
+      !check_args(t, op, sh, sw, ph, pw))
+    return NULL;
+  ae_shape xs = x->t.shape, ws = w->t.shape;
+  if (xs.d[1] != ws.d[1]) {
+    char a[AE_SHAPE_BUF], c[AE_SHAPE_BUF];
+    ae_raise(t, AE_ERR_SHAPE, op, "input %s and weight %s: input has %lld channels, weight expects %lld",
+             ae_sstr(xs, a), ae_sstr(ws, c), (long long)xs.d[1], (long long)ws.d[1]);
+    return NULL;
+  }
+  ae_conv_geom g;
+  if (!check_bias(t, op, b, ws.d[0]) || !conv_geom(t, op, xs, ws, ws.d[0], ws.d[2], ws.d[3], sh, sw, ph, pw, &g))
+    return NULL;
+  ae_val *y = ae_op_out(t, op, AE_SHAPE(g.n, g.o, g.oh, g.ow));
+  if (!y || ae_conv_fwd_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
+  set_attrs(ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in), sh, sw, ph, pw, 0, 0);
+  return y;
+}
+
+ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad) {
+  return ae_conv2d_ex(t, x, w, b, stride, stride, pad, pad);
+}
+
+void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *x = n->in[0], *w = n->in[1];
+  int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
+  ae_shape xs = x->t.shape, ws = w->t.shape, gs = g->t.shape;
+  if (ae_needs_grad(n, 0))
+    gin[0] = ae_conv_transpose2d_ex(t, g, w, NULL, sh, sw, ph, pw, restore_pad(xs.d[2], gs.d[2], ws.d[2], sh, ph),
+                                    restore_pad(xs.d[3], gs.d[3], ws.d[3], sw, pw));
+  if (ae_needs_grad(n, 1)) gin[1] = ae_conv2d_weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
+  if (n->nin > 2 && ae_needs_grad(n, 2)) gin[2] = bias_grad(t, g);
+}
+
+/* ---- conv_transpose2d ---- */
+
+ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
+                               int oph, int opw) {
+  ae_val *in[3] = {x, w, b};
+  const char *op = "conv_transpose2d";
+  if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
+      !check_args(t, op, sh, sw, ph, pw))
+    return NULL;
+  ae_shape xs = x->t.shape, ws = w->t.shape;
+  char a[AE_SHAPE_BUF], c[AE_SHAPE_BUF];
+  if (xs.d[1] != ws.d[0]) {
+    ae_raise(t, AE_ERR_SHAPE, op, "input %s and weight %s: input has %lld channels, weight expects %lld",
+             ae_sstr(xs, a), ae_sstr(ws, c), (long long)xs.d[1], (long long)ws.d[0]);
+    return NULL;
+  }
+  if (oph < 0 || opw < 0 || oph >= sh || opw >= sw) {
+    ae_raise(t, AE_ERR_ARG, op, "output padding (%d,%d) must be in [0, stride) for stride (%d,%d)", oph, opw, sh,
+             sw);
+    return NULL;
+  }
+  int64_t ho = (xs.d[2] - 1) * sh - 2 * ph + ws.d[2] + oph, wo = (xs.d[3] - 1) * sw - 2 * pw + ws.d[3] + opw;
+  if (ho < 1 || wo < 1) {
+    ae_raise(t, AE_ERR_SHAPE, op, "input %s and weight %s with stride (%d,%d), padding (%d,%d): output %lldx%lld is empty",
+             ae_sstr(xs, a), ae_sstr(ws, c), sh, sw, ph, pw, (long long)ho, (long long)wo);
+    return NULL;
+  }
+  if (!check_bias(t, op, b, ws.d[1])) return NULL;
+  /* The conv2d whose backward this is: image (n, co, ho, wo) -> output (n, ci, h, w). */
+  ae_shape img = AE_SHAPE(xs.d[0], ws.d[1], ho, wo);
+  ae_conv_geom g;
+  if (!conv_geom(t, op, img, ws, ws.d[0], ws.d[2], ws.d[3], sh, sw, ph, pw, &g)) return NULL;
+  ae_val *y = ae_op_out(t, op, img);
+  if (!y || ae_conv_data_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
+  set_attrs(ae_op_record(t, AE_OP_CONV_TRANSPOSE2D, y, b ? 3 : 2, in), sh, sw, ph, pw, oph, opw);
+  return y;
+}
+
+ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad, int output_pad) {
+  return ae_conv_transpose2d_ex(t, x, w, b, stride, stride, pad, pad, output_pad, output_pad);
+}
+
+void ae_bw_conv_transpose2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *x = n->in[0], *w = n->in[1];
+  int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
+  ae_shape ws = w->t.shape;
+  if (ae_needs_grad(n, 0)) gin[0] = ae_conv2d_ex(t, g, w, NULL, sh, sw, ph, pw);
+  if (ae_needs_grad(n, 1)) gin[1] = ae_conv2d_weight_grad(t, g, x, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
+  if (n->nin > 2 && ae_needs_grad(n, 2)) gin[2] = bias_grad(t, g);
+}
+
+/* ---- conv2d_weight_grad ---- */
+
+ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw) {
+  ae_val *in[2] = {x, gy};
+  const char *op = "conv2d_weight_grad";
+  if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "output gradient", gy->t.shape) ||
+      !check_args(t, op, sh, sw, ph, pw))
+    return NULL;
+  if (kh < 1 || kw < 1) {
+    ae_raise(t, AE_ERR_ARG, op, "kernel size %dx%d must be at least 1x1", kh, kw);
+    return NULL;
+  }
+  ae_shape xs = x->t.shape, gs = gy->t.shape, ws = AE_SHAPE(gs.d[1], xs.d[1], kh, kw);
+  ae_conv_geom g;
+  if (!conv_geom(t, op, xs, ws, gs.d[1], kh, kw, sh, sw, ph, pw, &g)) return NULL;
+  if (gs.d[0] != g.n || gs.d[2] != g.oh || gs.d[3] != g.ow) {
+    char a[AE_SHAPE_BUF], c[AE_SHAPE_BUF];
+    ae_raise(t, AE_ERR_SHAPE, op,
+             "input %s and output gradient %s: a %dx%d kernel with stride (%d,%d), padding (%d,%d) gives output (%lld,*,%lld,%lld)",
+             ae_sstr(xs, a), ae_sstr(gs, c), kh, kw, sh, sw, ph, pw, (long long)g.n, (long long)g.oh,
+             (long long)g.ow);
+    return NULL;
+  }
+  ae_val *y = ae_op_out(t, op, ws);
+  if (!y || ae_conv_weight_kernel(t, &g, x->t.data, gy->t.data, y->t.data)) return NULL;
+  set_attrs(ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, 2, in), sh, sw, ph, pw, kh, kw);
+  return y;
+}
+
+void ae_bw_conv2d_weight_grad(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *x = n->in[0], *gy = n->in[1];
+  int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
+  int64_t kh = n->i[4], kw = n->i[5];
+  ae_shape xs = x->t.shape, gs = gy->t.shape;
+  if (ae_needs_grad(n, 0))
+    gin[0] = ae_conv_transpose2d_ex(t, gy, g, NULL, sh, sw, ph, pw, restore_pad(xs.d[2], gs.d[2], kh, sh, ph),
+                                    restore_pad(xs.d[3], gs.d[3], kw, sw, pw));
+  if (ae_needs_grad(n, 1)) gin[1] = ae_conv2d_ex(t, x, g, NULL, sh, sw, ph, pw);
+}

@@ -1,0 +1,35 @@
+/* conv.h: 2-D convolution (NCHW, PyTorch layouts and semantics, no
+ * dilation or groups) and its transpose, each the other's backward, plus
+ * the weight-gradient correlation as an op of its own, so all three
+ * differentiate to any order.
+ *
+ *   conv2d            x (N,C,H,W), w (O,C,KH,KW), b (O) or NULL
+ *                     -> (N,O,OH,OW), OH = (H + 2 ph - KH) / sh + 1
+ *   conv_transpose2d  x (N,Ci,H,W), w (Ci,Co,KH,KW), b (Co) or NULL
+ *                     -> (N,Co,HO,WO), HO = (H - 1) sh - 2 ph + KH + oph,
+ *                     0 <= oph < sh (PyTorch's ConvTranspose2d)
+ *   conv2d_weight_grad x (N,C,H,W), gy (N,O,OH,OW) -> (O,C,KH,KW), the
+ *                     gradient of <conv2d(x, w), gy> with respect to w:
+ *                     sum over n, oh, ow of gy[n,o,oh,ow] x[n,c,oh sh - ph + kh, ow sw - pw + kw]
+ *
+ * Bad shapes or arguments (wrong ndim, channel mismatch, kernel larger
+ * than the padded input, stride < 1, pad < 0, output padding >= stride)
+ * raise AE_ERR_SHAPE / AE_ERR_ARG naming the shapes; the op returns NULL.
+ * Results do not depend on the thread count. */
+#ifndef AE_CONV_H
+#define AE_CONV_H
+
+#include "autograd/tape.h"
+
+/* Square stride and padding. */
+ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad);
+ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad, int output_pad);
+
+/* Separate stride / padding per dimension (height, width). */
+ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw);
+ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
+                               int oph, int opw);
+/* The weight gradient of conv2d for a kh x kw kernel (backward of both ops). */
+ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw);
+
+#endif

@@ -1,0 +1,27 @@
+/* conv_kernels.h (internal): the three convolution kernels behind conv.c,
+ * all described in conv2d's terms: an "image" side x (n,c,h,w), an
+ * "output" side y (n,o,oh,ow) and a weight w (o,c,kh,kw).
+ *   fwd:    y = conv2d(x, w) + b[o]                    (conv2d forward)
+ *   data:   x = conv_transpose2d(y, w) + b[c]          (conv_transpose2d forward)
+ *   weight: w = sum_n correlation of x and y           (conv2d_weight_grad)
+ * Scratch comes from the tape's arena and is given back before return.
+ * Each returns 0, or -1 with the tape's error set (arena full). */
+#ifndef AE_CONV_KERNELS_H
+#define AE_CONV_KERNELS_H
+
+#include "autograd/tape.h"
+
+typedef struct ae_conv_geom {
+  int64_t n, c, h, w;  /* image side */
+  int64_t o, oh, ow;   /* output side */
+  int64_t kh, kw;
+  int64_t sh, sw, ph, pw;
+} ae_conv_geom;
+
+int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
+                       ae_real *y);
+int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
+                        ae_real *x);
+int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *y, ae_real *w);
+
+#endif
