@@ -1,0 +1,57 @@
+/* idx.h: the IDX file format (LeCun's MNIST format), gzipped or plain.
+ * An IDX file is: two zero bytes, a type byte, the number of dimensions,
+ * then one big-endian uint32 per dimension, then the elements, big-endian,
+ * row-major. The reader checks every one of these against the others and
+ * against the file's length, and fails with a message on any mismatch. */
+#ifndef AE_IO_IDX_H
+#define AE_IO_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Element type byte (the third byte of the magic number). */
+enum {
+  AE_IDX_U8 = 0x08,
+  AE_IDX_I8 = 0x09,
+  AE_IDX_I16 = 0x0B,
+  AE_IDX_I32 = 0x0C,
+  AE_IDX_F32 = 0x0D,
+  AE_IDX_F64 = 0x0E,
+};
+
+/* Files holding more elements than this are refused (a hostile header
+ * must not make the reader allocate without bound). */
+#define AE_IO_MAX_ELEMS ((int64_t)1 << 32)
+
+typedef struct ae_idx {
+  int type;         /* AE_IDX_* */
+  int ndim;         /* 1..4 */
+  int64_t dims[4];  /* sizes, each >= 1; entries past ndim are 1 */
+  void *data;       /* the elements in host byte order, malloc'ed */
+  size_t bytes;     /* bytes of data: product of dims * element size */
+} ae_idx;
+
+/* Reads an IDX file. gzip is detected by its magic bytes (1f 8b), not by
+ * the name. 0, or -1 with a message naming the file and the problem in err
+ * (and ae_last_error()): unreadable file, wrong magic, unknown type byte,
+ * ndim outside 1..4, a zero dimension, dimensions whose product overflows
+ * or exceeds AE_IO_MAX_ELEMS, a truncated file or trailing bytes (with the
+ * expected and actual byte counts), a corrupt or truncated gzip stream.
+ * On failure *out is zeroed and owns nothing. */
+int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
+void ae_idx_free(ae_idx *x);
+
+/* Size in bytes of one element of an IDX type; 0 for an unknown type. */
+size_t ae_idx_elem_size(int type);
+/* "uint8", "float32", ... ("unknown" otherwise). */
+const char *ae_idx_type_name(int type);
+/* Element i of x as a double. */
+double ae_idx_get(const ae_idx *x, int64_t i);
+/* Number of elements (product of dims). */
+int64_t ae_idx_numel(const ae_idx *x);
+
+/* Internal to io/: writes a formatted message to err (if non-NULL) and to
+ * ae_last_error(). */
+void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
