@@ -1,0 +1,122 @@
+/* model.h: the zoo's model interface.
+ *
+ * A model is a definition (ae_model_def: name, one-line description,
+ * settings table, and functions that build its parameters and its loss
+ * from ops) plus an instance (ae_model: resolved settings, parameters, the
+ * model's own state). The training loop (train.h), the CLI and the tests
+ * only talk to models through this interface. A model whose training is
+ * more than "loss, backward, step" says so here:
+ *   - nstages / stage_params: greedy stages (stacked-ae); m->stage picks the
+ *     stage's loss and the parameters its optimiser steps;
+ *   - train_step: a custom step (psd: infer codes by FISTA with the
+ *     parameters fixed, then one parameter step with the codes fixed);
+ *   - after_step: a projection after each optimiser step (psd's unit-norm
+ *     decoder columns);
+ *   - sample / corrupt: generative models and denoisers;
+ *   - hold_codes: gradient checks of a loss whose codes are inferred.
+ * No gradient is written by hand anywhere in zoo/. */
+#ifndef AE_MODEL_H
+#define AE_MODEL_H
+
+#include "autograd/rng.h"
+#include "autograd/tape.h"
+#include "optim/optim.h"
+#include "settings.h"
+
+#define AE_MAX_PARAMS 48
+#define AE_MAX_TERMS 8
+
+/* The named terms of a loss (reported per step and by eval). */
+typedef struct ae_terms {
+  int n;
+  const char *name[AE_MAX_TERMS];
+  ae_val *val[AE_MAX_TERMS];
+} ae_terms;
+void ae_terms_add(ae_terms *tm, const char *name, ae_val *v);
+
+/* What data a model accepts. */
+typedef enum ae_input_kind {
+  AE_INPUT_ANY,   /* any example shape; the model flattens it (MLPs) */
+  AE_INPUT_IMAGE, /* (C,H,W) images (convolutional models) */
+  AE_INPUT_ROWS,  /* (H,W) or (1,H,W) images read as H steps of W (sequence models) */
+} ae_input_kind;
+
+typedef struct ae_model ae_model;
+
+typedef struct ae_model_def {
+  const char *name;
+  const char *description; /* one line, for `aezoo list` */
+  const ae_setting_def *settings;
+  int nsettings;
+  const char *gradcheck_settings; /* small sizes for gradient checks, "hidden=5 code=3" */
+  ae_input_kind input;
+  size_t state_size; /* bytes of the model's own state (m->state) */
+  int output_in_unit_range; /* reconstructions lie in [0,1] (sigmoid/Bernoulli decoders) */
+
+  /* Creates the parameters (ae_model_add_param) and initialises them.
+   * Returns 0, or -1 with ae_set_last_error() for settings that don't fit the data. */
+  int (*build)(ae_model *m, ae_rng *rng);
+  /* The training loss on a batch x (shape (B, example...)), one scalar;
+   * adds its named terms. rng drives noise and sampling. */
+  ae_val *(*loss)(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms);
+  /* The code of x, and the deterministic reconstruction of x (same shape as x). */
+  ae_val *(*encode)(ae_model *m, ae_tape *t, ae_val *x);
+  ae_val *(*reconstruct)(ae_model *m, ae_tape *t, ae_val *x);
+
+  /* Optional. */
+  ae_val *(*corrupt)(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng); /* denoisers' noisy input */
+  ae_val *(*sample)(ae_model *m, ae_tape *t, int n, ae_rng *rng);     /* decoded prior samples */
+  int nstages;                                                          /* 0 or 1: one stage */
+  const char *(*stage_name)(ae_model *m, int stage);
+  int (*stage_params)(ae_model *m, int stage, ae_param **out, int max);
+  int (*train_step)(ae_model *m, ae_tape *t, ae_val *x, ae_optim *opt, ae_rng *rng, ae_terms *terms,
+                    double *loss_out);
+  void (*after_step)(ae_model *m);
+  /* For a loss with an inner optimisation over codes (psd): hold = 1 infers
+   * the codes of batch x at the current parameters and makes loss() use
+   * them, as constants, until called with hold = 0 (x NULL). The gradient
+   * checks (check.h) hold them, so their finite differences see the loss at
+   * fixed codes, the function whose gradient the training step takes,
+   * rather than codes re-inferred at each perturbed parameter. 0, or -1
+   * with the tape's error set. */
+  int (*hold_codes)(ae_model *m, ae_tape *t, const ae_tensor *x, int hold);
+} ae_model_def;
+
+struct ae_model {
+  const ae_model_def *def;
+  ae_settings settings;
+  ae_shape example; /* one example's shape, e.g. (1,28,28) or (2,) */
+  int64_t dim;      /* elements per example */
+  ae_param *params[AE_MAX_PARAMS];
+  int nparams;
+  int stage;
+  void *state;
+  int nstages; /* set by build() when the stage count depends on the settings (stacked-ae); else 0 */
+};
+
+/* The registry: every zoo model, in listing order. */
+int ae_zoo_count(void);
+const ae_model_def *ae_zoo_get(int i);
+const ae_model_def *ae_zoo_find(const char *name);
+
+/* Creates a model: settings "key=value" strings applied over the defaults,
+ * then build(). NULL with a message in err on an unknown model, setting or
+ * value, or on data the model cannot take. */
+ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
+                       char *err, size_t errlen);
+void ae_model_free(ae_model *m);
+
+/* For build(): a named parameter (names as in PyTorch: "encoder.0.weight"). */
+ae_param *ae_model_add_param(ae_model *m, const char *name, ae_shape s);
+ae_param *ae_model_find_param(const ae_model *m, const char *name);
+int64_t ae_model_param_count(const ae_model *m); /* scalars */
+/* Parameters a stage trains (all of them for single-stage models). */
+int ae_model_stage_params(ae_model *m, int stage, ae_param **out, int max);
+int ae_model_nstages(const ae_model *m);
+
+/* x as (B, dim): the flat view MLP models work on. */
+ae_val *ae_model_flat(ae_model *m, ae_tape *t, ae_val *x);
+/* y back to x's batch shape (B, example...). */
+ae_val *ae_model_unflat(ae_model *m, ae_tape *t, ae_val *y);
+
+#endif

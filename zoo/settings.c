@@ -1,0 +1,166 @@
+/* settings.c: typed key=value settings with validation (see settings.h). */
+#include "settings.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int find(const ae_settings *s, const char *key) {
+  for (int i = 0; i < s->n; i++)
+    if (strcmp(s->defs[i].key, key) == 0) return i;
+  return -1;
+}
+
+void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n) {
+  s->n = n < AE_MAX_SETTINGS ? n : AE_MAX_SETTINGS;
+  s->defs = defs;
+  for (int i = 0; i < s->n; i++) snprintf(s->val[i], AE_SETTING_LEN, "%s", defs[i].def);
+}
+
+static int parse_int(const char *v, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  if (errno || end == v || *end) return -1;
+  *out = x;
+  return 0;
+}
+
+static int parse_bool(const char *v, int *out) {
+  if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes")) return *out = 1, 0;
+  if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no")) return *out = 0, 0;
+  return -1;
+}
+
+static int in_choices(const char *choices, const char *v) {
+  size_t n = strlen(v);
+  for (const char *p = choices; p && *p;) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    if (len == n && strncmp(p, v, n) == 0) return 1;
+    p = bar ? bar + 1 : NULL;
+  }
+  return 0;
+}
+
+/* Validates v for definition d; 0 or -1 with a message. */
+static int check(const ae_setting_def *d, const char *v, char *err, size_t errlen) {
+  int64_t iv;
+  int b;
+  switch (d->type) {
+    case AE_SET_INT:
+      if (parse_int(v, &iv) || iv < d->min || iv > d->max) {
+        snprintf(err, errlen, "setting %s=%s: expected an integer in [%g, %g]", d->key, v, d->min, d->max);
+        return -1;
+      }
+      return 0;
+    case AE_SET_REAL: {
+      char *end;
+      double x = strtod(v, &end);
+      if (end == v || *end || !isfinite(x) || x < d->min || x > d->max) {
+        snprintf(err, errlen, "setting %s=%s: expected a number in [%g, %g]", d->key, v, d->min, d->max);
+        return -1;
+      }
+      return 0;
+    }
+    case AE_SET_BOOL:
+      if (parse_bool(v, &b)) {
+        snprintf(err, errlen, "setting %s=%s: expected true or false", d->key, v);
+        return -1;
+      }
+      return 0;
+    case AE_SET_CHOICE:
+      if (!in_choices(d->choices, v)) {
+        snprintf(err, errlen, "setting %s=%s: expected one of %s", d->key, v, d->choices);
+        return -1;
+      }
+      return 0;
+    case AE_SET_INTS: {
+      char buf[AE_SETTING_LEN];
+      snprintf(buf, sizeof buf, "%s", v);
+      int count = 0;
+      for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), count++)
+        if (parse_int(tok, &iv) || iv < d->min || iv > d->max) {
+          snprintf(err, errlen, "setting %s=%s: expected comma-separated integers in [%g, %g]", d->key, v, d->min,
+                   d->max);
+          return -1;
+        }
+      if (count == 0) {
+        snprintf(err, errlen, "setting %s: expected at least one integer", d->key);
+        return -1;
+      }
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen) {
+  int i = find(s, key);
+  if (i < 0) {
+    int used = snprintf(err, errlen, "unknown setting '%s'; valid settings:", key);
+    for (int k = 0; k < s->n && used > 0 && (size_t)used < errlen; k++)
+      used += snprintf(err + used, errlen - (size_t)used, " %s", s->defs[k].key);
+    return -1;
+  }
+  if (strlen(value) >= AE_SETTING_LEN) {
+    snprintf(err, errlen, "setting %s: value is too long", key);
+    return -1;
+  }
+  if (check(&s->defs[i], value, err, errlen)) return -1;
+  snprintf(s->val[i], AE_SETTING_LEN, "%s", value);
+  return 0;
+}
+
+int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen) {
+  const char *eq = strchr(kv, '=');
+  if (!eq || eq == kv) {
+    snprintf(err, errlen, "setting '%s': expected KEY=VALUE", kv);
+    return -1;
+  }
+  char key[64];
+  size_t n = (size_t)(eq - kv);
+  if (n >= sizeof key) n = sizeof key - 1;
+  memcpy(key, kv, n);
+  key[n] = 0;
+  return ae_settings_set(s, key, eq + 1, err, errlen);
+}
+
+/* Looks a key up; a missing key is a bug in the model's code, not a user error. */
+static const char *get(const ae_settings *s, const char *key) {
+  int i = find(s, key);
+  if (i < 0) {
+    fprintf(stderr, "aezoo: internal error: model reads undeclared setting '%s'\n", key);
+    abort();
+  }
+  return s->val[i];
+}
+
+int64_t ae_settings_int(const ae_settings *s, const char *key) { return strtoll(get(s, key), NULL, 10); }
+double ae_settings_real(const ae_settings *s, const char *key) { return strtod(get(s, key), NULL); }
+const char *ae_settings_str(const ae_settings *s, const char *key) { return get(s, key); }
+
+int ae_settings_bool(const ae_settings *s, const char *key) {
+  int b = 0;
+  parse_bool(get(s, key), &b);
+  return b;
+}
+
+int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int max) {
+  char buf[AE_SETTING_LEN];
+  snprintf(buf, sizeof buf, "%s", get(s, key));
+  int count = 0;
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && count < max; tok = strtok_r(NULL, ",", &save))
+    out[count++] = strtoll(tok, NULL, 10);
+  return count;
+}
+
+void ae_settings_format(const ae_settings *s, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (int i = 0; i < s->n && used < len; i++)
+    used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "", s->defs[i].key, s->val[i]);
+}

@@ -1,0 +1,55 @@
+/* settings.h: a model's key=value settings. Each model declares a table of
+ * typed settings with defaults; users override them as strings
+ * (`--set hidden=100,30`), validated here with messages that name the key
+ * and the valid choices. Values are kept as strings, so the same text goes
+ * into checkpoints and comes back unchanged. */
+#ifndef AE_SETTINGS_H
+#define AE_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ae_setting_type {
+  AE_SET_INT,    /* an integer in [min, max] */
+  AE_SET_REAL,   /* a real in [min, max] */
+  AE_SET_BOOL,   /* true|false (also 1|0, yes|no) */
+  AE_SET_CHOICE, /* one of choices, "mse|bce" */
+  AE_SET_INTS,   /* a comma-separated list of integers in [min, max], e.g. hidden sizes */
+} ae_setting_type;
+
+typedef struct ae_setting_def {
+  const char *key;
+  ae_setting_type type;
+  const char *def;     /* default, as text */
+  const char *help;
+  const char *choices; /* AE_SET_CHOICE: "a|b|c" */
+  double min, max;     /* numeric range (inclusive) */
+} ae_setting_def;
+
+#define AE_MAX_SETTINGS 24
+#define AE_SETTING_LEN 96
+
+typedef struct ae_settings {
+  int n;
+  const ae_setting_def *defs;
+  char val[AE_MAX_SETTINGS][AE_SETTING_LEN];
+} ae_settings;
+
+/* Defaults from the table. */
+void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n);
+/* Sets one key; 0, or -1 with a one-line message in err naming the key and
+ * the valid keys or values. */
+int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen);
+/* "key=value" form. */
+int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
+
+int64_t ae_settings_int(const ae_settings *s, const char *key);
+double ae_settings_real(const ae_settings *s, const char *key);
+int ae_settings_bool(const ae_settings *s, const char *key);
+const char *ae_settings_str(const ae_settings *s, const char *key);
+/* Parses an AE_SET_INTS value into out (at most max); returns the count. */
+int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int max);
+/* All settings as "k1=v1 k2=v2 ..." (for checkpoints and logs). */
+void ae_settings_format(const ae_settings *s, char *buf, size_t len);
+
+#endif

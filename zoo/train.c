@@ -1,0 +1,183 @@
+/* train.c: the trainer's step and evaluation (train.h). */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/ops.h"
+
+static ae_shape batch_shape(const ae_model *m, int64_t b) {
+  ae_shape s = ae_shape_make(m->example.ndim + 1, NULL);
+  s.d[0] = b;
+  for (int k = 0; k < m->example.ndim; k++) s.d[k + 1] = m->example.d[k];
+  return s;
+}
+
+ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena, char *err,
+                           size_t errlen) {
+  ae_trainer *tr = calloc(1, sizeof *tr);
+  if (!tr) {
+    snprintf(err, errlen, "trainer: out of memory");
+    return NULL;
+  }
+  tr->m = m;
+  tr->cfg = *cfg;
+  ae_rng_init(&tr->rng, seed);
+  tr->tape = ae_tape_new(arena ? arena : (size_t)512 << 20);
+  if (!tr->tape || ae_trainer_set_stage(tr, 0)) {
+    snprintf(err, errlen, "%s", tr->tape ? tr->error : ae_last_error());
+    ae_trainer_free(tr);
+    return NULL;
+  }
+  return tr;
+}
+
+void ae_trainer_free(ae_trainer *tr) {
+  if (!tr) return;
+  ae_optim_free(tr->opt);
+  ae_tape_free(tr->tape);
+  free(tr);
+}
+
+int ae_trainer_set_stage(ae_trainer *tr, int stage) {
+  ae_param *ps[AE_MAX_PARAMS];
+  int n = ae_model_stage_params(tr->m, stage, ps, AE_MAX_PARAMS);
+  ae_optim *o = ae_optim_new(&tr->cfg, ps, n);
+  if (!o) {
+    snprintf(tr->error, sizeof tr->error, "optimiser: %s", ae_last_error());
+    return -1;
+  }
+  ae_optim_free(tr->opt);
+  tr->opt = o;
+  tr->stage = tr->m->stage = stage;
+  return 0;
+}
+
+static void keep_terms(ae_trainer *tr, const ae_terms *tm) {
+  tr->nterms = tm->n;
+  for (int i = 0; i < tm->n; i++) {
+    tr->term_name[i] = tm->name[i];
+    tr->term[i] = ae_item(tm->val[i]);
+  }
+}
+
+/* Builds the loss and takes the step; *loss gets its value. */
+static int run_step(ae_trainer *tr, const ae_tensor *batch, int apply) {
+  ae_model *m = tr->m;
+  ae_tape *t = tr->tape;
+  ae_tape_reset(t);
+  ae_optim_zero_grad(tr->opt);
+  ae_terms tm = {0};
+  ae_val *x = ae_const_tensor(t, batch);
+  if (m->def->train_step) {
+    double loss = NAN;
+    if (m->def->train_step(m, t, x, apply ? tr->opt : NULL, &tr->rng, &tm, &loss)) return -1;
+    tr->loss = loss;
+  } else {
+    ae_val *loss = m->def->loss(m, t, x, &tr->rng, &tm);
+    if (!ae_tape_ok(t)) return -1;
+    tr->loss = ae_item(loss);
+    if (!isfinite(tr->loss)) return -2;
+    if (apply && ae_backward(t, loss)) return -1;
+  }
+  keep_terms(tr, &tm);
+  if (!isfinite(tr->loss)) return -2;
+  if (apply && !m->def->train_step) {
+    if (ae_optim_step(tr->opt)) {
+      snprintf(tr->error, sizeof tr->error, "optimiser: %s", ae_last_error());
+      return -3;
+    }
+  }
+  if (apply && m->def->after_step) m->def->after_step(m);
+  return 0;
+}
+
+int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
+  ae_rng saved = tr->rng;
+  int rc = run_step(tr, batch, 1);
+  if (rc == -1) {
+    snprintf(tr->error, sizeof tr->error, "%s", ae_tape_error(tr->tape));
+    return -1;
+  }
+  if (rc == -2) {
+    /* Replay the same step in anomaly mode to name the op that made the NaN. */
+    tr->rng = saved;
+    ae_set_anomaly(tr->tape, 1);
+    run_step(tr, batch, 0);
+    ae_set_anomaly(tr->tape, 0);
+    snprintf(tr->error, sizeof tr->error, "the loss is %g at step %lld: %s", tr->loss, (long long)tr->step,
+             ae_tape_ok(tr->tape) ? "no op produced a NaN or Inf in anomaly mode" : ae_tape_error(tr->tape));
+    return -1;
+  }
+  if (rc < 0) return -1;
+  tr->step++;
+  return 0;
+}
+
+void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_tensor *out) {
+  int64_t row = data->numel / data->shape.d[0];
+  for (int64_t i = 0; i < n; i++) memcpy(out->data + i * row, data->data + idx[i] * row, sizeof(ae_real) * (size_t)row);
+}
+
+int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r,
+                char *err, size_t errlen) {
+  memset(r, 0, sizeof *r);
+  if (n > data->shape.d[0]) n = data->shape.d[0];
+  if (n < 1 || batch < 1) {
+    snprintf(err, errlen, "evaluate: nothing to evaluate (%lld examples, batch %lld)", (long long)n, (long long)batch);
+    return -1;
+  }
+  ae_tape *t = ae_tape_new((size_t)512 << 20);
+  ae_tensor *xb = ae_tensor_new(batch_shape(m, batch < n ? batch : n));
+  if (!t || !xb) {
+    snprintf(err, errlen, "evaluate: %s", ae_last_error());
+    ae_tape_free(t);
+    ae_tensor_free(xb);
+    return -1;
+  }
+  ae_rng rng;
+  ae_rng_init(&rng, seed);
+  int64_t row = m->dim;
+  double sq = 0;
+  int rc = 0;
+  for (int64_t lo = 0; lo < n && rc == 0; lo += batch) {
+    int64_t b = n - lo < batch ? n - lo : batch;
+    ae_tensor view = *xb;
+    view.shape = batch_shape(m, b);
+    view.numel = b * row;
+    memcpy(view.data, data->data + lo * row, sizeof(ae_real) * (size_t)(b * row));
+    ae_tape_reset(t);
+    ae_set_grad_enabled(t, m->def->train_step != NULL); /* psd infers codes by gradients */
+    ae_terms tm = {0};
+    ae_val *x = ae_const_tensor(t, &view);
+    ae_val *loss = m->def->loss(m, t, x, &rng, &tm);
+    ae_set_grad_enabled(t, 0);
+    ae_val *y = m->def->reconstruct(m, t, x);
+    if (!ae_tape_ok(t)) {
+      snprintf(err, errlen, "evaluate: %s", ae_tape_error(t));
+      rc = -1;
+      break;
+    }
+    r->loss += ae_item(loss) * (double)b;
+    r->nterms = tm.n;
+    for (int i = 0; i < tm.n; i++) {
+      r->term_name[i] = tm.name[i];
+      r->term[i] += ae_item(tm.val[i]) * (double)b;
+    }
+    for (int64_t i = 0; i < b * row; i++) {
+      double d = (double)y->t.data[i] - (double)x->t.data[i];
+      sq += d * d;
+    }
+  }
+  if (rc == 0) {
+    r->count = n;
+    r->loss /= (double)n;
+    for (int i = 0; i < r->nterms; i++) r->term[i] /= (double)n;
+    r->mse_pixel = sq / (double)(n * row);
+  }
+  ae_tape_free(t);
+  ae_tensor_free(xb);
+  return rc;
+}
