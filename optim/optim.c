@@ -213,13 +213,14 @@ void ae_optim_free(ae_optim *o) {
   free(o);
 }
 
-/* 1 when every element is finite. Sums g*0, which is NaN iff some g is
- * NaN or Inf; the order of the sum does not matter. */
+/* 1 when every element is finite: g*0 is 0 unless g is NaN or Inf. An
+ * OR over the elements vectorises in either branch (a float sum would be
+ * a serial add chain without the simd clause). */
 static int all_finite(const ae_real *g, int64_t n) {
-  ae_real acc = 0;
-  AE_PAR_FOR(AE_PAR(n), simd reduction(+ : acc),
-  for (int64_t j = 0; j < n; j++) acc += g[j] * (ae_real)0;);
-  return acc == 0;
+  int bad = 0;
+  AE_PAR_FOR(AE_PAR(n), simd reduction(| : bad),
+  for (int64_t j = 0; j < n; j++) bad |= g[j] * (ae_real)0 != 0;);
+  return !bad;
 }
 
 int ae_optim_step(ae_optim *o) {

@@ -1,0 +1,419 @@
+/* gemm.c: ae_gemm, the library's one matrix multiply, and its backends.
+ *
+ * Built-in backend, BLIS-style blocking (Goto's algorithm):
+ *   for jc in N step NC          B block   kc x nc   packed once, shared
+ *     for pc in K step KC        (all threads pack it together)
+ *       for ic in M step MC      A block   mc x kc   packed per thread
+ *         for jr in nc step NR     macro-kernel: micro-tiles MR x NR
+ *           for ir in mc step MR   (gemm_ukernel.h)
+ * Work items of one (jc, pc) step are (ic block, range of jr panels); the
+ * threads share them out with a static schedule. Packing buffers are
+ * AE_ALIGN-aligned, allocated once per thread (the shared B block by the
+ * calling thread) with ae_aligned_alloc and grown only when a bigger shape
+ * comes, so a steady-state call allocates nothing.
+ *
+ * DETERMINISM INVARIANT: each C(i, j) is the sum over p of op(A)(i,p) op(B)(p,j)
+ * taken in increasing p, split into KC blocks whose boundaries depend on K
+ * alone: block 0 gives C = alpha*S0 + beta*C, each later block gives
+ * C = alpha*Sb + 1*C, and each Sb is one accumulator summed in order by the
+ * micro-kernel. Threads split M and N (whole micro-tiles), never K, and the
+ * tile grid and the choice of path (direct or blocked) depend on (M, N, K)
+ * only. So the result is bitwise identical for any thread count. Keep it so:
+ * no K-splitting across threads, no thread-count-dependent KC.
+ *
+ * Small problems (M*N*K tiny, e.g. the 2x8 matrices of the small zoo models)
+ * take a direct loop with no packing and no parallel region.
+ */
+#include "ops/gemm.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autograd/parallel.h"
+#include "autograd/tensor.h"
+#include "ops/gemm_ukernel.h"
+
+#ifdef AE_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+/* Cache blocking for Zen 4 (32 KiB L1d, 1 MiB L2 per core, 32 MiB L3): the
+ * mc x kc A block (576 KiB) stays in L2, the kc x nc B block (4 MiB) in L3;
+ * the kc x NR B micro-panel streams from L2, which Zen 4 feeds fast enough.
+ * Measured (single thread, CPU time): KC 256/384/512 and MC 128..480 are
+ * within 3% on the zoo shapes; KC 512 is best at 2048^3 and halves the
+ * passes over C. Overridable with -D for tuning runs. */
+#ifndef AE_GEMM_KC
+#define AE_GEMM_KC 512
+#endif
+#ifndef AE_GEMM_MC
+#define AE_GEMM_MC 288
+#endif
+#ifndef AE_GEMM_NC
+#define AE_GEMM_NC 2048
+#endif
+/* A GEMM does AE_GEMM_PAR_DIV times more work per multiply-add than the
+ * element-wise kernels AE_PAR_WORK was set for: open a region from
+ * AE_GEMM_PAR_DIV * AE_PAR_MIN_WORK multiply-adds. */
+#ifndef AE_GEMM_PAR_DIV
+#define AE_GEMM_PAR_DIV 16
+#endif
+/* M*N*K at or below which the direct loop beats packing. Measured (one
+ * thread): 2x8x8 takes 0.06-0.10 us direct against 0.10-0.12 us blocked, but
+ * 8x8x8 already 0.22-0.35 us direct against 0.11-0.14 us blocked. */
+#ifndef AE_GEMM_SMALL
+#define AE_GEMM_SMALL 256
+#endif
+
+#define MR AE_GEMM_MR
+#define NR AE_GEMM_NR
+#define MC_PACK ((AE_GEMM_MC + MR - 1) / MR * MR)
+
+typedef struct {
+  int ta, tb;
+  int64_t M, N, K;
+  ae_real alpha, beta;
+  const ae_real *A, *B;
+  int64_t lda, ldb;
+  ae_real *C;
+  int64_t ldc;
+} gemm_args;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Splits n into equal blocks of at most `blk`, rounded up to a multiple of `q`. */
+static int64_t balanced(int64_t n, int64_t blk, int64_t q) {
+  int64_t nb = cdiv(n, blk);
+  return cdiv(cdiv(n, nb), q) * q;
+}
+
+/* ---- direct path: no packing, no threads ---- */
+
+static ae_real opa(const gemm_args *g, int64_t i, int64_t p) {
+  return g->ta ? g->A[p * g->lda + i] : g->A[i * g->lda + p];
+}
+
+static void gemm_direct(const gemm_args *g) {
+  enum { JB = 64 };
+  ae_real acc[JB];
+  for (int64_t i = 0; i < g->M; i++) {
+    ae_real *ci = g->C + i * g->ldc;
+    for (int64_t j0 = 0; j0 < g->N; j0 += JB) {
+      int64_t nb = min64(JB, g->N - j0);
+      if (!g->tb) {
+        for (int64_t j = 0; j < nb; j++) acc[j] = 0;
+        for (int64_t p = 0; p < g->K; p++) {
+          ae_real a = opa(g, i, p);
+          const ae_real *bp = g->B + p * g->ldb + j0;
+          for (int64_t j = 0; j < nb; j++) acc[j] += a * bp[j];
+        }
+      } else {
+        for (int64_t j = 0; j < nb; j++) {
+          const ae_real *bj = g->B + (j0 + j) * g->ldb;
+          ae_real s = 0;
+          for (int64_t p = 0; p < g->K; p++) s += opa(g, i, p) * bj[p];
+          acc[j] = s;
+        }
+      }
+      for (int64_t j = 0; j < nb; j++) {
+        ae_real r = g->alpha * acc[j];
+        ci[j0 + j] = g->beta == 0 ? r : r + g->beta * ci[j0 + j];
+      }
+    }
+  }
+}
+
+/* ---- packing ---- */
+
+static int clampi(int64_t x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : (int)x; }
+
+/* Packs op(A)[ic:ic+mc, pc:pc+kc] as ceil(mc/MR) panels of MR x kc. */
+static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64_t kc,
+                   ae_real *restrict ap) {
+  for (int64_t ir = 0; ir < mc; ir += MR, ap += MR * kc) {
+    int64_t mr = min64(MR, mc - ir);
+    if (g->ta) { /* op(A)(i,p) = A[p][i]: rows of A are contiguous in i */
+      for (int64_t p = 0; p < kc; p++) {
+        const ae_real *src = g->A + (pc + p) * g->lda + ic + ir;
+        ae_real *dst = ap + p * MR;
+        if (mr == MR)
+          for (int i = 0; i < MR; i++) dst[i] = src[i];
+        else
+          for (int i = 0; i < MR; i++) dst[i] = i < mr ? src[i] : 0;
+      }
+    } else { /* op(A)(i,p) = A[i][p]: transpose VL x VL blocks */
+      for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
+        for (int r0 = 0; r0 < MR; r0 += AE_GEMM_VL) {
+          int rows = clampi(mr - r0, 0, AE_GEMM_VL);
+          const ae_real *src = rows ? g->A + (ic + ir + r0) * g->lda + pc + p0 : g->A;
+          ae_gemm_transpose_block(src, g->lda, rows, clampi(kc - p0, 0, AE_GEMM_VL),
+                                  ap + p0 * MR + r0, MR, clampi(MR - r0, 0, AE_GEMM_VL));
+        }
+    }
+  }
+}
+
+/* Packs panel jp (NR columns) of op(B)[pc:pc+kc, jc:jc+nc] as kc x NR. */
+static void pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t kc, int64_t nc,
+                         int64_t jp, ae_real *restrict bp) {
+  int64_t j0 = jp * NR, nr = min64(NR, nc - j0);
+  bp += j0 * kc;
+  if (!g->tb) { /* rows of B are contiguous in j */
+    for (int64_t p = 0; p < kc; p++) {
+      const ae_real *src = g->B + (pc + p) * g->ldb + jc + j0;
+      ae_real *dst = bp + p * NR;
+      if (nr == NR)
+        for (int j = 0; j < NR; j++) dst[j] = src[j];
+      else
+        for (int j = 0; j < NR; j++) dst[j] = j < nr ? src[j] : 0;
+    }
+  } else { /* op(B)(p,j) = B[j][p]: transpose VL x VL blocks */
+    for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
+      for (int c0 = 0; c0 < NR; c0 += AE_GEMM_VL) {
+        int rows = clampi(nr - c0, 0, AE_GEMM_VL);
+        const ae_real *src = rows ? g->B + (jc + j0 + c0) * g->ldb + pc + p0 : g->B;
+        ae_gemm_transpose_block(src, g->ldb, rows, clampi(kc - p0, 0, AE_GEMM_VL),
+                                bp + p0 * NR + c0, NR, clampi(NR - c0, 0, AE_GEMM_VL));
+      }
+  }
+}
+
+/* ---- buffers ---- */
+
+static _Thread_local ae_real *tl_abuf;   /* MC_PACK x AE_GEMM_KC, per thread */
+static _Thread_local ae_real *tl_bbuf;   /* kc x nc B block, calling thread */
+static _Thread_local size_t tl_bbuf_len; /* in elements */
+
+static ae_real *thread_abuf(void) {
+  if (!tl_abuf) tl_abuf = ae_aligned_alloc((size_t)MC_PACK * AE_GEMM_KC * sizeof(ae_real));
+  return tl_abuf;
+}
+
+static ae_real *caller_bbuf(size_t len) {
+  if (len > tl_bbuf_len) {
+    ae_aligned_free(tl_bbuf);
+    tl_bbuf = ae_aligned_alloc(len * sizeof(ae_real));
+    tl_bbuf_len = tl_bbuf ? len : 0;
+  }
+  return tl_bbuf;
+}
+
+/* ---- blocked path ---- */
+
+/* Macro-kernel: micro-panels [j0, j1) of the packed B block times the packed
+ * A block (mc rows starting at row ic of C). */
+static void macro_kernel(const gemm_args *g, const ae_real *ap, const ae_real *bp, int64_t ic,
+                         int64_t jc, int64_t mc, int64_t nc, int64_t kc, int64_t j0, int64_t j1,
+                         ae_real beta) {
+  for (int64_t jr = j0; jr < j1; jr++) {
+    int n = (int)min64(NR, nc - jr * NR);
+    const ae_real *bpan = bp + jr * NR * kc;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      int m = (int)min64(MR, mc - ir);
+      ae_real *c = g->C + (ic + ir) * g->ldc + jc + jr * NR;
+      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, bpan, beta, c, g->ldc, 1, m, n);
+    }
+  }
+}
+
+typedef struct {
+  const gemm_args *g;
+  int64_t kcb, mcb, ncb, nbm; /* block sizes (depend on M, N, K only) */
+  ae_real *bp;                /* shared packed B block */
+  int fail;                   /* some thread could not get its A buffer */
+} gemm_plan;
+
+/* Thread tid's share [*lo, *hi) of n items, as schedule(static) splits them. */
+static void share(int64_t n, int tid, int nt, int64_t *lo, int64_t *hi) {
+  int64_t chunk = cdiv(n, nt);
+  *lo = min64(n, tid * chunk);
+  *hi = min64(n, *lo + chunk);
+}
+
+/* Run by every thread of the team GEMM opened (team = 1), or by the caller
+ * alone (team = 0). Work is shared out explicitly, not with orphaned
+ * "omp for"/"omp barrier": a caller may itself be a thread of another
+ * team (conv runs one GEMM per thread), and orphaned constructs would bind
+ * to that team. */
+static void blocked_team(gemm_plan *pl, int team) {
+  const gemm_args *g = pl->g;
+  const int64_t N = g->N, K = g->K, M = g->M, mcb = pl->mcb, nbm = pl->nbm;
+  ae_real *ap = thread_abuf(), *bp = pl->bp;
+  int tid = 0, nt = 1;
+#ifdef _OPENMP
+  if (team) tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#endif
+  if (!ap) {
+#pragma omp atomic write
+    pl->fail = 1;
+  }
+  if (team) {
+#pragma omp barrier
+  }
+  int failed;
+#pragma omp atomic read
+  failed = pl->fail;
+  for (int64_t jc = 0; !failed && jc < N; jc += pl->ncb) {
+    const int64_t nc = min64(pl->ncb, N - jc), npan = cdiv(nc, NR);
+    /* Split each A block's columns into chunks so every thread has work;
+     * this changes who computes a tile, never how (see the invariant). */
+    const int64_t nchunks = nbm >= 2 * nt ? 1 : min64(npan, cdiv(2 * nt, nbm));
+    const int64_t nitems = nbm * nchunks;
+    for (int64_t pc = 0; pc < K; pc += pl->kcb) {
+      const int64_t kc = min64(pl->kcb, K - pc);
+      const ae_real beta = pc == 0 ? g->beta : (ae_real)1;
+      int64_t lo, hi;
+      share(npan, tid, nt, &lo, &hi);
+      for (int64_t jp = lo; jp < hi; jp++) pack_b_panel(g, pc, jc, kc, nc, jp, bp);
+      if (team) {
+#pragma omp barrier
+      }
+      int64_t packed_ic = -1;
+      share(nitems, tid, nt, &lo, &hi);
+      for (int64_t it = lo; it < hi; it++) {
+        const int64_t ic = it / nchunks * mcb, ch = it % nchunks;
+        const int64_t mc = min64(mcb, M - ic);
+        if (ic != packed_ic) {
+          pack_a(g, ic, pc, mc, kc, ap);
+          packed_ic = ic;
+        }
+        macro_kernel(g, ap, bp, ic, jc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks, beta);
+      }
+      if (team) { /* bp is repacked next round */
+#pragma omp barrier
+      }
+    }
+  }
+}
+
+/* Returns 0, or -1 when a packing buffer could not be allocated (C untouched). */
+static int gemm_blocked(const gemm_args *g) {
+  gemm_plan pl = {g, balanced(g->K, AE_GEMM_KC, 1), balanced(g->M, AE_GEMM_MC, MR),
+                  balanced(g->N, AE_GEMM_NC, NR), 0, NULL, 0};
+  pl.nbm = cdiv(g->M, pl.mcb);
+  pl.bp = caller_bbuf((size_t)pl.kcb * (size_t)pl.ncb);
+  if (!pl.bp) return -1;
+  /* Parallel only where the work pays for the region (a few microseconds). */
+  int64_t work = g->M * g->N * g->K;
+  int in_team = 0;
+#ifdef _OPENMP
+  in_team = omp_in_parallel();
+#endif
+  if (!in_team && AE_PAR_WORK(work / AE_GEMM_PAR_DIV) && cdiv(g->M, MR) * cdiv(g->N, NR) >= 4) {
+#pragma omp parallel
+    blocked_team(&pl, 1);
+  } else {
+    blocked_team(&pl, 0);
+  }
+  return pl.fail ? -1 : 0;
+}
+
+/* ---- backends ---- */
+
+static ae_gemm_backend g_backend;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void backend_init(void) {
+#if defined(AE_GEMM_DEFAULT_OPENBLAS) && defined(AE_HAVE_OPENBLAS)
+  g_backend = AE_GEMM_OPENBLAS;
+#else
+  g_backend = AE_GEMM_BUILTIN;
+#endif
+  const char *env = getenv("AEZOO_GEMM");
+  if (env && strcmp(env, "builtin") == 0) g_backend = AE_GEMM_BUILTIN;
+  if (env && strcmp(env, "openblas") == 0 && ae_gemm_has_backend(AE_GEMM_OPENBLAS))
+    g_backend = AE_GEMM_OPENBLAS;
+}
+
+int ae_gemm_has_backend(ae_gemm_backend b) {
+  if (b == AE_GEMM_BUILTIN) return 1;
+#ifdef AE_HAVE_OPENBLAS
+  if (b == AE_GEMM_OPENBLAS) return 1;
+#endif
+  return 0;
+}
+
+int ae_gemm_set_backend(ae_gemm_backend b) {
+  pthread_once(&g_once, backend_init);
+  if (!ae_gemm_has_backend(b)) return -1;
+  __atomic_store_n(&g_backend, b, __ATOMIC_RELAXED);
+  return 0;
+}
+
+ae_gemm_backend ae_gemm_get_backend(void) {
+  pthread_once(&g_once, backend_init);
+  return __atomic_load_n(&g_backend, __ATOMIC_RELAXED);
+}
+
+const char *ae_gemm_backend_name(ae_gemm_backend b) {
+  switch (b) {
+    case AE_GEMM_BUILTIN: return "builtin";
+    case AE_GEMM_OPENBLAS: return "openblas";
+  }
+  return "unknown";
+}
+
+#ifdef AE_HAVE_OPENBLAS
+/* Runs cblas; returns -1 when a size does not fit OpenBLAS's int. OpenBLAS
+ * keeps its own thread pool: follow ae_set_threads / omp_set_num_threads. */
+static int gemm_openblas(const gemm_args *g) {
+  if (g->M > INT_MAX || g->N > INT_MAX || g->K > INT_MAX || g->lda > INT_MAX ||
+      g->ldb > INT_MAX || g->ldc > INT_MAX)
+    return -1;
+  static int threads_set;
+  int nt = ae_get_threads();
+  if (__atomic_load_n(&threads_set, __ATOMIC_RELAXED) != nt) {
+    openblas_set_num_threads(nt);
+    __atomic_store_n(&threads_set, nt, __ATOMIC_RELAXED);
+  }
+  enum CBLAS_TRANSPOSE ta = g->ta ? CblasTrans : CblasNoTrans;
+  enum CBLAS_TRANSPOSE tb = g->tb ? CblasTrans : CblasNoTrans;
+#ifdef AE_REAL_DOUBLE
+  cblas_dgemm(CblasRowMajor, ta, tb, (int)g->M, (int)g->N, (int)g->K, g->alpha, g->A,
+              (int)g->lda, g->B, (int)g->ldb, g->beta, g->C, (int)g->ldc);
+#else
+  cblas_sgemm(CblasRowMajor, ta, tb, (int)g->M, (int)g->N, (int)g->K, g->alpha, g->A,
+              (int)g->lda, g->B, (int)g->ldb, g->beta, g->C, (int)g->ldc);
+#endif
+  return 0;
+}
+#endif
+
+/* C = beta * C (beta == 0 writes zeros without reading C). */
+static void scale_c(const gemm_args *g) {
+  for (int64_t i = 0; i < g->M; i++) {
+    ae_real *ci = g->C + i * g->ldc;
+    for (int64_t j = 0; j < g->N; j++) ci[j] = g->beta == 0 ? 0 : g->beta * ci[j];
+  }
+}
+
+void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real alpha,
+             const ae_real *A, int64_t lda, const ae_real *B, int64_t ldb, ae_real beta,
+             ae_real *C, int64_t ldc) {
+  if (M < 0 || N < 0 || K < 0) {
+    ae_set_last_error("gemm: negative size M=%lld N=%lld K=%lld", (long long)M, (long long)N,
+                      (long long)K);
+    return;
+  }
+  int64_t need_a = transa ? M : K, need_b = transb ? K : N;
+  if ((M && K && lda < need_a) || (K && N && ldb < need_b) || (M && N && ldc < N)) {
+    ae_set_last_error("gemm: stride too small (lda=%lld ldb=%lld ldc=%lld for M=%lld N=%lld "
+                      "K=%lld transa=%d transb=%d)",
+                      (long long)lda, (long long)ldb, (long long)ldc, (long long)M, (long long)N,
+                      (long long)K, !!transa, !!transb);
+    return;
+  }
+  gemm_args g = {!!transa, !!transb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc};
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0) {
+    scale_c(&g);
+    return;
+  }
+#ifdef AE_HAVE_OPENBLAS
+  if (ae_gemm_get_backend() == AE_GEMM_OPENBLAS && gemm_openblas(&g) == 0) return;
+#endif
+  if (M * N * K <= AE_GEMM_SMALL || gemm_blocked(&g) != 0) gemm_direct(&g);
+}

@@ -1,0 +1,219 @@
+/* gemm_ukernel.c: the GEMM micro-kernels (contract in gemm_ukernel.h).
+ * ae_gemm_ukernel_ref is plain C with an AE_GEMM_MR x AE_GEMM_NR accumulator
+ * array; ae_gemm_ukernel is an AVX-512 register-blocked kernel when the
+ * build targets AVX-512 (one zmm accumulator per row and 16 floats / 8
+ * doubles of the tile), and the portable kernel otherwise. */
+#include "ops/gemm_ukernel.h"
+
+#if AE_GEMM_UKERNEL_AVX512
+#include <immintrin.h>
+#endif
+
+/* Writes alpha * acc + beta * C for the m x n corner of a tile. */
+static void tile_update(const ae_real *acc, ae_real alpha, ae_real beta, ae_real *c,
+                        int64_t rs_c, int64_t cs_c, int m, int n) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      ae_real *cij = c + i * rs_c + j * cs_c;
+      ae_real r = alpha * acc[i * AE_GEMM_NR + j];
+      *cij = beta == 0 ? r : r + beta * *cij;
+    }
+}
+
+void ae_gemm_ukernel_ref(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b,
+                         ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int m, int n) {
+  ae_real acc[AE_GEMM_MR * AE_GEMM_NR] __attribute__((aligned(AE_ALIGN)));
+  for (int k = 0; k < AE_GEMM_MR * AE_GEMM_NR; k++) acc[k] = 0;
+  for (int64_t p = 0; p < kc; p++) {
+    const ae_real *ap = a + p * AE_GEMM_MR, *bp = b + p * AE_GEMM_NR;
+    for (int i = 0; i < AE_GEMM_MR; i++) {
+      ae_real ai = ap[i];
+      for (int j = 0; j < AE_GEMM_NR; j++) acc[i * AE_GEMM_NR + j] += ai * bp[j];
+    }
+  }
+  tile_update(acc, alpha, beta, c, rs_c, cs_c, m, n);
+}
+
+#if AE_GEMM_UKERNEL_AVX512
+
+#ifdef AE_REAL_DOUBLE
+typedef __m512d vec;
+typedef __mmask8 vmask;
+#define VL 8
+#define V_ZERO() _mm512_setzero_pd()
+#define V_SET1(x) _mm512_set1_pd(x)
+#define V_LOAD(p) _mm512_load_pd(p)
+#define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define V_MUL(a, b) _mm512_mul_pd(a, b)
+#define V_STORE(p, v) _mm512_store_pd(p, v)
+#define V_MLOAD(m, p) _mm512_maskz_loadu_pd(m, p)
+#define V_MSTORE(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#else
+typedef __m512 vec;
+typedef __mmask16 vmask;
+#define VL 16
+#define V_ZERO() _mm512_setzero_ps()
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_LOAD(p) _mm512_load_ps(p)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_STORE(p, v) _mm512_store_ps(p, v)
+#define V_MLOAD(m, p) _mm512_maskz_loadu_ps(m, p)
+#define V_MSTORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#endif
+
+#define NV (AE_GEMM_NR / VL) /* vectors per tile row */
+_Static_assert(VL == AE_GEMM_VL, "vector length mismatch");
+
+static vmask lane_mask(int cnt) {
+  return cnt >= VL ? (vmask)~0u : cnt <= 0 ? 0 : (vmask)((1u << cnt) - 1);
+}
+
+/* In-register transpose of a VL x VL block: first within 128-bit lanes
+ * (unpack, then for float shuffle_ps), after which r[G*k + q] holds, in lane
+ * l, column G*l + q of rows G*k .. G*k+G-1 (G = VL/4 elements per lane);
+ * then a 4 x 4 transpose of 128-bit lanes across r[q], r[G+q], r[2G+q],
+ * r[3G+q] puts column G*m + q in r[G*m + q]. */
+static void transpose_regs(vec r[VL]) {
+  enum { G = VL / 4 };
+  vec t[VL];
+  for (int k = 0; k < VL / 2; k++) {
+#ifdef AE_REAL_DOUBLE
+    t[2 * k] = _mm512_unpacklo_pd(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_pd(r[2 * k], r[2 * k + 1]);
+#else
+    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+#endif
+  }
+#ifdef AE_REAL_DOUBLE
+  for (int k = 0; k < VL; k++) r[k] = t[k];
+#define SHUF128 _mm512_shuffle_f64x2
+#else
+  for (int k = 0; k < 4; k++) {
+    r[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+    r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+    r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+    r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+  }
+#define SHUF128 _mm512_shuffle_f32x4
+#endif
+  for (int q = 0; q < G; q++) {
+    vec u0 = SHUF128(r[q], r[G + q], 0x88), u1 = SHUF128(r[q], r[G + q], 0xDD);
+    vec u2 = SHUF128(r[2 * G + q], r[3 * G + q], 0x88);
+    vec u3 = SHUF128(r[2 * G + q], r[3 * G + q], 0xDD);
+    r[q] = SHUF128(u0, u2, 0x88);
+    r[G + q] = SHUF128(u1, u3, 0x88);
+    r[2 * G + q] = SHUF128(u0, u2, 0xDD);
+    r[3 * G + q] = SHUF128(u1, u3, 0xDD);
+  }
+#undef SHUF128
+}
+
+void ae_gemm_transpose_block(const ae_real *src, int64_t lds, int rows, int cols,
+                             ae_real *dst, int64_t ldd, int store_rows) {
+  vmask lm = lane_mask(cols), sm = lane_mask(store_rows);
+  vec r[VL];
+  _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++)
+    r[i] = i < rows ? V_MLOAD(lm, src + i * lds) : V_ZERO();
+  transpose_regs(r);
+  _Pragma("GCC unroll 16") for (int c = 0; c < VL; c++)
+    if (c < cols) V_MSTORE(dst + c * ldd, sm, r[c]);
+}
+_Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vector length");
+
+/* One k step: NV aligned loads of b, MR broadcasts of a, MR * NV FMAs. */
+#define KSTEP(ap, bp)                                                  \
+  do {                                                                 \
+    vec bv[NV];                                                        \
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)               \
+      bv[v] = V_LOAD((bp) + v * VL);                                   \
+    _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {    \
+      vec ai = V_SET1((ap)[i]);                                        \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)             \
+        acc[i][v] = V_FMA(ai, bv[v], acc[i][v]);                       \
+    }                                                                  \
+  } while (0)
+
+void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a,
+                     const ae_real *restrict b, ae_real beta, ae_real *restrict c,
+                     int64_t rs_c, int64_t cs_c, int m, int n) {
+  /* Start fetching the C tile now: its lines are usually far away (L3 or
+   * memory) and the k loop is long enough to hide the latency. */
+  for (int i = 0; i < m; i++) {
+    _mm_prefetch((const char *)(c + i * rs_c), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + i * rs_c + (n - 1) * cs_c), _MM_HINT_T0);
+  }
+  vec acc[AE_GEMM_MR][NV];
+  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) acc[i][v] = V_ZERO();
+
+  int64_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    _mm_prefetch((const char *)(b + 8 * AE_GEMM_NR), _MM_HINT_T0);
+    _mm_prefetch((const char *)(a + 8 * AE_GEMM_MR), _MM_HINT_T0);
+    KSTEP(a, b);
+    KSTEP(a + AE_GEMM_MR, b + AE_GEMM_NR);
+    KSTEP(a + 2 * AE_GEMM_MR, b + 2 * AE_GEMM_NR);
+    KSTEP(a + 3 * AE_GEMM_MR, b + 3 * AE_GEMM_NR);
+    a += 4 * AE_GEMM_MR;
+    b += 4 * AE_GEMM_NR;
+  }
+  for (; p < kc; p++) {
+    KSTEP(a, b);
+    a += AE_GEMM_MR;
+    b += AE_GEMM_NR;
+  }
+
+  vec valpha = V_SET1(alpha), vbeta = V_SET1(beta);
+  if (cs_c != 1) { /* general strides: spill the tile, update element-wise */
+    ae_real tile[AE_GEMM_MR * AE_GEMM_NR] __attribute__((aligned(AE_ALIGN)));
+    _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)
+        V_STORE(tile + i * AE_GEMM_NR + v * VL, acc[i][v]);
+    tile_update(tile, alpha, beta, c, rs_c, cs_c, m, n);
+    return;
+  }
+  /* Row-major C: masked loads/stores cover the n < NR edge, so full and edge
+   * tiles round identically. */
+  vmask mask[NV];
+  _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
+    mask[v] = lane_mask(n - v * VL);
+  }
+  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
+    if (i >= m) break;
+    ae_real *ci = c + i * rs_c;
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
+      vec r = V_MUL(valpha, acc[i][v]);
+      if (beta != 0) r = V_FMA(vbeta, V_MLOAD(mask[v], ci + v * VL), r);
+      V_MSTORE(ci + v * VL, mask[v], r);
+    }
+  }
+}
+
+const char *ae_gemm_ukernel_name(void) {
+#define STR2(x) #x
+#define STR(x) STR2(x)
+  return "avx512 " STR(AE_GEMM_MR) "x" STR(AE_GEMM_NR);
+}
+
+#else /* portable build: the reference kernel is the kernel */
+
+void ae_gemm_transpose_block(const ae_real *src, int64_t lds, int rows, int cols,
+                             ae_real *dst, int64_t ldd, int store_rows) {
+  for (int c = 0; c < cols; c++)
+    for (int r = 0; r < store_rows; r++) dst[c * ldd + r] = r < rows ? src[r * lds + c] : 0;
+}
+
+void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b,
+                     ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int m, int n) {
+  ae_gemm_ukernel_ref(kc, alpha, a, b, beta, c, rs_c, cs_c, m, n);
+}
+
+const char *ae_gemm_ukernel_name(void) {
+#define STR2(x) #x
+#define STR(x) STR2(x)
+  return "portable " STR(AE_GEMM_MR) "x" STR(AE_GEMM_NR);
+}
+
+#endif
