@@ -54,6 +54,14 @@ static void row(int kind, int64_t n, const ae_real *restrict a, int64_t sa, cons
   }
 }
 
+/* Output row r (of length d[3]) of a broadcasting binary op. */
+static inline void bcast_row(int kind, const ae_bcast *ba, const ae_bcast *bb, const ae_real *a, const ae_real *b,
+                             ae_real *y, int64_t r) {
+  int64_t i0 = r / (ba->d[1] * ba->d[2]), i1 = r / ba->d[2] % ba->d[1], i2 = r % ba->d[2], len = ba->d[3];
+  row(kind, len, a + ae_bcast_off(ba, i0, i1, i2, 0), ba->sx[3], b + ae_bcast_off(bb, i0, i1, i2, 0), bb->sx[3],
+      y + r * len);
+}
+
 static void binary_kernel(int kind, const ae_val *A, const ae_val *B, ae_val *Y) {
   int64_t n = Y->t.numel;
   const ae_real *a = A->t.data, *b = B->t.data;
@@ -72,13 +80,8 @@ static void binary_kernel(int kind, const ae_val *A, const ae_val *B, ae_val *Y)
     return;
   }
   ae_bcast ba = ae_bcast_make(A->t.shape, Y->t.shape), bb = ae_bcast_make(B->t.shape, Y->t.shape);
-  int64_t rows = ba.d[0] * ba.d[1] * ba.d[2], len = ba.d[3];
-#pragma omp parallel for schedule(static) if (AE_PAR(n))
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t i0 = r / (ba.d[1] * ba.d[2]), i1 = r / ba.d[2] % ba.d[1], i2 = r % ba.d[2];
-    row(kind, len, a + ae_bcast_off(&ba, i0, i1, i2, 0), ba.sx[3], b + ae_bcast_off(&bb, i0, i1, i2, 0), bb.sx[3],
-        y + r * len);
-  }
+  int64_t rows = ba.d[0] * ba.d[1] * ba.d[2];
+  AE_PAR_FOR(AE_PAR(n), schedule(static), for (int64_t r = 0; r < rows; r++) bcast_row(kind, &ba, &bb, a, b, y, r););
 }
 
 static ae_val *binary(ae_tape *t, int op, int kind, const char *name, ae_val *a, ae_val *b) {
@@ -134,8 +137,7 @@ ae_val *ae_where(ae_tape *t, ae_val *cond, ae_val *a, ae_val *b) {
   int64_t n = y->t.numel, sa = a->t.numel != 1, sb = b->t.numel != 1;
   const ae_real *c = cond->t.data, *pa = a->t.data, *pb = b->t.data;
   ae_real *py = y->t.data;
-#pragma omp parallel for simd if (AE_PAR(n))
-  for (int64_t i = 0; i < n; i++) py[i] = c[i] != 0 ? pa[i * sa] : pb[i * sb];
+  AE_PAR_FOR(AE_PAR(n), simd, for (int64_t i = 0; i < n; i++) py[i] = c[i] != 0 ? pa[i * sa] : pb[i * sb];);
   ae_op_record(t, AE_OP_WHERE, y, 3, in);
   return y;
 }

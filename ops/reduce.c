@@ -45,18 +45,20 @@ static ae_shape reduced_shape(ae_shape s, int axis, int keepdim) {
 }
 
 /* y[o, i] = sum_k x[o, k, i], blocks of 64 columns accumulated in double. */
+enum { SUM_BLK = 64 };
+static inline void sum_axis_job(axis_view v, const ae_real *x, ae_real *y, int64_t nblk, int64_t job) {
+  int64_t o = job / nblk, i0 = job % nblk * SUM_BLK, len = v.inner - i0 < SUM_BLK ? v.inner - i0 : SUM_BLK;
+  double acc[SUM_BLK] = {0};
+  const ae_real *base = x + o * v.n * v.inner + i0;
+  for (int64_t k = 0; k < v.n; k++)
+    for (int64_t i = 0; i < len; i++) acc[i] += base[k * v.inner + i];
+  for (int64_t i = 0; i < len; i++) y[o * v.inner + i0 + i] = (ae_real)acc[i];
+}
+
 static void sum_axis_kernel(axis_view v, const ae_real *x, ae_real *y) {
-  enum { BLK = 64 };
-  int64_t nblk = (v.inner + BLK - 1) / BLK, jobs = v.outer * nblk;
-#pragma omp parallel for schedule(static) if (AE_PAR(v.outer * v.n * v.inner))
-  for (int64_t job = 0; job < jobs; job++) {
-    int64_t o = job / nblk, i0 = job % nblk * BLK, len = v.inner - i0 < BLK ? v.inner - i0 : BLK;
-    double acc[BLK] = {0};
-    const ae_real *base = x + o * v.n * v.inner + i0;
-    for (int64_t k = 0; k < v.n; k++)
-      for (int64_t i = 0; i < len; i++) acc[i] += base[k * v.inner + i];
-    for (int64_t i = 0; i < len; i++) y[o * v.inner + i0 + i] = (ae_real)acc[i];
-  }
+  int64_t nblk = (v.inner + SUM_BLK - 1) / SUM_BLK, jobs = v.outer * nblk;
+  AE_PAR_FOR(AE_PAR(v.outer * v.n * v.inner), schedule(static),
+             for (int64_t job = 0; job < jobs; job++) sum_axis_job(v, x, y, nblk, job););
 }
 
 ae_val *ae_sum(ae_tape *t, ae_val *x) {
@@ -101,6 +103,15 @@ ae_val *ae_mean_axis(ae_tape *t, ae_val *x, int axis, int keepdim) {
   return ae_scale(t, ae_sum_axis(t, x, a, keepdim), (ae_real)(1.0 / (double)x->t.shape.d[a]));
 }
 
+/* y[oi] = max_k x[o, k, i] and a 1 in the mask at the (first) argmax. */
+static inline void max_axis_one(axis_view v, const ae_real *px, ae_real *py, ae_real *pm, int64_t oi) {
+  int64_t o = oi / v.inner, i = oi % v.inner, base = o * v.n * v.inner + i, best = 0;
+  for (int64_t k = 1; k < v.n; k++)
+    if (px[base + k * v.inner] > px[base + best * v.inner]) best = k;
+  py[oi] = px[base + best * v.inner];
+  pm[base + best * v.inner] = 1;
+}
+
 /* Max along an axis; saves a one-hot mask of the (first) argmax, which
  * backward multiplies by: a constant, so the rule is differentiable. */
 ae_val *ae_max_axis(ae_tape *t, ae_val *x, int axis, int keepdim) {
@@ -111,17 +122,10 @@ ae_val *ae_max_axis(ae_tape *t, ae_val *x, int axis, int keepdim) {
   ae_val *mask = ae_op_out(t, "max_axis", x->t.shape);
   if (!y || !mask) return NULL;
   axis_view v = view_of(x->t.shape, a);
-  const ae_real *px = x->t.data;
-  ae_real *pm = mask->t.data, *py = y->t.data;
-  memset(pm, 0, (size_t)mask->t.numel * sizeof(ae_real));
-#pragma omp parallel for schedule(static) if (AE_PAR(x->t.numel))
-  for (int64_t oi = 0; oi < v.outer * v.inner; oi++) {
-    int64_t o = oi / v.inner, i = oi % v.inner, base = o * v.n * v.inner + i, best = 0;
-    for (int64_t k = 1; k < v.n; k++)
-      if (px[base + k * v.inner] > px[base + best * v.inner]) best = k;
-    py[oi] = px[base + best * v.inner];
-    pm[base + best * v.inner] = 1;
-  }
+  memset(mask->t.data, 0, (size_t)mask->t.numel * sizeof(ae_real));
+  AE_PAR_FOR(AE_PAR(x->t.numel), schedule(static),
+             for (int64_t oi = 0; oi < v.outer * v.inner; oi++)
+                 max_axis_one(v, x->t.data, y->t.data, mask->t.data, oi););
   ae_node *n = ae_op_record(t, AE_OP_MAX_AXIS, y, 1, &x);
   if (n) {
     n->i[0] = a;
@@ -135,6 +139,17 @@ void ae_bw_max_axis(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   gin[0] = ae_mul(t, ae_broadcast_to(t, gk, xs), n->saved[0]);
 }
 
+/* Output row r (of length d[3]) of broadcast_to. */
+static inline void broadcast_row(const ae_bcast *b, const ae_real *px, ae_real *py, int64_t r) {
+  int64_t len = b->d[3];
+  const ae_real *src = px + ae_bcast_off(b, r / (b->d[1] * b->d[2]), r / b->d[2] % b->d[1], r % b->d[2], 0);
+  ae_real *dst = py + r * len;
+  if (b->sx[3])
+    memcpy(dst, src, (size_t)len * sizeof(ae_real));
+  else
+    for (int64_t i = 0; i < len; i++) dst[i] = src[0];
+}
+
 ae_val *ae_broadcast_to(ae_tape *t, ae_val *x, ae_shape s) {
   if (!ae_op_begin(t, "broadcast_to", 1, &x)) return NULL;
   if (!ae_broadcasts_to(x->t.shape, s)) {
@@ -145,18 +160,9 @@ ae_val *ae_broadcast_to(ae_tape *t, ae_val *x, ae_shape s) {
   ae_val *y = ae_op_out(t, "broadcast_to", s);
   if (!y) return NULL;
   ae_bcast b = ae_bcast_make(x->t.shape, s);
-  int64_t rows = b.d[0] * b.d[1] * b.d[2], len = b.d[3];
-  const ae_real *px = x->t.data;
-  ae_real *py = y->t.data;
-#pragma omp parallel for schedule(static) if (AE_PAR(y->t.numel))
-  for (int64_t r = 0; r < rows; r++) {
-    const ae_real *src = px + ae_bcast_off(&b, r / (b.d[1] * b.d[2]), r / b.d[2] % b.d[1], r % b.d[2], 0);
-    ae_real *dst = py + r * len;
-    if (b.sx[3])
-      memcpy(dst, src, (size_t)len * sizeof(ae_real));
-    else
-      for (int64_t i = 0; i < len; i++) dst[i] = src[0];
-  }
+  int64_t rows = b.d[0] * b.d[1] * b.d[2];
+  AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
+             for (int64_t r = 0; r < rows; r++) broadcast_row(&b, x->t.data, y->t.data, r););
   ae_op_record(t, AE_OP_BROADCAST_TO, y, 1, &x);
   return y;
 }

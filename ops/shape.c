@@ -28,6 +28,14 @@ void ae_bw_reshape(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   gin[0] = ae_reshape(t, g, n->in[0]->t.shape);
 }
 
+/* Row r (of length yd[3]) of a transpose; ys: stride in x of each y dimension. */
+static inline void transpose_row(const int64_t yd[4], const int64_t ys[4], const ae_real *px, ae_real *py, int64_t r) {
+  int64_t i0 = r / (yd[1] * yd[2]), i1 = r / yd[2] % yd[1], i2 = r % yd[2], len = yd[3];
+  const ae_real *src = px + i0 * ys[0] + i1 * ys[1] + i2 * ys[2];
+  ae_real *dst = py + r * len;
+  for (int64_t i = 0; i < len; i++) dst[i] = src[i * ys[3]];
+}
+
 /* y = x with axes d0 and d1 swapped, as padded 4-D index arithmetic. */
 static void transpose_kernel(const ae_val *x, ae_val *y, int d0, int d1) {
   int off = 4 - x->t.shape.ndim;
@@ -44,14 +52,9 @@ static void transpose_kernel(const ae_val *x, ae_val *y, int d0, int d1) {
   ys[p0] = xs[p1], ys[p1] = xs[p0]; /* ys: stride in x of each y dimension */
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data;
-  int64_t rows = yd[0] * yd[1] * yd[2], len = yd[3];
-#pragma omp parallel for schedule(static) if (AE_PAR(y->t.numel))
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t i0 = r / (yd[1] * yd[2]), i1 = r / yd[2] % yd[1], i2 = r % yd[2];
-    const ae_real *src = px + i0 * ys[0] + i1 * ys[1] + i2 * ys[2];
-    ae_real *dst = py + r * len;
-    for (int64_t i = 0; i < len; i++) dst[i] = src[i * ys[3]];
-  }
+  int64_t rows = yd[0] * yd[1] * yd[2];
+  AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
+             for (int64_t r = 0; r < rows; r++) transpose_row(yd, ys, px, py, r););
 }
 
 ae_val *ae_transpose(ae_tape *t, ae_val *x, int d0, int d1) {
