@@ -9,6 +9,7 @@
 #include "ops/oplist.h"
 
 ae_node *ae__tape_node(ae_tape *t, int i);
+const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed, int top, int *old_top);
 
 /* Adds g (already of x's shape) into the accumulator slot. */
 static void accumulate(ae_tape *t, ae_val **slot, ae_val *g) { *slot = *slot ? ae_add(t, *slot, g) : g; }
@@ -33,7 +34,8 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
     for (int j = 0; j < n->nin && !needed[i]; j++)
       if (n->in[j]->node >= 0 && needed[n->in[j]->node]) needed[i] = 1;
   }
-  int old_mode = ae_set_grad_enabled(t, create_graph);
+  int old_mode = ae_set_grad_enabled(t, create_graph), old_top;
+  const unsigned char *old_needed = ae__tape_set_sweep(t, needed, top, &old_top);
   for (int k = 0; k < nout; k++) {
     ae_val *y = outs[k];
     if (!y->requires_grad || !needed[y->node]) continue;
@@ -51,6 +53,7 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
       accumulate(t, &acc[x->node], fit_to(t, gin[j], x));
     }
   }
+  ae__tape_set_sweep(t, old_needed, old_top, &old_top);
   ae_set_grad_enabled(t, old_mode);
   return ae_tape_ok(t) ? 0 : -1;
 }

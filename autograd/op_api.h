@@ -27,7 +27,7 @@ typedef struct ae_node {
 } ae_node;
 
 /* Computes input gradients gin[j] from the output gradient g. Leave
- * gin[j] NULL for inputs that get no gradient; check ae_needs_grad(n, j)
+ * gin[j] NULL for inputs that get no gradient; check ae_needs_grad(t, n, j)
  * to skip work. */
 typedef void (*ae_backward_fn)(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin);
 
@@ -41,7 +41,10 @@ void *ae_arena_alloc(ae_tape *t, const char *op, size_t bytes);
 /* Record y = op(in...). Returns the node (to set attributes) or NULL when
  * nothing was recorded; checks y for NaN/Inf in anomaly mode. */
 ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in);
-static inline int ae_needs_grad(const ae_node *n, int j) { return n->in[j] && n->in[j]->requires_grad; }
+/* 1 when input j's gradient is wanted: it requires grad and, inside a
+ * reverse sweep, it leads to one of the values being differentiated
+ * (PyTorch's needs_input_grad). Rules skip the others' work. */
+int ae_needs_grad(ae_tape *t, const ae_node *n, int j);
 
 /* Broadcasting (numpy rules, aligned from the last dimension). Returns 0
  * and raises AE_ERR_SHAPE naming op and both shapes when they don't fit. */

@@ -25,6 +25,8 @@ struct ae_tape {
   int nnodes, nodes_cap;
   int64_t ops_run; /* ops executed since reset, recorded or not (anomaly positions) */
   int grad_enabled, anomaly;
+  const unsigned char *sweep_needed; /* during a reverse sweep: nodes leading to its targets */
+  int sweep_top;
   ae_status status;
   char error[512];
 };
@@ -201,6 +203,22 @@ int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max) {
       n++;
     }
   return n;
+}
+
+int ae_needs_grad(ae_tape *t, const ae_node *n, int j) {
+  const ae_val *x = n->in[j];
+  if (!x || !x->requires_grad) return 0;
+  if (!t->sweep_needed || x->node < 0 || x->node > t->sweep_top) return 1;
+  return t->sweep_needed[x->node];
+}
+
+/* Sets the needed-set of the running sweep (NULL: none); returns the old one. */
+const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed, int top, int *old_top) {
+  const unsigned char *old = t->sweep_needed;
+  *old_top = t->sweep_top;
+  t->sweep_needed = needed;
+  t->sweep_top = top;
+  return old;
 }
 
 /* Internal accessors for backward.c. */

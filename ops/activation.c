@@ -36,7 +36,7 @@ ae_val *ae_relu_backward(ae_tape *t, ae_val *g, ae_val *x) {
   return y;
 }
 void ae_bw_relu_backward(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  if (ae_needs_grad(n, 0)) gin[0] = ae_relu_backward(t, g, n->in[1]);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_relu_backward(t, g, n->in[1]);
 }
 
 ae_val *ae_leaky_relu(ae_tape *t, ae_val *x, ae_real s) {
@@ -60,7 +60,7 @@ ae_val *ae_leaky_relu_backward(ae_tape *t, ae_val *g, ae_val *x, ae_real s) {
   return y;
 }
 void ae_bw_leaky_relu_backward(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  if (ae_needs_grad(n, 0)) gin[0] = ae_leaky_relu_backward(t, g, n->in[1], (ae_real)n->f[0]);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_leaky_relu_backward(t, g, n->in[1], (ae_real)n->f[0]);
 }
 
 ae_val *ae_sigmoid(ae_tape *t, ae_val *x) {
@@ -83,8 +83,8 @@ ae_val *ae_sigmoid_backward(ae_tape *t, ae_val *g, ae_val *y) {
 }
 void ae_bw_sigmoid_backward(ae_tape *t, const ae_node *n, ae_val *gg, ae_val **gin) {
   ae_val *g = n->in[0], *y = n->in[1];
-  if (ae_needs_grad(n, 0)) gin[0] = ae_sigmoid_backward(t, gg, y);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_mul(t, ae_mul(t, gg, g), ae_add_scalar(t, ae_scale(t, y, -2), 1));
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_sigmoid_backward(t, gg, y);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_mul(t, ae_mul(t, gg, g), ae_add_scalar(t, ae_scale(t, y, -2), 1));
 }
 
 ae_val *ae_tanh(ae_tape *t, ae_val *x) {
@@ -105,6 +105,6 @@ ae_val *ae_tanh_backward(ae_tape *t, ae_val *g, ae_val *y) {
 }
 void ae_bw_tanh_backward(ae_tape *t, const ae_node *n, ae_val *gg, ae_val **gin) {
   ae_val *g = n->in[0], *y = n->in[1];
-  if (ae_needs_grad(n, 0)) gin[0] = ae_tanh_backward(t, gg, y);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_scale(t, ae_mul(t, ae_mul(t, gg, g), y), -2);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_tanh_backward(t, gg, y);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_scale(t, ae_mul(t, ae_mul(t, gg, g), y), -2);
 }

@@ -107,19 +107,19 @@ void ae_bw_add(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
 
 void ae_bw_sub(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   gin[0] = g;
-  if (ae_needs_grad(n, 1)) gin[1] = ae_neg(t, g);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_neg(t, g);
 }
 
 void ae_bw_mul(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  if (ae_needs_grad(n, 0)) gin[0] = ae_mul(t, g, n->in[1]);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_mul(t, g, n->in[0]);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_mul(t, g, n->in[1]);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_mul(t, g, n->in[0]);
 }
 
 /* y = a / b: da = g / b, db = -g * y / b. */
 void ae_bw_div(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *gb = ae_div(t, g, n->in[1]);
-  if (ae_needs_grad(n, 0)) gin[0] = gb;
-  if (ae_needs_grad(n, 1)) gin[1] = ae_neg(t, ae_mul(t, gb, n->out));
+  if (ae_needs_grad(t, n, 0)) gin[0] = gb;
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_neg(t, ae_mul(t, gb, n->out));
 }
 
 ae_val *ae_where(ae_tape *t, ae_val *cond, ae_val *a, ae_val *b) {
@@ -144,6 +144,6 @@ ae_val *ae_where(ae_tape *t, ae_val *cond, ae_val *a, ae_val *b) {
 
 void ae_bw_where(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *zero = ae_scalar(t, 0);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_where(t, n->in[0], g, zero);
-  if (ae_needs_grad(n, 2)) gin[2] = ae_where(t, n->in[0], zero, g);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_where(t, n->in[0], g, zero);
+  if (ae_needs_grad(t, n, 2)) gin[2] = ae_where(t, n->in[0], zero, g);
 }

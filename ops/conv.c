@@ -105,11 +105,11 @@ void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   ae_shape xs = x->t.shape, ws = w->t.shape, gs = g->t.shape;
-  if (ae_needs_grad(n, 0))
+  if (ae_needs_grad(t, n, 0))
     gin[0] = ae_conv_transpose2d_ex(t, g, w, NULL, sh, sw, ph, pw, restore_pad(xs.d[2], gs.d[2], ws.d[2], sh, ph),
                                     restore_pad(xs.d[3], gs.d[3], ws.d[3], sw, pw));
-  if (ae_needs_grad(n, 1)) gin[1] = ae_conv2d_weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
-  if (n->nin > 2 && ae_needs_grad(n, 2)) gin[2] = bias_grad(t, g);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_conv2d_weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
+  if (n->nin > 2 && ae_needs_grad(t, n, 2)) gin[2] = bias_grad(t, g);
 }
 
 /* ---- conv_transpose2d ---- */
@@ -158,9 +158,9 @@ void ae_bw_conv_transpose2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gi
   ae_val *x = n->in[0], *w = n->in[1];
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   ae_shape ws = w->t.shape;
-  if (ae_needs_grad(n, 0)) gin[0] = ae_conv2d_ex(t, g, w, NULL, sh, sw, ph, pw);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_conv2d_weight_grad(t, g, x, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
-  if (n->nin > 2 && ae_needs_grad(n, 2)) gin[2] = bias_grad(t, g);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_conv2d_ex(t, g, w, NULL, sh, sw, ph, pw);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_conv2d_weight_grad(t, g, x, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
+  if (n->nin > 2 && ae_needs_grad(t, n, 2)) gin[2] = bias_grad(t, g);
 }
 
 /* ---- conv2d_weight_grad ---- */
@@ -197,8 +197,8 @@ void ae_bw_conv2d_weight_grad(ae_tape *t, const ae_node *n, ae_val *g, ae_val **
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   int64_t kh = n->i[4], kw = n->i[5];
   ae_shape xs = x->t.shape, gs = gy->t.shape;
-  if (ae_needs_grad(n, 0))
+  if (ae_needs_grad(t, n, 0))
     gin[0] = ae_conv_transpose2d_ex(t, gy, g, NULL, sh, sw, ph, pw, restore_pad(xs.d[2], gs.d[2], kh, sh, ph),
                                     restore_pad(xs.d[3], gs.d[3], kw, sw, pw));
-  if (ae_needs_grad(n, 1)) gin[1] = ae_conv2d_ex(t, x, g, NULL, sh, sw, ph, pw);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_conv2d_ex(t, x, g, NULL, sh, sw, ph, pw);
 }

@@ -57,11 +57,11 @@
 #endif
 #else
 #define AE_GEMM_UKERNEL_AVX512 0
-#define AE_GEMM_MR 6
+#define AE_GEMM_MR 6 /* 6 x 2 accumulators of 16 bytes fit SSE2's 16 registers */
 #ifdef AE_REAL_DOUBLE
-#define AE_GEMM_NR 8
+#define AE_GEMM_NR 4
 #else
-#define AE_GEMM_NR 16
+#define AE_GEMM_NR 8
 #endif
 #endif
 

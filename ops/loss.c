@@ -76,11 +76,11 @@ static ae_val *clamped_log(ae_tape *t, ae_val *p) {
 
 void ae_bw_bce(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *p = n->in[0], *x = n->in[1];
-  if (ae_needs_grad(n, 0)) {
+  if (ae_needs_grad(t, n, 0)) {
     ae_val *den = ae_clamp(t, ae_mul(t, p, ae_one_minus(t, p)), (ae_real)AE_BCE_GRAD_EPS, (ae_real)INFINITY);
     gin[0] = ae_div(t, ae_mul(t, g, ae_sub(t, p, x)), den);
   }
-  if (ae_needs_grad(n, 1)) gin[1] = ae_mul(t, g, ae_sub(t, clamped_log(t, ae_one_minus(t, p)), clamped_log(t, p)));
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_mul(t, g, ae_sub(t, clamped_log(t, ae_one_minus(t, p)), clamped_log(t, p)));
 }
 
 ae_val *ae_bce_loss(ae_tape *t, ae_val *p, ae_val *x, ae_reduction r) { return ae_loss_reduce(t, ae_bce(t, p, x), r); }
@@ -105,8 +105,8 @@ ae_val *ae_bce_logits(ae_tape *t, ae_val *z, ae_val *x) {
 
 void ae_bw_bce_logits(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *z = n->in[0], *x = n->in[1];
-  if (ae_needs_grad(n, 0)) gin[0] = ae_mul(t, g, ae_sub(t, ae_sigmoid(t, z), x));
-  if (ae_needs_grad(n, 1)) gin[1] = ae_neg(t, ae_mul(t, g, z));
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_mul(t, g, ae_sub(t, ae_sigmoid(t, z), x));
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_neg(t, ae_mul(t, g, z));
 }
 
 ae_val *ae_bce_with_logits_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {

@@ -35,9 +35,9 @@ ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb) {
 void ae_bw_matmul(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *a = n->in[0], *b = n->in[1];
   int ta = (int)n->i[0], tb = (int)n->i[1];
-  if (ae_needs_grad(n, 0))
+  if (ae_needs_grad(t, n, 0))
     gin[0] = ta ? ae_matmul(t, b, g, tb, 1) : ae_matmul(t, g, b, 0, !tb);
-  if (ae_needs_grad(n, 1))
+  if (ae_needs_grad(t, n, 1))
     gin[1] = tb ? ae_matmul(t, g, a, 1, ta) : ae_matmul(t, a, g, !ta, 0);
 }
 

@@ -168,7 +168,7 @@ ae_val *ae_max_pool2d_backward(ae_tape *t, ae_val *g, ae_val *indices, int in_h,
   return y;
 }
 void ae_bw_max_pool2d_backward(ae_tape *t, const ae_node *n, ae_val *gg, ae_val **gin) {
-  if (ae_needs_grad(n, 0)) gin[0] = ae_gather2d(t, gg, n->in[1]);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_gather2d(t, gg, n->in[1]);
 }
 
 ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices) {
@@ -195,7 +195,7 @@ ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices) {
   return y;
 }
 void ae_bw_gather2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  if (!ae_needs_grad(n, 0)) return;
+  if (!ae_needs_grad(t, n, 0)) return;
   ae_shape xs = n->in[0]->t.shape;
   gin[0] = ae_max_pool2d_backward(t, g, n->in[1], (int)xs.d[2], (int)xs.d[3]);
 }
@@ -235,7 +235,7 @@ ae_val *ae_max_unpool2d(ae_tape *t, ae_val *x, ae_val *indices, int out_h, int o
   return ae_tape_ok(t) ? y : NULL;
 }
 void ae_bw_max_unpool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  if (!ae_needs_grad(n, 0)) return;
+  if (!ae_needs_grad(t, n, 0)) return;
   ae_val *gx = ae_gather2d(t, g, n->in[1]);
   gin[0] = n->saved[0] ? ae_mul(t, gx, n->saved[0]) : gx;
 }

@@ -68,8 +68,8 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
 void ae_bw_lstm_gates(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   int64_t H = n->in[1]->t.shape.d[1];
   ae_val *r = ae_lstm_gates_backward(t, g, n->in[0], n->in[1]);
-  if (ae_needs_grad(n, 0)) gin[0] = ae_slice(t, r, 1, 0, 4 * H);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_slice(t, r, 1, 4 * H, H);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_slice(t, r, 1, 0, 4 * H);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_slice(t, r, 1, 4 * H, H);
 }
 
 ae_val *ae_lstm_gates_backward(ae_tape *t, ae_val *g, ae_val *p, ae_val *c) {
@@ -132,17 +132,17 @@ void ae_bw_lstm_gates_backward(ae_tape *t, const ae_node *n, ae_val *w, ae_val *
   ae_val *a = ADD(gc, M(M(gh, o), tT));
   ae_val *q = ADD(ADD(M(M(wi, u), si), M(M(wf, c), sf)), ADD(M(M(wg, i), tu), M(wc, f)));
   ae_val *woTso = M(M(wo, T), so);
-  if (ae_needs_grad(n, 0)) gin[0] = ae_concat(t, 2, (ae_val *[]){ADD(M(M(q, o), tT), woTso), q}, 1);
-  if (!ae_needs_grad(n, 1) && !ae_needs_grad(n, 2)) return;
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_concat(t, 2, (ae_val *[]){ADD(M(M(q, o), tT), woTso), q}, 1);
+  if (!ae_needs_grad(t, n, 1) && !ae_needs_grad(t, n, 2)) return;
   ae_val *K = M(M(gh, SUB(M(wo, so), ae_scale(t, M(M(q, o), T), 2))), tT);
-  if (ae_needs_grad(n, 1)) {
+  if (ae_needs_grad(t, n, 1)) {
     ae_val *Ki = ADD(M(K, u), M(a, ADD(M(M(wi, u), ONE_MINUS_2(i)), M(wg, tu))));
     ae_val *Kf = ADD(M(K, c), M(a, ADD(M(M(wf, c), ONE_MINUS_2(f)), wc)));
     ae_val *Ku = ADD(M(K, i), M(a, SUB(M(wi, si), ae_scale(t, M(M(wg, i), u), 2))));
     ae_val *Ko = M(gh, ADD(M(q, tT), M(M(wo, T), ONE_MINUS_2(o))));
     gin[1] = ae_concat(t, 4, (ae_val *[]){M(Ki, si), M(Kf, sf), M(Ku, tu), M(Ko, so)}, 1);
   }
-  if (ae_needs_grad(n, 2)) gin[2] = ADD(M(K, f), M(M(a, wf), sf));
+  if (ae_needs_grad(t, n, 2)) gin[2] = ADD(M(K, f), M(M(a, wf), sf));
 }
 
 /* ---- gru_gates ------------------------------------------------------------------- */
@@ -181,9 +181,9 @@ ae_val *ae_gru_gates(ae_tape *t, ae_val *gx, ae_val *gh, ae_val *h) {
 void ae_bw_gru_gates(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   int64_t H = n->in[2]->t.shape.d[1];
   ae_val *r = ae_gru_gates_backward(t, g, n->in[0], n->in[1], n->in[2]);
-  if (ae_needs_grad(n, 0)) gin[0] = ae_slice(t, r, 1, 0, 3 * H);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_slice(t, r, 1, 3 * H, 3 * H);
-  if (ae_needs_grad(n, 2)) gin[2] = ae_slice(t, r, 1, 6 * H, H);
+  if (ae_needs_grad(t, n, 0)) gin[0] = ae_slice(t, r, 1, 0, 3 * H);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_slice(t, r, 1, 3 * H, 3 * H);
+  if (ae_needs_grad(t, n, 2)) gin[2] = ae_slice(t, r, 1, 6 * H, H);
 }
 
 ae_val *ae_gru_gates_backward(ae_tape *t, ae_val *g, ae_val *gx, ae_val *gh, ae_val *h) {
@@ -233,15 +233,15 @@ void ae_bw_gru_gates_backward(ae_tape *t, const ae_node *n, ae_val *w, ae_val **
   ae_val *vr = PART(w, 3), *vn = PART(w, 5), *wh = PART(w, 6);
   ae_val *Wr = ADD(PART(w, 0), vr), *Wz = ADD(PART(w, 1), PART(w, 4));
   ae_val *Mn = ADD(ADD(M(M(Wr, bn), sr), PART(w, 2)), M(vn, r));
-  if (ae_needs_grad(n, 0)) gin[0] = ADD(ADD(M(M(omz, tn), Mn), M(M(Wz, hmn), sz)), M(wh, z));
-  if (ae_needs_grad(n, 3)) gin[3] = M(M(Wz, g), sz);
-  if (!ae_needs_grad(n, 1) && !ae_needs_grad(n, 2)) return;
+  if (ae_needs_grad(t, n, 0)) gin[0] = ADD(ADD(M(M(omz, tn), Mn), M(M(Wz, hmn), sz)), M(wh, z));
+  if (ae_needs_grad(t, n, 3)) gin[3] = M(M(Wz, g), sz);
+  if (!ae_needs_grad(t, n, 1) && !ae_needs_grad(t, n, 2)) return;
   ae_val *Pn = M(M(g, omz), tn);
   ae_val *Kz = M(M(g, SUB(ADD(wh, M(M(Wz, hmn), ONE_MINUS_2(z))), M(Mn, tn))), sz);
   ae_val *Kn = M(ae_neg(t, M(g, ADD(ae_scale(t, M(M(Mn, nn), omz), 2), M(Wz, sz)))), tn);
   ae_val *Kr = M(ADD(M(Pn, ADD(M(M(Wr, bn), ONE_MINUS_2(r)), vn)), M(Kn, bn)), sr);
-  if (ae_needs_grad(n, 1)) gin[1] = ae_concat(t, 3, (ae_val *[]){Kr, Kz, Kn}, 1);
-  if (ae_needs_grad(n, 2)) gin[2] = ae_concat(t, 3, (ae_val *[]){Kr, Kz, ADD(M(Kn, r), M(M(Pn, Wr), sr))}, 1);
+  if (ae_needs_grad(t, n, 1)) gin[1] = ae_concat(t, 3, (ae_val *[]){Kr, Kz, Kn}, 1);
+  if (ae_needs_grad(t, n, 2)) gin[2] = ae_concat(t, 3, (ae_val *[]){Kr, Kz, ADD(M(Kn, r), M(M(Pn, Wr), sr))}, 1);
 }
 
 /* ---- composed equivalents -------------------------------------------------------- */

@@ -118,7 +118,7 @@ void ae_bw_concat(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   int64_t off = 0;
   for (int j = 0; j < n->nin; j++) {
     int64_t len = n->in[j]->t.shape.d[a];
-    if (ae_needs_grad(n, j)) gin[j] = ae_slice(t, g, a, off, len);
+    if (ae_needs_grad(t, n, j)) gin[j] = ae_slice(t, g, a, off, len);
     off += len;
   }
 }

@@ -87,7 +87,9 @@ static void check_ukernel(ukernel_fn fn, const char *name, int64_t kc, int m, in
 
 Test(gemm_ukernel, full_and_edge_tiles) {
   const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
-  const int tiles[][2] = {{MR, NR}, {1, 1}, {MR - 1, NR - 3}, {3, NR}, {MR, 5}, {MR, NR - 1}};
+  /* every tile within the contract 1 <= m <= MR, 1 <= n <= NR (the
+   * portable double kernel's NR is 4) */
+  const int tiles[][2] = {{MR, NR}, {1, 1}, {MR - 1, NR - 3}, {3, NR}, {MR, NR < 5 ? NR : 5}, {MR, NR - 1}};
   const int64_t kcs[] = {0, 1, 3, 64, 257};
   const ae_real ab[][2] = {{1, 0}, {1, 1}, {(ae_real)-0.75, (ae_real)0.5}};
   for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
