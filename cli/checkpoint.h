@@ -1,0 +1,121 @@
+/* checkpoint.h: a training run saved to and loaded from its directory.
+ *
+ * A run directory (the --out of `aezoo train`) holds:
+ *   model.safetensors      every model parameter under its PyTorch-style name
+ *                          ("encoder.0.weight", (out,in) as nn.Linear), F32
+ *                          (F64 from aezoo64), plus the run's metadata
+ *                          (cli_ckpt_meta, all values strings; keys below);
+ *   optimizer.safetensors  the optimiser's state tensors under
+ *                          ae_optim_state_tensor's names ("exp_avg.encoder.0.weight"),
+ *                          with metadata format, optimizer, stage,
+ *                          steps_taken (the optimiser's own count) and step
+ *                          (the run's total step, to match model.safetensors);
+ *   train.csv, reconstructions.png, samples.png, ... (cmd_train.c).
+ * Both .safetensors files are written atomically (temporary file, fsync,
+ * rename, fsync of the directory; io/safetensors.h); optimizer.safetensors
+ * first, then model.safetensors. A crash between the two renames leaves
+ * files whose "step" differ, which cli_ckpt_load_optim rejects (naming both
+ * steps) rather than resuming from a mixed state.
+ *
+ * model.safetensors metadata keys (cli_ckpt_meta fields):
+ *   format          "aezoo-checkpoint-1"
+ *   model           zoo model name ("ae", "conv-dae", ...)
+ *   settings        every setting, defaults included: ae_settings_format's
+ *                   "k1=v1 k2=v2 ..." (feed to ae_model_new via cli_split_settings)
+ *   example         one example's shape, "1,28,28" or "2"
+ *   data            --data spec; test_data: --test-data spec ("" = test split of data)
+ *   limit           --limit (training examples used, 0 = all); test_limit: --test-limit
+ *   seed            --seed (initialisation, synthetic data, shuffling, noise)
+ *   rng_seed, rng_counter   the trainer's Philox generator state (noise, sampling)
+ *   shuffle         "1" or "0" (--no-shuffle); shuffle_seed: the permutation
+ *                   of epoch e in stage s is Philox-derived from (shuffle_seed, s, e)
+ *   batch_size, lr, optimizer ("adam", ...), epochs, steps (the budget per
+ *                   stage: exactly one of them is non-zero)
+ *   step            optimisation steps taken in total (all stages)
+ *   stage, nstages  current stage (0-based) and stage count (stacked models)
+ *   stage_step      steps taken in the current stage
+ *   epoch           epochs completed in the current stage
+ *   step_in_epoch   batches done in the current epoch
+ *   finished        "1" when the whole budget is done
+ *   wall_time       seconds spent training so far (all invocations)
+ *   threads         thread count of the last invocation (informative only)
+ *   version         aezoo version that wrote it (informative only)
+ *
+ * Loading validates everything (format, every key present and well-formed,
+ * the model known, settings valid, every parameter tensor present with the
+ * right shape, no unexpected tensor) before changing any model or
+ * optimiser; a corrupt, truncated or inconsistent file is rejected with one
+ * message naming the file and the problem. */
+#ifndef AE_CLI_CHECKPOINT_H
+#define AE_CLI_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optim/optim.h"
+#include "zoo/model.h"
+
+#define CLI_CKPT_FORMAT "aezoo-checkpoint-1"
+#define CLI_OPTIM_FORMAT "aezoo-optimizer-1"
+#define CLI_CKPT_MODEL_FILE "model.safetensors"
+#define CLI_CKPT_OPTIM_FILE "optimizer.safetensors"
+
+typedef struct cli_ckpt_meta {
+  char model[64];
+  char settings[4096];
+  ae_shape example;
+  char data[1024];
+  char test_data[1024];
+  int64_t limit, test_limit;
+  uint64_t seed;
+  uint64_t rng_seed, rng_counter;
+  int shuffle;
+  uint64_t shuffle_seed;
+  int64_t batch_size;
+  double lr;
+  char optimizer[16];
+  int64_t epochs, steps;
+  int64_t step;
+  int stage, nstages;
+  int64_t stage_step, epoch, step_in_epoch;
+  int finished;
+  double wall_time;
+  int threads;
+  char version[32];
+} cli_ckpt_meta;
+
+/* Where the model file of a checkpoint argument lies: CKPT may be a run
+ * directory (-> DIR/model.safetensors) or a .safetensors file itself. */
+void cli_ckpt_model_path(const char *ckpt, char *buf, size_t len);
+
+/* Writes DIR/optimizer.safetensors (when opt is not NULL) then
+ * DIR/model.safetensors, each atomically; DIR must exist. On failure the
+ * previous files are intact and err names the file. 0 or -1. */
+int cli_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const cli_ckpt_meta *meta, char *err,
+                  size_t errlen);
+
+/* Reads and validates only the metadata of a checkpoint (CKPT: directory or
+ * model file). 0, or -1 with err naming the file and the problem. */
+int cli_ckpt_read_meta(const char *ckpt, cli_ckpt_meta *meta, char *err, size_t errlen);
+
+/* Loads a checkpoint for use (eval, reconstruct, sample, encode, resume):
+ * reads and validates the model file, builds the model it names with its
+ * settings and example shape, and copies in every parameter. *meta (if not
+ * NULL) gets the metadata. NULL with err naming the file and the problem;
+ * nothing half-loaded is returned. m->stage is set to meta->stage. */
+ae_model *cli_ckpt_load_model(const char *ckpt, cli_ckpt_meta *meta, char *err, size_t errlen);
+
+/* For --resume: reads DIR/optimizer.safetensors and restores its state
+ * tensors and step count into opt (built over the parameters of stage
+ * meta->stage, same kind as meta->optimizer). Validates the format, the
+ * optimiser kind, the stage, the step (equal to meta->step), and every
+ * state tensor's presence and shape before writing anything. 0 or -1. */
+int cli_ckpt_load_optim(const char *dir, ae_optim *opt, const cli_ckpt_meta *meta, char *err, size_t errlen);
+
+/* --init FILE: copies parameters only from any safetensors file holding a
+ * tensor for each of m's parameters, by name and shape (extra tensors and
+ * metadata are ignored). Every tensor is checked before any is copied; a
+ * missing or misshapen one is an error naming it (and both shapes). 0 or -1. */
+int cli_load_params(const char *file, ae_model *m, char *err, size_t errlen);
+
+#endif

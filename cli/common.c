@@ -1,0 +1,134 @@
+/* common.c: errors, data loading, model checks and building, output
+ * directories (common.h). */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void cli_error(const char *fmt, ...) {
+  char buf[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  /* one line: newlines inside a library message become spaces */
+  for (char *p = buf; *p; p++)
+    if (*p == '\n') *p = ' ';
+  fprintf(stderr, "aezoo: %s\n", buf);
+}
+
+int cli_load_data(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *d) {
+  char err[1024];
+  if (ae_dataset_load(spec, split, limit, seed, d, err, sizeof err)) {
+    cli_error("%s", err);
+    return -1;
+  }
+  if (ae_dataset_check_finite(d, err, sizeof err)) {
+    cli_error("%s", err);
+    ae_dataset_free(d);
+    memset(d, 0, sizeof *d);
+    return -1;
+  }
+  if (d->x->shape.ndim < 2) {
+    cli_error("data set '%s' has no examples dimension", spec);
+    ae_dataset_free(d);
+    memset(d, 0, sizeof *d);
+    return -1;
+  }
+  return 0;
+}
+
+ae_shape cli_example_shape(const ae_tensor *x) {
+  return ae_shape_make(x->shape.ndim - 1, x->shape.d + 1);
+}
+
+int cli_check_model_args(const char *model, int nset, const char *const *set) {
+  const ae_model_def *d = ae_zoo_find(model);
+  char err[1024];
+  if (!d) {
+    int used = snprintf(err, sizeof err, "unknown model '%s'; valid models:", model ? model : "");
+    for (int i = 0; i < ae_zoo_count() && used > 0 && (size_t)used < sizeof err; i++)
+      used += snprintf(err + used, sizeof err - (size_t)used, " %s", ae_zoo_get(i)->name);
+    cli_error("%s", err);
+    return CLI_USAGE;
+  }
+  ae_settings s;
+  ae_settings_init(&s, d->settings, d->nsettings);
+  for (int i = 0; i < nset; i++)
+    if (ae_settings_parse(&s, set[i], err, sizeof err)) {
+      cli_error("model %s: %s", model, err);
+      return CLI_USAGE;
+    }
+  return CLI_OK;
+}
+
+ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed) {
+  char err[1024];
+  ae_model *m = ae_model_new(name, nset, set, example, seed, err, sizeof err);
+  if (!m) cli_error("%s", err);
+  return m;
+}
+
+int cli_split_settings(const char *s, char *buf, size_t buflen, char **out, int max) {
+  snprintf(buf, buflen, "%s", s);
+  int n = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(buf, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save)) out[n++] = tok;
+  return n;
+}
+
+int cli_mkdir_p(const char *dir) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+    cli_error("directory name too long: %s", dir);
+    return -1;
+  }
+  for (char *p = path + 1;; p++) {
+    if (*p == '/' || *p == 0) {
+      char c = *p;
+      *p = 0;
+      if (mkdir(path, 0755) && errno != EEXIST) {
+        cli_error("cannot create directory %s: %s", path, strerror(errno));
+        return -1;
+      }
+      *p = c;
+      if (!c) break;
+    }
+  }
+  if (!cli_is_dir(dir)) {
+    cli_error("%s exists and is not a directory", dir);
+    return -1;
+  }
+  return 0;
+}
+
+int cli_path(char *buf, size_t len, const char *dir, const char *name) {
+  if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len) {
+    cli_error("path too long: %s/%s", dir, name);
+    return -1;
+  }
+  return 0;
+}
+
+int cli_is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cli_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+int cli_is_points(const ae_model *m) { return m->example.ndim == 1 && m->example.d[0] == 2; }
+
+double cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,45 @@
+/* main.c: the aezoo command: dispatches argv[1] through the command table
+ * (commands.h). `aezoo` is built against libaezoo (float32) and `aezoo64`
+ * from the same sources against libaezoo64 (float64, for gradient checks). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "common.h"
+
+typedef struct cli_command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+} cli_command;
+
+#define CLI_COMMAND(n, s) {#n, s, cmd_##n},
+static const cli_command commands[] = {CLI_COMMAND_TABLE};
+#undef CLI_COMMAND
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: aezoo COMMAND [options]   (aezoo COMMAND --help for a command's options)\n\n"
+             "A zoo of autoencoders on a tape-based autodiff engine in C%s.\n\ncommands:\n",
+          sizeof(ae_real) == 8 ? " (this is the float64 build)" : "");
+  for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return CLI_OK;
+  }
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  char buf[512];
+  int used = snprintf(buf, sizeof buf, "unknown command '%s'; valid commands:", argv[1]);
+  for (int i = 0; i < NCOMMANDS && used > 0 && (size_t)used < sizeof buf; i++)
+    used += snprintf(buf + used, sizeof buf - (size_t)used, " %s", commands[i].name);
+  cli_error("%s", buf);
+  return CLI_USAGE;
+}

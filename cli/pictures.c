@@ -1,0 +1,209 @@
+/* pictures.c: reconstruction grids, sample grids and scatter plots of
+ * points and codes (pictures.h). */
+#include "pictures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "io/png.h"
+
+#define PIC_ARENA ((size_t)1 << 30) /* mmap'd lazily: only what is touched is used */
+#define PIC_COLS 16
+#define PIC_SIDE 640
+
+/* (n, example...) holding the first n rows of data. */
+static ae_tensor *first_rows(const ae_tensor *x, int64_t n) {
+  ae_shape s = x->shape;
+  s.d[0] = n;
+  return ae_tensor_from(s, x->data);
+}
+
+/* An image grid shape (N, C, H, W) for examples of m's shape, or 0 when the
+ * examples are not images. */
+static int image_shape(const ae_model *m, int64_t n, ae_shape *out) {
+  const ae_shape e = m->example;
+  if (e.ndim == 3 && (e.d[0] == 1 || e.d[0] == 3)) {
+    *out = AE_SHAPE(n, e.d[0], e.d[1], e.d[2]);
+    return 1;
+  }
+  if (e.ndim == 2) {
+    *out = AE_SHAPE(n, 1, e.d[0], e.d[1]);
+    return 1;
+  }
+  return 0;
+}
+
+static int not_drawable(const ae_model *m, const char *path, char *err, size_t errlen) {
+  char s[64];
+  snprintf(err, errlen, "%s: cannot draw examples of shape %s (images (C,H,W) with C = 1 or 3, or 2-D points only)",
+           path, ae_shape_str(m->example, s, sizeof s));
+  return -1;
+}
+
+static int zoom_for(const ae_model *m) { return m->example.d[m->example.ndim - 1] <= 32 ? 2 : 1; }
+
+static int tape_failed(ae_tape *t, const char *path, char *err, size_t errlen) {
+  if (ae_tape_ok(t)) return 0;
+  snprintf(err, errlen, "%s: %s", path, ae_tape_error(t));
+  return -1;
+}
+
+/* A scatter of a (first, label 0) over b (label 1), n points each. */
+static int scatter_two(const char *path, const ae_real *a, const ae_real *b, int64_t n, char *err, size_t errlen) {
+  ae_tensor *pts = ae_tensor_new(AE_SHAPE(2 * n, 2));
+  int32_t *lab = calloc((size_t)(2 * n), sizeof *lab);
+  int rc = -1;
+  if (pts && lab) {
+    memcpy(pts->data, a, sizeof(ae_real) * (size_t)(2 * n));
+    if (b) memcpy(pts->data + 2 * n, b, sizeof(ae_real) * (size_t)(2 * n));
+    for (int64_t i = n; i < 2 * n; i++) lab[i] = 1;
+    rc = ae_png_scatter(path, pts, lab, PIC_SIDE, PIC_SIDE, err, errlen);
+  } else {
+    snprintf(err, errlen, "%s: out of memory", path);
+  }
+  ae_tensor_free(pts);
+  free(lab);
+  return rc;
+}
+
+int cli_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
+                                char *err, size_t errlen) {
+  ae_shape img;
+  int points = cli_is_points(m);
+  if (!points && !image_shape(m, 1, &img)) return not_drawable(m, path, err, errlen);
+  int64_t n = count < d->x->shape.d[0] ? count : d->x->shape.d[0];
+  if (n < 1) {
+    snprintf(err, errlen, "%s: no examples to draw", path);
+    return -1;
+  }
+  ae_tensor *x = first_rows(d->x, n);
+  ae_tape *t = ae_tape_new(PIC_ARENA);
+  ae_tensor *grid = NULL;
+  int rc = -1;
+  if (!x || !t) {
+    snprintf(err, errlen, "%s: %s", path, ae_last_error());
+    goto done;
+  }
+  ae_rng rng;
+  ae_rng_init(&rng, seed);
+  ae_set_grad_enabled(t, 0);
+  ae_val *xv = ae_const_tensor(t, x);
+  ae_val *noisy = m->def->corrupt ? m->def->corrupt(m, t, xv, &rng) : NULL;
+  ae_val *y = m->def->reconstruct(m, t, noisy ? noisy : xv);
+  if (tape_failed(t, path, err, errlen)) goto done;
+  if (points) {
+    rc = scatter_two(path, x->data, y->t.data, n, err, errlen);
+    goto done;
+  }
+  /* bands of PIC_COLS: inputs, (noisy inputs,) reconstructions */
+  int cols = n < PIC_COLS ? (int)n : PIC_COLS;
+  int bands = noisy ? 3 : 2;
+  int64_t chunks = (n + cols - 1) / cols;
+  image_shape(m, chunks * bands * cols, &img);
+  grid = ae_tensor_full(img, 0.5);
+  if (!grid) {
+    snprintf(err, errlen, "%s: %s", path, ae_last_error());
+    goto done;
+  }
+  int64_t row = m->dim;
+  const ae_real *src[3] = {x->data, noisy ? noisy->t.data : y->t.data, y->t.data};
+  for (int64_t i = 0; i < n; i++) {
+    int64_t c = i / cols, k = i % cols;
+    for (int b = 0; b < bands; b++) {
+      const ae_real *s = src[b == bands - 1 ? 2 : b];
+      memcpy(grid->data + ((c * bands + b) * cols + k) * row, s + i * row, sizeof(ae_real) * (size_t)row);
+    }
+  }
+  rc = ae_png_grid(path, grid, cols, 2, zoom_for(m), err, errlen);
+done:
+  ae_tensor_free(grid);
+  ae_tape_free(t);
+  ae_tensor_free(x);
+  return rc;
+}
+
+int cli_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen) {
+  if (!m->def->sample) {
+    snprintf(err, errlen, "model %s is not generative: it has no prior to sample from", m->def->name);
+    return -1;
+  }
+  ae_shape img;
+  int points = cli_is_points(m);
+  if (!points && !image_shape(m, count, &img)) return not_drawable(m, path, err, errlen);
+  ae_tape *t = ae_tape_new(PIC_ARENA);
+  if (!t) {
+    snprintf(err, errlen, "%s: %s", path, ae_last_error());
+    return -1;
+  }
+  ae_rng rng;
+  ae_rng_init(&rng, seed);
+  ae_set_grad_enabled(t, 0);
+  ae_val *s = m->def->sample(m, t, (int)count, &rng);
+  int rc = -1;
+  if (!tape_failed(t, path, err, errlen)) {
+    if (points) {
+      ae_tensor view = s->t;
+      view.shape = AE_SHAPE(count, 2);
+      rc = ae_png_scatter(path, &view, NULL, PIC_SIDE, PIC_SIDE, err, errlen);
+    } else {
+      ae_tensor view = s->t;
+      view.shape = img;
+      int cols = count < PIC_COLS ? (int)count : PIC_COLS;
+      rc = ae_png_grid(path, &view, cols, 2, zoom_for(m), err, errlen);
+    }
+  }
+  ae_tape_free(t);
+  return rc;
+}
+
+static ae_val *encode_first(ae_model *m, ae_tape *t, const ae_tensor *x) {
+  ae_set_grad_enabled(t, 0);
+  return m->def->encode(m, t, ae_const_tensor(t, x));
+}
+
+int64_t cli_code_size(ae_model *m, char *err, size_t errlen) {
+  ae_shape s = ae_shape_make(m->example.ndim + 1, NULL);
+  s.d[0] = 1;
+  for (int k = 0; k < m->example.ndim; k++) s.d[k + 1] = m->example.d[k];
+  ae_tensor *x = ae_tensor_new(s);
+  ae_tape *t = ae_tape_new(PIC_ARENA);
+  int64_t n = -1;
+  if (x && t) {
+    ae_val *c = encode_first(m, t, x);
+    if (ae_tape_ok(t))
+      n = c->t.numel;
+    else
+      snprintf(err, errlen, "encode: %s", ae_tape_error(t));
+  } else {
+    snprintf(err, errlen, "encode: %s", ae_last_error());
+  }
+  ae_tape_free(t);
+  ae_tensor_free(x);
+  return n;
+}
+
+int cli_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen) {
+  int64_t n = count < d->x->shape.d[0] ? count : d->x->shape.d[0];
+  ae_tensor *x = first_rows(d->x, n);
+  ae_tape *t = ae_tape_new(PIC_ARENA);
+  int rc = -1;
+  if (!x || !t) {
+    snprintf(err, errlen, "%s: %s", path, ae_last_error());
+  } else {
+    ae_val *c = encode_first(m, t, x);
+    if (!tape_failed(t, path, err, errlen)) {
+      if (c->t.numel != 2 * n) {
+        snprintf(err, errlen, "%s: codes have %lld units, not 2: no scatter plot", path, (long long)(c->t.numel / n));
+      } else {
+        ae_tensor view = c->t;
+        view.shape = AE_SHAPE(n, 2);
+        rc = ae_png_scatter(path, &view, d->labels, PIC_SIDE, PIC_SIDE, err, errlen);
+      }
+    }
+  }
+  ae_tape_free(t);
+  ae_tensor_free(x);
+  return rc;
+}

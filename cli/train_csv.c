@@ -1,0 +1,109 @@
+/* train_csv.c: the per-step training log (train_csv.h). */
+#include "train_csv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The union of the term names of every stage's loss, in order. */
+static int probe_terms(train_csv *c, ae_model *m, const ae_tensor *x, char *err, size_t errlen) {
+  int keep = m->stage;
+  c->nterms = 0;
+  for (int s = 0; s < ae_model_nstages(m); s++) {
+    m->stage = s;
+    ae_eval_result r;
+    int64_t n = x->shape.d[0] < 2 ? x->shape.d[0] : 2;
+    if (ae_evaluate(m, x, n, n, 0, &r, err, errlen)) {
+      m->stage = keep;
+      return -1;
+    }
+    for (int i = 0; i < r.nterms; i++) {
+      int found = 0;
+      for (int k = 0; k < c->nterms; k++) found |= strcmp(c->term[k], r.term_name[i]) == 0;
+      if (!found && c->nterms < CSV_MAX_TERMS) c->term[c->nterms++] = r.term_name[i];
+    }
+  }
+  m->stage = keep;
+  return 0;
+}
+
+static void header(const train_csv *c, char *buf, size_t len) {
+  int used = snprintf(buf, len, "step,stage,epoch,loss");
+  for (int k = 0; k < c->nterms; k++) used += snprintf(buf + used, len - (size_t)used, ",%s", c->term[k]);
+  snprintf(buf + used, len - (size_t)used, ",test_loss,wall_time\n");
+}
+
+int train_csv_open(train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
+                   const ae_tensor *probe, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  if (probe_terms(c, m, probe, err, errlen)) return -1;
+  char path[4096], tmp[4200], head[2048];
+  snprintf(path, sizeof path, "%s/train.csv", out);
+  snprintf(tmp, sizeof tmp, "%s/train.csv.tmp", out);
+  header(c, head, sizeof head);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    return -1;
+  }
+  fputs(head, f);
+  if (resume_dir) {
+    char old[4096];
+    snprintf(old, sizeof old, "%s/train.csv", resume_dir);
+    FILE *in = fopen(old, "r");
+    if (in) {
+      char *line = NULL;
+      size_t cap = 0;
+      int first = 1;
+      while (getline(&line, &cap, in) > 0) {
+        if (first) {
+          first = 0;
+          continue; /* the header, rewritten above */
+        }
+        char *end;
+        long long s = strtoll(line, &end, 10);
+        if (end != line && *end == ',' && s >= 1 && s <= step && line[strlen(line) - 1] == '\n') fputs(line, f);
+      }
+      free(line);
+      fclose(in);
+    }
+  }
+  if (fflush(f) || ferror(f) || rename(tmp, path)) {
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    fclose(f);
+    remove(tmp);
+    return -1;
+  }
+  c->f = f; /* the renamed file, still open for appending */
+  return 0;
+}
+
+void train_csv_row(train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
+                   double wall_time) {
+  if (!c->f) return;
+  fprintf(c->f, "%" PRId64 ",%d,%" PRId64 ",%.9g", step, stage, epoch, tr->loss);
+  for (int k = 0; k < c->nterms; k++) {
+    int i = 0;
+    while (i < tr->nterms && strcmp(tr->term_name[i], c->term[k]) != 0) i++;
+    if (i < tr->nterms)
+      fprintf(c->f, ",%.9g", tr->term[i]);
+    else
+      fputc(',', c->f);
+  }
+  if (isnan(test_loss))
+    fputc(',', c->f);
+  else
+    fprintf(c->f, ",%.9g", test_loss);
+  fprintf(c->f, ",%.3f\n", wall_time);
+}
+
+void train_csv_flush(train_csv *c) {
+  if (c->f) fflush(c->f);
+}
+
+void train_csv_close(train_csv *c) {
+  if (c->f) fclose(c->f);
+  c->f = NULL;
+}
