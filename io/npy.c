@@ -2,19 +2,18 @@
  * strictly with a tiny recursive-descent parser (keys 'descr',
  * 'fortran_order', 'shape', each exactly once), checks the data length
  * against the shape before allocating, and converts to ae_real. The
- * writer emits float32 and replaces the target atomically. */
+ * writer emits float32 and replaces the target atomically (ae_io_atomic,
+ * io/safetensors.h: temporary file, fsync, rename). */
 #include "npy.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "idx.h" /* ae_io_seterr, AE_IO_MAX_ELEMS */
+#include "idx.h"         /* ae_io_seterr, AE_IO_MAX_ELEMS */
+#include "safetensors.h" /* ae_io_atomic */
 
 #define NPY_MAX_HEADER (1 << 20)
 
@@ -350,20 +349,6 @@ out:
 
 /* ---- writer -------------------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t n) {
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen) {
   if (!path || !t) {
     ae_io_seterr(err, errlen, "npy_write: %s is NULL", path ? "tensor" : "path");
@@ -385,21 +370,9 @@ int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen)
   memset(hdr + 10 + k, ' ', hlen - (size_t)k - 1);
   hdr[total - 1] = '\n';
 
-  size_t plen = strlen(path);
-  char *tmpname = malloc(plen + 16);
-  if (!tmpname) {
-    ae_io_seterr(err, errlen, "%s: out of memory", path);
-    return -1;
-  }
-  snprintf(tmpname, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmpname);
-  if (fd < 0) {
-    ae_io_seterr(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
-    free(tmpname);
-    return -1;
-  }
-  int rc = fchmod(fd, 0644); /* mkstemp made it 0600 */
-  if (rc == 0) rc = write_all(fd, hdr, total);
+  ae_io_atomic a;
+  if (ae_io_atomic_open(&a, path, err, errlen)) return -1;
+  int rc = ae_io_atomic_write(&a, hdr, total);
   float buf[4096];
   int swap = !host_is_le();
   for (int64_t i = 0; rc == 0 && i < t->numel; i += 4096) {
@@ -412,34 +385,8 @@ int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen)
         c = b[1]; b[1] = b[2]; b[2] = c;
       }
     }
-    rc = write_all(fd, buf, (size_t)m * sizeof(float));
+    rc = ae_io_atomic_write(&a, buf, (size_t)m * sizeof(float));
   }
-  if (rc == 0) rc = fsync(fd);
-  int saved = errno;
-  if (close(fd) != 0 && rc == 0) {
-    rc = -1;
-    saved = errno;
-  }
-  if (rc == 0 && rename(tmpname, path) != 0) {
-    rc = -1;
-    saved = errno;
-  }
-  if (rc != 0) {
-    unlink(tmpname);
-    ae_io_seterr(err, errlen, "%s: write failed: %s", path, strerror(saved));
-    free(tmpname);
-    return -1;
-  }
-  /* Make the rename itself durable (best effort). */
-  char *dircopy = strdup(path);
-  if (dircopy) {
-    int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-      fsync(dfd);
-      close(dfd);
-    }
-    free(dircopy);
-  }
-  free(tmpname);
-  return 0;
+  /* commit reports a failed write too (and removes the temporary file) */
+  return ae_io_atomic_commit(&a, err, errlen);
 }

@@ -187,13 +187,45 @@ static _Thread_local ae_real *tl_abuf;   /* MC_PACK x AE_GEMM_KC, per thread */
 static _Thread_local ae_real *tl_bbuf;   /* kc x nc B block, calling thread */
 static _Thread_local size_t tl_bbuf_len; /* in elements */
 
+/* The buffers are freed when their thread exits (OpenMP and callers may
+ * start and end threads): a pthread key whose destructor frees them. */
+typedef struct {
+  ae_real **a, **b;
+} thread_bufs;
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_bufs(void *p) {
+  thread_bufs *tb = p;
+  ae_aligned_free(*tb->a);
+  ae_aligned_free(*tb->b);
+  *tb->a = *tb->b = NULL;
+  free(tb);
+}
+
+static void make_bufs_key(void) { pthread_key_create(&bufs_key, free_thread_bufs); }
+
+/* Registers this thread's buffers for freeing at thread exit (once). */
+static void register_thread_bufs(void) {
+  pthread_once(&bufs_once, make_bufs_key);
+  if (pthread_getspecific(bufs_key)) return;
+  thread_bufs *tb = malloc(sizeof *tb);
+  if (!tb) return;
+  tb->a = &tl_abuf, tb->b = &tl_bbuf;
+  pthread_setspecific(bufs_key, tb);
+}
+
 static ae_real *thread_abuf(void) {
-  if (!tl_abuf) tl_abuf = ae_aligned_alloc((size_t)MC_PACK * AE_GEMM_KC * sizeof(ae_real));
+  if (!tl_abuf) {
+    register_thread_bufs();
+    tl_abuf = ae_aligned_alloc((size_t)MC_PACK * AE_GEMM_KC * sizeof(ae_real));
+  }
   return tl_abuf;
 }
 
 static ae_real *caller_bbuf(size_t len) {
   if (len > tl_bbuf_len) {
+    register_thread_bufs();
     ae_aligned_free(tl_bbuf);
     tl_bbuf = ae_aligned_alloc(len * sizeof(ae_real));
     tl_bbuf_len = tl_bbuf ? len : 0;

@@ -32,89 +32,37 @@
 
 #include "zoo_test_util.h"
 
-/* A model from a space-separated "k=v k=v" string. */
-static ae_model *make(const char *name, const char *sets, ae_shape ex, uint64_t seed) {
-  char buf[256], err[512];
-  const char *kv[16];
-  int n = 0;
-  snprintf(buf, sizeof buf, "%s", sets ? sets : "");
-  for (char *tok = strtok(buf, " "); tok && n < 16; tok = strtok(NULL, " ")) kv[n++] = tok;
-  ae_model *m = ae_model_new(name, n, kv, ex, seed, err, sizeof err);
-  cr_assert(m, "%s: %s", name, err);
-  return m;
-}
-
 #ifdef AE_REAL_DOUBLE
 /* ---------------------------------------------------------------- float64: gradient checks */
 
 _Static_assert(sizeof(ae_real) == sizeof(double), "gradchecks need libaezoo64");
 
-static void report(const char *what, const ae_model *m, const ae_param_check *c) {
-  for (int i = 0; i < m->nparams; i++)
-    if (!c[i].ok)
-      cr_log_error("%s: %s: max abs err %.3g, max rel err %.3g at element %lld", what, c[i].name, c[i].max_abs,
-                   c[i].max_rel, (long long)c[i].worst);
-}
-
-/* gradcheck + gradgradcheck of the model's loss at its gradcheck_settings
- * plus `extra`, at stage `stage`. */
-static void check_model(const char *name, const char *extra, int stage) {
-  const ae_model_def *d = ae_zoo_find(name);
-  cr_assert(d, "model %s is not registered", name);
-  char sets[256];
-  snprintf(sets, sizeof sets, "%s %s", d->gradcheck_settings, extra ? extra : "");
-  ae_model *m = make(name, sets, AE_SHAPE(1, 4, 4), 7);
-  m->stage = stage;
-  ae_tensor *x = zt_downsample(zt_fashion(0, 3), 3, 4);
-  ae_param_check c[AE_MAX_PARAMS];
-  char err[512] = "";
-  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s] stage %d: gradcheck %s", name, sets, stage, rc < 0 ? err : "failed");
-  rc = ae_model_gradgradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradgradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s] stage %d: gradgradcheck %s", name, sets, stage, rc < 0 ? err : "failed");
-  ae_tensor_free(x);
-  ae_model_free(m);
-}
-
 Test(zoo_basic_f64, linear_ae_gradcheck) {
-  check_model("linear-ae", NULL, 0);
-  check_model("linear-ae", "center=false", 0);
+  zt_check_model("linear-ae", NULL, 0, 1);
+  zt_check_model("linear-ae", "center=false", 0, 1);
 }
 Test(zoo_basic_f64, deep_ae_gradcheck) {
-  check_model("deep-ae", NULL, 0);
-  check_model("deep-ae", "activation=sigmoid loss=bce", 0);
+  zt_check_model("deep-ae", NULL, 0, 1);
+  zt_check_model("deep-ae", "activation=sigmoid loss=bce", 0, 1);
 }
 Test(zoo_basic_f64, stacked_ae_gradcheck_every_stage) {
-  for (int stage = 0; stage < 3; stage++) check_model("stacked-ae", NULL, stage);
-  check_model("stacked-ae", "activation=relu loss=bce", 1);
-  for (int stage = 0; stage < 4; stage++) check_model("stacked-ae", "hidden=5,4,3", stage);
+  for (int stage = 0; stage < 3; stage++) zt_check_model("stacked-ae", NULL, stage, 1);
+  zt_check_model("stacked-ae", "activation=relu loss=bce", 1, 1);
+  for (int stage = 0; stage < 4; stage++) zt_check_model("stacked-ae", "hidden=5,4,3", stage, 1);
 }
 Test(zoo_basic_f64, sparse_l1_gradcheck) {
-  check_model("sparse-l1", NULL, 0);
-  check_model("sparse-l1", "loss=bce", 0);
+  zt_check_model("sparse-l1", NULL, 0, 1);
+  zt_check_model("sparse-l1", "loss=bce", 0, 1);
 }
 Test(zoo_basic_f64, sparse_kl_gradcheck) {
-  check_model("sparse-kl", NULL, 0);
-  check_model("sparse-kl", "rho=0.3 beta=0.5 loss=mse", 0);
+  zt_check_model("sparse-kl", NULL, 0, 1);
+  zt_check_model("sparse-kl", "rho=0.3 beta=0.5 loss=mse", 0, 1);
 }
 
 #else
 /* ---------------------------------------------------------------- float32: training on Fashion-MNIST */
 
 #define IMG AE_SHAPE(1, 28, 28)
-
-/* Trains `steps` Adam steps (zt_train) and checks that the mean loss of the
- * last 10 steps is below `ratio` times that of the first 10. */
-static void expect_loss_falls(ae_model *m, const ae_tensor *data, int steps, int batch, double lr, double ratio) {
-  double *loss = calloc((size_t)steps, sizeof *loss);
-  cr_assert_eq(zt_train(m, data, steps, batch, AE_OPT_ADAM, lr, 3, loss), 0);
-  double first = zt_mean(loss, 0, 10), last = zt_mean(loss, steps - 10, steps);
-  cr_log_info("%s: loss %.5f (first 10 steps) -> %.5f (last 10 of %d)", m->def->name, first, last, steps);
-  cr_expect_lt(last, ratio * first, "%s: loss %.5f -> %.5f after %d steps", m->def->name, first, last, steps);
-  free(loss);
-}
 
 /* Steps tr's current stage `steps` times on batches drawn in order
  * (wrapping) from the first n examples of data, the Adam learning rate
@@ -155,14 +103,14 @@ static double eval_loss(ae_model *m, const ae_tensor *data, int64_t n, double *m
 /* ---- the training loss falls at the reference configurations */
 
 Test(zoo_basic_f32, linear_ae_loss_falls, .timeout = 120) {
-  ae_model *m = make("linear-ae", "", IMG, 1); /* 784-30 */
-  expect_loss_falls(m, zt_fashion(0, 2000), 150, 64, 3e-3, 0.5);
+  ae_model *m = zt_make("linear-ae", "", IMG, 1); /* 784-30 */
+  zt_expect_loss_falls(m, m->def->name, zt_fashion(0, 2000), 150, 64, 3e-3, 0.5);
   ae_model_free(m);
 }
 
 Test(zoo_basic_f32, deep_ae_loss_falls, .timeout = 120) {
-  ae_model *m = make("deep-ae", "", IMG, 1); /* 784-1000-500-250-30 */
-  expect_loss_falls(m, zt_fashion(0, 2000), 80, 32, 1e-3, 0.5);
+  ae_model *m = zt_make("deep-ae", "", IMG, 1); /* 784-1000-500-250-30 */
+  zt_expect_loss_falls(m, m->def->name, zt_fashion(0, 2000), 80, 32, 1e-3, 0.5);
   ae_model_free(m);
 }
 
@@ -354,7 +302,7 @@ static int named_in(const char *name, const char *list) {
 
 /* One step of each stage moves exactly the parameters listed for it. */
 static void expect_stage_params(const char *hidden, int nstages, const char *const *trains) {
-  ae_model *m = make("stacked-ae", hidden, IMG, 1);
+  ae_model *m = zt_make("stacked-ae", hidden, IMG, 1);
   cr_assert_eq(ae_model_nstages(m), nstages, "%s: %d stages", hidden, ae_model_nstages(m));
   char err[512];
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
@@ -401,7 +349,7 @@ static void expect_pca_subspace(int center) {
   ae_tensor *data = zt_downsample(zt_fashion(0, N), N, S);
   pca_result pc = pca(data, N, center, K);
   cr_assert_gt(pc.eig[K - 1], 1.2 * pc.eig[K], "eigengap %g -> %g", pc.eig[K - 1], pc.eig[K]);
-  ae_model *m = make("linear-ae", center ? "code=8" : "code=8 center=false", AE_SHAPE(1, S, S), 1);
+  ae_model *m = zt_make("linear-ae", center ? "code=8" : "code=8 center=false", AE_SHAPE(1, S, S), 1);
   ae_trainer *tr = adam_trainer(m);
   run_steps(tr, data, N, 2000, 100, 1e-2, 1e-4, NULL);
   ae_trainer_free(tr);
@@ -446,8 +394,8 @@ Test(zoo_basic_f32, linear_ae_without_center_learns_the_uncentred_subspace, .tim
  * 100 it is 1.1x (the penalty is summed over units). */
 Test(zoo_basic_f32, sparse_l1_penalty_shrinks_the_code, .timeout = 120) {
   const ae_tensor *data = zt_fashion(0, 2000);
-  ae_model *m = make("sparse-l1", "", IMG, 1), *plain = make("sparse-l1", "lambda=0", IMG, 1);
-  expect_loss_falls(m, data, 300, 32, 3e-3, 0.5);
+  ae_model *m = zt_make("sparse-l1", "", IMG, 1), *plain = zt_make("sparse-l1", "lambda=0", IMG, 1);
+  zt_expect_loss_falls(m, m->def->name, data, 300, 32, 3e-3, 0.5);
   cr_assert_eq(zt_train(plain, data, 300, 32, AE_OPT_ADAM, 3e-3, 3, NULL), 0);
   double a = mean_abs_code(m, data, 1000), b = mean_abs_code(plain, data, 1000);
   cr_log_info("sparse-l1: mean |h| %.4f with lambda 1e-4, %.4f without", a, b);
@@ -461,9 +409,9 @@ Test(zoo_basic_f32, sparse_l1_penalty_shrinks_the_code, .timeout = 120) {
  * penalty (beta = 0, loss=mse), so the bounds do discriminate. */
 Test(zoo_basic_f32, sparse_kl_mean_activation_near_rho, .timeout = 120) {
   const ae_tensor *data = zt_fashion(0, 2000);
-  ae_model *m = make("sparse-kl", "", IMG, 1);
+  ae_model *m = zt_make("sparse-kl", "", IMG, 1);
   double rho = ae_settings_real(&m->settings, "rho");
-  expect_loss_falls(m, data, 200, 64, 3e-3, 0.6);
+  zt_expect_loss_falls(m, m->def->name, data, 200, 64, 3e-3, 0.6);
   double a = mean_abs_code(m, data, 1000);
   cr_log_info("sparse-kl: mean activation %.4f (rho %.2f)", a, rho);
   cr_expect(a >= rho / 2 && a <= 2 * rho, "mean activation %.4f outside [%.3f, %.3f]", a, rho / 2, 2 * rho);
@@ -486,7 +434,7 @@ Test(zoo_basic_f32, stacked_ae_stages_step_their_own_parameters, .timeout = 120)
 Test(zoo_basic_f32, stacked_ae_pretrain_then_finetune, .timeout = 120) {
   enum { STEPS = 150 };
   const ae_tensor *data = zt_fashion(0, 2000);
-  ae_model *m = make("stacked-ae", "", IMG, 1);
+  ae_model *m = zt_make("stacked-ae", "", IMG, 1);
   ae_trainer *tr = adam_trainer(m);
   double loss[STEPS], pretrained = 0;
   for (int st = 0; st < 3; st++) {

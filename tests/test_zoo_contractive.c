@@ -34,18 +34,6 @@
 
 #include "zoo_test_util.h"
 
-/* A model from a space-separated "k=v k=v" string. */
-static ae_model *make(const char *name, const char *sets, ae_shape ex, uint64_t seed) {
-  char buf[256], err[512];
-  const char *kv[16];
-  int n = 0;
-  snprintf(buf, sizeof buf, "%s", sets ? sets : "");
-  for (char *tok = strtok(buf, " "); tok && n < 16; tok = strtok(NULL, " ")) kv[n++] = tok;
-  ae_model *m = ae_model_new(name, n, kv, ex, seed, err, sizeof err);
-  cr_assert(m, "%s: %s", name, err);
-  return m;
-}
-
 /* The value of the loss term `name` from one evaluation of the model's loss
  * on x, with grad mode `grad` (1: as in training, 0: as in ae_evaluate). */
 static double loss_term(ae_model *m, const ae_tensor *x, uint64_t seed, int grad, const char *name) {
@@ -69,58 +57,28 @@ static double loss_term(ae_model *m, const ae_tensor *x, uint64_t seed, int grad
 
 _Static_assert(sizeof(ae_real) == sizeof(double), "gradchecks need libaezoo64");
 
-static void report(const char *what, const ae_model *m, const ae_param_check *c) {
-  for (int i = 0; i < m->nparams; i++)
-    if (!c[i].ok)
-      cr_log_error("%s: %s: max abs err %.3g, max rel err %.3g at element %lld", what, c[i].name, c[i].max_abs,
-                   c[i].max_rel, (long long)c[i].worst);
-}
-
-/* gradcheck (+ gradgradcheck when `second`) of the model's full loss at its
- * gradcheck_settings plus `extra`. */
-static void check_model(const char *name, const char *extra, int second) {
-  const ae_model_def *d = ae_zoo_find(name);
-  cr_assert(d, "model %s is not registered", name);
-  char sets[256];
-  snprintf(sets, sizeof sets, "%s %s", d->gradcheck_settings, extra ? extra : "");
-  ae_model *m = make(name, sets, AE_SHAPE(1, 4, 4), 7);
-  ae_tensor *x = zt_downsample(zt_fashion(0, 3), 3, 4);
-  ae_param_check c[AE_MAX_PARAMS];
-  char err[512] = "";
-  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s]: gradcheck %s", name, sets, rc < 0 ? err : "failed");
-  if (second) {
-    rc = ae_model_gradgradcheck(m, x, 11, NULL, c, err, sizeof err);
-    report("gradgradcheck", m, c);
-    cr_expect_eq(rc, 1, "%s [%s]: gradgradcheck %s", name, sets, rc < 0 ? err : "failed");
-  }
-  ae_tensor_free(x);
-  ae_model_free(m);
-}
-
 Test(zoo_contractive_f64, dae_gradcheck) {
-  check_model("dae", NULL, 1);
-  check_model("dae", "noise=masking loss=bce", 1);
-  check_model("dae", "noise=salt_pepper nu=0.5 weight_decay=0.1", 1);
+  zt_check_model("dae", NULL, -1, 1);
+  zt_check_model("dae", "noise=masking loss=bce", -1, 1);
+  zt_check_model("dae", "noise=salt_pepper nu=0.5 weight_decay=0.1", -1, 1);
 }
 Test(zoo_contractive_f64, cae_gradcheck) {
-  check_model("cae", NULL, 1); /* the default: Hutchinson, 4 probes */
-  check_model("cae", "jacobian=exact", 1);
-  check_model("cae", "jacobian=exact tied=false loss=mse weight_decay=0.1", 1);
-  check_model("cae", "jacobian=hutchinson probes=3", 1);
+  zt_check_model("cae", NULL, -1, 1); /* the default: Hutchinson, 4 probes */
+  zt_check_model("cae", "jacobian=exact", -1, 1);
+  zt_check_model("cae", "jacobian=exact tied=false loss=mse weight_decay=0.1", -1, 1);
+  zt_check_model("cae", "jacobian=hutchinson probes=3", -1, 1);
 }
 Test(zoo_contractive_f64, cae_deep_gradcheck) {
-  check_model("cae-deep", NULL, 1);
-  check_model("cae-deep", "jacobian=hutchinson probes=2 activation=tanh", 1);
+  zt_check_model("cae-deep", NULL, -1, 1);
+  zt_check_model("cae-deep", "jacobian=hutchinson probes=2 activation=tanh", -1, 1);
 }
 Test(zoo_contractive_f64, cae_h_gradcheck) {
   /* gamma 10, sigma 0.5: at 16 inputs and the default gamma 0.1, sigma 0.1
    * the higher-order term's gradient is below atol (dropping its graph went
    * unnoticed); here it is not. */
-  check_model("cae-h", NULL, 1);
-  check_model("cae-h", "gamma=10 sigma=0.5", 1);
-  check_model("cae-h", "jacobian=exact tied=false gamma=10 sigma=0.5", 1);
+  zt_check_model("cae-h", NULL, -1, 1);
+  zt_check_model("cae-h", "gamma=10 sigma=0.5", -1, 1);
+  zt_check_model("cae-h", "jacobian=exact tied=false gamma=10 sigma=0.5", -1, 1);
 }
 
 Test(zoo_contractive_f64, dae_loss_is_the_clean_reconstruction_error_of_the_corrupted_input) {
@@ -130,7 +88,7 @@ Test(zoo_contractive_f64, dae_loss_is_the_clean_reconstruction_error_of_the_corr
   const char *noises[] = {"noise=gaussian", "noise=masking", "noise=salt_pepper"};
   ae_tensor *x = zt_downsample(zt_fashion(0, 5), 5, 7);
   for (int k = 0; k < 3; k++) {
-    ae_model *m = make("dae", noises[k], AE_SHAPE(1, 7, 7), 3);
+    ae_model *m = zt_make("dae", noises[k], AE_SHAPE(1, 7, 7), 3);
     double l = loss_term(m, x, 21, 1, "mse");
     ae_tape *t = ae_tape_new((size_t)16 << 20);
     ae_rng rng;
@@ -180,7 +138,7 @@ Test(zoo_contractive_f64, cae_generic_penalty_equals_closed_form) {
   const ae_tensor *x = zt_fashion(0, 6);
   const char *variants[] = {"hidden=40 lambda=0.5 jacobian=exact", "hidden=40 lambda=0.5 tied=false jacobian=exact"};
   for (int v = 0; v < 2; v++) {
-    ae_model *m = make("cae", variants[v], AE_SHAPE(1, 28, 28), 5);
+    ae_model *m = zt_make("cae", variants[v], AE_SHAPE(1, 28, 28), 5);
     ae_param *w = ae_model_find_param(m, "encoder.weight");
     for (int64_t i = 0; i < w->value.numel; i++) w->value.data[i] *= 8;
     double closed = cae_closed_form(m, x);
@@ -235,7 +193,7 @@ static double fd_frobenius(ae_model *m, ae_tensor *x) {
 
 Test(zoo_contractive_f64, cae_deep_exact_penalty_matches_finite_differences) {
   /* 784-32-8 sigmoid on 3 images: 2 x 784 encoder evaluations. */
-  ae_model *m = make("cae-deep", "hidden=32,8 lambda=1", AE_SHAPE(1, 28, 28), 3);
+  ae_model *m = zt_make("cae-deep", "hidden=32,8 lambda=1", AE_SHAPE(1, 28, 28), 3);
   ae_tensor *x = ae_tensor_new(AE_SHAPE(3, 1, 28, 28));
   memcpy(x->data, zt_fashion(1, 3)->data, sizeof(ae_real) * (size_t)x->numel);
   double exact = loss_term(m, x, 1, 1, "contractive"), fd = fd_frobenius(m, x) / 3;
@@ -249,8 +207,8 @@ Test(zoo_contractive_f64, cae_deep_hutchinson_is_unbiased) {
    * images: the exact penalty (64 VJPs) against the mean of 400
    * single-probe estimates, each drawn with another seed. */
   const ae_tensor *x = zt_fashion(1, 4);
-  ae_model *exact_m = make("cae-deep", "lambda=1", AE_SHAPE(1, 28, 28), 9);
-  ae_model *hutch_m = make("cae-deep", "lambda=1 jacobian=hutchinson probes=1", AE_SHAPE(1, 28, 28), 9);
+  ae_model *exact_m = zt_make("cae-deep", "lambda=1", AE_SHAPE(1, 28, 28), 9);
+  ae_model *hutch_m = zt_make("cae-deep", "lambda=1 jacobian=hutchinson probes=1", AE_SHAPE(1, 28, 28), 9);
   double exact = loss_term(exact_m, x, 1, 1, "contractive");
   const int n = 400;
   double sum = 0, sum2 = 0;
@@ -278,7 +236,7 @@ Test(zoo_contractive_f64, cae_h_higher_order_term_is_unbiased) {
   const int B = 3, K = 400;
   const double sigma = 0.3;
   const ae_tensor *x = zt_fashion(1, B);
-  ae_model *m = make("cae-h", "hidden=20 jacobian=exact corruptions=1 probes=400 sigma=0.3 gamma=1",
+  ae_model *m = zt_make("cae-h", "hidden=20 jacobian=exact corruptions=1 probes=400 sigma=0.3 gamma=1",
                      AE_SHAPE(1, 28, 28), 4);
   double est = loss_term(m, x, 77, 0, "higher_order");
   const ae_param *w = ae_model_find_param(m, "encoder.weight"), *bias = ae_model_find_param(m, "encoder.bias");
@@ -321,16 +279,13 @@ Test(zoo_contractive_f64, cae_h_higher_order_term_is_unbiased) {
 
 #define IMG AE_SHAPE(1, 28, 28)
 
-/* Trains `steps` Adam steps and checks that the mean loss of the last 10
- * steps is below `ratio` times that of the first 10. */
+/* Trains model `name` made with `sets` (seed 1) for `steps` Adam steps on
+ * 2000 images (zt_expect_loss_falls). */
 static void expect_loss_falls(const char *name, const char *sets, int steps, int batch, double lr, double ratio) {
-  ae_model *m = make(name, sets, IMG, 1);
-  double *loss = calloc((size_t)steps, sizeof *loss);
-  cr_assert_eq(zt_train(m, zt_fashion(0, 2000), steps, batch, AE_OPT_ADAM, lr, 3, loss), 0);
-  double first = zt_mean(loss, 0, 10), last = zt_mean(loss, steps - 10, steps);
-  cr_log_info("%s [%s]: loss %.5f (first 10 steps) -> %.5f (last 10 of %d)", name, sets, first, last, steps);
-  cr_expect_lt(last, ratio * first, "%s [%s]: loss %.5f -> %.5f after %d steps", name, sets, first, last, steps);
-  free(loss);
+  char label[320];
+  snprintf(label, sizeof label, "%s [%s]", name, sets);
+  ae_model *m = zt_make(name, sets, IMG, 1);
+  zt_expect_loss_falls(m, label, zt_fashion(0, 2000), steps, batch, lr, ratio);
   ae_model_free(m);
 }
 
@@ -362,7 +317,7 @@ Test(zoo_contractive_f32, exact_penalty_past_the_arena_is_an_error, .timeout = 6
   ae_tensor *xb = ae_tensor_new(AE_SHAPE(8, 1, 28, 28));
   memcpy(xb->data, zt_fashion(0, 8)->data, sizeof(ae_real) * (size_t)xb->numel);
   for (int k = 0; k < 3; k++) {
-    ae_model *m = make(cases[k][0], cases[k][1], IMG, 1);
+    ae_model *m = zt_make(cases[k][0], cases[k][1], IMG, 1);
     ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
     char err[512];
     ae_trainer *tr = ae_trainer_new(m, &cfg, 1, (size_t)8 << 20, err, sizeof err);
@@ -406,7 +361,7 @@ Test(zoo_contractive_f32, cae_penalty_contracts_the_encoder, .timeout = 120) {
    * here the ratio is about 5.6. */
   double jac[2];
   for (int with = 0; with < 2; with++) {
-    ae_model *m = make("cae", with ? "hidden=32 lambda=3.125" : "hidden=32 lambda=0", IMG, 1);
+    ae_model *m = zt_make("cae", with ? "hidden=32 lambda=3.125" : "hidden=32 lambda=0", IMG, 1);
     cr_assert_eq(zt_train(m, zt_fashion(0, 2000), 600, 16, AE_OPT_ADAM, 1e-2, 3, NULL), 0);
     jac[with] = heldout_jacobian(m, 200);
     ae_model_free(m);
@@ -439,15 +394,8 @@ Test(zoo_contractive_f32, dae_denoises_better_than_plain_training, .timeout = 12
    * corrupted once with Gaussian noise of sigma 0.5 clipped to [0,1]. */
   const int64_t n = 500;
   const ae_tensor *clean = zt_fashion(1, n);
-  ae_model *dae = make("dae", "sigma=0.5", IMG, 1), *plain = make("dae", "sigma=0", IMG, 1);
-  ae_tape *t = ae_tape_new((size_t)64 << 20);
-  ae_rng rng;
-  ae_rng_init(&rng, 99);
-  ae_val *nv = dae->def->corrupt(dae, t, ae_const_tensor(t, clean), &rng);
-  cr_assert(ae_tape_ok(t), "%s", ae_tape_error(t));
-  ae_tensor *noisy = ae_tensor_new(clean->shape);
-  memcpy(noisy->data, nv->t.data, sizeof(ae_real) * (size_t)noisy->numel);
-  ae_tape_free(t);
+  ae_model *dae = zt_make("dae", "sigma=0.5", IMG, 1), *plain = zt_make("dae", "sigma=0", IMG, 1);
+  ae_tensor *noisy = zt_corrupted(dae, clean, 99);
   cr_assert_eq(zt_train(dae, zt_fashion(0, 2000), 300, 64, AE_OPT_ADAM, 3e-3, 3, NULL), 0);
   cr_assert_eq(zt_train(plain, zt_fashion(0, 2000), 300, 64, AE_OPT_ADAM, 3e-3, 3, NULL), 0);
   double e_dae = denoise_error(dae, noisy, clean), e_plain = denoise_error(plain, noisy, clean);
@@ -464,7 +412,7 @@ Test(zoo_contractive_f32, dae_denoises_better_than_plain_training, .timeout = 12
 Test(zoo_contractive, cae_h_higher_order_term_zero_iff_sigma_zero) {
   const ae_tensor *x = zt_fashion(1, 4);
   for (int s = 0; s < 2; s++) {
-    ae_model *m = make("cae-h", s ? "hidden=32 sigma=0.1" : "hidden=32 sigma=0", AE_SHAPE(1, 28, 28), 2);
+    ae_model *m = zt_make("cae-h", s ? "hidden=32 sigma=0.1" : "hidden=32 sigma=0", AE_SHAPE(1, 28, 28), 2);
     for (int grad = 0; grad < 2; grad++) {
       double v = loss_term(m, x, 5, grad, "higher_order");
       if (s)

@@ -34,18 +34,6 @@
 
 #include "zoo_test_util.h"
 
-/* A model from a space-separated "k=v k=v" string. */
-static ae_model *make(const char *name, const char *sets, ae_shape ex, uint64_t seed) {
-  char buf[256], err[512];
-  const char *kv[16];
-  int n = 0;
-  snprintf(buf, sizeof buf, "%s", sets ? sets : "");
-  for (char *tok = strtok(buf, " "); tok && n < 16; tok = strtok(NULL, " ")) kv[n++] = tok;
-  ae_model *m = ae_model_new(name, n, kv, ex, seed, err, sizeof err);
-  cr_assert(m, "%s: %s", name, err);
-  return m;
-}
-
 /* reconstruct(x) on a fresh no-grad tape, copied out; caller frees. */
 static ae_tensor *reconstruct(ae_model *m, const ae_tensor *x) {
   ae_tape *t = ae_tape_new((size_t)256 << 20);
@@ -62,13 +50,6 @@ static ae_tensor *reconstruct(ae_model *m, const ae_tensor *x) {
 /* ---------------------------------------------------------------- float64: gradient checks, structure */
 
 _Static_assert(sizeof(ae_real) == sizeof(double), "gradchecks need libaezoo64");
-
-static void report(const char *what, const ae_model *m, const ae_param_check *c) {
-  for (int i = 0; i < m->nparams; i++)
-    if (!c[i].ok)
-      cr_log_error("%s: %s: max abs err %.3g, max rel err %.3g at element %lld", what, c[i].name, c[i].max_abs,
-                   c[i].max_rel, (long long)c[i].worst);
-}
 
 /* Every parameter gets a nonzero gradient from the loss on x (else the
  * gradcheck below would pass trivially for it). */
@@ -91,23 +72,11 @@ static void expect_live_gradients(ae_model *m, const char *sets, const ae_tensor
 }
 
 /* gradcheck + gradgradcheck of the model's full loss at its
- * gradcheck_settings plus `extra`, on x (a batch of examples of shape ex). */
+ * gradcheck_settings plus `extra`, on x (a batch of examples of shape ex),
+ * at seed 1 (a seed where no layer starts dead at 2-3 channels), after
+ * checking that every parameter gets a gradient. */
 static void check_on(const char *name, const char *extra, ae_shape ex, const ae_tensor *x) {
-  const ae_model_def *d = ae_zoo_find(name);
-  cr_assert(d, "model %s is not registered", name);
-  char sets[256];
-  snprintf(sets, sizeof sets, "%s %s", d->gradcheck_settings, extra ? extra : "");
-  ae_model *m = make(name, sets, ex, 1); /* a seed where no layer starts dead at 2-3 channels */
-  expect_live_gradients(m, sets, x);
-  ae_param_check c[AE_MAX_PARAMS];
-  char err[512] = "";
-  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s]: gradcheck %s", name, sets, rc < 0 ? err : "failed");
-  rc = ae_model_gradgradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradgradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s]: gradgradcheck %s", name, sets, rc < 0 ? err : "failed");
-  ae_model_free(m);
+  zt_check_model_on(name, extra, ex, x, 1, -1, 1, expect_live_gradients);
 }
 
 /* On 3 Fashion-MNIST images at 8x8. */
@@ -153,7 +122,7 @@ Test(zoo_conv_f64, reconstructions_have_the_input_shape) {
       {"deconv-ae", "channels=2,3,2", 2, 8, 16},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-    ae_model *m = make(cases[k].name, cases[k].sets, AE_SHAPE(cases[k].c, cases[k].h, cases[k].w), 1);
+    ae_model *m = zt_make(cases[k].name, cases[k].sets, AE_SHAPE(cases[k].c, cases[k].h, cases[k].w), 1);
     ae_tensor *x = ae_tensor_new(AE_SHAPE(2, cases[k].c, cases[k].h, cases[k].w));
     ae_rng rng;
     ae_rng_init(&rng, 5);
@@ -205,7 +174,7 @@ Test(zoo_conv_f64, deconv_ae_unpools_at_the_encoders_argmax) {
    * max of each 4x4 block, and the two unpoolings put it back exactly at
    * its argmax: y = sigmoid(max) there, sigmoid(0) = 1/2 elsewhere. */
   const int S = 8, B = 2;
-  ae_model *m = make("deconv-ae", "channels=1,1", AE_SHAPE(1, S, S), 1);
+  ae_model *m = zt_make("deconv-ae", "channels=1,1", AE_SHAPE(1, S, S), 1);
   identity_kernels(m);
   ae_tensor *x = ae_tensor_new(AE_SHAPE(B, 1, S, S));
   ae_rng rng;
@@ -233,7 +202,7 @@ Test(zoo_conv_f64, deconv_ae_unpools_at_the_encoders_argmax) {
   cr_assert_eq(nmax, B * (S / 4) * (S / 4));
   /* The same network with nearest upsampling (conv-dae) spreads the max
    * over the whole block instead: a different reconstruction. */
-  ae_model *up = make("conv-dae", "channels=1,1", AE_SHAPE(1, S, S), 1);
+  ae_model *up = zt_make("conv-dae", "channels=1,1", AE_SHAPE(1, S, S), 1);
   identity_kernels(up);
   ae_tensor *yu = reconstruct(up, x);
   double diff = 0;
@@ -251,28 +220,17 @@ Test(zoo_conv_f64, deconv_ae_unpools_at_the_encoders_argmax) {
 
 #define IMG AE_SHAPE(1, 28, 28)
 
-/* Trains m for `steps` Adam steps of `batch` images and checks that the
- * mean loss of the last 10 steps is below `ratio` times that of the first 10. */
-static void expect_loss_falls(ae_model *m, const char *label, int steps, int batch, double lr, double ratio) {
-  double *loss = calloc((size_t)steps, sizeof *loss);
-  cr_assert_eq(zt_train(m, zt_fashion(0, 2000), steps, batch, AE_OPT_ADAM, lr, 3, loss), 0);
-  double first = zt_mean(loss, 0, 10), last = zt_mean(loss, steps - 10, steps);
-  cr_log_info("%s: loss %.5f (first 10 steps) -> %.5f (last 10 of %d)", label, first, last, steps);
-  cr_expect_lt(last, ratio * first, "%s: loss %.5f -> %.5f after %d steps", label, first, last, steps);
-  free(loss);
-}
-
 Test(zoo_conv_f32, conv_ae_loss_falls, .timeout = 120) {
   /* the reference network (16-32-64, code 30) */
-  ae_model *m = make("conv-ae", "", IMG, 1);
-  expect_loss_falls(m, "conv-ae", 80, 32, 3e-3, 0.6);
+  ae_model *m = zt_make("conv-ae", "", IMG, 1);
+  zt_expect_loss_falls(m, "conv-ae", zt_fashion(0, 2000), 80, 32, 3e-3, 0.6);
   ae_model_free(m);
 }
 
 Test(zoo_conv_f32, deconv_ae_loss_falls, .timeout = 120) {
   /* the reference network (32,32), default noise */
-  ae_model *m = make("deconv-ae", "", IMG, 1);
-  expect_loss_falls(m, "deconv-ae", 60, 32, 3e-3, 0.6);
+  ae_model *m = zt_make("deconv-ae", "", IMG, 1);
+  zt_expect_loss_falls(m, "deconv-ae", zt_fashion(0, 2000), 60, 32, 3e-3, 0.6);
   ae_model_free(m);
 }
 
@@ -289,19 +247,12 @@ static double mse(const ae_tensor *a, const ae_tensor *b) {
 Test(zoo_conv_f32, conv_dae_loss_falls_and_it_denoises, .timeout = 120) {
   /* the reference network (32,32) and noise (Gaussian sigma 0.5,
    * clipped); one run serves both properties. */
-  ae_model *m = make("conv-dae", "", IMG, 1);
-  expect_loss_falls(m, "conv-dae", 60, 32, 3e-3, 0.6);
+  ae_model *m = zt_make("conv-dae", "", IMG, 1);
+  zt_expect_loss_falls(m, "conv-dae", zt_fashion(0, 2000), 60, 32, 3e-3, 0.6);
   /* 300 held-out images corrupted once by the model's own noise */
   const int64_t n = 300;
   const ae_tensor *clean = zt_fashion(1, n);
-  ae_tape *t = ae_tape_new((size_t)64 << 20);
-  ae_rng rng;
-  ae_rng_init(&rng, 99);
-  ae_val *nv = m->def->corrupt(m, t, ae_const_tensor(t, clean), &rng);
-  cr_assert(ae_tape_ok(t), "%s", ae_tape_error(t));
-  ae_tensor *noisy = ae_tensor_new(clean->shape);
-  memcpy(noisy->data, nv->t.data, sizeof(ae_real) * (size_t)noisy->numel);
-  ae_tape_free(t);
+  ae_tensor *noisy = zt_corrupted(m, clean, 99);
   ae_tensor *denoised = reconstruct(m, noisy);
   double e_noisy = mse(noisy, clean), e_out = mse(denoised, clean);
   cr_log_info("conv-dae: held-out MSE against the clean images: noisy input %.5f, reconstruction %.5f", e_noisy, e_out);

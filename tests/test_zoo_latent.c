@@ -31,18 +31,6 @@
 
 #include "zoo_test_util.h"
 
-/* A model from a space-separated "k=v k=v" string. */
-static ae_model *make(const char *name, const char *sets, ae_shape ex, uint64_t seed) {
-  char buf[256], err[512];
-  const char *kv[16];
-  int n = 0;
-  snprintf(buf, sizeof buf, "%s", sets ? sets : "");
-  for (char *tok = strtok(buf, " "); tok && n < 16; tok = strtok(NULL, " ")) kv[n++] = tok;
-  ae_model *m = ae_model_new(name, n, kv, ex, seed, err, sizeof err);
-  cr_assert(m, "%s: %s", name, err);
-  return m;
-}
-
 #ifdef AE_REAL_DOUBLE
 /* ---------------------------------------------------------------- float64: gradient checks, exact values */
 
@@ -69,47 +57,19 @@ static double loss_of(ae_model *m, const ae_tensor *x, uint64_t seed, const char
   return l;
 }
 
-static void report(const char *what, const ae_model *m, const ae_param_check *c) {
-  for (int i = 0; i < m->nparams; i++)
-    if (!c[i].ok)
-      cr_log_error("%s: %s: max abs err %.3g, max rel err %.3g at element %lld", what, c[i].name, c[i].max_abs,
-                   c[i].max_rel, (long long)c[i].worst);
-}
-
-/* gradcheck + gradgradcheck of the model's full loss at its
- * gradcheck_settings plus `extra`. */
-static void check_model(const char *name, const char *extra) {
-  const ae_model_def *d = ae_zoo_find(name);
-  cr_assert(d, "model %s is not registered", name);
-  char sets[256];
-  snprintf(sets, sizeof sets, "%s %s", d->gradcheck_settings, extra ? extra : "");
-  ae_model *m = make(name, sets, AE_SHAPE(1, 4, 4), 7);
-  ae_tensor *x = zt_downsample(zt_fashion(0, 3), 3, 4);
-  ae_param_check c[AE_MAX_PARAMS];
-  char err[512] = "";
-  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s]: gradcheck %s", name, sets, rc < 0 ? err : "failed");
-  rc = ae_model_gradgradcheck(m, x, 11, NULL, c, err, sizeof err);
-  report("gradgradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s [%s]: gradgradcheck %s", name, sets, rc < 0 ? err : "failed");
-  ae_tensor_free(x);
-  ae_model_free(m);
-}
-
 Test(zoo_latent_f64, vae_gradcheck) {
-  check_model("vae", NULL);
-  check_model("vae", "hidden=6,4 beta=0.5 weight_decay=0.1");
+  zt_check_model("vae", NULL, -1, 1);
+  zt_check_model("vae", "hidden=6,4 beta=0.5 weight_decay=0.1", -1, 1);
 }
 
 Test(zoo_latent_f64, psd_gradcheck) {
-  check_model("psd", NULL);
-  check_model("psd", "lambda=0.05 gamma=0.3 steps=12 weight_decay=0.1");
+  zt_check_model("psd", NULL, -1, 1);
+  zt_check_model("psd", "lambda=0.05 gamma=0.3 steps=12 weight_decay=0.1", -1, 1);
 }
 
 Test(zoo_latent_f64, psd_gradcheck_needs_the_codes_held) {
   /* The held loss is the loss: same value as with codes inferred afresh. */
-  ae_model *m = make("psd", "code=5 steps=5", AE_SHAPE(1, 4, 4), 7);
+  ae_model *m = zt_make("psd", "code=5 steps=5", AE_SHAPE(1, 4, 4), 7);
   ae_tensor *x = zt_downsample(zt_fashion(0, 3), 3, 4);
   double fresh = loss_of(m, x, 1, NULL, NULL);
   ae_tape *t = ae_tape_new((size_t)16 << 20);
@@ -142,7 +102,7 @@ Test(zoo_latent_f64, vae_loss_is_the_negative_elbo) {
    *   -ELBO = sum_i softplus(l_i) - x_i l_i + 1/2 sum_j (mu_j^2 + e^lv_j - 1 - lv_j),
    *   l = Wd2 tanh(Wd0 z + bd0) + bd2, z = mu + e^(lv/2) eps. */
   enum { B = 2, D = 784, H = 6, C = 3 };
-  ae_model *m = make("vae", "hidden=6 code=3", AE_SHAPE(1, 28, 28), 5);
+  ae_model *m = zt_make("vae", "hidden=6 code=3", AE_SHAPE(1, 28, 28), 5);
   const ae_tensor *x = zt_fashion(1, B);
   double recon_term = NAN, kl_term = NAN, loss = loss_of(m, x, 42, "recon", &recon_term);
   loss_of(m, x, 42, "kl", &kl_term);
@@ -254,7 +214,7 @@ static void expect_monotone(ae_model *m, const ae_tensor *x, const char *what, d
 
 Test(zoo_latent_f64, psd_mfista_energy_never_rises) {
   /* Reference sizes (784 to 256 codes, lambda 0.5, gamma 1), 8 images. */
-  ae_model *m = make("psd", "", AE_SHAPE(1, 28, 28), 3);
+  ae_model *m = zt_make("psd", "", AE_SHAPE(1, 28, 28), 3);
   ae_tensor *x = ae_tensor_copy(zt_fashion(1, 8));
   x->shape.d[0] = 8, x->numel = 8 * 784;
   double e[2];
@@ -287,7 +247,7 @@ Test(zoo_latent_f32, vae_elbo_falls_kl_positive_samples_in_unit_range, .timeout 
   /* The reference 784-400-20 tanh VAE, beta 1 (loss = negative ELBO),
    * 100 Adam steps of 32 images; the trainer's terms checked each step. */
   enum { STEPS = 100, BATCH = 32 };
-  ae_model *m = make("vae", "", IMG, 1);
+  ae_model *m = zt_make("vae", "", IMG, 1);
   const ae_tensor *train = zt_fashion(0, 2000), *test = zt_fashion(1, 500);
   char err[512];
   ae_eval_result before, after;
@@ -370,7 +330,7 @@ Test(zoo_latent_f32, psd_loss_falls_codes_sparse_prediction_improves, .timeout =
    * steps, 52.8% after 120, 53.9% after 200 at this batch); this run's
    * numbers are the same in the native and portable builds. */
   enum { STEPS = 120, BATCH = 16 };
-  ae_model *m = make("psd", "", IMG, 1);
+  ae_model *m = zt_make("psd", "", IMG, 1);
   const ae_tensor *test = zt_fashion(1, 200);
   char err[512];
   ae_eval_result before, after;

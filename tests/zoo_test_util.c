@@ -1,6 +1,7 @@
 /* zoo_test_util.c: shared helpers for the zoo's tests (zoo_test_util.h). */
 #include "zoo_test_util.h"
 
+#include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,5 +71,77 @@ ae_tensor *zt_downsample(const ae_tensor *data, int64_t n, int s) {
     for (int y = 0; y < s; y++)
       for (int x = 0; x < s; x++)
         out->data[(i * s + y) * s + x] = data->data[i * H * W + (y * H / s) * W + (x * W / s)];
+  return out;
+}
+
+ae_model *zt_make(const char *name, const char *sets, ae_shape ex, uint64_t seed) {
+  char buf[256], err[512];
+  const char *kv[16];
+  int n = 0;
+  snprintf(buf, sizeof buf, "%s", sets ? sets : "");
+  for (char *tok = strtok(buf, " "); tok && n < 16; tok = strtok(NULL, " ")) kv[n++] = tok;
+  ae_model *m = ae_model_new(name, n, kv, ex, seed, err, sizeof err);
+  cr_assert(m, "%s: %s", name, err);
+  return m;
+}
+
+void zt_report(const char *what, const ae_model *m, const ae_param_check *c) {
+  for (int i = 0; i < m->nparams; i++)
+    if (!c[i].ok)
+      cr_log_error("%s: %s: max abs err %.3g, max rel err %.3g at element %lld", what, c[i].name, c[i].max_abs,
+                   c[i].max_rel, (long long)c[i].worst);
+}
+
+void zt_check_model_on(const char *name, const char *extra, ae_shape ex, const ae_tensor *x, uint64_t seed, int stage,
+                       int second, zt_model_hook before) {
+  const ae_model_def *d = ae_zoo_find(name);
+  cr_assert(d, "model %s is not registered", name);
+  char sets[256], label[320];
+  snprintf(sets, sizeof sets, "%s %s", d->gradcheck_settings, extra ? extra : "");
+  if (stage >= 0)
+    snprintf(label, sizeof label, "%s [%s] stage %d", name, sets, stage);
+  else
+    snprintf(label, sizeof label, "%s [%s]", name, sets);
+  ae_model *m = zt_make(name, sets, ex, seed);
+  if (stage >= 0) m->stage = stage;
+  if (before) before(m, sets, x);
+  ae_param_check c[AE_MAX_PARAMS];
+  char err[512] = "";
+  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
+  zt_report("gradcheck", m, c);
+  cr_expect_eq(rc, 1, "%s: gradcheck %s", label, rc < 0 ? err : "failed");
+  if (second) {
+    rc = ae_model_gradgradcheck(m, x, 11, NULL, c, err, sizeof err);
+    zt_report("gradgradcheck", m, c);
+    cr_expect_eq(rc, 1, "%s: gradgradcheck %s", label, rc < 0 ? err : "failed");
+  }
+  ae_model_free(m);
+}
+
+void zt_check_model(const char *name, const char *extra, int stage, int second) {
+  ae_tensor *x = zt_downsample(zt_fashion(0, 3), 3, 4);
+  zt_check_model_on(name, extra, AE_SHAPE(1, 4, 4), x, 7, stage, second, NULL);
+  ae_tensor_free(x);
+}
+
+void zt_expect_loss_falls(ae_model *m, const char *label, const ae_tensor *data, int steps, int batch, double lr,
+                          double ratio) {
+  double *loss = calloc((size_t)steps, sizeof *loss);
+  cr_assert_eq(zt_train(m, data, steps, batch, AE_OPT_ADAM, lr, 3, loss), 0);
+  double first = zt_mean(loss, 0, 10), last = zt_mean(loss, steps - 10, steps);
+  cr_log_info("%s: loss %.5f (first 10 steps) -> %.5f (last 10 of %d)", label, first, last, steps);
+  cr_expect_lt(last, ratio * first, "%s: loss %.5f -> %.5f after %d steps", label, first, last, steps);
+  free(loss);
+}
+
+ae_tensor *zt_corrupted(ae_model *m, const ae_tensor *x, uint64_t seed) {
+  ae_tape *t = ae_tape_new((size_t)64 << 20);
+  ae_rng rng;
+  ae_rng_init(&rng, seed);
+  ae_val *nv = m->def->corrupt(m, t, ae_const_tensor(t, x), &rng);
+  cr_assert(ae_tape_ok(t), "%s", ae_tape_error(t));
+  ae_tensor *out = ae_tensor_new(x->shape);
+  memcpy(out->data, nv->t.data, sizeof(ae_real) * (size_t)out->numel);
+  ae_tape_free(t);
   return out;
 }

@@ -23,7 +23,7 @@
  * The code is the last pooled feature map (c_n, H/2^n, W/2^n): height and
  * width must be divisible by 2^n (build() says so otherwise).
  * reconstruct() and encode() take the input as given (no noise); corrupt()
- * returns x~ for pictures. ae_zoo_corrupt (zoo.h) is shared with deconv-ae. */
+ * returns x~ for pictures. ae_zoo_corrupt (zoo.h) is shared with deconv-ae and dae. */
 #include <stdio.h>
 
 #include "layers.h"

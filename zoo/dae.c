@@ -12,10 +12,10 @@
  *         | bce(x_hat, x)  (from the logits; summed over pixels, mean over the batch)
  *         + weight_decay/2 * sum ||W||^2
  * reconstruct() and encode() take the input as given (no noise); corrupt()
- * returns x~ for pictures of what the network was trained on. sigma = 0
+ * (ae_zoo_corrupt, zoo.h, shared with conv-dae and deconv-ae) returns x~
+ * for pictures of what the network was trained on. sigma = 0
  * (or nu = 0) gives the plain autoencoder, which the tests compare with. */
 #include "layers.h"
-#include "ops/noise.h"
 #include "ops/ops.h"
 #include "zoo.h"
 
@@ -40,15 +40,6 @@ static int build(ae_model *m, ae_rng *rng) {
   return ae_zoo_build_mirrored_mlp(m, &s->enc, &s->dec, (ae_act)act, AE_ACT_NONE, rng);
 }
 
-/* x~ ~ q(x~ | x): a constant draw of noise combined with x by ops. */
-static ae_val *corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng) {
-  const char *noise = ae_settings_str(&m->settings, "noise");
-  ae_real nu = (ae_real)ae_settings_real(&m->settings, "nu");
-  if (strcmp(noise, "masking") == 0) return ae_masking_noise(t, x, nu, rng);
-  if (strcmp(noise, "salt_pepper") == 0) return ae_salt_and_pepper(t, x, nu, 0, 1, rng);
-  return ae_gaussian_noise(t, x, (ae_real)ae_settings_real(&m->settings, "sigma"), 0, 1, rng);
-}
-
 static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   dae_state *s = m->state;
   return ae_mlp_apply(t, &s->enc, ae_model_flat(m, t, x));
@@ -61,7 +52,7 @@ static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   dae_state *s = m->state;
-  ae_val *x_noisy = corrupt(m, t, x, rng);
+  ae_val *x_noisy = ae_zoo_corrupt(m, t, x, rng);
   ae_val *logits = ae_mlp_apply(t, &s->dec, encode(m, t, x_noisy));
   return ae_zoo_add_weight_decay(m, t, ae_zoo_recon_loss(m, t, logits, x, terms), terms);
 }
@@ -80,5 +71,5 @@ const ae_model_def ae_model_dae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
-    .corrupt = corrupt,
+    .corrupt = ae_zoo_corrupt,
 };

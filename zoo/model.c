@@ -38,6 +38,12 @@ ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_sh
       used += snprintf(err + used, errlen - (size_t)used, " %s", ae_zoo_get(i)->name);
     return NULL;
   }
+  return ae_model_from_def(d, nset, set, example, seed, err, errlen);
+}
+
+ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *set, ae_shape example,
+                            uint64_t seed, char *err, size_t errlen) {
+  const char *name = d->name;
   if (!ae_shape_valid(example)) {
     snprintf(err, errlen, "model %s: bad example shape: %s", name, ae_last_error());
     return NULL;

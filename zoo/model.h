@@ -104,6 +104,9 @@ const ae_model_def *ae_zoo_find(const char *name);
  * value, or on data the model cannot take. */
 ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
                        char *err, size_t errlen);
+/* The same for a definition that is not in the registry (a user's own). */
+ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *set, ae_shape example,
+                            uint64_t seed, char *err, size_t errlen);
 void ae_model_free(ae_model *m);
 
 /* For build(): a named parameter (names as in PyTorch: "encoder.0.weight"). */

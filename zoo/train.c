@@ -63,8 +63,14 @@ static void keep_terms(ae_trainer *tr, const ae_terms *tm) {
   }
 }
 
-/* Builds the loss and takes the step; *loss gets its value. */
-static int run_step(ae_trainer *tr, const ae_tensor *batch, int apply) {
+/* What run_step does: the loss only, the loss and its gradients, or the
+ * whole step (gradients, optimiser step, after_step). */
+enum { LOSS_ONLY, LOSS_AND_GRADS, FULL_STEP };
+
+/* Builds the loss and takes the step. Returns 0; -1 on a tape error; -2
+ * when the loss is not finite; -3 when the optimiser refused a non-finite
+ * gradient (nothing moved). */
+static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
   ae_model *m = tr->m;
   ae_tape *t = tr->tape;
   ae_tape_reset(t);
@@ -73,42 +79,49 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int apply) {
   ae_val *x = ae_const_tensor(t, batch);
   if (m->def->train_step) {
     double loss = NAN;
-    if (m->def->train_step(m, t, x, apply ? tr->opt : NULL, &tr->rng, &tm, &loss)) return -1;
+    if (m->def->train_step(m, t, x, mode == FULL_STEP ? tr->opt : NULL, &tr->rng, &tm, &loss)) return -1;
     tr->loss = loss;
   } else {
     ae_val *loss = m->def->loss(m, t, x, &tr->rng, &tm);
     if (!ae_tape_ok(t)) return -1;
     tr->loss = ae_item(loss);
     if (!isfinite(tr->loss)) return -2;
-    if (apply && ae_backward(t, loss)) return -1;
+    if (mode != LOSS_ONLY && ae_backward(t, loss)) return -1;
   }
   keep_terms(tr, &tm);
   if (!isfinite(tr->loss)) return -2;
-  if (apply && !m->def->train_step) {
+  if (mode == FULL_STEP && !m->def->train_step) {
     if (ae_optim_step(tr->opt)) {
       snprintf(tr->error, sizeof tr->error, "optimiser: %s", ae_last_error());
       return -3;
     }
   }
-  if (apply && m->def->after_step) m->def->after_step(m);
+  if (mode == FULL_STEP && m->def->after_step) m->def->after_step(m);
   return 0;
 }
 
 int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
   ae_rng saved = tr->rng;
-  int rc = run_step(tr, batch, 1);
+  int rc = run_step(tr, batch, FULL_STEP);
   if (rc == -1) {
     snprintf(tr->error, sizeof tr->error, "%s", ae_tape_error(tr->tape));
     return -1;
   }
-  if (rc == -2) {
-    /* Replay the same step in anomaly mode to name the op that made the NaN. */
+  if (rc == -2 || rc == -3) {
+    /* Replay the same step in anomaly mode (through the backward pass when
+     * a gradient was the first non-finite value) to name the op. */
+    char why[sizeof tr->error];
+    snprintf(why, sizeof why, "%s", tr->error);
     tr->rng = saved;
     ae_set_anomaly(tr->tape, 1);
-    run_step(tr, batch, 0);
+    run_step(tr, batch, rc == -2 ? LOSS_ONLY : LOSS_AND_GRADS);
     ae_set_anomaly(tr->tape, 0);
-    snprintf(tr->error, sizeof tr->error, "the loss is %g at step %lld: %s", tr->loss, (long long)tr->step,
-             ae_tape_ok(tr->tape) ? "no op produced a NaN or Inf in anomaly mode" : ae_tape_error(tr->tape));
+    const char *op = ae_tape_ok(tr->tape) ? "no op produced a NaN or Inf in anomaly mode" : ae_tape_error(tr->tape);
+    if (rc == -2)
+      snprintf(tr->error, sizeof tr->error, "the loss is %g at step %lld: %s", tr->loss, (long long)tr->step, op);
+    else
+      snprintf(tr->error, sizeof tr->error, "the loss's gradient is not finite at step %lld: %s (%.200s)",
+               (long long)tr->step, op, why);
     return -1;
   }
   if (rc < 0) return -1;

@@ -31,7 +31,8 @@ void ae_trainer_free(ae_trainer *tr);
 /* Switches to a stage (stacked models): a new optimiser over its parameters. */
 int ae_trainer_set_stage(ae_trainer *tr, int stage);
 /* One step on batch (B, example...). 0, or -1 with tr->error; a NaN or Inf
- * loss is an error naming the op that produced it, and no parameter moves. */
+ * loss or gradient is an error naming the op that produced it (found by
+ * replaying the step in anomaly mode), and no parameter moves. */
 int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch);
 
 typedef struct ae_eval_result {

@@ -24,8 +24,8 @@ int ae_zoo_build_mirrored_mlp(ae_model *m, ae_mlp *enc, ae_mlp *dec, ae_act act,
 ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae_terms *terms);
 /* loss + weight_decay/2 ||W||^2 (setting "weight_decay"); adds the term. */
 ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms);
-/* Shared by the convolutional denoisers (defined in conv_dae.c): x~ ~ q(x~ | x)
- * from the settings noise (gaussian|masking|salt_pepper|none), sigma, nu;
+/* Shared by the denoisers (defined in conv_dae.c): x~ ~ q(x~ | x) from the
+ * settings noise (gaussian|masking|salt_pepper, and none where offered), sigma, nu;
  * and a check that (C,H,W) images take n 2x2 pooling levels (0, or -1
  * with ae_set_last_error). */
 ae_val *ae_zoo_corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng);
