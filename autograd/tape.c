@@ -226,6 +226,20 @@ ae_node *ae__tape_node(ae_tape *t, int i) { return t->nodes[i]; }
 
 /* ---- leaves ---- */
 
+/* Appends a LEAF node for v, which then requires grad. */
+static ae_val *record_leaf(ae_tape *t, const char *op, ae_val *v) {
+  ae_node *n = ae_arena_alloc(t, op, sizeof *n);
+  if (!n) return NULL;
+  memset(n, 0, sizeof *n);
+  n->op = AE_OP_LEAF;
+  n->out = v;
+  int pos = append_node(t, n);
+  if (pos < 0) return NULL;
+  v->node = pos;
+  v->requires_grad = 1;
+  return v;
+}
+
 static ae_val *leaf(ae_tape *t, const char *op, ae_shape s, const ae_real *data, int requires_grad) {
   if (!t || t->status != AE_OK) return NULL;
   ae_val *v = ae_op_out(t, op, s);
@@ -234,18 +248,7 @@ static ae_val *leaf(ae_tape *t, const char *op, ae_shape s, const ae_real *data,
     memcpy(v->t.data, data, (size_t)v->t.numel * sizeof(ae_real));
   else
     memset(v->t.data, 0, (size_t)v->t.numel * sizeof(ae_real));
-  if (requires_grad) {
-    ae_node *n = ae_arena_alloc(t, op, sizeof *n);
-    if (!n) return NULL;
-    memset(n, 0, sizeof *n);
-    n->op = AE_OP_LEAF;
-    n->out = v;
-    int pos = append_node(t, n);
-    if (pos < 0) return NULL;
-    v->node = pos;
-    v->requires_grad = 1;
-  }
-  return v;
+  return requires_grad ? record_leaf(t, op, v) : v;
 }
 
 ae_val *ae_const(ae_tape *t, ae_shape s, const ae_real *data) { return leaf(t, "const", s, data, 0); }
@@ -295,18 +298,10 @@ ae_val *ae_param_bind(ae_tape *t, ae_param *p) {
     return NULL;
   }
   ae_val *v = ae_arena_alloc(t, "param_bind", sizeof *v);
-  ae_node *n = ae_arena_alloc(t, "param_bind", sizeof *n);
-  if (!v || !n) return NULL;
-  v->t = p->value;
+  if (!v) return NULL;
+  v->t = p->value; /* shares the parameter's buffer */
   v->param = p;
-  memset(n, 0, sizeof *n);
-  n->op = AE_OP_LEAF;
-  n->out = v;
-  int pos = append_node(t, n);
-  if (pos < 0) return NULL;
-  v->node = pos;
-  v->requires_grad = 1;
-  return v;
+  return record_leaf(t, "param_bind", v);
 }
 
 ae_val *ae_detach(ae_tape *t, ae_val *x) {
