@@ -1,5 +1,5 @@
-/* io_test_util.h: helpers shared by the io/ reader tests (test_idx.c,
- * test_npy.c): a fresh mkdtemp directory per test (suite init/fini), paths
+/* io_test_util.h: helpers shared by the io/ tests (test_idx.c, test_npy.c,
+ * test_safetensors.c, test_png.c): a fresh mkdtemp directory per test (suite init/fini), paths
  * inside it, writing and reading whole files, and message assertions. */
 #ifndef AEZOO_TESTS_IO_TEST_UTIL_H
 #define AEZOO_TESTS_IO_TEST_UTIL_H
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aezoo.h"
+
 /* ---- temp directory and file helpers ------------------------------------ */
 
 static char dir[256];
@@ -20,6 +22,7 @@ static inline void mkdir_tmp(void) {
   snprintf(dir, sizeof dir, "/tmp/aezoo_test_io_XXXXXX");
   cr_assert(mkdtemp(dir), "mkdtemp failed");
   err[0] = 0;
+  ae_io_atomic_test_hook = NULL; /* a test that failed may have left one set */
 }
 
 static inline void rm_tmp(void) {
@@ -42,6 +45,17 @@ static inline const char *at(const char *name) {
   k = (k + 1) % 4;
   snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
   return p[k];
+}
+
+/* Entries in the directory (temporary files left behind show up here). */
+static inline int count_files(void) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+  closedir(d);
+  return n;
 }
 
 static inline void write_file(const char *path, const void *buf, size_t n) {

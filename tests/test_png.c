@@ -16,50 +16,9 @@
 #include <unistd.h>
 
 #include "aezoo.h"
-
-static char dir[256];
-static char err[1024];
-
-static void mkdir_tmp(void) {
-  snprintf(dir, sizeof dir, "/tmp/aezoo_test_png_XXXXXX");
-  cr_assert(mkdtemp(dir), "mkdtemp failed");
-  err[0] = 0;
-  ae_io_atomic_test_hook = NULL;
-}
-
-static void rm_tmp(void) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  char p[512];
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-      unlink(p);
-    }
-  closedir(d);
-  rmdir(dir);
-}
+#include "io_test_util.h"
 
 TestSuite(png, .init = mkdir_tmp, .fini = rm_tmp);
-
-static const char *at(const char *name) {
-  static char p[4][512];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-  return p[k];
-}
-
-static int count_files(void) {
-  DIR *d = opendir(dir);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-  closedir(d);
-  return n;
-}
 
 /* A PNG read back with libpng: size, channels as stored, 8-bit pixels. */
 typedef struct picture {

@@ -19,63 +19,9 @@
 #include <unistd.h>
 
 #include "aezoo.h"
-
-static char dir[256];
-static char err[1024];
-
-static void mkdir_tmp(void) {
-  snprintf(dir, sizeof dir, "/tmp/aezoo_test_st_XXXXXX");
-  cr_assert(mkdtemp(dir), "mkdtemp failed");
-  err[0] = 0;
-  ae_io_atomic_test_hook = NULL;
-}
-
-static void rm_tmp(void) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  char p[512];
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-      unlink(p);
-    }
-  closedir(d);
-  rmdir(dir);
-}
+#include "io_test_util.h"
 
 TestSuite(st, .init = mkdir_tmp, .fini = rm_tmp);
-
-static const char *at(const char *name) {
-  static char p[4][512];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-  return p[k];
-}
-
-static unsigned char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc((size_t)len + 1);
-  cr_assert(fread(b, 1, (size_t)len, f) == (size_t)len);
-  fclose(f);
-  *n = (size_t)len;
-  return b;
-}
-
-static int count_files(void) {
-  DIR *d = opendir(dir);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-  closedir(d);
-  return n;
-}
 
 /* A file with the given u64 header length, header text and data bytes. */
 static void write_raw(const char *path, uint64_t hlen, const char *hdr, size_t hdrbytes, const void *data, size_t dlen) {
@@ -166,7 +112,7 @@ Test(st, byte_exact_small_file) {
   cr_assert(ae_st_writer_save(wr, at("w.safetensors"), err, sizeof err) == 0, "%s", err);
   ae_st_writer_free(wr);
   size_t n;
-  unsigned char *b = slurp(at("w.safetensors"), &n);
+  unsigned char *b = read_whole(at("w.safetensors"), &n);
 #ifdef AE_REAL_DOUBLE
   const char *json = "{\"w\":{\"dtype\":\"F64\",\"shape\":[2,2],\"data_offsets\":[0,32]}}       ";
   const unsigned char data[32] = {0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 0, 0, 0, 0, 0, 0, 0x00, 0x40,
@@ -189,7 +135,7 @@ Test(st, empty_writer_gives_valid_file) {
   cr_assert(ae_st_writer_save(wr, at("e.safetensors"), err, sizeof err) == 0, "%s", err);
   ae_st_writer_free(wr);
   size_t n;
-  unsigned char *b = slurp(at("e.safetensors"), &n);
+  unsigned char *b = read_whole(at("e.safetensors"), &n);
   cr_assert(n == 16 && b[0] == 8 && memcmp(b + 8, "{}      ", 8) == 0);
   free(b);
   ae_st_file *f = ae_st_read(at("e.safetensors"), err, sizeof err);
@@ -353,7 +299,7 @@ Test(st, truncated_or_tiny_files_rejected) {
   cr_assert(ae_st_writer_save(wr, at("good.safetensors"), err, sizeof err) == 0, "%s", err);
   ae_st_writer_free(wr);
   size_t n;
-  unsigned char *b = slurp(at("good.safetensors"), &n);
+  unsigned char *b = read_whole(at("good.safetensors"), &n);
   for (size_t cut = 0; cut < n; cut++) {
     fp = fopen(p, "wb");
     fwrite(b, 1, cut, fp);
