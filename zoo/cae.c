@@ -70,11 +70,18 @@ ae_val *ae_zoo_cae_logits(ae_tape *t, const ae_zoo_cae_net *n, ae_val *h) {
   return ae_add(t, ae_matmul(t, h, ae_param_bind(t, n->enc.w), 0, 0), c); /* h W = (W^T h) per row */
 }
 
+int ae_zoo_cae_model_build(ae_model *m, ae_rng *rng) { return ae_zoo_cae_build(m, m->state, rng); }
+
+ae_val *ae_zoo_cae_encode(ae_model *m, ae_tape *t, ae_val *x) {
+  return ae_zoo_cae_code(t, m->state, ae_model_flat(m, t, x));
+}
+
+ae_val *ae_zoo_cae_reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
+  return ae_model_unflat(m, t, ae_sigmoid(t, ae_zoo_cae_logits(t, m->state, ae_zoo_cae_encode(m, t, x))));
+}
+
 /* ---- the model ---- */
 
-typedef struct cae_state {
-  ae_zoo_cae_net net;
-} cae_state;
 
 static const ae_setting_def settings[] = {
     {"hidden", AE_SET_INT, "1000", "number of sigmoid hidden units", NULL, 1, 1e6},
@@ -89,28 +96,16 @@ static const ae_setting_def settings[] = {
     {"probes", AE_SET_INT, "4", "random probes per step for jacobian=hutchinson", NULL, 1, 1e6},
 };
 
-static int build(ae_model *m, ae_rng *rng) { return ae_zoo_cae_build(m, &((cae_state *)m->state)->net, rng); }
-
-static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
-  cae_state *s = m->state;
-  return ae_zoo_cae_code(t, &s->net, ae_model_flat(m, t, x));
-}
-
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
-  cae_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_zoo_cae_logits(t, &s->net, encode(m, t, x))));
-}
-
 /* lambda = 0 skips the penalty: a tied sigmoid autoencoder. */
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
-  cae_state *s = m->state;
+  ae_zoo_cae_net *net = m->state;
   double lambda = ae_settings_real(&m->settings, "lambda");
   int training;
   ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0, &training);
-  ae_val *h = ae_zoo_cae_code(t, &s->net, x_in);
+  ae_val *h = ae_zoo_cae_code(t, net, x_in);
   ae_val *jac = lambda > 0 ? ae_zoo_contractive_penalty(m, t, h, x_in, training, rng) : NULL;
   ae_set_grad_enabled(t, training);
-  ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, &s->net, h), x, terms);
+  ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, net, h), x, terms);
   if (jac) {
     ae_val *pen = ae_scale(t, jac, (ae_real)lambda);
     ae_terms_add(terms, "contractive", pen);
@@ -126,10 +121,10 @@ const ae_model_def ae_model_cae = {
     .nsettings = sizeof settings / sizeof settings[0],
     .gradcheck_settings = "hidden=5",
     .input = AE_INPUT_ANY,
-    .state_size = sizeof(cae_state),
+    .state_size = sizeof(ae_zoo_cae_net),
     .output_in_unit_range = 1,
-    .build = build,
+    .build = ae_zoo_cae_model_build,
     .loss = loss,
-    .encode = encode,
-    .reconstruct = reconstruct,
+    .encode = ae_zoo_cae_encode,
+    .reconstruct = ae_zoo_cae_reconstruct,
 };

@@ -28,9 +28,6 @@
 #include "ops/ops.h"
 #include "zoo.h"
 
-typedef struct cae_h_state {
-  ae_zoo_cae_net net;
-} cae_h_state;
 
 static const ae_setting_def settings[] = {
     {"hidden", AE_SET_INT, "1000", "number of sigmoid hidden units", NULL, 1, 1e6},
@@ -46,23 +43,11 @@ static const ae_setting_def settings[] = {
     {"weight_decay", AE_SET_REAL, "0", "L2 penalty coefficient on weights", NULL, 0, 10},
 };
 
-static int build(ae_model *m, ae_rng *rng) { return ae_zoo_cae_build(m, &((cae_h_state *)m->state)->net, rng); }
-
-static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
-  cae_h_state *s = m->state;
-  return ae_zoo_cae_code(t, &s->net, ae_model_flat(m, t, x));
-}
-
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
-  cae_h_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_zoo_cae_logits(t, &s->net, encode(m, t, x))));
-}
-
 /* mean_b E_eps ||J(x_b) - J(x_b + eps)||_F^2 by the estimator above; x_var
  * the input leaf, h its code. */
 static ae_val *higher_order(ae_model *m, ae_tape *t, ae_val *x, ae_val *x_var, ae_val *h, int create_graph,
                             ae_rng *rng) {
-  cae_h_state *s = m->state;
+  ae_zoo_cae_net *net = m->state;
   int nc = (int)ae_settings_int(&m->settings, "corruptions"), k = (int)ae_settings_int(&m->settings, "probes");
   ae_real sigma = (ae_real)ae_settings_real(&m->settings, "sigma");
   ae_val *x_flat = ae_model_flat(m, t, x), *sum = NULL;
@@ -70,7 +55,7 @@ static ae_val *higher_order(ae_model *m, ae_tape *t, ae_val *x, ae_val *x_var, a
   for (int c = 0; c < nc && ae_tape_ok(t); c++) {
     ae_val *x_noisy = ae_add(t, x_flat, ae_scale(t, ae_randn(t, x_flat->t.shape, rng), sigma)); /* a constant */
     ae_val *x_c = x_noisy ? ae_var(t, x_noisy->t.shape, x_noisy->t.data) : NULL;
-    ae_val *h_c = ae_zoo_cae_code(t, &s->net, x_c);
+    ae_val *h_c = ae_zoo_cae_code(t, net, x_c);
     for (int p = 0; p < k && h_c; p++) {
       ae_val *v = ae_randn(t, h->t.shape, rng);
       ae_val *d = ae_sub(t, ae_vjp(t, h, v, x_var, create_graph), ae_vjp(t, h_c, v, x_c, create_graph));
@@ -83,15 +68,15 @@ static ae_val *higher_order(ae_model *m, ae_tape *t, ae_val *x, ae_val *x_var, a
 
 /* A zero weight skips its term (lambda = gamma = 0: a tied sigmoid autoencoder). */
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
-  cae_h_state *s = m->state;
+  ae_zoo_cae_net *net = m->state;
   double lambda = ae_settings_real(&m->settings, "lambda"), gamma = ae_settings_real(&m->settings, "gamma");
   int training;
   ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0 || gamma > 0, &training);
-  ae_val *h = ae_zoo_cae_code(t, &s->net, x_in);
+  ae_val *h = ae_zoo_cae_code(t, net, x_in);
   ae_val *jac = lambda > 0 ? ae_zoo_contractive_penalty(m, t, h, x_in, training, rng) : NULL;
   ae_val *jac_diff = gamma > 0 ? higher_order(m, t, x, x_in, h, training, rng) : NULL;
   ae_set_grad_enabled(t, training);
-  ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, &s->net, h), x, terms);
+  ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, net, h), x, terms);
   if (jac) {
     ae_val *pen = ae_scale(t, jac, (ae_real)lambda);
     ae_terms_add(terms, "contractive", pen);
@@ -112,10 +97,10 @@ const ae_model_def ae_model_cae_h = {
     .nsettings = sizeof settings / sizeof settings[0],
     .gradcheck_settings = "hidden=5 corruptions=2 probes=2",
     .input = AE_INPUT_ANY,
-    .state_size = sizeof(cae_h_state),
+    .state_size = sizeof(ae_zoo_cae_net),
     .output_in_unit_range = 1,
-    .build = build,
+    .build = ae_zoo_cae_model_build,
     .loss = loss,
-    .encode = encode,
-    .reconstruct = reconstruct,
+    .encode = ae_zoo_cae_encode,
+    .reconstruct = ae_zoo_cae_reconstruct,
 };

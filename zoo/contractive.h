@@ -37,4 +37,10 @@ int ae_zoo_cae_build(ae_model *m, ae_zoo_cae_net *n, ae_rng *rng);
 ae_val *ae_zoo_cae_code(ae_tape *t, const ae_zoo_cae_net *n, ae_val *x_flat);  /* sigmoid(W x + b) */
 ae_val *ae_zoo_cae_logits(ae_tape *t, const ae_zoo_cae_net *n, ae_val *h);     /* W^T h + c */
 
+/* Model hooks for models whose state (m->state) is an ae_zoo_cae_net
+ * (cae, cae-h): build, encode = the code, reconstruct = sigmoid(logits). */
+int ae_zoo_cae_model_build(ae_model *m, ae_rng *rng);
+ae_val *ae_zoo_cae_encode(ae_model *m, ae_tape *t, ae_val *x);
+ae_val *ae_zoo_cae_reconstruct(ae_model *m, ae_tape *t, ae_val *x);
+
 #endif
