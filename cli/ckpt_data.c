@@ -8,9 +8,9 @@
 
 #include "common.h"
 
-ae_model *cli_open_checkpoint(const char *ckpt, cli_ckpt_meta *meta) {
+ae_model *cli_open_checkpoint(const char *ckpt, ae_ckpt_meta *meta) {
   char err[1024];
-  ae_model *m = cli_ckpt_load_model(ckpt, meta, err, sizeof err);
+  ae_model *m = ae_ckpt_load_model(ckpt, meta, err, sizeof err);
   if (!m) cli_error("%s", err);
   return m;
 }
@@ -22,7 +22,7 @@ int cli_parse_split(const char *cmd, const char *split) {
   return -1;
 }
 
-int cli_open_data(const cli_ckpt_meta *meta, const ae_model *m, const char *spec, int split, int64_t limit,
+int cli_open_data(const ae_ckpt_meta *meta, const ae_model *m, const char *spec, int split, int64_t limit,
                   ae_dataset *d, const char **used) {
   if (!spec) spec = meta->test_data[0] ? meta->test_data : meta->data;
   *used = spec;

@@ -11,12 +11,12 @@
 
 #include <stdint.h>
 
-#include "checkpoint.h"
+#include "run/checkpoint.h"
 #include "io/dataset.h"
 
 /* Loads the checkpoint's model (and *meta). NULL after cli_error naming the
  * file and the problem (exit CLI_FAIL). */
-ae_model *cli_open_checkpoint(const char *ckpt, cli_ckpt_meta *meta);
+ae_model *cli_open_checkpoint(const char *ckpt, ae_ckpt_meta *meta);
 
 /* "test" -> CLI_SPLIT_TEST, "train" -> CLI_SPLIT_TRAIN; -1 after cli_error
  * listing the valid values (exit CLI_USAGE). */
@@ -25,7 +25,7 @@ int cli_parse_split(const char *cmd, const char *split);
 /* Loads `spec` (NULL: the checkpoint's test data, as above) split `split`,
  * at most `limit` examples (0 = all), and checks its examples fit model m.
  * *used gets the spec loaded. 0, or -1 after cli_error. */
-int cli_open_data(const cli_ckpt_meta *meta, const ae_model *m, const char *spec, int split, int64_t limit,
+int cli_open_data(const ae_ckpt_meta *meta, const ae_model *m, const char *spec, int split, int64_t limit,
                   ae_dataset *d, const char **used);
 
 /* "the test split of fashion-mnist (10000 examples)" and the like. */

@@ -13,7 +13,7 @@
 #include "common.h"
 #include "io/npy.h"
 #include "io/png.h"
-#include "pictures.h"
+#include "run/pictures.h"
 
 #define ENCODE_ARENA ((size_t)1 << 30) /* mmap'd lazily: only what is touched is used */
 #define PLOT_SIDE 640
@@ -96,7 +96,7 @@ int cmd_encode(int argc, char **argv) {
   if (split < 0) return CLI_USAGE;
   if (threads) ae_set_threads((int)threads);
 
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = cli_open_checkpoint(pos[0], &meta);
   if (!m) return CLI_FAIL;
   char err[1024];
@@ -105,7 +105,7 @@ int cmd_encode(int argc, char **argv) {
   const char *spec;
   rc = CLI_FAIL;
   if (plot) {
-    int64_t k = cli_code_size(m, err, sizeof err);
+    int64_t k = ae_model_code_size(m, err, sizeof err);
     if (k < 0) {
       cli_error("%s", err);
       goto done;

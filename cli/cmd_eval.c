@@ -79,7 +79,7 @@ int cmd_eval(int argc, char **argv) {
   if (split < 0) return CLI_USAGE;
   if (threads) ae_set_threads((int)threads);
 
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = cli_open_checkpoint(pos[0], &meta);
   if (!m) return CLI_FAIL;
   ae_dataset d = {0};
@@ -94,7 +94,7 @@ int cmd_eval(int argc, char **argv) {
     cli_error("eval: %s", err);
     goto done;
   }
-  cli_ckpt_model_path(pos[0], path, sizeof path);
+  ae_ckpt_model_path(pos[0], path, sizeof path);
   printf("checkpoint    %s (%s, step %" PRId64 ", stage %d of %d)\n", path, meta.model, meta.step, meta.stage + 1,
          meta.nstages);
   printf("data          %s\n", cli_data_desc(spec, split, &d, desc, sizeof desc));

@@ -21,6 +21,7 @@
 #include "args.h"
 #include "commands.h"
 #include "common.h"
+#include "run/progress.h"
 #include "zoo/check.h"
 
 #define GC_BATCH 2
@@ -102,7 +103,7 @@ static int check_stage(ae_model *m, const ae_tensor *x, uint64_t seed, int secon
   ae_param_check res[AE_MAX_PARAMS], rows[AE_MAX_PARAMS];
   ae_gc_opts o = ae_gc_defaults();
   char err[1024];
-  double t0 = cli_now();
+  double t0 = ae_monotonic_seconds();
   int r = second ? ae_model_gradgradcheck(m, x, seed, &o, res, err, sizeof err)
                  : ae_model_gradcheck(m, x, seed, &o, res, err, sizeof err);
   if (r < 0) {
@@ -113,7 +114,7 @@ static int check_stage(ae_model *m, const ae_tensor *x, uint64_t seed, int secon
   printf("  %s\n", second ? "second order: Hessian-vector products H v against differences of the gradient along v"
                            : "first order: the gradient against central differences of the loss");
   int ok = print_table(rows, stage_table(m, res, rows));
-  printf("  %s (%.2f s)\n", ok ? "every parameter passes" : "FAILED", cli_now() - t0);
+  printf("  %s (%.2f s)\n", ok ? "every parameter passes" : "FAILED", ae_monotonic_seconds() - t0);
   if (!ok) *all_ok = 0;
   return 0;
 }
@@ -178,7 +179,7 @@ int cmd_gradcheck(int argc, char **argv) {
   /* the gradcheck settings, then --set (later ones win) */
   char buf[1024];
   char *kv[AE_MAX_SETTINGS + CLI_LIST_MAX];
-  int n = def->gradcheck_settings ? cli_split_settings(def->gradcheck_settings, buf, sizeof buf, kv, AE_MAX_SETTINGS)
+  int n = def->gradcheck_settings ? ae_settings_split(def->gradcheck_settings, buf, sizeof buf, kv, AE_MAX_SETTINGS)
                                   : 0;
   for (int i = 0; i < set.n; i++) kv[n++] = (char *)set.v[i];
   if ((rc = cli_check_model_args(pos[0], n, (const char *const *)kv))) return rc;

@@ -9,7 +9,7 @@
 #include "ckpt_data.h"
 #include "commands.h"
 #include "common.h"
-#include "pictures.h"
+#include "run/pictures.h"
 
 #define DEFAULT_IMAGES 32
 #define DEFAULT_POINTS 500
@@ -46,21 +46,21 @@ int cmd_reconstruct(int argc, char **argv) {
   if (split < 0) return CLI_USAGE;
   if (threads) ae_set_threads((int)threads);
 
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = cli_open_checkpoint(pos[0], &meta);
   if (!m) return CLI_FAIL;
-  if (!count) count = cli_is_points(m) ? DEFAULT_POINTS : DEFAULT_IMAGES;
+  if (!count) count = ae_model_is_points(m) ? DEFAULT_POINTS : DEFAULT_IMAGES;
   ae_dataset d = {0};
   const char *spec;
   char err[1024];
   rc = CLI_FAIL;
   if (cli_open_data(&meta, m, data, split, count, &d, &spec)) goto done;
-  if (cli_picture_reconstructions(m, &d, count, seed >= 0 ? (uint64_t)seed : meta.seed, out, err, sizeof err)) {
+  if (ae_picture_reconstructions(m, &d, count, seed >= 0 ? (uint64_t)seed : meta.seed, out, err, sizeof err)) {
     cli_error("reconstruct: %s", err);
     goto done;
   }
   long long n = d.x->shape.d[0];
-  printf("reconstructions of %lld %s of %s (%s split)%s: %s\n", n, cli_is_points(m) ? "points" : "examples", spec,
+  printf("reconstructions of %lld %s of %s (%s split)%s: %s\n", n, ae_model_is_points(m) ? "points" : "examples", spec,
          split == CLI_SPLIT_TEST ? "test" : "train", m->def->corrupt ? " with their noisy inputs" : "", out);
   rc = CLI_OK;
 done:

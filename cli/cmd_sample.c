@@ -10,7 +10,7 @@
 #include "ckpt_data.h"
 #include "commands.h"
 #include "common.h"
-#include "pictures.h"
+#include "run/pictures.h"
 
 #define DEFAULT_IMAGES 64
 #define DEFAULT_POINTS 500
@@ -50,9 +50,9 @@ int cmd_sample(int argc, char **argv) {
   }
   if (threads) ae_set_threads((int)threads);
 
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   char err[1024];
-  if (cli_ckpt_read_meta(pos[0], &meta, err, sizeof err)) {
+  if (ae_ckpt_read_meta(pos[0], &meta, err, sizeof err)) {
     cli_error("%s", err);
     return CLI_FAIL;
   }
@@ -66,9 +66,9 @@ int cmd_sample(int argc, char **argv) {
   }
   ae_model *m = cli_open_checkpoint(pos[0], &meta);
   if (!m) return CLI_FAIL;
-  if (!count) count = cli_is_points(m) ? DEFAULT_POINTS : DEFAULT_IMAGES;
+  if (!count) count = ae_model_is_points(m) ? DEFAULT_POINTS : DEFAULT_IMAGES;
   rc = CLI_OK;
-  if (cli_picture_samples(m, count, seed >= 0 ? (uint64_t)seed : meta.seed, out, err, sizeof err)) {
+  if (ae_picture_samples(m, count, seed >= 0 ? (uint64_t)seed : meta.seed, out, err, sizeof err)) {
     cli_error("sample: %s", err);
     rc = CLI_FAIL;
   } else {

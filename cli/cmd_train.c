@@ -28,12 +28,12 @@
 
 #include "args.h"
 #include "autograd/parallel.h"
-#include "checkpoint.h"
+#include "run/checkpoint.h"
 #include "commands.h"
 #include "common.h"
-#include "pictures.h"
-#include "progress.h"
-#include "train_csv.h"
+#include "run/pictures.h"
+#include "run/progress.h"
+#include "run/train_csv.h"
 #include "zoo/train.h"
 
 #define DEFAULT_EPOCHS 5
@@ -87,7 +87,7 @@ typedef struct train_opts {
 } train_opts;
 
 /* With --resume: every option that changes the result must match the checkpoint. */
-static int check_resume_opts(cli_opt *opts, int nopts, const train_opts *o, const cli_ckpt_meta *meta) {
+static int check_resume_opts(cli_opt *opts, int nopts, const train_opts *o, const ae_ckpt_meta *meta) {
   char why[512] = "";
 #define DIFF(cond, ...) \
   if (!why[0] && (cond)) snprintf(why, sizeof why, __VA_ARGS__)
@@ -120,7 +120,7 @@ static int check_resume_opts(cli_opt *opts, int nopts, const train_opts *o, cons
     ae_settings a, b;
     char err[512], fa[sizeof meta->settings], fb[sizeof meta->settings], buf[sizeof meta->settings];
     char *set[AE_MAX_SETTINGS + 1];
-    int n = cli_split_settings(meta->settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
+    int n = ae_settings_split(meta->settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
     ae_settings_init(&a, d->settings, d->nsettings);
     for (int i = 0; i < n; i++) ae_settings_parse(&a, set[i], err, sizeof err);
     b = a;
@@ -142,15 +142,15 @@ static int check_resume_opts(cli_opt *opts, int nopts, const train_opts *o, cons
 /* The run's state and resources. */
 typedef struct run {
   train_opts o;
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_dataset train, test;
   ae_model *m;
   ae_trainer *tr;
   int64_t *perm;
   ae_tensor *batch;
   int64_t n, bsz, per_epoch, budget, total;
-  train_csv csv;
-  cli_progress prog;
+  ae_train_csv csv;
+  ae_progress prog;
   double t0, wall0;
   double epoch_loss;
   int64_t epoch_count;
@@ -164,18 +164,18 @@ static void run_free(run *r) {
   ae_dataset_free(&r->test);
   free(r->perm);
   ae_tensor_free(r->batch);
-  train_csv_close(&r->csv);
+  ae_train_csv_close(&r->csv);
 }
 
 static int save(run *r) {
   char err[1024];
   r->meta.rng_seed = r->tr->rng.seed;
   r->meta.rng_counter = r->tr->rng.counter;
-  r->meta.wall_time = r->wall0 + (cli_now() - r->t0);
+  r->meta.wall_time = r->wall0 + (ae_monotonic_seconds() - r->t0);
   r->meta.threads = ae_get_threads();
-  train_csv_flush(&r->csv);
-  if (cli_ckpt_save(r->o.out, r->m, r->tr->opt, &r->meta, err, sizeof err)) {
-    cli_progress_clear(&r->prog);
+  ae_train_csv_flush(&r->csv);
+  if (ae_ckpt_save(r->o.out, r->m, r->tr->opt, &r->meta, err, sizeof err)) {
+    ae_progress_clear(&r->prog);
     cli_error("cannot write the checkpoint: %s", err);
     return -1;
   }
@@ -188,15 +188,15 @@ static double test_loss(run *r) {
   char err[1024];
   int64_t n = r->test.x->shape.d[0];
   if (ae_evaluate(r->m, r->test.x, n, r->bsz, r->meta.seed ^ 0x7e57ull, &ev, err, sizeof err)) {
-    cli_progress_clear(&r->prog);
+    ae_progress_clear(&r->prog);
     cli_error("test loss: %s", err);
     return NAN;
   }
   return ev.loss;
 }
 
-static void fill_pos(run *r, cli_progress_pos *p) {
-  const cli_ckpt_meta *mt = &r->meta;
+static void fill_pos(run *r, ae_progress_pos *p) {
+  const ae_ckpt_meta *mt = &r->meta;
   p->stage = mt->stage;
   p->nstages = mt->nstages;
   p->stage_name = mt->nstages > 1 && r->m->def->stage_name ? r->m->def->stage_name(r->m, mt->stage) : NULL;
@@ -212,7 +212,7 @@ static void fill_pos(run *r, cli_progress_pos *p) {
 /* The loop. CLI_OK when the budget is done or --stop-after reached;
  * 128 + signal when interrupted; CLI_FAIL on a NaN or a write error. */
 static int train_loop(run *r) {
-  cli_ckpt_meta *mt = &r->meta;
+  ae_ckpt_meta *mt = &r->meta;
   ae_shape bs = r->batch->shape;
   int64_t steps_here = 0;
   int have_perm = 0;
@@ -236,7 +236,7 @@ static int train_loop(run *r) {
     ae_gather_rows(r->train.x, r->perm + mt->step_in_epoch * r->bsz, r->bsz, r->batch);
     r->batch->shape = bs;
     if (ae_trainer_step(r->tr, r->batch)) {
-      cli_progress_clear(&r->prog);
+      ae_progress_clear(&r->prog);
       if (r->ckpt_written)
         cli_error("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", r->tr->error,
                   r->o.out, mt->step);
@@ -259,20 +259,20 @@ static int train_loop(run *r) {
       mt->step_in_epoch = 0;
     }
     mt->finished = budget_end && mt->stage == mt->nstages - 1;
-    train_csv_row(&r->csv, mt->step, mt->stage, mt->step_in_epoch == 0 ? mt->epoch : mt->epoch + 1, r->tr, tl,
-                  r->wall0 + (cli_now() - r->t0));
-    cli_progress_pos pos;
+    ae_train_csv_row(&r->csv, mt->step, mt->stage, mt->step_in_epoch == 0 ? mt->epoch : mt->epoch + 1, r->tr, tl,
+                  r->wall0 + (ae_monotonic_seconds() - r->t0));
+    ae_progress_pos pos;
     fill_pos(r, &pos);
-    cli_progress_step(&r->prog, &pos, r->bsz);
+    ae_progress_step(&r->prog, &pos, r->bsz);
     int saved = 0;
     if (epoch_end || budget_end) {
-      cli_progress_epoch(&r->prog, &pos, tl);
+      ae_progress_epoch(&r->prog, &pos, tl);
       if (save(r)) return CLI_FAIL;
       saved = 1;
     }
     if (got_signal || (r->o.stop_after > 0 && steps_here >= r->o.stop_after && !mt->finished)) {
       if (!saved && save(r)) return CLI_FAIL;
-      cli_progress_clear(&r->prog);
+      ae_progress_clear(&r->prog);
       if (got_signal) {
         cli_error("interrupted by %s at step %" PRId64 "; checkpoint written to %s (continue with "
                   "`aezoo train --resume %s`)",
@@ -285,38 +285,38 @@ static int train_loop(run *r) {
       return CLI_OK;
     }
   }
-  cli_progress_clear(&r->prog);
+  ae_progress_clear(&r->prog);
   return CLI_OK;
 }
 
 /* The pictures of a finished run. */
 static int pictures(run *r) {
   char path[4096], err[1024];
-  int drawable = cli_is_points(r->m) || r->m->example.ndim == 2 ||
+  int drawable = ae_model_is_points(r->m) || r->m->example.ndim == 2 ||
                  (r->m->example.ndim == 3 && (r->m->example.d[0] == 1 || r->m->example.d[0] == 3));
   if (!drawable) {
     if (!r->o.quiet) cli_error("note: no pictures for examples of this shape");
     return 0;
   }
-  int64_t count = cli_is_points(r->m) ? POINTS_COUNT : RECON_COUNT;
+  int64_t count = ae_model_is_points(r->m) ? POINTS_COUNT : RECON_COUNT;
   if (cli_path(path, sizeof path, r->o.out, "reconstructions.png")) return -1;
-  if (cli_picture_reconstructions(r->m, &r->test, count, r->meta.seed, path, err, sizeof err)) {
+  if (ae_picture_reconstructions(r->m, &r->test, count, r->meta.seed, path, err, sizeof err)) {
     cli_error("%s", err);
     return -1;
   }
   printf("reconstructions: %s\n", path);
   if (r->m->def->sample) {
     if (cli_path(path, sizeof path, r->o.out, "samples.png")) return -1;
-    if (cli_picture_samples(r->m, cli_is_points(r->m) ? POINTS_COUNT : SAMPLE_COUNT, r->meta.seed, path, err,
+    if (ae_picture_samples(r->m, ae_model_is_points(r->m) ? POINTS_COUNT : SAMPLE_COUNT, r->meta.seed, path, err,
                             sizeof err)) {
       cli_error("%s", err);
       return -1;
     }
     printf("samples: %s\n", path);
   }
-  if (cli_code_size(r->m, err, sizeof err) == 2) {
+  if (ae_model_code_size(r->m, err, sizeof err) == 2) {
     if (cli_path(path, sizeof path, r->o.out, "codes.png")) return -1;
-    if (cli_picture_codes(r->m, &r->test, 2000, path, err, sizeof err)) {
+    if (ae_picture_codes(r->m, &r->test, 2000, path, err, sizeof err)) {
       cli_error("%s", err);
       return -1;
     }
@@ -397,14 +397,14 @@ int cmd_train(int argc, char **argv) {
   if (o->model && (rc = cli_check_model_args(o->model, o->set.n, o->set.v))) return rc;
   if (o->threads) ae_set_threads((int)o->threads);
 
-  cli_ckpt_meta *mt = &r.meta;
+  ae_ckpt_meta *mt = &r.meta;
   char err[1024];
   if (o->resume) {
     if (!cli_is_dir(o->resume)) {
       cli_error("train --resume %s: %s", o->resume, cli_exists(o->resume) ? "not a directory" : "no such directory");
       return CLI_FAIL;
     }
-    if (cli_ckpt_read_meta(o->resume, mt, err, sizeof err)) {
+    if (ae_ckpt_read_meta(o->resume, mt, err, sizeof err)) {
       cli_error("%s", err);
       return CLI_FAIL;
     }
@@ -436,7 +436,7 @@ int cmd_train(int argc, char **argv) {
     o->out = outbuf;
   }
   char path[4096];
-  if (cli_path(path, sizeof path, o->out, CLI_CKPT_MODEL_FILE)) return CLI_USAGE;
+  if (cli_path(path, sizeof path, o->out, AE_CKPT_MODEL_FILE)) return CLI_USAGE;
   int same_dir = o->resume && strcmp(o->resume, o->out) == 0;
   if (!same_dir && !o->force && cli_exists(path)) {
     cli_error("train: %s already holds a checkpoint; continue it with --resume %s, or choose another --out "
@@ -460,8 +460,8 @@ int cmd_train(int argc, char **argv) {
 
   /* model */
   if (o->resume) {
-    cli_ckpt_meta again;
-    r.m = cli_ckpt_load_model(o->resume, &again, err, sizeof err);
+    ae_ckpt_meta again;
+    r.m = ae_ckpt_load_model(o->resume, &again, err, sizeof err);
     if (!r.m) {
       cli_error("%s", err);
       goto done;
@@ -475,7 +475,7 @@ int cmd_train(int argc, char **argv) {
   } else {
     r.m = cli_build_model(o->model, o->set.n, o->set.v, ex, mt->seed);
     if (!r.m) goto done;
-    if (o->init && cli_load_params(o->init, r.m, err, sizeof err)) {
+    if (o->init && ae_ckpt_load_params(o->init, r.m, err, sizeof err)) {
       cli_error("--init: %s", err);
       goto done;
     }
@@ -498,7 +498,7 @@ int cmd_train(int argc, char **argv) {
       cli_error("train --resume: %s", r.tr->error);
       goto done;
     }
-    if (cli_ckpt_load_optim(o->resume, r.tr->opt, mt, err, sizeof err)) {
+    if (ae_ckpt_load_optim(o->resume, r.tr->opt, mt, err, sizeof err)) {
       cli_error("%s", err);
       goto done;
     }
@@ -525,7 +525,7 @@ int cmd_train(int argc, char **argv) {
 
   /* train.csv */
   if (cli_mkdir_p(o->out)) goto done;
-  if (train_csv_open(&r.csv, o->out, o->resume, mt->step, r.m, r.test.x, err, sizeof err)) {
+  if (ae_train_csv_open(&r.csv, o->out, o->resume, mt->step, r.m, r.test.x, err, sizeof err)) {
     cli_error("%s", err);
     goto done;
   }
@@ -536,10 +536,10 @@ int cmd_train(int argc, char **argv) {
     goto done;
   }
   r.ckpt_written = o->resume != NULL;
-  r.t0 = cli_now();
+  r.t0 = ae_monotonic_seconds();
   r.wall0 = mt->wall_time;
-  cli_progress_init(&r.prog, o->quiet, mt->step);
-  if (!o->quiet && r.prog.mode == CLI_PROGRESS_LINES)
+  ae_progress_init(&r.prog, o->quiet, mt->step);
+  if (!o->quiet && r.prog.mode == AE_PROGRESS_LINES)
     fprintf(stderr, "training %s (%" PRId64 " parameters) on %s: %" PRId64 " examples, %" PRId64
                     " steps of %" PRId64 "%s\n",
             mt->model, ae_model_param_count(r.m), r.train.name, r.n, r.total, r.bsz,
@@ -547,7 +547,7 @@ int cmd_train(int argc, char **argv) {
   rc = train_loop(&r);
   if (rc == CLI_OK && mt->finished) {
     printf("trained %s for %" PRId64 " steps; checkpoint: %s/%s\n", mt->model, mt->step, o->out,
-           CLI_CKPT_MODEL_FILE);
+           AE_CKPT_MODEL_FILE);
     if (pictures(&r)) rc = CLI_FAIL;
   }
 done:

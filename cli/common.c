@@ -74,13 +74,6 @@ ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae
   return m;
 }
 
-int cli_split_settings(const char *s, char *buf, size_t buflen, char **out, int max) {
-  snprintf(buf, buflen, "%s", s);
-  int n = 0;
-  char *save = NULL;
-  for (char *tok = strtok_r(buf, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save)) out[n++] = tok;
-  return n;
-}
 
 int cli_mkdir_p(const char *dir) {
   char path[4096];
@@ -125,10 +118,4 @@ int cli_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-int cli_is_points(const ae_model *m) { return m->example.ndim == 1 && m->example.d[0] == 2; }
 
-double cli_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}

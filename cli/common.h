@@ -55,10 +55,6 @@ int cli_check_model_args(const char *model, int nset, const char *const *set);
  * Call cli_check_model_args first so usage errors exit 2. */
 ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed);
 
-/* Splits a settings string as written by ae_settings_format ("k1=v1 k2=v2")
- * into at most max "key=value" strings stored in buf (a copy of s, split in
- * place; buf must hold strlen(s)+1 bytes). Returns the count. */
-int cli_split_settings(const char *s, char *buf, size_t buflen, char **out, int max);
 
 /* Output directories and paths. */
 /* Creates dir and its missing parents (mode 0755). 0, or -1 after cli_error. */
@@ -70,11 +66,6 @@ int cli_is_dir(const char *path);
 /* 1 when path exists (any kind). */
 int cli_exists(const char *path);
 
-/* 1 when the model's examples are 2-D points (shape (2,)): spiral,
- * swissroll; pictures of such data are scatter plots instead of grids. */
-int cli_is_points(const ae_model *m);
 
-/* Wall clock in seconds (monotonic). */
-double cli_now(void);
 
 #endif

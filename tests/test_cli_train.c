@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/checkpoint.h"
+#include "run/checkpoint.h"
 #include "io/safetensors.h"
 #include "zoo/zoo.h"
 
@@ -117,9 +117,9 @@ static void same_tensors(const char *a, const char *b) {
   ae_st_free(fb);
 }
 
-static ae_model *load(const char *dir, cli_ckpt_meta *meta) {
+static ae_model *load(const char *dir, ae_ckpt_meta *meta) {
   char err[1024];
-  ae_model *m = cli_ckpt_load_model(dir, meta, err, sizeof err);
+  ae_model *m = ae_ckpt_load_model(dir, meta, err, sizeof err);
   cr_assert(m, "%s", err);
   return m;
 }
@@ -152,7 +152,7 @@ Test(cli_train, ae_on_spiral_writes_a_loadable_run) {
   cr_assert_eq(count_lines(csv), 1 + 2 * 256 / 32);
   char *s = slurp(csv);
   cr_assert(strncmp(s, "step,stage,epoch,loss,mse,test_loss,wall_time\n", 46) == 0, "%s", s);
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = load(out, &meta);
   cr_assert_str_eq(meta.model, "ae");
   cr_assert_eq(meta.step, 16);
@@ -177,7 +177,7 @@ Test(cli_train, vae_on_fashion_mnist_with_a_step_budget) {
   /* not a terminal: one line per epoch (200 / 32 = 6 steps an epoch) */
   char *err = slurp(path_in("err.txt"));
   cr_assert(strstr(err, "epoch 1  step 6/12") && strstr(err, "epoch 2  step 12/12"), "%s", err);
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = load(out, &meta);
   cr_assert_eq(meta.steps, 12);
   cr_assert_eq(meta.example.ndim, 3);
@@ -212,7 +212,7 @@ static void resume_equals_uninterrupted(const char *model, const char *const *op
                           stops[i], NULL};
     cr_assert_eq(finish(start(more)), 0, "%s", slurp(path_in("err.txt")));
   }
-  cli_ckpt_meta ma, mb;
+  ae_ckpt_meta ma, mb;
   ae_model_free(load(a, &ma));
   ae_model_free(load(b, &mb));
   cr_assert_eq(mb.finished, 1);
@@ -295,14 +295,14 @@ Test(cli_train, sigterm_leaves_a_loadable_checkpoint) {
   cr_assert_eq(kill(pid, SIGTERM), 0);
   cr_assert_eq(finish(pid), 128 + SIGTERM);
   ERR_HAS("interrupted by SIGTERM");
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model_free(load(out, &meta));
   cr_assert_eq(meta.finished, 0);
   cr_assert_geq(meta.step, 31);
   cr_assert_eq(count_lines(csv), 1 + meta.step);
   /* and it resumes */
   cr_assert_eq(RUN("train", "--resume", out, "--stop-after", "3", "--quiet"), 0, "%s", slurp(path_in("err.txt")));
-  cli_ckpt_meta again;
+  ae_ckpt_meta again;
   ae_model_free(load(out, &again));
   cr_assert_eq(again.step, meta.step + 3);
   cr_assert_eq(count_lines(csv), 1 + again.step);
@@ -321,7 +321,7 @@ Test(cli_train, nan_loss_stops_and_keeps_the_last_good_checkpoint) {
   ERR_HAS("training stopped: the loss");
   ERR_HAS("produced NaN or Inf in its output");
   ERR_HAS("last good checkpoint is kept");
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = load(out, &meta);
   cr_assert_geq(meta.step, 1);
   cr_assert_eq(meta.finished, 0);

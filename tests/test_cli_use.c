@@ -8,7 +8,7 @@
  * cli/checkpoint.c, the data with io/dataset.h). */
 #include <math.h>
 
-#include "cli/checkpoint.h"
+#include "run/checkpoint.h"
 #include "cli_test_util.h"
 #include "io/dataset.h"
 #include "io/npy.h"
@@ -29,9 +29,9 @@ static double value_of(const char *s, const char *key) {
 }
 static int close_rel(double a, double b, double rel) { return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)); }
 
-static ae_model *load(const char *dir, cli_ckpt_meta *meta) {
+static ae_model *load(const char *dir, ae_ckpt_meta *meta) {
   char err[1024];
-  ae_model *m = cli_ckpt_load_model(dir, meta, err, sizeof err);
+  ae_model *m = ae_ckpt_load_model(dir, meta, err, sizeof err);
   cr_assert(m, "%s", err);
   return m;
 }
@@ -51,7 +51,7 @@ Test(cli_use, eval_prints_the_loss_its_terms_and_the_pixel_mse) {
   cr_assert(strstr(out, "the test split of spiral (500 examples)"), "%s", out);
   cr_assert(!strstr(out, "neg_elbo"), "only vae has an ELBO: %s", out);
   /* independently: the checkpoint's reconstructions of the spiral test split */
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = load(run, &meta);
   ae_dataset d;
   char err[512];
@@ -191,7 +191,7 @@ Test(cli_use, encode_writes_the_codes_in_batches_and_plots_2d_codes) {
   cr_assert(c->shape.ndim == 2 && c->shape.d[0] == 50 && c->shape.d[1] == 2);
   cr_assert(strstr(npy_header_text(tmp_path("c.npy")), "'shape': (50, 2)"), "%s", npy_header_text(tmp_path("c.npy")));
   /* equal to mu of the same 50 images computed here in one batch */
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = load(vae, &meta);
   ae_dataset d;
   cr_assert_eq(ae_dataset_load("fashion-mnist", 1, 50, 0, &d, err, sizeof err), 0, "%s", err);

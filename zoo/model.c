@@ -134,3 +134,5 @@ ae_val *ae_model_unflat(ae_model *m, ae_tape *t, ae_val *y) {
   for (int k = 0; k < s.ndim; k++) out.d[k + 1] = s.d[k];
   return ae_reshape(t, y, out);
 }
+
+int ae_model_is_points(const ae_model *m) { return m->example.ndim == 1 && m->example.d[0] == 2; }

@@ -122,4 +122,8 @@ ae_val *ae_model_flat(ae_model *m, ae_tape *t, ae_val *x);
 /* y back to x's batch shape (B, example...). */
 ae_val *ae_model_unflat(ae_model *m, ae_tape *t, ae_val *y);
 
+/* 1 when the model's examples are 2-D points (shape (2,)): spiral,
+ * swissroll; pictures of such data are scatter plots instead of grids. */
+int ae_model_is_points(const ae_model *m);
+
 #endif

@@ -164,3 +164,11 @@ void ae_settings_format(const ae_settings *s, char *buf, size_t len) {
   for (int i = 0; i < s->n && used < len; i++)
     used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "", s->defs[i].key, s->val[i]);
 }
+
+int ae_settings_split(const char *s, char *buf, size_t buflen, char **out, int max) {
+  snprintf(buf, buflen, "%s", s);
+  int n = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(buf, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save)) out[n++] = tok;
+  return n;
+}

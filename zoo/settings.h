@@ -52,4 +52,9 @@ int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int ma
 /* All settings as "k1=v1 k2=v2 ..." (for checkpoints and logs). */
 void ae_settings_format(const ae_settings *s, char *buf, size_t len);
 
+/* Splits a settings string as written by ae_settings_format ("k1=v1 k2=v2")
+ * into at most max "key=value" strings stored in buf (a copy of s, split in
+ * place; buf must hold strlen(s)+1 bytes). Returns the count. */
+int ae_settings_split(const char *s, char *buf, size_t buflen, char **out, int max);
+
 #endif

@@ -10,13 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common.h"
 #include "io/safetensors.h"
 
-void cli_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
+void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
   struct stat st;
   if (stat(ckpt, &st) == 0 && S_ISDIR(st.st_mode))
-    snprintf(buf, len, "%s/%s", ckpt, CLI_CKPT_MODEL_FILE);
+    snprintf(buf, len, "%s/%s", ckpt, AE_CKPT_MODEL_FILE);
   else
     snprintf(buf, len, "%s", ckpt);
 }
@@ -46,7 +45,7 @@ static void shape_text(ae_shape s, char *buf, size_t len) {
     used += snprintf(buf + used, len - (size_t)used, "%s%" PRId64, k ? "," : "", s.d[k]);
 }
 
-static int save_optim(const char *path, ae_optim *opt, const cli_ckpt_meta *meta, char *err, size_t errlen) {
+static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen) {
   ae_st_writer *w = ae_st_writer_new();
   int rc = w ? 0 : -1;
   for (int i = 0; rc == 0 && i < ae_optim_state_count(opt); i++) {
@@ -54,7 +53,7 @@ static int save_optim(const char *path, ae_optim *opt, const cli_ckpt_meta *meta
     ae_tensor *t = ae_optim_state_tensor(opt, i, &name);
     rc = ae_st_writer_add(w, name, t->shape, t->data);
   }
-  rc = rc || ae_st_writer_meta(w, "format", CLI_OPTIM_FORMAT);
+  rc = rc || ae_st_writer_meta(w, "format", AE_OPTIM_FORMAT);
   rc = rc || ae_st_writer_meta(w, "optimizer", ae_opt_kind_name(ae_optim_get_config(opt)->kind));
   rc = rc || meta_i64(w, "steps_taken", ae_optim_steps_taken(opt));
   rc = rc || meta_i64(w, "stage", meta->stage);
@@ -68,21 +67,21 @@ static int save_optim(const char *path, ae_optim *opt, const cli_ckpt_meta *meta
   return rc;
 }
 
-int cli_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const cli_ckpt_meta *meta, char *err,
+int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
                   size_t errlen) {
   char path[4096];
   if (opt) {
-    snprintf(path, sizeof path, "%s/%s", dir, CLI_CKPT_OPTIM_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_OPTIM_FILE);
     if (save_optim(path, opt, meta, err, errlen)) return -1;
   }
-  snprintf(path, sizeof path, "%s/%s", dir, CLI_CKPT_MODEL_FILE);
+  snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_MODEL_FILE);
   ae_st_writer *w = ae_st_writer_new();
   int rc = w ? 0 : -1;
   for (int i = 0; rc == 0 && i < m->nparams; i++)
     rc = ae_st_writer_add(w, m->params[i]->name, m->params[i]->value.shape, m->params[i]->value.data);
   char ex[128];
   shape_text(meta->example, ex, sizeof ex);
-  rc = rc || ae_st_writer_meta(w, "format", CLI_CKPT_FORMAT);
+  rc = rc || ae_st_writer_meta(w, "format", AE_CKPT_FORMAT);
   rc = rc || ae_st_writer_meta(w, "model", meta->model);
   rc = rc || ae_st_writer_meta(w, "settings", meta->settings);
   rc = rc || ae_st_writer_meta(w, "example", ex);
@@ -225,13 +224,13 @@ static ae_shape get_shape(reader *r, const char *key) {
   return s;
 }
 
-static int parse_meta(const ae_st_file *f, const char *path, cli_ckpt_meta *m, char *err, size_t errlen) {
+static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m, char *err, size_t errlen) {
   reader r = {f, path, err, errlen, 0};
   memset(m, 0, sizeof *m);
   const char *fmt = ae_st_meta(f, "format");
-  if (!fmt || strcmp(fmt, CLI_CKPT_FORMAT) != 0) {
+  if (!fmt || strcmp(fmt, AE_CKPT_FORMAT) != 0) {
     snprintf(err, errlen, "%s: not an aezoo checkpoint (metadata format is %s%.40s%s, expected \"%s\")", path,
-             fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "", CLI_CKPT_FORMAT);
+             fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "", AE_CKPT_FORMAT);
     return -1;
   }
   copy_str(&r, "model", m->model, sizeof m->model);
@@ -280,9 +279,9 @@ static int parse_meta(const ae_st_file *f, const char *path, cli_ckpt_meta *m, c
   return 0;
 }
 
-int cli_ckpt_read_meta(const char *ckpt, cli_ckpt_meta *meta, char *err, size_t errlen) {
+int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen) {
   char path[4096];
-  cli_ckpt_model_path(ckpt, path, sizeof path);
+  ae_ckpt_model_path(ckpt, path, sizeof path);
   ae_st_file *f = ae_st_read(path, err, errlen);
   if (!f) return -1;
   int rc = parse_meta(f, path, meta, err, errlen);
@@ -330,17 +329,17 @@ static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int e
   return 0;
 }
 
-ae_model *cli_ckpt_load_model(const char *ckpt, cli_ckpt_meta *meta_out, char *err, size_t errlen) {
+ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta_out, char *err, size_t errlen) {
   char path[4096];
-  cli_ckpt_model_path(ckpt, path, sizeof path);
+  ae_ckpt_model_path(ckpt, path, sizeof path);
   ae_st_file *f = ae_st_read(path, err, errlen);
   if (!f) return NULL;
-  cli_ckpt_meta meta;
+  ae_ckpt_meta meta;
   ae_model *m = NULL;
   if (parse_meta(f, path, &meta, err, errlen)) goto done;
   char buf[sizeof meta.settings];
   char *set[AE_MAX_SETTINGS + 1];
-  int nset = cli_split_settings(meta.settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
+  int nset = ae_settings_split(meta.settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
   char merr[1024];
   m = ae_model_new(meta.model, nset, (const char *const *)set, meta.example, 0, merr, sizeof merr);
   if (!m) {
@@ -366,7 +365,7 @@ done:
   return m;
 }
 
-int cli_load_params(const char *file, ae_model *m, char *err, size_t errlen) {
+int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen) {
   ae_st_file *f = ae_st_read(file, err, errlen);
   if (!f) return -1;
   int rc = copy_params(f, file, m, 0, err, errlen);
@@ -374,17 +373,17 @@ int cli_load_params(const char *file, ae_model *m, char *err, size_t errlen) {
   return rc;
 }
 
-int cli_ckpt_load_optim(const char *dir, ae_optim *opt, const cli_ckpt_meta *meta, char *err, size_t errlen) {
+int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen) {
   char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, CLI_CKPT_OPTIM_FILE);
+  snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_OPTIM_FILE);
   ae_st_file *f = ae_st_read(path, err, errlen);
   if (!f) return -1;
   int rc = -1;
   reader r = {f, path, err, errlen, 0};
   const char *fmt = ae_st_meta(f, "format");
-  if (!fmt || strcmp(fmt, CLI_OPTIM_FORMAT) != 0) {
+  if (!fmt || strcmp(fmt, AE_OPTIM_FORMAT) != 0) {
     snprintf(err, errlen, "%s: not an aezoo optimizer state (metadata format %s, expected \"%s\")", path,
-             fmt ? fmt : "missing", CLI_OPTIM_FORMAT);
+             fmt ? fmt : "missing", AE_OPTIM_FORMAT);
     goto done;
   }
   char kind[32];

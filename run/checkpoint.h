@@ -4,7 +4,7 @@
  *   model.safetensors      every model parameter under its PyTorch-style name
  *                          ("encoder.0.weight", (out,in) as nn.Linear), F32
  *                          (F64 from aezoo64), plus the run's metadata
- *                          (cli_ckpt_meta, all values strings; keys below);
+ *                          (ae_ckpt_meta, all values strings; keys below);
  *   optimizer.safetensors  the optimiser's state tensors under
  *                          ae_optim_state_tensor's names ("exp_avg.encoder.0.weight"),
  *                          with metadata format, optimizer, stage,
@@ -14,14 +14,14 @@
  * Both .safetensors files are written atomically (temporary file, fsync,
  * rename, fsync of the directory; io/safetensors.h); optimizer.safetensors
  * first, then model.safetensors. A crash between the two renames leaves
- * files whose "step" differ, which cli_ckpt_load_optim rejects (naming both
+ * files whose "step" differ, which ae_ckpt_load_optim rejects (naming both
  * steps) rather than resuming from a mixed state.
  *
- * model.safetensors metadata keys (cli_ckpt_meta fields):
+ * model.safetensors metadata keys (ae_ckpt_meta fields):
  *   format          "aezoo-checkpoint-1"
  *   model           zoo model name ("ae", "conv-dae", ...)
  *   settings        every setting, defaults included: ae_settings_format's
- *                   "k1=v1 k2=v2 ..." (feed to ae_model_new via cli_split_settings)
+ *                   "k1=v1 k2=v2 ..." (feed to ae_model_new via ae_settings_split)
  *   example         one example's shape, "1,28,28" or "2"
  *   data            --data spec; test_data: --test-data spec ("" = test split of data)
  *   limit           --limit (training examples used, 0 = all); test_limit: --test-limit
@@ -46,8 +46,8 @@
  * right shape, no unexpected tensor) before changing any model or
  * optimiser; a corrupt, truncated or inconsistent file is rejected with one
  * message naming the file and the problem. */
-#ifndef AE_CLI_CHECKPOINT_H
-#define AE_CLI_CHECKPOINT_H
+#ifndef AE_RUN_CHECKPOINT_H
+#define AE_RUN_CHECKPOINT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -55,12 +55,12 @@
 #include "optim/optim.h"
 #include "zoo/model.h"
 
-#define CLI_CKPT_FORMAT "aezoo-checkpoint-1"
-#define CLI_OPTIM_FORMAT "aezoo-optimizer-1"
-#define CLI_CKPT_MODEL_FILE "model.safetensors"
-#define CLI_CKPT_OPTIM_FILE "optimizer.safetensors"
+#define AE_CKPT_FORMAT "aezoo-checkpoint-1"
+#define AE_OPTIM_FORMAT "aezoo-optimizer-1"
+#define AE_CKPT_MODEL_FILE "model.safetensors"
+#define AE_CKPT_OPTIM_FILE "optimizer.safetensors"
 
-typedef struct cli_ckpt_meta {
+typedef struct ae_ckpt_meta {
   char model[64];
   char settings[4096];
   ae_shape example;
@@ -82,40 +82,40 @@ typedef struct cli_ckpt_meta {
   double wall_time;
   int threads;
   char version[32];
-} cli_ckpt_meta;
+} ae_ckpt_meta;
 
 /* Where the model file of a checkpoint argument lies: CKPT may be a run
  * directory (-> DIR/model.safetensors) or a .safetensors file itself. */
-void cli_ckpt_model_path(const char *ckpt, char *buf, size_t len);
+void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len);
 
 /* Writes DIR/optimizer.safetensors (when opt is not NULL) then
  * DIR/model.safetensors, each atomically; DIR must exist. On failure the
  * previous files are intact and err names the file. 0 or -1. */
-int cli_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const cli_ckpt_meta *meta, char *err,
+int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
                   size_t errlen);
 
 /* Reads and validates only the metadata of a checkpoint (CKPT: directory or
  * model file). 0, or -1 with err naming the file and the problem. */
-int cli_ckpt_read_meta(const char *ckpt, cli_ckpt_meta *meta, char *err, size_t errlen);
+int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
 
 /* Loads a checkpoint for use (eval, reconstruct, sample, encode, resume):
  * reads and validates the model file, builds the model it names with its
  * settings and example shape, and copies in every parameter. *meta (if not
  * NULL) gets the metadata. NULL with err naming the file and the problem;
  * nothing half-loaded is returned. m->stage is set to meta->stage. */
-ae_model *cli_ckpt_load_model(const char *ckpt, cli_ckpt_meta *meta, char *err, size_t errlen);
+ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
 
 /* For --resume: reads DIR/optimizer.safetensors and restores its state
  * tensors and step count into opt (built over the parameters of stage
  * meta->stage, same kind as meta->optimizer). Validates the format, the
  * optimiser kind, the stage, the step (equal to meta->step), and every
  * state tensor's presence and shape before writing anything. 0 or -1. */
-int cli_ckpt_load_optim(const char *dir, ae_optim *opt, const cli_ckpt_meta *meta, char *err, size_t errlen);
+int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen);
 
 /* --init FILE: copies parameters only from any safetensors file holding a
  * tensor for each of m's parameters, by name and shape (extra tensors and
  * metadata are ignored). Every tensor is checked before any is copied; a
  * missing or misshapen one is an error naming it (and both shapes). 0 or -1. */
-int cli_load_params(const char *file, ae_model *m, char *err, size_t errlen);
+int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
 #include "io/png.h"
 
 #define PIC_ARENA ((size_t)1 << 30) /* mmap'd lazily: only what is touched is used */
@@ -68,10 +67,10 @@ static int scatter_two(const char *path, const ae_real *a, const ae_real *b, int
   return rc;
 }
 
-int cli_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
+int ae_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
                                 char *err, size_t errlen) {
   ae_shape img;
-  int points = cli_is_points(m);
+  int points = ae_model_is_points(m);
   if (!points && !image_shape(m, 1, &img)) return not_drawable(m, path, err, errlen);
   int64_t n = count < d->x->shape.d[0] ? count : d->x->shape.d[0];
   if (n < 1) {
@@ -124,13 +123,13 @@ done:
   return rc;
 }
 
-int cli_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen) {
+int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen) {
   if (!m->def->sample) {
     snprintf(err, errlen, "model %s is not generative: it has no prior to sample from", m->def->name);
     return -1;
   }
   ae_shape img;
-  int points = cli_is_points(m);
+  int points = ae_model_is_points(m);
   if (!points && !image_shape(m, count, &img)) return not_drawable(m, path, err, errlen);
   ae_tape *t = ae_tape_new(PIC_ARENA);
   if (!t) {
@@ -163,7 +162,7 @@ static ae_val *encode_first(ae_model *m, ae_tape *t, const ae_tensor *x) {
   return m->def->encode(m, t, ae_const_tensor(t, x));
 }
 
-int64_t cli_code_size(ae_model *m, char *err, size_t errlen) {
+int64_t ae_model_code_size(ae_model *m, char *err, size_t errlen) {
   ae_shape s = ae_shape_make(m->example.ndim + 1, NULL);
   s.d[0] = 1;
   for (int k = 0; k < m->example.ndim; k++) s.d[k + 1] = m->example.d[k];
@@ -184,7 +183,7 @@ int64_t cli_code_size(ae_model *m, char *err, size_t errlen) {
   return n;
 }
 
-int cli_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen) {
+int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen) {
   int64_t n = count < d->x->shape.d[0] ? count : d->x->shape.d[0];
   ae_tensor *x = first_rows(d->x, n);
   ae_tape *t = ae_tape_new(PIC_ARENA);

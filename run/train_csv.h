@@ -6,30 +6,30 @@
  * the rows that end an epoch (or a --steps budget); wall_time: seconds of
  * training since the run began (all invocations). On --resume the rows up
  * to the checkpoint's step are kept and the file continues from there. */
-#ifndef AE_CLI_TRAIN_CSV_H
-#define AE_CLI_TRAIN_CSV_H
+#ifndef AE_RUN_TRAIN_CSV_H
+#define AE_RUN_TRAIN_CSV_H
 
 #include <stdio.h>
 
 #include "zoo/train.h"
 
-#define CSV_MAX_TERMS (AE_MAX_TERMS * 4)
+#define AE_CSV_MAX_TERMS (AE_MAX_TERMS * 4)
 
-typedef struct train_csv {
+typedef struct ae_train_csv {
   FILE *f;
   int nterms;
-  const char *term[CSV_MAX_TERMS];
-} train_csv;
+  const char *term[AE_CSV_MAX_TERMS];
+} ae_train_csv;
 
 /* Opens out/train.csv: a new file with its header, or (resume_dir not NULL)
  * the rows of resume_dir/train.csv with step <= step, rewritten into out.
  * probe: a few examples to find the loss's term names of every stage. 0 or
  * -1 with err. */
-int train_csv_open(train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
+int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
                    const ae_tensor *probe, char *err, size_t errlen);
-void train_csv_row(train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
+void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
                    double wall_time);
-void train_csv_flush(train_csv *c);
-void train_csv_close(train_csv *c);
+void ae_train_csv_flush(ae_train_csv *c);
+void ae_train_csv_close(ae_train_csv *c);
 
 #endif

@@ -1,11 +1,11 @@
-/* pictures.h: the pictures the CLI writes (train's reconstructions.png and
+/* pictures.h: the pictures of a run (train's reconstructions.png and
  * samples.png; reconstruct, sample and encode commands), drawn with io/png.h.
  * Images (C,H,W) give grids; 2-D points (spiral, swissroll: examples of
  * shape (2,)) give scatter plots. All functions return 0, or -1 with a
  * message naming the file in err. Nothing here changes the model's
  * parameters; noise and samples come from a generator seeded with `seed`. */
-#ifndef AE_CLI_PICTURES_H
-#define AE_CLI_PICTURES_H
+#ifndef AE_RUN_PICTURES_H
+#define AE_RUN_PICTURES_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,21 +20,21 @@
  * reconstructions are those of the noisy inputs. Points: a scatter plot
  * of the reconstructions of the first `count` points (label 1, orange)
  * over the inputs (label 0, blue). */
-int cli_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
+int ae_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
                                 char *err, size_t errlen);
 
 /* `count` decoded samples from the prior (def->sample): a grid for images,
  * a scatter plot for points. -1 with "model X is not generative" when the
  * model has no sample(). */
-int cli_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen);
+int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen);
 
 /* The codes (def->encode) of the first `count` examples as a scatter plot
  * coloured by d->labels (NULL: one colour); only for 2-unit codes: -1 with
  * a message giving the code size otherwise. */
-int cli_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen);
+int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen);
 
 /* The size of a model's code for one example (def->encode on one example
  * of zeros), or -1 with err. */
-int64_t cli_code_size(ae_model *m, char *err, size_t errlen);
+int64_t ae_model_code_size(ae_model *m, char *err, size_t errlen);
 
 #endif

@@ -5,25 +5,25 @@
  *   not a terminal: one line per epoch end (epoch, step, mean train loss,
  *     test loss, samples/s, elapsed);
  *   quiet: nothing. */
-#ifndef AE_CLI_PROGRESS_H
-#define AE_CLI_PROGRESS_H
+#ifndef AE_RUN_PROGRESS_H
+#define AE_RUN_PROGRESS_H
 
 #include <stdint.h>
 
-typedef enum { CLI_PROGRESS_QUIET, CLI_PROGRESS_LINES, CLI_PROGRESS_BAR } cli_progress_mode;
+typedef enum { AE_PROGRESS_QUIET, AE_PROGRESS_LINES, AE_PROGRESS_BAR } ae_progress_mode;
 
-typedef struct cli_progress {
-  cli_progress_mode mode;
+typedef struct ae_progress {
+  ae_progress_mode mode;
   double t_start, t_last_draw;
   int64_t steps_done_start; /* total steps at the start of this invocation */
   int64_t samples;          /* samples seen in this invocation */
   int drawn;                /* a bar is on the screen */
-} cli_progress;
+} ae_progress;
 
 /* quiet: no output; else a bar if stderr is a terminal, lines otherwise. */
-void cli_progress_init(cli_progress *p, int quiet, int64_t step_now);
+void ae_progress_init(ae_progress *p, int quiet, int64_t step_now);
 
-typedef struct cli_progress_pos {
+typedef struct ae_progress_pos {
   int stage, nstages;
   const char *stage_name; /* NULL for single-stage models */
   int64_t epoch;          /* 0-based within the stage */
@@ -31,13 +31,16 @@ typedef struct cli_progress_pos {
   int64_t step_in_epoch, steps_per_epoch;
   int64_t step, total_steps; /* overall */
   double loss;               /* mean loss of the epoch so far */
-} cli_progress_pos;
+} ae_progress_pos;
 
 /* After each step (`batch` samples). Redraws the bar when due. */
-void cli_progress_step(cli_progress *p, const cli_progress_pos *pos, int64_t batch);
+void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch);
 /* At an epoch end: the line (lines mode) or a bar line kept on screen. test_loss NaN: none. */
-void cli_progress_epoch(cli_progress *p, const cli_progress_pos *pos, double test_loss);
+void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double test_loss);
 /* Clears the bar before other output (messages, the final report). */
-void cli_progress_clear(cli_progress *p);
+void ae_progress_clear(ae_progress *p);
+
+/* Wall clock in seconds (monotonic). */
+double ae_monotonic_seconds(void);
 
 #endif

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
+#include <time.h>
 
-void cli_progress_init(cli_progress *p, int quiet, int64_t step_now) {
+void ae_progress_init(ae_progress *p, int quiet, int64_t step_now) {
   memset(p, 0, sizeof *p);
-  p->mode = quiet ? CLI_PROGRESS_QUIET : isatty(2) ? CLI_PROGRESS_BAR : CLI_PROGRESS_LINES;
-  p->t_start = cli_now();
+  p->mode = quiet ? AE_PROGRESS_QUIET : isatty(2) ? AE_PROGRESS_BAR : AE_PROGRESS_LINES;
+  p->t_start = ae_monotonic_seconds();
   p->steps_done_start = step_now;
 }
 
@@ -27,7 +27,7 @@ static void fmt_time(double s, char *buf, size_t len) {
     snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void where(const cli_progress_pos *pos, char *buf, size_t len) {
+static void where(const ae_progress_pos *pos, char *buf, size_t len) {
   int used = 0;
   if (pos->nstages > 1)
     used = snprintf(buf, len, "stage %d/%d%s%s ", pos->stage + 1, pos->nstages, pos->stage_name ? " " : "",
@@ -38,10 +38,10 @@ static void where(const cli_progress_pos *pos, char *buf, size_t len) {
     snprintf(buf + used, len - (size_t)used, "epoch %lld", (long long)pos->epoch + 1);
 }
 
-void cli_progress_step(cli_progress *p, const cli_progress_pos *pos, int64_t batch) {
+void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch) {
   p->samples += batch;
-  if (p->mode != CLI_PROGRESS_BAR) return;
-  double now = cli_now();
+  if (p->mode != AE_PROGRESS_BAR) return;
+  double now = ae_monotonic_seconds();
   if (p->drawn && now - p->t_last_draw < 0.1 && pos->step < pos->total_steps) return;
   p->t_last_draw = now;
   double el = now - p->t_start;
@@ -60,23 +60,29 @@ void cli_progress_step(cli_progress *p, const cli_progress_pos *pos, int64_t bat
   p->drawn = 1;
 }
 
-void cli_progress_epoch(cli_progress *p, const cli_progress_pos *pos, double test_loss) {
-  if (p->mode == CLI_PROGRESS_QUIET) return;
-  double el = cli_now() - p->t_start;
+void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double test_loss) {
+  if (p->mode == AE_PROGRESS_QUIET) return;
+  double el = ae_monotonic_seconds() - p->t_start;
   char w[96], t[32], test[48] = "";
   where(pos, w, sizeof w);
   fmt_time(el, t, sizeof t);
   if (!isnan(test_loss)) snprintf(test, sizeof test, "  test loss %.5g", test_loss);
-  cli_progress_clear(p);
+  ae_progress_clear(p);
   fprintf(stderr, "%s  step %lld/%lld  loss %.5g%s  %.0f samples/s  %s elapsed\n", w, (long long)pos->step,
           (long long)pos->total_steps, pos->loss, test, el > 0 ? (double)p->samples / el : 0.0, t);
   fflush(stderr);
 }
 
-void cli_progress_clear(cli_progress *p) {
-  if (p->mode == CLI_PROGRESS_BAR && p->drawn) {
+void ae_progress_clear(ae_progress *p) {
+  if (p->mode == AE_PROGRESS_BAR && p->drawn) {
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
   }
   p->drawn = 0;
+}
+
+double ae_monotonic_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

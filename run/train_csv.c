@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* The union of the term names of every stage's loss, in order. */
-static int probe_terms(train_csv *c, ae_model *m, const ae_tensor *x, char *err, size_t errlen) {
+static int probe_terms(ae_train_csv *c, ae_model *m, const ae_tensor *x, char *err, size_t errlen) {
   int keep = m->stage;
   c->nterms = 0;
   for (int s = 0; s < ae_model_nstages(m); s++) {
@@ -22,20 +22,20 @@ static int probe_terms(train_csv *c, ae_model *m, const ae_tensor *x, char *err,
     for (int i = 0; i < r.nterms; i++) {
       int found = 0;
       for (int k = 0; k < c->nterms; k++) found |= strcmp(c->term[k], r.term_name[i]) == 0;
-      if (!found && c->nterms < CSV_MAX_TERMS) c->term[c->nterms++] = r.term_name[i];
+      if (!found && c->nterms < AE_CSV_MAX_TERMS) c->term[c->nterms++] = r.term_name[i];
     }
   }
   m->stage = keep;
   return 0;
 }
 
-static void header(const train_csv *c, char *buf, size_t len) {
+static void header(const ae_train_csv *c, char *buf, size_t len) {
   int used = snprintf(buf, len, "step,stage,epoch,loss");
   for (int k = 0; k < c->nterms; k++) used += snprintf(buf + used, len - (size_t)used, ",%s", c->term[k]);
   snprintf(buf + used, len - (size_t)used, ",test_loss,wall_time\n");
 }
 
-int train_csv_open(train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
+int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
                    const ae_tensor *probe, char *err, size_t errlen) {
   memset(c, 0, sizeof *c);
   if (probe_terms(c, m, probe, err, errlen)) return -1;
@@ -80,7 +80,7 @@ int train_csv_open(train_csv *c, const char *out, const char *resume_dir, int64_
   return 0;
 }
 
-void train_csv_row(train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
+void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
                    double wall_time) {
   if (!c->f) return;
   fprintf(c->f, "%" PRId64 ",%d,%" PRId64 ",%.9g", step, stage, epoch, tr->loss);
@@ -99,11 +99,11 @@ void train_csv_row(train_csv *c, int64_t step, int stage, int64_t epoch, const a
   fprintf(c->f, ",%.3f\n", wall_time);
 }
 
-void train_csv_flush(train_csv *c) {
+void ae_train_csv_flush(ae_train_csv *c) {
   if (c->f) fflush(c->f);
 }
 
-void train_csv_close(train_csv *c) {
+void ae_train_csv_close(ae_train_csv *c) {
   if (c->f) fclose(c->f);
   c->f = NULL;
 }
