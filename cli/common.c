@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "zoo/plugin.h"
+
 void cli_error(const char *fmt, ...) {
   char buf[2048];
   va_list ap;
@@ -48,20 +50,17 @@ ae_shape cli_example_shape(const ae_tensor *x) {
 }
 
 int cli_check_model_args(const char *model, int nset, const char *const *set) {
-  const ae_model_def *d = ae_zoo_find(model);
+  const ae_model_def *d = ae_model_resolve(model);
   char err[1024];
   if (!d) {
-    int used = snprintf(err, sizeof err, "unknown model '%s'; valid models:", model ? model : "");
-    for (int i = 0; i < ae_zoo_count() && used > 0 && (size_t)used < sizeof err; i++)
-      used += snprintf(err + used, sizeof err - (size_t)used, " %s", ae_zoo_get(i)->name);
-    cli_error("%s", err);
-    return CLI_USAGE;
+    cli_error("%s", ae_last_error());
+    return ae_plugin_spec(model) ? CLI_FAIL : CLI_USAGE;
   }
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
   for (int i = 0; i < nset; i++)
     if (ae_settings_parse(&s, set[i], err, sizeof err)) {
-      cli_error("model %s: %s", model, err);
+      cli_error("model %s: %s", d->name, err);
       return CLI_USAGE;
     }
   return CLI_OK;
@@ -69,7 +68,12 @@ int cli_check_model_args(const char *model, int nset, const char *const *set) {
 
 ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed) {
   char err[1024];
-  ae_model *m = ae_model_new(name, nset, set, example, seed, err, sizeof err);
+  const ae_model_def *d = ae_model_resolve(name);
+  if (!d) {
+    cli_error("%s", ae_last_error());
+    return NULL;
+  }
+  ae_model *m = ae_model_from_def(d, nset, set, example, seed, err, sizeof err);
   if (!m) cli_error("%s", err);
   return m;
 }

@@ -71,7 +71,8 @@ static int validate(const ae_optim_config *c) {
   }
   const char *k = kind_names[c->kind];
   if (check_range(k, "lr", c->lr, 0, INFINITY, 1) ||
-      check_range(k, "weight_decay", c->weight_decay, 0, INFINITY, 1))
+      check_range(k, "weight_decay", c->weight_decay, 0, INFINITY, 1) ||
+      check_range(k, "max_grad_norm", c->max_grad_norm, 0, INFINITY, 1))
     return -1;
   switch (c->kind) {
   case AE_OPT_SGD:
@@ -240,6 +241,7 @@ int ae_optim_step(ae_optim *o) {
       return -1;
     }
   }
+  if (o->cfg.max_grad_norm > 0) ae_clip_grad_norm(o->params, o->nparams, o->cfg.max_grad_norm);
   int64_t t = o->steps + 1;
   switch (o->cfg.kind) {
   case AE_OPT_SGD:

@@ -56,6 +56,8 @@ typedef struct ae_optim_config {
   double momentum_decay;      /* NAdam psi */
   double lr_decay;            /* Adagrad */
   double initial_accumulator; /* Adagrad initial_accumulator_value */
+  double max_grad_norm;       /* all: > 0 clips the gradients' total 2-norm to it
+                                 (ae_clip_grad_norm) before each step; 0: no clipping */
 } ae_optim_config;
 
 typedef struct ae_optim ae_optim;

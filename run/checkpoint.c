@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "io/safetensors.h"
+#include "zoo/plugin.h"
 
 void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
   struct stat st;
@@ -109,6 +110,17 @@ int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckp
   rc = rc || meta_real(w, "wall_time", meta->wall_time);
   rc = rc || meta_i64(w, "threads", meta->threads);
   rc = rc || ae_st_writer_meta(w, "version", meta->version);
+  rc = rc || ae_st_writer_meta(w, "plugin", meta->plugin);
+  rc = rc || meta_real(w, "val_split", meta->val_split);
+  rc = rc || meta_i64(w, "early_stop", meta->early_stop);
+  rc = rc || ae_st_writer_meta(w, "lr_schedule", meta->lr_schedule[0] ? meta->lr_schedule : "constant");
+  rc = rc || meta_real(w, "clip_grad_norm", meta->clip_grad_norm);
+  rc = rc || meta_i64(w, "best_step", meta->best_step);
+  rc = rc || meta_real(w, "best_val", meta->best_val);
+  rc = rc || meta_i64(w, "bad_epochs", meta->bad_epochs);
+  rc = rc || meta_i64(w, "early_stopped", meta->early_stopped);
+  rc = rc || meta_i64(w, "data_rows", meta->data_rows);
+  rc = rc || meta_u64(w, "data_hash", meta->data_hash);
   if (rc) {
     snprintf(err, errlen, "%s: %s", path, ae_last_error());
   } else {
@@ -228,7 +240,8 @@ static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m, ch
   reader r = {f, path, err, errlen, 0};
   memset(m, 0, sizeof *m);
   const char *fmt = ae_st_meta(f, "format");
-  if (!fmt || strcmp(fmt, AE_CKPT_FORMAT) != 0) {
+  int v1 = fmt && strcmp(fmt, AE_CKPT_FORMAT_1) == 0;
+  if (!fmt || (strcmp(fmt, AE_CKPT_FORMAT) != 0 && !v1)) {
     snprintf(err, errlen, "%s: not an aezoo checkpoint (metadata format is %s%.40s%s, expected \"%s\")", path,
              fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "", AE_CKPT_FORMAT);
     return -1;
@@ -260,7 +273,25 @@ static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m, ch
   m->wall_time = get_real(&r, "wall_time", 0);
   m->threads = (int)get_i64(&r, "threads", 0, 1 << 20);
   copy_str(&r, "version", m->version, sizeof m->version);
+  snprintf(m->lr_schedule, sizeof m->lr_schedule, "constant");
+  if (!v1) {
+    copy_str(&r, "plugin", m->plugin, sizeof m->plugin);
+    m->val_split = get_real(&r, "val_split", 0);
+    m->early_stop = get_i64(&r, "early_stop", 0, INT64_MAX);
+    copy_str(&r, "lr_schedule", m->lr_schedule, sizeof m->lr_schedule);
+    m->clip_grad_norm = get_real(&r, "clip_grad_norm", 0);
+    m->best_step = get_i64(&r, "best_step", 0, INT64_MAX);
+    m->best_val = get_real(&r, "best_val", -1e300);
+    m->bad_epochs = get_i64(&r, "bad_epochs", 0, INT64_MAX);
+    m->early_stopped = (int)get_i64(&r, "early_stopped", 0, 1);
+    m->data_rows = get_i64(&r, "data_rows", 0, INT64_MAX);
+    m->data_hash = get_u64(&r, "data_hash");
+  }
   if (r.failed) return -1;
+  if (m->val_split >= 1) {
+    snprintf(err, errlen, "%s: metadata val_split %g is not below 1", path, m->val_split);
+    return -1;
+  }
   ae_opt_kind k;
   if (ae_opt_kind_parse(m->optimizer, &k)) {
     snprintf(err, errlen, "%s: metadata optimizer '%s' is unknown", path, m->optimizer);
@@ -341,6 +372,12 @@ ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta_out, char *err
   char *set[AE_MAX_SETTINGS + 1];
   int nset = ae_settings_split(meta.settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
   char merr[1024];
+  if (meta.plugin[0] && !ae_model_lookup(meta.model) && ae_plugin_load(meta.plugin, NULL) < 0) {
+    snprintf(err, errlen, "%s: model %s comes from a plugin that cannot be loaded: %s (if it moved, load it from "
+             "its new place first: --plugin PATH in the aezoo command, ae_plugin_load in a program)",
+             path, meta.model, ae_last_error());
+    goto done;
+  }
   m = ae_model_new(meta.model, nset, (const char *const *)set, meta.example, 0, merr, sizeof merr);
   if (!m) {
     snprintf(err, errlen, "%s: cannot rebuild the model: %s", path, merr);

@@ -40,6 +40,11 @@
  *   wall_time       seconds spent training so far (all invocations)
  *   threads         thread count of the last invocation (informative only)
  *   version         aezoo version that wrote it (informative only)
+ *   plugin          absolute path of the plugin the model came from ("": zoo)
+ *   val_split, early_stop, lr_schedule, clip_grad_norm   the run's options
+ *   best_step, best_val, bad_epochs, early_stopped       early-stopping state
+ *   data_rows, data_hash  the training data's fingerprint (resume checks it)
+ * (format 1 files lack the keys from plugin on; they read as their defaults)
  *
  * Loading validates everything (format, every key present and well-formed,
  * the model known, settings valid, every parameter tensor present with the
@@ -55,7 +60,8 @@
 #include "optim/optim.h"
 #include "zoo/model.h"
 
-#define AE_CKPT_FORMAT "aezoo-checkpoint-1"
+#define AE_CKPT_FORMAT "aezoo-checkpoint-2"
+#define AE_CKPT_FORMAT_1 "aezoo-checkpoint-1" /* still read */
 #define AE_OPTIM_FORMAT "aezoo-optimizer-1"
 #define AE_CKPT_MODEL_FILE "model.safetensors"
 #define AE_CKPT_OPTIM_FILE "optimizer.safetensors"
@@ -82,6 +88,18 @@ typedef struct ae_ckpt_meta {
   double wall_time;
   int threads;
   char version[32];
+  /* format 2 (absent from format-1 files: the defaults in brackets) */
+  char plugin[4096];      /* the plugin's path the model came from [""] */
+  double val_split;       /* fraction held out for validation [0] */
+  int64_t early_stop;     /* epochs without improvement before stopping [0: never] */
+  char lr_schedule[64];   /* learning-rate schedule spec ["constant"] */
+  double clip_grad_norm;  /* gradient-norm clipping [0: none] */
+  int64_t best_step;      /* step of the best validation loss so far [0: none] */
+  double best_val;        /* that loss [0] */
+  int64_t bad_epochs;     /* epochs since it improved [0] */
+  int early_stopped;      /* the run ended by early stopping [0] */
+  int64_t data_rows;      /* training examples (after the validation split) [0: unknown] */
+  uint64_t data_hash;     /* fingerprint of the training data's values [0: unknown] */
 } ae_ckpt_meta;
 
 /* Where the model file of a checkpoint argument lies: CKPT may be a run

@@ -38,6 +38,14 @@ static void where(const ae_progress_pos *pos, char *buf, size_t len) {
     snprintf(buf + used, len - (size_t)used, "epoch %lld", (long long)pos->epoch + 1);
 }
 
+/* "epoch mean loss 0.1234 (recon 0.12, kl 0.003)" */
+static void losses(const ae_progress_pos *pos, char *buf, size_t len) {
+  int used = snprintf(buf, len, "epoch mean loss %.5g", pos->loss);
+  for (int i = 0; i < pos->nterms && (size_t)used < len; i++)
+    used += snprintf(buf + used, len - (size_t)used, "%s%s %.4g%s", i ? ", " : " (", pos->term_name[i], pos->term[i],
+                     i == pos->nterms - 1 ? ")" : "");
+}
+
 void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch) {
   p->samples += batch;
   if (p->mode != AE_PROGRESS_BAR) return;
@@ -47,29 +55,33 @@ void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch)
   double el = now - p->t_start;
   int64_t done = pos->step - p->steps_done_start;
   double left = done > 0 ? el / (double)done * (double)(pos->total_steps - pos->step) : NAN;
-  char w[96], tl[32], bar[32];
+  char w[96], tl[32], bar[32], ls[512];
   where(pos, w, sizeof w);
+  losses(pos, ls, sizeof ls);
   fmt_time(left, tl, sizeof tl);
   int width = 20;
   int fill = pos->steps_per_epoch > 0 ? (int)(width * pos->step_in_epoch / pos->steps_per_epoch) : 0;
   for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
   bar[width] = 0;
-  fprintf(stderr, "\r\033[K%s [%s] step %lld/%lld  loss %.5g  %.0f samples/s  %s left", w, bar, (long long)pos->step,
-          (long long)pos->total_steps, pos->loss, el > 0 ? (double)p->samples / el : 0.0, tl);
+  fprintf(stderr, "\r\033[K%s [%s] step %lld/%lld  %s  %.0f samples/s  %s left", w, bar, (long long)pos->step,
+          (long long)pos->total_steps, ls, el > 0 ? (double)p->samples / el : 0.0, tl);
   fflush(stderr);
   p->drawn = 1;
 }
 
-void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double test_loss) {
+void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double val_loss, double test_loss) {
   if (p->mode == AE_PROGRESS_QUIET) return;
   double el = ae_monotonic_seconds() - p->t_start;
-  char w[96], t[32], test[48] = "";
+  char w[96], t[32], test[96] = "", ls[512];
   where(pos, w, sizeof w);
+  losses(pos, ls, sizeof ls);
   fmt_time(el, t, sizeof t);
-  if (!isnan(test_loss)) snprintf(test, sizeof test, "  test loss %.5g", test_loss);
+  int used = 0;
+  if (!isnan(val_loss)) used = snprintf(test, sizeof test, "  val loss %.5g", val_loss);
+  if (!isnan(test_loss)) snprintf(test + used, sizeof test - (size_t)used, "  test loss %.5g", test_loss);
   ae_progress_clear(p);
-  fprintf(stderr, "%s  step %lld/%lld  loss %.5g%s  %.0f samples/s  %s elapsed\n", w, (long long)pos->step,
-          (long long)pos->total_steps, pos->loss, test, el > 0 ? (double)p->samples / el : 0.0, t);
+  fprintf(stderr, "%s  step %lld/%lld  %s%s  %.0f samples/s  %s elapsed\n", w, (long long)pos->step,
+          (long long)pos->total_steps, ls, test, el > 0 ? (double)p->samples / el : 0.0, t);
   fflush(stderr);
 }
 

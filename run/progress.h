@@ -1,9 +1,10 @@
 /* progress.h: training progress on stderr.
  *   terminal (isatty(stderr)): one bar redrawn in place at most 10 times a
- *     second: stage, epoch, step, a bar of the epoch, loss (mean of the
- *     epoch so far), samples/s and the estimated time left;
- *   not a terminal: one line per epoch end (epoch, step, mean train loss,
- *     test loss, samples/s, elapsed);
+ *     second: stage, epoch, step, a bar of the epoch, "epoch mean loss"
+ *     (the running mean of the epoch's training loss) and of each of its
+ *     terms, samples/s and the estimated time left;
+ *   not a terminal: one line per epoch end (epoch, step, the epoch's mean
+ *     train loss and terms, validation and test loss, samples/s, elapsed);
  *   quiet: nothing. */
 #ifndef AE_RUN_PROGRESS_H
 #define AE_RUN_PROGRESS_H
@@ -31,12 +32,16 @@ typedef struct ae_progress_pos {
   int64_t step_in_epoch, steps_per_epoch;
   int64_t step, total_steps; /* overall */
   double loss;               /* mean loss of the epoch so far */
+  int nterms;                /* and of each of its terms */
+  const char *term_name[8];
+  double term[8];
 } ae_progress_pos;
 
 /* After each step (`batch` samples). Redraws the bar when due. */
 void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch);
-/* At an epoch end: the line (lines mode) or a bar line kept on screen. test_loss NaN: none. */
-void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double test_loss);
+/* At an epoch end: the line (lines mode) or a bar line kept on screen.
+ * val_loss, test_loss NaN: none. */
+void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double val_loss, double test_loss);
 /* Clears the bar before other output (messages, the final report). */
 void ae_progress_clear(ae_progress *p);
 

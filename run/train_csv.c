@@ -32,12 +32,14 @@ static int probe_terms(ae_train_csv *c, ae_model *m, const ae_tensor *x, char *e
 static void header(const ae_train_csv *c, char *buf, size_t len) {
   int used = snprintf(buf, len, "step,stage,epoch,loss");
   for (int k = 0; k < c->nterms; k++) used += snprintf(buf + used, len - (size_t)used, ",%s", c->term[k]);
+  if (c->has_val) used += snprintf(buf + used, len - (size_t)used, ",val_loss");
   snprintf(buf + used, len - (size_t)used, ",test_loss,wall_time\n");
 }
 
 int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
-                   const ae_tensor *probe, char *err, size_t errlen) {
+                      const ae_tensor *probe, int has_val, char *err, size_t errlen) {
   memset(c, 0, sizeof *c);
+  c->has_val = has_val;
   if (probe_terms(c, m, probe, err, errlen)) return -1;
   char path[4096], tmp[4200], head[2048];
   snprintf(path, sizeof path, "%s/train.csv", out);
@@ -80,8 +82,15 @@ int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, 
   return 0;
 }
 
-void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
-                   double wall_time) {
+static void put_real(FILE *f, double v) {
+  if (isnan(v))
+    fputc(',', f);
+  else
+    fprintf(f, ",%.9g", v);
+}
+
+void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr,
+                      double val_loss, double test_loss, double wall_time) {
   if (!c->f) return;
   fprintf(c->f, "%" PRId64 ",%d,%" PRId64 ",%.9g", step, stage, epoch, tr->loss);
   for (int k = 0; k < c->nterms; k++) {
@@ -92,10 +101,8 @@ void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, c
     else
       fputc(',', c->f);
   }
-  if (isnan(test_loss))
-    fputc(',', c->f);
-  else
-    fprintf(c->f, ",%.9g", test_loss);
+  if (c->has_val) put_real(c->f, val_loss);
+  put_real(c->f, test_loss);
   fprintf(c->f, ",%.3f\n", wall_time);
 }
 

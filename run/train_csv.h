@@ -1,8 +1,9 @@
 /* train_csv.h: train.csv, one row per training step:
- *   step,stage,epoch,loss,<term>...,test_loss,wall_time
+ *   step,stage,epoch,loss,<term>...,[val_loss,]test_loss,wall_time
  * step counts from 1 over all stages; stage from 0; epoch from 1 within the
  * stage; one column per loss term (the union of every stage's terms, in
- * order of appearance; empty where a stage lacks it); test_loss only on
+ * order of appearance; empty where a stage lacks it); val_loss (runs with
+ * a validation split) and test_loss only on
  * the rows that end an epoch (or a --steps budget); wall_time: seconds of
  * training since the run began (all invocations). On --resume the rows up
  * to the checkpoint's step are kept and the file continues from there. */
@@ -18,6 +19,7 @@
 typedef struct ae_train_csv {
   FILE *f;
   int nterms;
+  int has_val; /* a val_loss column */
   const char *term[AE_CSV_MAX_TERMS];
 } ae_train_csv;
 
@@ -26,9 +28,10 @@ typedef struct ae_train_csv {
  * probe: a few examples to find the loss's term names of every stage. 0 or
  * -1 with err. */
 int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
-                   const ae_tensor *probe, char *err, size_t errlen);
-void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr, double test_loss,
-                   double wall_time);
+                      const ae_tensor *probe, int has_val, char *err, size_t errlen);
+/* One step's row; val_loss and test_loss NaN where not measured. */
+void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr,
+                      double val_loss, double test_loss, double wall_time);
 void ae_train_csv_flush(ae_train_csv *c);
 void ae_train_csv_close(ae_train_csv *c);
 

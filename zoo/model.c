@@ -31,7 +31,7 @@ static int accepts(const ae_model_def *d, ae_shape ex, char *err, size_t errlen)
 
 ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
                        char *err, size_t errlen) {
-  const ae_model_def *d = ae_zoo_find(name);
+  const ae_model_def *d = ae_model_lookup(name);
   if (!d) {
     int used = snprintf(err, errlen, "unknown model '%s'; valid models:", name ? name : "");
     for (int i = 0; i < ae_zoo_count() && used > 0 && (size_t)used < errlen; i++)

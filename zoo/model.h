@@ -97,7 +97,19 @@ struct ae_model {
 /* The registry: every zoo model, in listing order. */
 int ae_zoo_count(void);
 const ae_model_def *ae_zoo_get(int i);
-const ae_model_def *ae_zoo_find(const char *name);
+const ae_model_def *ae_zoo_find(const char *name); /* the zoo's own only */
+
+/* Models added at run time: a program's own (plugin NULL) or a plugin's
+ * (plugin: the shared object's path, recorded in checkpoints). A name must
+ * be new (not the zoo's, not registered before); registering the same
+ * definition twice is a no-op. Not thread-safe: register at start-up.
+ * 0, or -1 with ae_last_error(). */
+int ae_model_register(const ae_model_def *d, const char *plugin);
+/* A model by name: the zoo's, then the registered ones. NULL if unknown. */
+const ae_model_def *ae_model_lookup(const char *name);
+/* The plugin path a registered model came from; NULL for the zoo's and a
+ * program's own. */
+const char *ae_model_plugin(const ae_model_def *d);
 
 /* Creates a model: settings "key=value" strings applied over the defaults,
  * then build(). NULL with a message in err on an unknown model, setting or

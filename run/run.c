@@ -1,0 +1,725 @@
+/* run.c: a training run (run.h): configuration resolved against the
+ * defaults or the resumed checkpoint, data (with the validation split),
+ * model, trainer, the loop over the stage/epoch/step budget, evaluation at
+ * epoch ends, checkpoints (best/ too), early stopping, and the pictures at
+ * the end. The loop's schedule and fingerprint helpers are in
+ * run_support.c. */
+#include "run.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "autograd/parallel.h"
+#include "checkpoint.h"
+#include "io/dataset.h"
+#include "pictures.h"
+#include "progress.h"
+#include "run_dir.h"
+#include "train_csv.h"
+#include "zoo/plugin.h"
+#include "zoo/train.h"
+
+#define DEFAULT_EPOCHS 5
+#define DEFAULT_BATCH 64
+#define DEFAULT_TEST_LIMIT 2000
+#define RECON_COUNT 32
+#define POINTS_COUNT 500
+#define SAMPLE_COUNT 64
+#define AE_RUN_BAD_CONFIG (-2)
+_Static_assert(AE_MAX_TERMS <= 8, "ae_progress_pos holds 8 terms");
+
+static volatile sig_atomic_t stop_signal;
+void ae_run_request_stop(int signal) { stop_signal = signal ? signal : -1; }
+static void on_signal(int sig) { stop_signal = sig; }
+
+void ae_run_config_init(ae_run_config *c) {
+  memset(c, 0, sizeof *c);
+  c->limit = c->test_limit = c->epochs = c->steps = c->batch_size = c->seed = c->early_stop = AE_RUN_UNSET;
+  c->lr = c->val_split = c->clip_grad_norm = NAN;
+  c->report = stdout;
+}
+
+/* The run's state and resources. */
+typedef struct run {
+  const ae_run_config *c;
+  ae_ckpt_meta meta;
+  char out[4096];
+  ae_dataset train, val, test;
+  ae_model *m;
+  ae_trainer *tr;
+  ae_lr_sched sched;
+  int64_t *perm;
+  ae_tensor *batch;
+  int64_t n, bsz, per_epoch, budget, total;
+  ae_train_csv csv;
+  ae_progress prog;
+  ae_run_dir dir;
+  double t0, wall0;
+  double epoch_loss, epoch_term[AE_MAX_TERMS];
+  int64_t epoch_count;
+  double last_test, last_val;
+  int ckpt_written; /* any checkpoint exists in out */
+  int resumed;
+} run;
+
+static void run_free(run *r) {
+  ae_trainer_free(r->tr);
+  ae_model_free(r->m);
+  ae_dataset_free(&r->train);
+  ae_dataset_free(&r->val);
+  ae_dataset_free(&r->test);
+  free(r->perm);
+  ae_tensor_free(r->batch);
+  ae_train_csv_close(&r->csv);
+  ae_run_dir_close(&r->dir);
+}
+
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t seed, int stage, int64_t epoch) {
+  for (int64_t i = 0; i < n; i++) perm[i] = i;
+  if (!shuffle) return;
+  ae_rng r;
+  ae_rng_init(&r, mix64(seed ^ mix64(((uint64_t)stage << 40) ^ (uint64_t)epoch)));
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t)(((unsigned __int128)ae_rng_u64(&r) * (uint64_t)(i + 1)) >> 64);
+    int64_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* Sets the message and returns AE_RUN_BAD_CONFIG. */
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...) {
+  char buf[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ae_set_last_error("%s", buf);
+  return AE_RUN_BAD_CONFIG;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...) {
+  char buf[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ae_set_last_error("%s", buf);
+  return -1;
+}
+
+/* Checks the settings against the model's table (usage errors, before any work). */
+static int check_settings(const ae_model_def *d, int nset, const char *const *set) {
+  ae_settings s;
+  char err[1024];
+  ae_settings_init(&s, d->settings, d->nsettings);
+  for (int i = 0; i < nset; i++)
+    if (ae_settings_parse(&s, set[i], err, sizeof err)) return bad("model %s: %s", d->name, err);
+  return 0;
+}
+
+/* A new run's metadata from the config and the defaults. */
+static int meta_new(run *r, const ae_model_def *d) {
+  const ae_run_config *c = r->c;
+  ae_ckpt_meta *mt = &r->meta;
+  ae_opt_kind kind;
+  const char *opt = c->optimizer ? c->optimizer : "adam";
+  if (ae_opt_kind_parse(opt, &kind))
+    return bad("unknown optimizer '%s'; valid optimizers: sgd momentum nesterov adam adamw nadam rmsprop adagrad",
+               opt);
+  if (c->epochs != AE_RUN_UNSET && c->steps != AE_RUN_UNSET) return bad("give epochs or steps, not both");
+  if ((c->epochs != AE_RUN_UNSET && c->epochs < 1) || (c->steps != AE_RUN_UNSET && c->steps < 1))
+    return bad("the budget (epochs or steps) must be at least 1");
+  if (c->batch_size != AE_RUN_UNSET && c->batch_size < 1) return bad("batch size must be at least 1");
+  ae_optim_config cfg = ae_optim_defaults(kind);
+  snprintf(mt->model, sizeof mt->model, "%s", d->name);
+  snprintf(mt->plugin, sizeof mt->plugin, "%s", ae_model_plugin(d) ? ae_model_plugin(d) : "");
+  snprintf(mt->data, sizeof mt->data, "%s", c->data ? c->data : "fashion-mnist");
+  snprintf(mt->test_data, sizeof mt->test_data, "%s", c->test_data ? c->test_data : "");
+  mt->limit = c->limit == AE_RUN_UNSET ? 0 : c->limit;
+  mt->test_limit = c->test_limit == AE_RUN_UNSET ? DEFAULT_TEST_LIMIT : c->test_limit;
+  mt->seed = c->seed == AE_RUN_UNSET ? 1 : (uint64_t)c->seed;
+  mt->rng_seed = mix64(mt->seed ^ 0x6e6f697365ull); /* "noise" */
+  mt->rng_counter = 0;
+  mt->shuffle = !c->no_shuffle;
+  mt->shuffle_seed = mix64(mt->seed ^ 0x73687566ull); /* "shuf" */
+  mt->batch_size = c->batch_size == AE_RUN_UNSET ? DEFAULT_BATCH : c->batch_size;
+  mt->lr = isnan(c->lr) ? cfg.lr : c->lr;
+  snprintf(mt->optimizer, sizeof mt->optimizer, "%s", ae_opt_kind_name(kind));
+  mt->steps = c->steps == AE_RUN_UNSET ? 0 : c->steps;
+  mt->epochs = mt->steps ? 0 : c->epochs == AE_RUN_UNSET ? DEFAULT_EPOCHS : c->epochs;
+  mt->val_split = isnan(c->val_split) ? 0 : c->val_split;
+  mt->early_stop = c->early_stop == AE_RUN_UNSET ? 0 : c->early_stop;
+  snprintf(mt->lr_schedule, sizeof mt->lr_schedule, "%s", c->lr_schedule ? c->lr_schedule : "constant");
+  mt->clip_grad_norm = isnan(c->clip_grad_norm) ? 0 : c->clip_grad_norm;
+  snprintf(mt->version, sizeof mt->version, "%s", "0.1.0");
+  return 0;
+}
+
+/* With resume: every option that changes the result must match the
+ * checkpoint, except the budget, which may grow. */
+static int check_resume(run *r) {
+  const ae_run_config *c = r->c;
+  ae_ckpt_meta *mt = &r->meta;
+  char why[1024] = "";
+#define DIFF(cond, ...) \
+  if (!why[0] && (cond)) snprintf(why, sizeof why, __VA_ARGS__)
+  if (c->model) {
+    const ae_model_def *d = ae_model_resolve(c->model);
+    DIFF(!d || strcmp(d->name, mt->model), "model %s differs from the checkpoint's %s", c->model, mt->model);
+  }
+  DIFF(c->data && strcmp(c->data, mt->data), "--data %.200s differs from the checkpoint's %.200s", c->data, mt->data);
+  DIFF(c->test_data && strcmp(c->test_data, mt->test_data), "--test-data %.200s differs from the checkpoint's '%.200s'",
+       c->test_data, mt->test_data);
+  DIFF(c->epochs != AE_RUN_UNSET && !mt->epochs, "the checkpoint's budget is in steps (%" PRId64 "), not epochs",
+       mt->steps);
+  DIFF(c->steps != AE_RUN_UNSET && !mt->steps, "the checkpoint's budget is in epochs (%" PRId64 "), not steps",
+       mt->epochs);
+  DIFF(c->epochs != AE_RUN_UNSET && c->epochs < mt->epochs,
+       "--epochs %" PRId64 " is below the checkpoint's %" PRId64 " (a run's budget can grow, not shrink)", c->epochs,
+       mt->epochs);
+  DIFF(c->steps != AE_RUN_UNSET && c->steps < mt->steps,
+       "--steps %" PRId64 " is below the checkpoint's %" PRId64 " (a run's budget can grow, not shrink)", c->steps,
+       mt->steps);
+  DIFF(c->batch_size != AE_RUN_UNSET && c->batch_size != mt->batch_size,
+       "--batch-size %" PRId64 " differs from the checkpoint's %" PRId64, c->batch_size, mt->batch_size);
+  DIFF(!isnan(c->lr) && c->lr != mt->lr, "--lr %g differs from the checkpoint's %.17g", c->lr, mt->lr);
+  DIFF(c->optimizer && strcasecmp(c->optimizer, mt->optimizer), "--optimizer %s differs from the checkpoint's %s",
+       c->optimizer, mt->optimizer);
+  DIFF(c->seed != AE_RUN_UNSET && (uint64_t)c->seed != mt->seed,
+       "--seed %" PRId64 " differs from the checkpoint's %" PRIu64, c->seed, mt->seed);
+  DIFF(c->limit != AE_RUN_UNSET && c->limit != mt->limit, "--limit %" PRId64 " differs from the checkpoint's %" PRId64,
+       c->limit, mt->limit);
+  DIFF(c->test_limit != AE_RUN_UNSET && c->test_limit != mt->test_limit,
+       "--test-limit %" PRId64 " differs from the checkpoint's %" PRId64, c->test_limit, mt->test_limit);
+  DIFF(c->no_shuffle && mt->shuffle, "--no-shuffle differs from the checkpoint (shuffled)");
+  DIFF(!isnan(c->val_split) && c->val_split != mt->val_split, "--val-split %g differs from the checkpoint's %g",
+       c->val_split, mt->val_split);
+  DIFF(c->early_stop != AE_RUN_UNSET && c->early_stop != mt->early_stop,
+       "--early-stop %" PRId64 " differs from the checkpoint's %" PRId64, c->early_stop, mt->early_stop);
+  DIFF(c->lr_schedule && strcmp(c->lr_schedule, mt->lr_schedule), "--lr-schedule %s differs from the checkpoint's %s",
+       c->lr_schedule, mt->lr_schedule);
+  DIFF(!isnan(c->clip_grad_norm) && c->clip_grad_norm != mt->clip_grad_norm,
+       "--clip-grad-norm %g differs from the checkpoint's %g", c->clip_grad_norm, mt->clip_grad_norm);
+  DIFF(c->init, "--init cannot be combined with --resume (the checkpoint has the weights)");
+  if (!why[0] && c->nset) {
+    /* the settings given must equal the checkpoint's resolved ones */
+    const ae_model_def *d = ae_model_lookup(mt->model);
+    ae_settings a, b;
+    char err[512], fa[sizeof mt->settings], fb[sizeof mt->settings], buf[sizeof mt->settings];
+    char *set[AE_MAX_SETTINGS + 1];
+    int n = ae_settings_split(mt->settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
+    ae_settings_init(&a, d->settings, d->nsettings);
+    for (int i = 0; i < n; i++) ae_settings_parse(&a, set[i], err, sizeof err);
+    b = a;
+    for (int i = 0; i < c->nset; i++) ae_settings_parse(&b, c->set[i], err, sizeof err);
+    ae_settings_format(&a, fa, sizeof fa);
+    ae_settings_format(&b, fb, sizeof fb);
+    DIFF(strcmp(fa, fb), "--set changes the checkpoint's settings (%.300s)", mt->settings);
+  }
+#undef DIFF
+  if (why[0])
+    return bad("--resume: %s; options that change the result cannot change when resuming (only --epochs/--steps "
+               "may grow, and --quiet, --threads, --out and --stop-after may change)",
+               why);
+  /* a larger budget extends the run */
+  if (c->epochs != AE_RUN_UNSET && c->epochs > mt->epochs) mt->epochs = c->epochs, mt->finished = 0;
+  if (c->steps != AE_RUN_UNSET && c->steps > mt->steps) mt->steps = c->steps, mt->finished = 0;
+  if (mt->early_stopped && (c->epochs != AE_RUN_UNSET || c->steps != AE_RUN_UNSET)) mt->early_stopped = 0;
+  return 0;
+}
+
+/* ---- data ---------------------------------------------------------------- */
+
+static int load_data(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *d) {
+  char err[1024];
+  if (ae_dataset_load(spec, split, limit, seed, d, err, sizeof err)) return fail("%s", err);
+  if (ae_dataset_check_finite(d, err, sizeof err)) {
+    ae_dataset_free(d);
+    memset(d, 0, sizeof *d);
+    return fail("%s", err);
+  }
+  if (d->x->shape.ndim < 2) {
+    ae_dataset_free(d);
+    memset(d, 0, sizeof *d);
+    return fail("data set '%s' has no examples dimension", spec);
+  }
+  return 0;
+}
+
+static ae_shape example_shape(const ae_tensor *x) { return ae_shape_make(x->shape.ndim - 1, x->shape.d + 1); }
+
+/* Copies rows idx[0..n) of d into a new data set (labels too). */
+static int take_rows(const ae_dataset *d, const int64_t *idx, int64_t n, ae_dataset *out) {
+  ae_shape s = d->x->shape;
+  s.d[0] = n;
+  memset(out, 0, sizeof *out);
+  out->x = ae_tensor_new(s);
+  if (!out->x) return -1;
+  ae_gather_rows(d->x, idx, n, out->x);
+  if (d->labels) {
+    out->labels = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    if (!out->labels) return -1;
+    for (int64_t i = 0; i < n; i++) out->labels[i] = d->labels[idx[i]];
+  }
+  out->nclasses = d->nclasses;
+  snprintf(out->name, sizeof out->name, "%s", d->name);
+  return 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Holds out round(frac * N) examples, chosen by a seeded permutation; the
+ * rest (in their original order) stay the training set. */
+static int split_validation(run *r) {
+  int64_t n = r->train.x->shape.d[0];
+  int64_t nval = (int64_t)llround(r->meta.val_split * (double)n);
+  if (nval < 1 || nval >= n)
+    return bad("val split %g of %" PRId64 " examples leaves %" PRId64 " for validation and %" PRId64
+               " for training; both need at least 1",
+               r->meta.val_split, n, nval, n - nval);
+  int64_t *perm = malloc(sizeof(int64_t) * (size_t)n);
+  if (!perm) return fail("out of memory");
+  ae_run_epoch_permutation(perm, n, 1, mix64(r->meta.seed ^ 0x76616cull) /* "val" */, 0, 0);
+  qsort(perm, (size_t)nval, sizeof *perm, cmp_i64);
+  qsort(perm + nval, (size_t)(n - nval), sizeof *perm, cmp_i64);
+  ae_dataset rest;
+  int rc = take_rows(&r->train, perm, nval, &r->val) || take_rows(&r->train, perm + nval, n - nval, &rest);
+  free(perm);
+  if (rc) return fail("out of memory");
+  ae_dataset_free(&r->train);
+  r->train = rest;
+  return 0;
+}
+
+static int open_data(run *r) {
+  ae_ckpt_meta *mt = &r->meta;
+  const char *test_spec = mt->test_data[0] ? mt->test_data : mt->data;
+  if (load_data(mt->data, 0, mt->limit, mt->seed, &r->train)) return -1;
+  if (mt->val_split > 0) {
+    int rc = split_validation(r);
+    if (rc) return rc;
+  }
+  if (load_data(test_spec, 1, mt->test_limit, mt->seed, &r->test)) return -1;
+  ae_shape ex = example_shape(r->train.x);
+  if (!ae_shape_eq(ex, example_shape(r->test.x))) {
+    char a[64], b[64];
+    return fail("the test data's examples %s differ from the training data's %s",
+                ae_shape_str(example_shape(r->test.x), a, sizeof a), ae_shape_str(ex, b, sizeof b));
+  }
+  return 0;
+}
+
+/* ---- checkpoints and evaluation ----------------------------------------- */
+
+static int save(run *r) {
+  char err[1024];
+  r->meta.rng_seed = r->tr->rng.seed;
+  r->meta.rng_counter = r->tr->rng.counter;
+  r->meta.wall_time = r->wall0 + (ae_monotonic_seconds() - r->t0);
+  r->meta.threads = ae_get_threads();
+  ae_train_csv_flush(&r->csv);
+  if (ae_ckpt_save(r->out, r->m, r->tr->opt, &r->meta, err, sizeof err)) {
+    ae_progress_clear(&r->prog);
+    return fail("cannot write the checkpoint: %s", err);
+  }
+  r->ckpt_written = 1;
+  return 0;
+}
+
+/* OUT/best/: the model at the best validation loss (no optimiser state). */
+static int save_best(run *r) {
+  char dir[4200], err[1024];
+  snprintf(dir, sizeof dir, "%s/best", r->out);
+  if (mkdir(dir, 0755) && !ae_run_is_dir(dir)) return fail("cannot create %s", dir);
+  if (ae_ckpt_save(dir, r->m, NULL, &r->meta, err, sizeof err)) return fail("cannot write the best checkpoint: %s", err);
+  return 0;
+}
+
+/* The loss over data set d (*loss may be NaN: a diverged model). 0 or -1. */
+static int eval_loss(run *r, const ae_dataset *d, const char *what, double *loss) {
+  ae_eval_result ev;
+  char err[1024];
+  int64_t n = d->x->shape.d[0];
+  if (ae_evaluate(r->m, d->x, n, r->bsz, r->meta.seed ^ 0x7e57ull, &ev, err, sizeof err)) {
+    ae_progress_clear(&r->prog);
+    return fail("%s loss: %s", what, err);
+  }
+  *loss = ev.loss;
+  return 0;
+}
+
+static void fill_pos(run *r, ae_progress_pos *p) {
+  const ae_ckpt_meta *mt = &r->meta;
+  memset(p, 0, sizeof *p);
+  p->stage = mt->stage;
+  p->nstages = mt->nstages;
+  p->stage_name = mt->nstages > 1 && r->m->def->stage_name ? r->m->def->stage_name(r->m, mt->stage) : NULL;
+  p->epoch = mt->step_in_epoch == 0 && mt->epoch > 0 ? mt->epoch - 1 : mt->epoch;
+  p->nepochs = mt->epochs;
+  p->step_in_epoch = mt->step_in_epoch == 0 && mt->epoch > 0 ? r->per_epoch : mt->step_in_epoch;
+  p->steps_per_epoch = r->per_epoch;
+  p->step = mt->step;
+  p->total_steps = r->total;
+  p->loss = r->epoch_count ? r->epoch_loss / (double)r->epoch_count : NAN;
+  p->nterms = r->tr->nterms;
+  for (int i = 0; i < p->nterms; i++) {
+    p->term_name[i] = r->tr->term_name[i];
+    p->term[i] = r->epoch_count ? r->epoch_term[i] / (double)r->epoch_count : NAN;
+  }
+}
+
+/* At an epoch end with a validation split: best checkpoint, patience. */
+static int track_validation(run *r, double val) {
+  ae_ckpt_meta *mt = &r->meta;
+  if (!isfinite(val)) return 0;
+  if (mt->best_step == 0 || val < mt->best_val) {
+    mt->best_val = val;
+    mt->best_step = mt->step;
+    mt->bad_epochs = 0;
+    return save_best(r);
+  }
+  mt->bad_epochs++;
+  if (mt->early_stop > 0 && mt->bad_epochs >= mt->early_stop) mt->early_stopped = 1;
+  return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static void set_lr(run *r) {
+  ae_ckpt_meta *mt = &r->meta;
+  double lr = ae_lr_sched_at(&r->sched, mt->lr, mt->stage_step, r->budget, r->per_epoch);
+  ae_optim_set_lr(r->tr->opt, lr);
+}
+
+/* 0 when the budget is done, early stopping ended the run, or stop_after
+ * was reached; AE_RUN_INTERRUPTED's status via res; -1 on a failure. */
+static int train_loop(run *r, ae_run_result *res) {
+  ae_ckpt_meta *mt = &r->meta;
+  ae_shape bs = r->batch->shape;
+  int64_t steps_here = 0;
+  int have_perm = 0;
+  res->status = AE_RUN_FINISHED;
+  while (!(mt->stage == mt->nstages - 1 && mt->stage_step >= r->budget) && !mt->early_stopped) {
+    if (mt->stage_step >= r->budget) { /* next stage */
+      mt->stage++;
+      mt->stage_step = mt->epoch = mt->step_in_epoch = 0;
+      have_perm = 0;
+      if (ae_trainer_set_stage(r->tr, mt->stage)) return fail("stage %d: %s", mt->stage, r->tr->error);
+    }
+    if (!have_perm || mt->step_in_epoch == 0) {
+      ae_run_epoch_permutation(r->perm, r->n, mt->shuffle, mt->shuffle_seed, mt->stage, mt->epoch);
+      have_perm = 1;
+      if (mt->step_in_epoch == 0 || r->epoch_count == 0) {
+        r->epoch_loss = 0;
+        memset(r->epoch_term, 0, sizeof r->epoch_term);
+        r->epoch_count = 0;
+      }
+    }
+    ae_gather_rows(r->train.x, r->perm + mt->step_in_epoch * r->bsz, r->bsz, r->batch);
+    r->batch->shape = bs;
+    set_lr(r);
+    if (ae_trainer_step(r->tr, r->batch)) {
+      ae_progress_clear(&r->prog);
+      if (r->ckpt_written)
+        return fail("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", r->tr->error,
+                    r->out, mt->step);
+      return fail("training stopped: %s; no checkpoint was written", r->tr->error);
+    }
+    mt->step++;
+    mt->stage_step++;
+    mt->step_in_epoch++;
+    steps_here++;
+    res->steps_here = steps_here;
+    r->epoch_loss += r->tr->loss;
+    for (int i = 0; i < r->tr->nterms && i < AE_MAX_TERMS; i++) r->epoch_term[i] += r->tr->term[i];
+    r->epoch_count++;
+    int epoch_end = mt->step_in_epoch == r->per_epoch;
+    int budget_end = mt->stage_step == r->budget;
+    double tl = NAN, vl = NAN;
+    if (epoch_end || budget_end) {
+      if (eval_loss(r, &r->test, "test", &tl)) return -1;
+      r->last_test = tl;
+      if (r->val.x) {
+        if (eval_loss(r, &r->val, "validation", &vl)) return -1;
+        r->last_val = vl;
+      }
+    }
+    if (epoch_end) {
+      mt->epoch++;
+      mt->step_in_epoch = 0;
+    }
+    if (!isnan(vl) && track_validation(r, vl)) return -1;
+    mt->finished = (budget_end && mt->stage == mt->nstages - 1) || mt->early_stopped;
+    ae_train_csv_row(&r->csv, mt->step, mt->stage, mt->step_in_epoch == 0 ? mt->epoch : mt->epoch + 1, r->tr, vl, tl,
+                     r->wall0 + (ae_monotonic_seconds() - r->t0));
+    ae_progress_pos pos;
+    fill_pos(r, &pos);
+    ae_progress_step(&r->prog, &pos, r->bsz);
+    int saved = 0;
+    if (epoch_end || budget_end) {
+      ae_progress_epoch(&r->prog, &pos, vl, tl);
+      if (save(r)) return -1;
+      saved = 1;
+    }
+    if (mt->early_stopped) {
+      res->status = AE_RUN_EARLY_STOPPED;
+      break;
+    }
+    if (stop_signal || (r->c->stop_after > 0 && steps_here >= r->c->stop_after && !mt->finished)) {
+      if (!saved && save(r)) return -1;
+      ae_progress_clear(&r->prog);
+      res->status = stop_signal ? AE_RUN_INTERRUPTED : AE_RUN_STOPPED;
+      res->signal = stop_signal > 0 ? stop_signal : 0;
+      return 0;
+    }
+  }
+  ae_progress_clear(&r->prog);
+  return 0;
+}
+
+/* The pictures of a finished run. */
+static int pictures(run *r) {
+  char path[4200], err[1024];
+  ae_model *m = r->m;
+  FILE *rep = r->c->no_report ? NULL : r->c->report;
+  int points = ae_model_is_points(m);
+  int drawable = points || m->example.ndim == 2 ||
+                 (m->example.ndim == 3 && (m->example.d[0] == 1 || m->example.d[0] == 3));
+  if (!drawable) {
+    if (!r->c->quiet) fprintf(stderr, "aezoo: note: no pictures for examples of this shape\n");
+    return 0;
+  }
+  snprintf(path, sizeof path, "%s/reconstructions.png", r->out);
+  if (ae_picture_reconstructions(m, &r->test, points ? POINTS_COUNT : RECON_COUNT, r->meta.seed, path, err,
+                                 sizeof err))
+    return fail("%s", err);
+  if (rep) fprintf(rep, "reconstructions: %s\n", path);
+  if (m->def->sample) {
+    snprintf(path, sizeof path, "%s/samples.png", r->out);
+    if (ae_picture_samples(m, points ? POINTS_COUNT : SAMPLE_COUNT, r->meta.seed, path, err, sizeof err))
+      return fail("%s", err);
+    if (rep) fprintf(rep, "samples: %s\n", path);
+  }
+  if (ae_model_code_size(m, err, sizeof err) == 2) {
+    snprintf(path, sizeof path, "%s/codes.png", r->out);
+    if (ae_picture_codes(m, &r->test, 2000, path, err, sizeof err)) return fail("%s", err);
+    if (rep) fprintf(rep, "codes: %s\n", path);
+  }
+  return 0;
+}
+
+/* ---- setting up ----------------------------------------------------------- */
+
+/* Metadata: new, or read from the checkpoint and checked against the config. */
+static int setup_meta(run *r) {
+  const ae_run_config *c = r->c;
+  char err[1024];
+  if (c->resume) {
+    if (!ae_run_is_dir(c->resume))
+      return fail("resume %s: %s", c->resume, ae_run_exists(c->resume) ? "not a directory" : "no such directory");
+    if (ae_ckpt_read_meta(c->resume, &r->meta, err, sizeof err)) return fail("%s", err);
+    if (r->meta.plugin[0] && !ae_model_lookup(r->meta.model) && ae_plugin_load(r->meta.plugin, NULL) < 0)
+      return fail("resume: model %s comes from a plugin that cannot be loaded: %s", r->meta.model, ae_last_error());
+    if (!ae_model_lookup(r->meta.model)) return fail("resume: the checkpoint's model '%s' is unknown", r->meta.model);
+    int rc = check_resume(r);
+    if (rc) return rc;
+    r->resumed = 1;
+    return 0;
+  }
+  if (!c->model) return bad("no model given");
+  const ae_model_def *d = ae_model_resolve(c->model);
+  if (!d) return bad("%s", ae_last_error());
+  int rc = check_settings(d, c->nset, c->set);
+  if (!rc) rc = meta_new(r, d);
+  return rc;
+}
+
+static int check_options(run *r) {
+  const ae_ckpt_meta *mt = &r->meta;
+  if (!(mt->val_split >= 0 && mt->val_split < 1)) return bad("val split %g is not in [0, 1)", mt->val_split);
+  if (mt->early_stop < 0) return bad("early stop %" PRId64 " is negative", mt->early_stop);
+  if (mt->early_stop > 0 && mt->val_split <= 0)
+    return bad("early stopping watches the validation loss: give a validation split too (--val-split F)");
+  if (!(mt->clip_grad_norm >= 0) || !isfinite(mt->clip_grad_norm))
+    return bad("clip grad norm %g is not a finite number >= 0", mt->clip_grad_norm);
+  if (ae_lr_sched_parse(mt->lr_schedule, &r->sched)) return bad("%s", ae_last_error());
+  return 0;
+}
+
+static int setup_model(run *r) {
+  const ae_run_config *c = r->c;
+  ae_ckpt_meta *mt = &r->meta;
+  char err[1024];
+  ae_shape ex = example_shape(r->train.x);
+  if (r->resumed) {
+    ae_ckpt_meta again;
+    r->m = ae_ckpt_load_model(c->resume, &again, err, sizeof err);
+    if (!r->m) return fail("%s", err);
+    if (!ae_shape_eq(ex, r->m->example)) {
+      char a[64], b[64];
+      return fail("resume: the data's examples %s differ from the checkpoint's %s", ae_shape_str(ex, a, sizeof a),
+                  ae_shape_str(r->m->example, b, sizeof b));
+    }
+    return 0;
+  }
+  r->m = ae_model_new(mt->model, c->nset, c->set, ex, mt->seed, err, sizeof err);
+  if (!r->m) return fail("%s", err);
+  if (c->init && ae_ckpt_load_params(c->init, r->m, err, sizeof err)) return fail("init: %s", err);
+  ae_settings_format(&r->m->settings, mt->settings, sizeof mt->settings);
+  mt->example = ex;
+  mt->nstages = ae_model_nstages(r->m);
+  return 0;
+}
+
+static int setup_trainer(run *r) {
+  ae_ckpt_meta *mt = &r->meta;
+  char err[1024];
+  ae_opt_kind kind;
+  ae_opt_kind_parse(mt->optimizer, &kind);
+  ae_optim_config cfg = ae_optim_defaults(kind);
+  cfg.lr = mt->lr;
+  cfg.max_grad_norm = mt->clip_grad_norm;
+  r->tr = ae_trainer_new(r->m, &cfg, mt->rng_seed, 0, err, sizeof err);
+  if (!r->tr) return fail("%s", err);
+  if (!r->resumed) return 0;
+  if (mt->stage > 0 && ae_trainer_set_stage(r->tr, mt->stage)) return fail("resume: %s", r->tr->error);
+  if (ae_ckpt_load_optim(r->c->resume, r->tr->opt, mt, err, sizeof err)) return fail("%s", err);
+  r->tr->rng.seed = mt->rng_seed;
+  r->tr->rng.counter = mt->rng_counter;
+  r->tr->step = mt->step;
+  return 0;
+}
+
+/* Batches and budget; on resume the position is checked against them. */
+static int setup_budget(run *r) {
+  ae_ckpt_meta *mt = &r->meta;
+  ae_shape ex = r->m->example;
+  r->n = r->train.x->shape.d[0];
+  r->bsz = mt->batch_size < r->n ? mt->batch_size : r->n;
+  r->per_epoch = r->n / r->bsz;
+  r->budget = mt->epochs ? mt->epochs * r->per_epoch : mt->steps;
+  r->total = r->budget * mt->nstages;
+  uint64_t hash = ae_run_data_hash(r->train.x);
+  if (r->resumed) {
+    if (mt->data_rows && (mt->data_rows != r->n || mt->data_hash != hash))
+      return fail("resume: the training data differs from the checkpoint's: %" PRId64 " examples with fingerprint "
+                  "%016" PRIx64 ", the checkpoint's %" PRId64 " with %016" PRIx64,
+                  r->n, hash, mt->data_rows, mt->data_hash);
+    if (mt->step_in_epoch >= r->per_epoch || mt->stage_step > r->budget ||
+        (mt->epochs && mt->epoch * r->per_epoch + mt->step_in_epoch != mt->stage_step))
+      return fail("resume: the checkpoint's position (stage %d, epoch %" PRId64 ", step %" PRId64
+                  " in the epoch, %" PRId64 " in the stage) does not fit %" PRId64 " steps per epoch and a budget of %" PRId64,
+                  mt->stage, mt->epoch, mt->step_in_epoch, mt->stage_step, r->per_epoch, r->budget);
+  }
+  mt->data_rows = r->n;
+  mt->data_hash = hash;
+  ae_shape bs = ae_shape_make(ex.ndim + 1, NULL);
+  bs.d[0] = r->bsz;
+  for (int k = 0; k < ex.ndim; k++) bs.d[k + 1] = ex.d[k];
+  r->perm = malloc(sizeof(int64_t) * (size_t)r->n);
+  r->batch = ae_tensor_new(bs);
+  if (!r->perm || !r->batch) return fail("out of memory");
+  return 0;
+}
+
+static void install_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND; /* a second signal takes the default action */
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+int ae_run(const ae_run_config *c, ae_run_result *res_out) {
+  run r;
+  ae_run_result res;
+  memset(&r, 0, sizeof r);
+  memset(&res, 0, sizeof res);
+  res.test_loss = res.val_loss = res.best_val = NAN;
+  r.c = c;
+  r.last_test = r.last_val = NAN;
+  stop_signal = 0;
+  int rc = setup_meta(&r);
+  if (!rc) rc = check_options(&r);
+  if (rc) goto done;
+  const char *out = c->out ? c->out : c->resume;
+  if (out)
+    snprintf(r.out, sizeof r.out, "%s", out);
+  else
+    snprintf(r.out, sizeof r.out, "runs/%s", r.meta.model);
+  int same_dir = c->resume && strcmp(c->resume, r.out) == 0;
+  if ((rc = ae_run_dir_open(&r.dir, r.out, same_dir, c->force))) goto done;
+  rc = -1;
+  if (open_data(&r) || setup_model(&r) || setup_trainer(&r) || (rc = setup_budget(&r))) {
+    if (rc == 0) rc = -1;
+    goto done;
+  }
+  rc = -1;
+  char err[1024];
+  if (ae_train_csv_open(&r.csv, r.out, c->resume, r.meta.step, r.m, r.test.x, r.val.x != NULL, err, sizeof err)) {
+    fail("%s", err);
+    goto done;
+  }
+  FILE *rep = c->no_report ? NULL : c->report;
+  if (r.meta.finished) {
+    if (rep) fprintf(rep, "the run in %s is already finished (step %" PRId64 ")\n", c->resume, r.meta.step);
+    res.status = r.meta.early_stopped ? AE_RUN_EARLY_STOPPED : AE_RUN_FINISHED;
+    rc = 0;
+    goto done;
+  }
+  r.ckpt_written = r.resumed;
+  r.t0 = ae_monotonic_seconds();
+  r.wall0 = r.meta.wall_time;
+  ae_progress_init(&r.prog, c->quiet, r.meta.step);
+  if (!c->quiet && r.prog.mode == AE_PROGRESS_LINES)
+    fprintf(stderr, "training %s (%" PRId64 " parameters) on %s: %" PRId64 " examples%s, %" PRId64 " steps of %" PRId64
+                    "%s\n",
+            r.meta.model, ae_model_param_count(r.m), r.train.name, r.n, r.val.x ? " (validation split off)" : "",
+            r.total, r.bsz, r.resumed ? " (resumed)" : "");
+  if (c->handle_signals) install_signals();
+  rc = train_loop(&r, &res);
+  if (rc == 0 && (res.status == AE_RUN_FINISHED || res.status == AE_RUN_EARLY_STOPPED)) {
+    if (rep) {
+      if (res.status == AE_RUN_EARLY_STOPPED)
+        fprintf(rep, "early stop: validation loss did not improve for %" PRId64 " epochs (best %.6g at step %" PRId64
+                     ", kept in %s/best)\n",
+                r.meta.early_stop, r.meta.best_val, r.meta.best_step, r.out);
+      fprintf(rep, "trained %s for %" PRId64 " steps; checkpoint: %s/%s\n", r.meta.model, r.meta.step, r.out,
+              AE_CKPT_MODEL_FILE);
+    }
+    if (!c->no_pictures && pictures(&r)) rc = -1;
+  }
+done:
+  res.step = r.meta.step;
+  res.total_steps = r.total;
+  res.test_loss = r.last_test;
+  res.val_loss = r.last_val;
+  res.best_val = r.meta.best_step ? r.meta.best_val : NAN;
+  snprintf(res.out, sizeof res.out, "%s", r.out);
+  if (res_out) *res_out = res;
+  run_free(&r);
+  return rc;
+}
