@@ -23,6 +23,7 @@
 #include "common.h"
 #include "run/progress.h"
 #include "zoo/check.h"
+#include "zoo/plugin.h"
 
 #define GC_BATCH 2
 
@@ -175,7 +176,7 @@ int cmd_gradcheck(int argc, char **argv) {
   int npos, rc = cli_parse(&help, opts, nopts, argc, argv, pos, 1, &npos);
   if (rc != CLI_PARSE_OK) return rc == CLI_PARSE_HELP ? CLI_OK : CLI_USAGE;
   if ((rc = cli_check_model_args(pos[0], set.n, set.v))) return rc;
-  const ae_model_def *def = ae_zoo_find(pos[0]);
+  const ae_model_def *def = ae_model_resolve(pos[0]);
   /* the gradcheck settings, then --set (later ones win) */
   char buf[1024];
   char *kv[AE_MAX_SETTINGS + CLI_LIST_MAX];

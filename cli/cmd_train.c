@@ -18,7 +18,6 @@
 #include "common.h"
 #include "run/checkpoint.h"
 #include "run/run.h"
-#include "zoo/plugin.h"
 
 static const char about[] =
     "Trains MODEL (see `aezoo list`) on --data and writes to --out: model.safetensors\n"
@@ -38,7 +37,7 @@ static const char about[] =
 int cmd_train(int argc, char **argv) {
   ae_run_config c;
   ae_run_config_init(&c);
-  const char *model = NULL, *plugin = NULL;
+  const char *model = NULL;
   int64_t threads = 0;
   cli_list set = {0};
   cli_opt opts[] = {
@@ -66,8 +65,6 @@ int cmd_train(int argc, char **argv) {
       {"--out", CLI_STR, "DIR", "output directory (default runs/MODEL)", &c.out, 0, 0, 0},
       {"--init", CLI_STR, "FILE", "start from the weights in a safetensors file", &c.init, 0, 0, 0},
       {"--resume", CLI_STR, "DIR", "continue the run checkpointed in DIR", &c.resume, 0, 0, 0},
-      {"--plugin", CLI_STR, "PATH", "with --resume: the plugin of the checkpoint's model, when it moved", &plugin, 0,
-       0, 0},
       {"--no-shuffle", CLI_FLAG, NULL, "keep the data's order in every epoch", &c.no_shuffle, 0, 0, 0},
       {"--limit", CLI_INT, "N", "train on the first N examples only (default: all)", &c.limit, 1, 9.2e18, 0},
       {"--test-limit", CLI_INT, "N", "test loss over the first N test examples (default 2000; 0 = all)",
@@ -91,14 +88,6 @@ int cmd_train(int argc, char **argv) {
   if (!model && !c.resume) {
     cli_error("train: missing argument MODEL; usage: aezoo train MODEL [options] (valid models: see `aezoo list`)");
     return CLI_USAGE;
-  }
-  if (plugin && !c.resume) {
-    cli_error("train: --plugin is for --resume; give a new run's plugin as MODEL (./FILE.so or ./FILE.so:NAME)");
-    return CLI_USAGE;
-  }
-  if (plugin && ae_plugin_load(plugin, NULL) < 0) {
-    cli_error("train --plugin: %s", ae_last_error());
-    return CLI_FAIL;
   }
   if (model && (rc = cli_check_model_args(model, set.n, set.v))) return rc;
   if (threads) ae_set_threads((int)threads);

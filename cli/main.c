@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "zoo/plugin.h"
 
 typedef struct cli_command {
   const char *name;
@@ -21,10 +22,13 @@ static const cli_command commands[] = {CLI_COMMAND_TABLE};
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: aezoo COMMAND [options]   (aezoo COMMAND --help for a command's options)\n\n"
+  fprintf(f, "usage: aezoo COMMAND [options] [--plugin PATH]   (aezoo COMMAND --help for a command's options)\n\n"
              "A zoo of autoencoders on a tape-based autodiff engine in C%s.\n\ncommands:\n",
           sizeof(ae_real) == 8 ? " (this is the float64 build)" : "");
   for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nA MODEL may be a plugin's: ./FILE.so or ./FILE.so:NAME (see `aezoo list ./FILE.so`).\n"
+             "--plugin PATH, with any command, loads a plugin's models first: for a checkpoint\n"
+             "whose plugin moved, or to name a plugin's model by its bare name.\n");
 }
 
 /* OpenMP threads that spin while waiting starve each other on a busy
@@ -42,8 +46,44 @@ static void prefer_passive_waiting(char **argv) {
   execv(self, argv); /* returns only on failure: carry on as we are */
 }
 
+/* `--plugin PATH` (or --plugin=PATH), anywhere before "--": loads the
+ * plugin's models before the command runs (for a checkpoint whose plugin
+ * moved, or to name a plugin's model by its bare name), and is removed from
+ * argv. 0, or -1 after an error message. */
+static int take_plugin_options(int *argc, char **argv) {
+  int out = 1;
+  for (int i = 1; i < *argc; i++) {
+    if (strcmp(argv[i], "--") == 0) {
+      while (i < *argc) argv[out++] = argv[i++];
+      break;
+    }
+    const char *path = NULL;
+    if (strcmp(argv[i], "--plugin") == 0) {
+      if (i + 1 >= *argc) {
+        cli_error("option --plugin needs a value (PATH)");
+        return -1;
+      }
+      path = argv[++i];
+    } else if (strncmp(argv[i], "--plugin=", 9) == 0) {
+      path = argv[i] + 9;
+    }
+    if (!path) {
+      argv[out++] = argv[i];
+      continue;
+    }
+    if (ae_plugin_load(path, NULL) < 0) {
+      cli_error("--plugin: %s", ae_last_error());
+      return -1;
+    }
+  }
+  argv[out] = NULL;
+  *argc = out;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   prefer_passive_waiting(argv);
+  if (take_plugin_options(&argc, argv)) return CLI_FAIL;
   if (argc < 2) {
     usage(stderr);
     return CLI_USAGE;

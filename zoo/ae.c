@@ -21,17 +21,6 @@ static const ae_setting_def settings[] = {
     {"weight_decay", AE_SET_REAL, "0", "L2 penalty coefficient on weights", NULL, 0, 10},
 };
 
-int ae_zoo_build_mirrored_mlp(ae_model *m, ae_mlp *enc, ae_mlp *dec, ae_act act, ae_act code_act, ae_rng *rng) {
-  int64_t hidden[AE_MAX_LAYERS], sizes[AE_MAX_LAYERS + 1];
-  int n = ae_settings_ints(&m->settings, "hidden", hidden, AE_MAX_LAYERS);
-  sizes[0] = m->dim;
-  for (int i = 0; i < n; i++) sizes[i + 1] = hidden[i];
-  if (ae_mlp_init(m, enc, "encoder", n, sizes, act, code_act, rng)) return -1;
-  int64_t rev[AE_MAX_LAYERS + 1];
-  for (int i = 0; i <= n; i++) rev[i] = sizes[n - i];
-  return ae_mlp_init(m, dec, "decoder", n, rev, act, AE_ACT_NONE, rng);
-}
-
 static int build(ae_model *m, ae_rng *rng) {
   ae_state *s = m->state;
   int act = ae_act_parse(ae_settings_str(&m->settings, "activation"));
@@ -46,24 +35,6 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
 static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
   ae_state *s = m->state;
   return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, encode(m, t, x))));
-}
-
-/* The reconstruction term from decoder logits, shared by the MLP models. */
-ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae_terms *terms) {
-  ae_val *target = ae_model_flat(m, t, x);
-  int bce = strcmp(ae_settings_str(&m->settings, "loss"), "bce") == 0;
-  ae_val *l = bce ? ae_bce_with_logits_loss(t, logits, target, AE_REDUCE_BATCH_MEAN)
-                  : ae_mse_loss(t, ae_sigmoid(t, logits), target, AE_REDUCE_MEAN);
-  ae_terms_add(terms, bce ? "bce" : "mse", l);
-  return l;
-}
-
-/* Adds the weight-decay term (if any) to loss. */
-ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms) {
-  ae_val *wd = ae_weight_decay_term(t, m, ae_settings_real(&m->settings, "weight_decay"));
-  if (!wd) return loss;
-  ae_terms_add(terms, "weight_decay", wd);
-  return ae_add(t, loss, wd);
 }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {

@@ -23,7 +23,7 @@
  * The code is the last pooled feature map (c_n, H/2^n, W/2^n): height and
  * width must be divisible by 2^n (build() says so otherwise).
  * reconstruct() and encode() take the input as given (no noise); corrupt()
- * returns x~ for pictures. ae_zoo_corrupt (zoo.h) is shared with deconv-ae and dae. */
+ * returns x~ for pictures; the corruption is ae_zoo_corrupt (model_parts.c). */
 #include <stdio.h>
 
 #include "layers.h"
@@ -48,28 +48,6 @@ static const ae_setting_def settings[] = {
     {"sigma", AE_SET_REAL, "0.5", "standard deviation of the Gaussian noise", NULL, 0, 100},
     {"nu", AE_SET_REAL, "0.3", "fraction of inputs zeroed (masking) or set to 0/1 (salt_pepper)", NULL, 0, 1},
 };
-
-/* x~ ~ q(x~ | x) from the settings noise, sigma and nu. */
-ae_val *ae_zoo_corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng) {
-  const char *noise = ae_settings_str(&m->settings, "noise");
-  ae_real nu = (ae_real)ae_settings_real(&m->settings, "nu");
-  if (strcmp(noise, "none") == 0) return x;
-  if (strcmp(noise, "masking") == 0) return ae_masking_noise(t, x, nu, rng);
-  if (strcmp(noise, "salt_pepper") == 0) return ae_salt_and_pepper(t, x, nu, 0, 1, rng);
-  return ae_gaussian_noise(t, x, (ae_real)ae_settings_real(&m->settings, "sigma"), 0, 1, rng);
-}
-
-int ae_zoo_check_pool_levels(ae_model *m, int n) {
-  int64_t h = m->example.d[1], w = m->example.d[2], f = (int64_t)1 << n;
-  if (h % f || w % f) {
-    ae_set_last_error(
-        "images of %lldx%lld: %d 2x2 pooling levels (channels has %d entries) need height and width "
-        "divisible by %lld; use fewer channels entries",
-        (long long)h, (long long)w, n, n, (long long)f);
-    return -1;
-  }
-  return 0;
-}
 
 static int build(ae_model *m, ae_rng *rng) {
   conv_dae_state *s = m->state;
