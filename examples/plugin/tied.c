@@ -1,5 +1,7 @@
-/* tied_ae.c: the README's worked example of a new zoo model: a tied-weights
- * autoencoder with an L1 penalty on its code. No gradient by hand. */
+/* tied.c: the README's worked example of a new model: a tied-weights
+ * autoencoder with an L1 penalty on its code. No gradient by hand. Built as
+ * a plugin, the aezoo command trains, evaluates and checks it:
+ *   cc -shared -fPIC tied.c $(pkg-config --cflags --libs aezoo) -o tied.so */
 #include <math.h>
 #include "aezoo.h"
 
@@ -40,3 +42,4 @@ static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *t
 const ae_model_def ae_model_tied_ae = {.name = "tied-ae", .description = "tied weights, L1 code", .settings = settings,
     .nsettings = 2, .state_size = sizeof(tied), .build = build, .loss = loss, .encode = encode,
     .reconstruct = reconstruct};
+AEZOO_PLUGIN(&ae_model_tied_ae); /* the models `aezoo ... ./tied.so` sees */
