@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check_plugin.sh AEZOO SOURCE_ROOT BUILD_ROOT
+# check_plugin.sh AEZOO SOURCE_ROOT BUILD_ROOT RUN_API
 # A model written outside the tree, as a plugin (examples/plugin/tied.c built
 # as tied.so and tied64.so), gets what a zoo model gets from the aezoo
 # command: list, train, eval, reconstruct, encode, sample's clear refusal,
@@ -7,7 +7,7 @@
 # bitwise equal to an uninterrupted run, and clear errors for a moved or
 # missing plugin, another ABI, and a model name taken by the zoo.
 set -euo pipefail
-aezoo=$(realpath "$1") src=$(realpath "$2") build=$(realpath "$3")
+aezoo=$(realpath "$1") src=$(realpath "$2") build=$(realpath "$3") run_api=$(realpath "$4")
 dir=$build/examples
 cc_flags="-I$src -L$build -laezoo -Wl,-rpath,$build"
 tmp=$(mktemp -d)
@@ -42,6 +42,13 @@ if "$aezoo" sample full --out s.png 2>err.txt; then fail "sample of a non-genera
 grep -q "not generative" err.txt || fail "sample's message"
 "$aezoo" gradcheck ./tied.so --set code=3 >gc.txt || { cat gc.txt; fail "gradcheck"; }
 "$aezoo" gradcheck ./tied.so --set code=3 --second-order >gc2.txt || { cat gc2.txt; fail "gradcheck --second-order"; }
+
+# a program's own run (examples/run_api.c: the same model through ae_run): the
+# commands read its run directory, given the plugin that holds the model
+"$run_api" api 2 >api.txt || fail "run_api"
+[ -s api/best/model.safetensors ] && grep -q ',val_loss,' api/train.csv || fail "run_api's run directory"
+"$aezoo" eval api --plugin ./tied.so >ev.txt && grep -q '^loss ' ev.txt || fail "eval of run_api's run"
+"$aezoo" train --resume api --epochs 3 --plugin ./tied.so --quiet >/dev/null || fail "resume of run_api's run"
 
 # the plugin moved: a clear error, then --plugin PATH finds it
 mkdir moved && mv tied.so tied64.so moved/

@@ -1,0 +1,386 @@
+/* test_run.c: the library's training run (run/run.h) called from C, as a
+ * user's program does: the run directory it writes, validation split and
+ * best checkpoint, early stopping, extending a finished run (bitwise equal
+ * to an uninterrupted one), the run-directory lock and stale temporary
+ * files, resume against changed data, learning-rate schedules against their
+ * closed forms, gradient clipping inside the optimiser's step, and the data
+ * fingerprint. Models are tiny and the data synthetic (spiral), so each test
+ * takes well under a second. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/dataset.h"
+#include "io/npy.h"
+#include "ops/ops.h"
+#include "optim/optim.h"
+#include "run/checkpoint.h"
+#include "run/run.h"
+#include "run/run_dir.h"
+#include "zoo/train.h"
+#include "zoo/zoo.h"
+
+static char tmp[256];
+static void make_tmp(void) {
+  snprintf(tmp, sizeof tmp, "/tmp/aezoo_run_XXXXXX");
+  cr_assert(mkdtemp(tmp));
+}
+static void drop_tmp(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+  cr_assert_eq(system(cmd), 0);
+}
+TestSuite(run, .init = make_tmp, .fini = drop_tmp, .timeout = 120);
+
+static const char *in_tmp(const char *name) {
+  static char buf[16][512];
+  static int k;
+  char *b = buf[k++ % 16];
+  snprintf(b, 512, "%s/%s", tmp, name);
+  return b;
+}
+
+static int exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "cannot open %s", path);
+  static char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  return buf;
+}
+
+static const char *const small_ae[] = {"hidden=8,2"};
+
+/* A small run on the spiral: ae 2-8-2, 256 examples, batch 32. */
+static void small_config(ae_run_config *c, const char *out) {
+  ae_run_config_init(c);
+  c->model = "ae";
+  c->nset = 1;
+  c->set = small_ae;
+  c->data = "spiral";
+  c->limit = 256;
+  c->test_limit = 100;
+  c->batch_size = 32;
+  c->out = out;
+  c->quiet = 1;
+  c->no_pictures = 1;
+  c->no_report = 1;
+}
+
+/* The parameters of a run's final checkpoint, compared bytewise. */
+static void assert_same_params(const char *a, const char *b) {
+  char err[1024];
+  ae_model *ma = ae_ckpt_load_model(a, NULL, err, sizeof err);
+  cr_assert(ma, "%s", err);
+  ae_model *mb = ae_ckpt_load_model(b, NULL, err, sizeof err);
+  cr_assert(mb, "%s", err);
+  cr_assert_eq(ma->nparams, mb->nparams);
+  for (int i = 0; i < ma->nparams; i++)
+    cr_assert_eq(memcmp(ma->params[i]->value.data, mb->params[i]->value.data,
+                        sizeof(ae_real) * (size_t)ma->params[i]->value.numel),
+                 0, "parameter %s differs", ma->params[i]->name);
+  ae_model_free(ma);
+  ae_model_free(mb);
+}
+
+Test(run, writes_the_run_directory_with_validation_and_best_checkpoint) {
+  ae_run_config c;
+  small_config(&c, in_tmp("r"));
+  c.epochs = 3;
+  c.val_split = 0.25;
+  ae_run_result r;
+  cr_assert_eq(ae_run(&c, &r), 0, "%s", ae_last_error());
+  cr_assert_eq(r.status, AE_RUN_FINISHED);
+  /* 192 training examples after the split: 6 steps per epoch */
+  cr_assert_eq(r.step, 18);
+  cr_assert(isfinite(r.val_loss) && isfinite(r.best_val) && isfinite(r.test_loss));
+  cr_assert_leq(r.best_val, r.val_loss);
+  cr_assert(exists(in_tmp("r/model.safetensors")) && exists(in_tmp("r/optimizer.safetensors")));
+  cr_assert(exists(in_tmp("r/best/model.safetensors")));
+  const char *csv = slurp(in_tmp("r/train.csv"));
+  cr_assert(strstr(csv, "step,stage,epoch,loss,mse,val_loss,test_loss,wall_time\n"), "header: %.100s", csv);
+  /* the best checkpoint is loadable and its step is the best validation's */
+  ae_ckpt_meta best;
+  char err[1024];
+  cr_assert_eq(ae_ckpt_read_meta(in_tmp("r/best"), &best, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(best.best_step, best.step);
+  cr_assert_float_eq(best.best_val, r.best_val, 1e-12);
+}
+
+Test(run, the_validation_split_is_fixed_by_the_seed_and_disjoint_from_training) {
+  ae_run_config c;
+  small_config(&c, in_tmp("a"));
+  c.steps = 3;
+  c.val_split = 0.5;
+  ae_run_result ra, rb;
+  cr_assert_eq(ae_run(&c, &ra), 0, "%s", ae_last_error());
+  c.out = in_tmp("b");
+  cr_assert_eq(ae_run(&c, &rb), 0, "%s", ae_last_error());
+  cr_assert_eq(ra.val_loss, rb.val_loss);
+  ae_ckpt_meta m;
+  char err[1024];
+  cr_assert_eq(ae_ckpt_read_meta(in_tmp("a"), &m, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(m.data_rows, 128, "half of 256 examples train");
+}
+
+Test(run, early_stopping_ends_the_run_when_validation_stops_improving) {
+  ae_run_config c;
+  small_config(&c, in_tmp("es"));
+  c.epochs = 50;
+  c.val_split = 0.25;
+  c.early_stop = 2;
+  c.optimizer = "sgd";
+  c.lr = 0; /* nothing moves: the validation loss never improves after epoch 1 */
+  ae_run_result r;
+  cr_assert_eq(ae_run(&c, &r), 0, "%s", ae_last_error());
+  cr_assert_eq(r.status, AE_RUN_EARLY_STOPPED);
+  cr_assert_eq(r.step, 3 * 6, "epoch 1 sets the best, epochs 2 and 3 do not improve");
+  ae_ckpt_meta m;
+  char err[1024];
+  cr_assert_eq(ae_ckpt_read_meta(in_tmp("es"), &m, err, sizeof err), 0, "%s", err);
+  cr_assert(m.finished && m.early_stopped);
+  cr_assert_eq(m.best_step, 6);
+}
+
+Test(run, early_stopping_needs_a_validation_split) {
+  ae_run_config c;
+  small_config(&c, in_tmp("x"));
+  c.early_stop = 3;
+  cr_assert_eq(ae_run(&c, NULL), -2);
+  cr_assert(strstr(ae_last_error(), "validation"), "%s", ae_last_error());
+}
+
+Test(run, extending_a_finished_run_equals_an_uninterrupted_one) {
+  ae_run_config c;
+  small_config(&c, in_tmp("two"));
+  c.epochs = 2;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  small_config(&c, in_tmp("one"));
+  c.epochs = 1;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  ae_run_config e;
+  ae_run_config_init(&e);
+  e.resume = in_tmp("one");
+  e.epochs = 2;
+  e.quiet = e.no_pictures = e.no_report = 1;
+  ae_run_result r;
+  cr_assert_eq(ae_run(&e, &r), 0, "%s", ae_last_error());
+  cr_assert_eq(r.step, 16);
+  assert_same_params(in_tmp("one"), in_tmp("two"));
+  /* shrinking the budget is refused */
+  e.epochs = 1;
+  cr_assert_eq(ae_run(&e, NULL), -2);
+  cr_assert(strstr(ae_last_error(), "can grow, not shrink"), "%s", ae_last_error());
+}
+
+Test(run, a_second_run_on_a_held_directory_is_refused_naming_the_holder) {
+  ae_run_dir held;
+  cr_assert_eq(ae_run_dir_open(&held, in_tmp("busy"), 0, 0), 0, "%s", ae_last_error());
+  ae_run_config c;
+  small_config(&c, in_tmp("busy"));
+  c.steps = 2;
+  cr_assert_eq(ae_run(&c, NULL), -1);
+  char pid[64];
+  snprintf(pid, sizeof pid, "process %ld", (long)getpid());
+  cr_assert(strstr(ae_last_error(), "in use by another run") && strstr(ae_last_error(), pid), "%s", ae_last_error());
+  ae_run_dir_close(&held);
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  /* now it holds a checkpoint: a new run there needs force */
+  cr_assert_eq(ae_run(&c, NULL), -2);
+  cr_assert(strstr(ae_last_error(), "already holds a checkpoint"), "%s", ae_last_error());
+  c.force = 1;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+}
+
+Test(run, stale_temporary_files_are_removed_at_start) {
+  cr_assert_eq(ae_run_mkdir_p(in_tmp("st/best")), 0);
+  FILE *f = fopen(in_tmp("st/model.safetensors.tmp.AbC123"), "w");
+  cr_assert(f);
+  fputs("half a checkpoint", f);
+  fclose(f);
+  f = fopen(in_tmp("st/best/model.safetensors.tmp.XyZ789"), "w");
+  cr_assert(f);
+  fclose(f);
+  ae_run_config c;
+  small_config(&c, in_tmp("st"));
+  c.steps = 2;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  cr_assert(!exists(in_tmp("st/model.safetensors.tmp.AbC123")));
+  cr_assert(!exists(in_tmp("st/best/model.safetensors.tmp.XyZ789")));
+}
+
+static void write_points(const char *path, int64_t n) {
+  ae_tensor *t = ae_tensor_new(AE_SHAPE(n, 2));
+  for (int64_t i = 0; i < 2 * n; i++) t->data[i] = (ae_real)sin(0.37 * (double)i);
+  char err[512];
+  cr_assert_eq(ae_npy_write(path, t, err, sizeof err), 0, "%s", err);
+  ae_tensor_free(t);
+}
+
+Test(run, resume_refuses_changed_or_shrunken_data_before_touching_it) {
+  const char *npy = in_tmp("pts.npy");
+  write_points(npy, 200);
+  ae_run_config c;
+  small_config(&c, in_tmp("d"));
+  c.data = npy;
+  c.test_data = npy;
+  c.limit = 0;
+  c.epochs = 3;
+  c.stop_after = 8;
+  ae_run_result r;
+  cr_assert_eq(ae_run(&c, &r), 0, "%s", ae_last_error());
+  cr_assert_eq(r.status, AE_RUN_STOPPED);
+  write_points(npy, 100); /* the file lost rows */
+  ae_run_config e;
+  ae_run_config_init(&e);
+  e.resume = in_tmp("d");
+  e.quiet = e.no_pictures = e.no_report = 1;
+  cr_assert_eq(ae_run(&e, NULL), -1);
+  cr_assert(strstr(ae_last_error(), "training data differs"), "%s", ae_last_error());
+}
+
+Test(run, learning_rate_schedules_match_their_closed_forms) {
+  ae_lr_sched s;
+  cr_assert_eq(ae_lr_sched_parse("constant", &s), 0);
+  cr_assert_eq(ae_lr_sched_at(&s, 0.1, 77, 100, 10), 0.1);
+  cr_assert_eq(ae_lr_sched_parse("cosine", &s), 0);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 0, 100, 10), 0.1, 1e-15);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 50, 100, 10), 0.05, 1e-15);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 25, 100, 10), 0.05 * (1 + cos(M_PI / 4)), 1e-15);
+  cr_assert_eq(ae_lr_sched_parse("step:2:0.5", &s), 0);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 19, 100, 10), 0.1, 1e-15);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 20, 100, 10), 0.05, 1e-15);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 45, 100, 10), 0.025, 1e-15);
+  cr_assert_eq(ae_lr_sched_parse("warmup:10", &s), 0);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 5, 100, 10), 0.05, 1e-15);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 60, 100, 10), 0.1, 1e-15);
+  cr_assert_eq(ae_lr_sched_parse("warmup:10,cosine", &s), 0);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 5, 110, 10), 0.05, 1e-15);
+  cr_assert_float_eq(ae_lr_sched_at(&s, 0.1, 60, 110, 10), 0.05, 1e-15);
+  const char *bad[] = {"", "cosine:3", "step:0:0.5", "step:2:1.5", "step:2:-0.5", "step:2:0x1", "step:2:nan",
+                       "warmup:x", "warmup:0", "warmup:5,step", "linear"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cr_assert_eq(ae_lr_sched_parse(bad[i], &s), -1, "'%s' accepted", bad[i]);
+    cr_assert(strstr(ae_last_error(), "valid forms"), "%s", ae_last_error());
+  }
+}
+
+Test(run, a_cosine_schedule_moves_the_learning_rate_of_the_run) {
+  /* sgd with lr 0.5 and a cosine schedule over 2 steps: the second step uses
+   * lr 0.25. Compare with two hand-made runs of constant lr. */
+  ae_run_config c;
+  small_config(&c, in_tmp("cos"));
+  c.steps = 2;
+  c.optimizer = "sgd";
+  c.lr = 0.5;
+  c.lr_schedule = "cosine";
+  c.no_shuffle = 1;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  small_config(&c, in_tmp("c1"));
+  c.steps = 1;
+  c.optimizer = "sgd";
+  c.lr = 0.5;
+  c.no_shuffle = 1;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  /* step 2 at lr 0.25 from the one-step checkpoint: a fresh sgd optimiser
+   * holds no state, so resuming with another lr is equivalent here */
+  char err[1024];
+  ae_model *a = ae_ckpt_load_model(in_tmp("cos"), NULL, err, sizeof err);
+  ae_model *b = ae_ckpt_load_model(in_tmp("c1"), NULL, err, sizeof err);
+  cr_assert(a && b, "%s", err);
+  ae_optim_config cfg = ae_optim_defaults(AE_OPT_SGD);
+  cfg.lr = 0.25;
+  ae_trainer *tr = ae_trainer_new(b, &cfg, 0, 0, err, sizeof err);
+  cr_assert(tr, "%s", err);
+  ae_dataset d;
+  cr_assert_eq(ae_dataset_load("spiral", 0, 256, 1, &d, err, sizeof err), 0, "%s", err);
+  ae_tensor *batch = ae_tensor_new(AE_SHAPE(32, 2));
+  int64_t idx[32];
+  for (int i = 0; i < 32; i++) idx[i] = 32 + i; /* the second batch of the unshuffled epoch */
+  ae_gather_rows(d.x, idx, 32, batch);
+  cr_assert_eq(ae_trainer_step(tr, batch), 0, "%s", tr->error);
+  for (int i = 0; i < a->nparams; i++)
+    for (int64_t j = 0; j < a->params[i]->value.numel; j++)
+      cr_assert_float_eq(a->params[i]->value.data[j], b->params[i]->value.data[j], 1e-6, "%s[%lld]",
+                         a->params[i]->name, (long long)j);
+  ae_tensor_free(batch);
+  ae_dataset_free(&d);
+  ae_trainer_free(tr);
+  ae_model_free(a);
+  ae_model_free(b);
+}
+
+Test(run, clipping_inside_the_step_equals_clip_then_step) {
+  ae_param *p = ae_param_new("w", AE_SHAPE(3));
+  ae_param *q = ae_param_new("v", AE_SHAPE(3));
+  const ae_real g[3] = {3, -4, 12}; /* norm 13 */
+  ae_param *ps[1] = {p}, *qs[1] = {q};
+  for (int i = 0; i < 3; i++) p->grad.data[i] = q->grad.data[i] = g[i];
+  ae_optim_config cfg = ae_optim_defaults(AE_OPT_SGD);
+  cfg.lr = 1;
+  ae_optim_config clipped = cfg;
+  clipped.max_grad_norm = 1.3;
+  ae_optim *op = ae_optim_new(&clipped, ps, 1), *oq = ae_optim_new(&cfg, qs, 1);
+  cr_assert(op && oq, "%s", ae_last_error());
+  cr_assert_eq(ae_optim_step(op), 0);
+  ae_clip_grad_norm(qs, 1, 1.3);
+  cr_assert_eq(ae_optim_step(oq), 0);
+  for (int i = 0; i < 3; i++) {
+    cr_assert_float_eq(p->value.data[i], q->value.data[i], 1e-7);
+    cr_assert_float_eq(p->value.data[i], -g[i] * 1.3 / 13, 1e-5);
+  }
+  clipped.max_grad_norm = -1;
+  cr_assert_null(ae_optim_new(&clipped, ps, 1));
+  ae_optim_free(op);
+  ae_optim_free(oq);
+  ae_param_free(p);
+  ae_param_free(q);
+}
+
+Test(run, the_data_fingerprint_sees_one_changed_value) {
+  ae_tensor *t = ae_tensor_new(AE_SHAPE(50, 3));
+  for (int64_t i = 0; i < t->numel; i++) t->data[i] = (ae_real)i;
+  uint64_t h = ae_run_data_hash(t);
+  cr_assert_eq(h, ae_run_data_hash(t));
+  t->data[77] += (ae_real)0.5;
+  cr_assert_neq(h, ae_run_data_hash(t));
+  ae_tensor_free(t);
+}
+
+static ae_val *plain_encode(ae_model *m, ae_tape *t, ae_val *x) { return ae_model_flat(m, t, x); }
+static int plain_build(ae_model *m, ae_rng *r) {
+  (void)m, (void)r;
+  return 0;
+}
+static ae_val *plain_loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *r, ae_terms *tm) {
+  (void)r, (void)tm;
+  return ae_sum(t, plain_encode(m, t, x));
+}
+static const ae_model_def taken = {.name = "ae", .build = plain_build, .loss = plain_loss, .encode = plain_encode,
+                                   .reconstruct = plain_encode};
+static const ae_model_def mine = {.name = "mine", .build = plain_build, .loss = plain_loss, .encode = plain_encode,
+                                  .reconstruct = plain_encode};
+static const ae_model_def mine_again = {.name = "mine", .build = plain_build, .loss = plain_loss,
+                                        .encode = plain_encode, .reconstruct = plain_encode};
+
+Test(run, registering_models) {
+  cr_assert_eq(ae_model_register(&taken, NULL), -1);
+  cr_assert(strstr(ae_last_error(), "taken by the zoo"), "%s", ae_last_error());
+  cr_assert_eq(ae_model_register(&mine, NULL), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_model_register(&mine, NULL), 0, "the same definition twice is a no-op");
+  cr_assert_eq(ae_model_register(&mine_again, NULL), -1);
+  cr_assert(strstr(ae_last_error(), "already registered"), "%s", ae_last_error());
+  cr_assert_eq(ae_model_lookup("mine"), &mine);
+  cr_assert_eq(ae_model_lookup("ae"), ae_zoo_find("ae"));
+  cr_assert_null(ae_model_plugin(&mine));
+}
