@@ -41,11 +41,12 @@ static int neg_elbo(ae_model *m, const ae_tensor *x, int64_t n, int64_t batch, u
     if (rc) return -1;
   }
   double recon = NAN, kl = NAN;
+  int found = 0; /* a term's value may itself be NaN: presence is separate */
   for (int i = 0; i < r1.nterms; i++) {
-    if (strcmp(r1.term_name[i], "recon") == 0) recon = r1.term[i];
-    if (strcmp(r1.term_name[i], "kl") == 0) kl = r1.term[i];
+    if (strcmp(r1.term_name[i], "recon") == 0) recon = r1.term[i], found |= 1;
+    if (strcmp(r1.term_name[i], "kl") == 0) kl = r1.term[i], found |= 2;
   }
-  if (isnan(recon) || isnan(kl)) {
+  if (found != 3) {
     snprintf(err, errlen, "the loss of model %s has no recon and kl terms", m->def->name);
     return -1;
   }
@@ -111,7 +112,7 @@ int cmd_eval(int argc, char **argv) {
            ae_settings_str(&m->settings, "beta"));
   }
   if (!isfinite(r.loss)) {
-    cli_error("eval: the loss is not finite");
+    cli_error("eval: the loss is %g (not finite) on %s: this model's parameters diverge on this data", r.loss, desc);
     goto done;
   }
   rc = CLI_OK;

@@ -56,9 +56,16 @@ int cmd_sample(int argc, char **argv) {
     cli_error("%s", err);
     return CLI_FAIL;
   }
-  ae_model *m = cli_open_checkpoint(pos[0], &meta);
-  if (!m) return CLI_FAIL;
-  if (!m->def->sample) {
+  /* the model is checked before the checkpoint is loaded (a plugin's model
+   * is known only once the checkpoint has loaded its plugin) */
+  const ae_model_def *def = ae_model_lookup(meta.model);
+  ae_model *m = NULL;
+  if (!def) {
+    m = cli_open_checkpoint(pos[0], &meta);
+    if (!m) return CLI_FAIL;
+    def = m->def;
+  }
+  if (!def->sample) {
     char gen[512];
     generative_models(gen, sizeof gen);
     cli_error("sample: model %s is not generative (it has no prior to sample from); models that can sample: %s",
@@ -66,6 +73,8 @@ int cmd_sample(int argc, char **argv) {
     ae_model_free(m);
     return CLI_USAGE;
   }
+  if (!m) m = cli_open_checkpoint(pos[0], &meta);
+  if (!m) return CLI_FAIL;
   if (!count) count = ae_model_is_points(m) ? DEFAULT_POINTS : DEFAULT_IMAGES;
   rc = CLI_OK;
   if (ae_picture_samples(m, count, seed >= 0 ? (uint64_t)seed : meta.seed, out, err, sizeof err)) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "generation.h"
 #include "io/safetensors.h"
 #include "zoo/plugin.h"
 
@@ -19,6 +20,61 @@ void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
     snprintf(buf, len, "%s/%s", ckpt, AE_CKPT_MODEL_FILE);
   else
     snprintf(buf, len, "%s", ckpt);
+}
+
+/* ---- checksums ---------------------------------------------------------- */
+
+/* FNV-1a over 64-bit words and a final mix: a checksum of a tensor's bytes,
+ * kept in the metadata as "checksum.<tensor name>" (16 hex digits). */
+static uint64_t bytes_hash(const void *data, size_t n) {
+  const unsigned char *p = data;
+  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+  }
+  for (; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 33);
+}
+
+/* Adds tensor `name` and its checksum. */
+static int add_checked(ae_st_writer *w, const char *name, const ae_tensor *t) {
+  char key[600], v[24];
+  snprintf(key, sizeof key, "checksum.%s", name);
+  snprintf(v, sizeof v, "%016" PRIx64, bytes_hash(t->data, sizeof(ae_real) * (size_t)t->numel));
+  return ae_st_writer_add(w, name, t->shape, t->data) || ae_st_writer_meta(w, key, v);
+}
+
+/* Verifies tensor t of file f against its checksum (files of format 1 have
+ * none: accepted) and that its values are finite. 0, or -1 with err naming
+ * the tensor. */
+static int verify_tensor(const ae_st_file *f, const char *path, const ae_st_tensor *t, char *err, size_t errlen) {
+  char key[600];
+  snprintf(key, sizeof key, "checksum.%s", t->name);
+  const char *want = ae_st_meta(f, key);
+  const void *data = ae_st_data(f, t);
+  if (want) {
+    char got[24];
+    snprintf(got, sizeof got, "%016" PRIx64, bytes_hash(data, t->bytes));
+    if (strcmp(got, want) != 0) {
+      snprintf(err, errlen, "%s: tensor '%s' is damaged: its bytes do not match the checksum in the metadata", path,
+               t->name);
+      return -1;
+    }
+  }
+  for (int64_t i = 0; i < t->numel; i++) {
+    double v = t->dtype == AE_ST_F64 ? ((const double *)data)[i] : t->dtype == AE_ST_F32 ? ((const float *)data)[i] : 0;
+    if (!isfinite(v)) {
+      snprintf(err, errlen, "%s: tensor '%s' holds a non-finite value (%g at element %" PRId64 ")", path, t->name, v,
+               i);
+      return -1;
+    }
+  }
+  return 0;
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -52,7 +108,7 @@ static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta,
   for (int i = 0; rc == 0 && i < ae_optim_state_count(opt); i++) {
     const char *name;
     ae_tensor *t = ae_optim_state_tensor(opt, i, &name);
-    rc = ae_st_writer_add(w, name, t->shape, t->data);
+    rc = add_checked(w, name, t);
   }
   rc = rc || ae_st_writer_meta(w, "format", AE_OPTIM_FORMAT);
   rc = rc || ae_st_writer_meta(w, "optimizer", ae_opt_kind_name(ae_optim_get_config(opt)->kind));
@@ -68,18 +124,11 @@ static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta,
   return rc;
 }
 
-int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
-                  size_t errlen) {
-  char path[4096];
-  if (opt) {
-    snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_OPTIM_FILE);
-    if (save_optim(path, opt, meta, err, errlen)) return -1;
-  }
-  snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_MODEL_FILE);
+/* Writes the model file (parameters and metadata) at path. */
+static int save_model(const char *path, const ae_model *m, const ae_ckpt_meta *meta, char *err, size_t errlen) {
   ae_st_writer *w = ae_st_writer_new();
   int rc = w ? 0 : -1;
-  for (int i = 0; rc == 0 && i < m->nparams; i++)
-    rc = ae_st_writer_add(w, m->params[i]->name, m->params[i]->value.shape, m->params[i]->value.data);
+  for (int i = 0; rc == 0 && i < m->nparams; i++) rc = add_checked(w, m->params[i]->name, &m->params[i]->value);
   char ex[128];
   shape_text(meta->example, ex, sizeof ex);
   rc = rc || ae_st_writer_meta(w, "format", AE_CKPT_FORMAT);
@@ -127,6 +176,20 @@ int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckp
     rc = ae_st_writer_save(w, path, err, errlen);
   }
   ae_st_writer_free(w);
+  return rc;
+}
+
+int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
+                 size_t errlen) {
+  char gen[4200], path[4400];
+  if (ae_gen_begin(dir, gen, sizeof gen, err, errlen)) return -1;
+  snprintf(path, sizeof path, "%s/%s", gen, AE_CKPT_OPTIM_FILE);
+  int rc = opt ? save_optim(path, opt, meta, err, errlen) : 0;
+  snprintf(path, sizeof path, "%s/%s", gen, AE_CKPT_MODEL_FILE);
+  if (!rc) rc = save_model(path, m, meta, err, errlen);
+  const char *names[2] = {AE_CKPT_MODEL_FILE, AE_CKPT_OPTIM_FILE};
+  if (!rc) rc = ae_gen_commit(dir, gen, names, opt ? 2 : 1, err, errlen);
+  if (rc) ae_gen_abort(gen);
   return rc;
 }
 
@@ -353,6 +416,8 @@ static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int e
         return -1;
       }
   }
+  for (int i = 0; i < m->nparams; i++)
+    if (verify_tensor(f, path, ae_st_find(f, m->params[i]->name), err, errlen)) return -1;
   for (int i = 0; i < m->nparams; i++) {
     ae_param *p = m->params[i];
     if (ae_st_load_into(f, p->name, p->value.shape, p->value.data, err, errlen)) return -1; /* checked above */
@@ -464,6 +529,11 @@ int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta,
                ae_shape_str(t->shape, s, sizeof s));
       goto done;
     }
+  }
+  for (int i = 0; i < n; i++) {
+    const char *name;
+    ae_optim_state_tensor(opt, i, &name);
+    if (verify_tensor(f, path, ae_st_find(f, name), err, errlen)) goto done;
   }
   for (int i = 0; i < n; i++) {
     const char *name;

@@ -11,11 +11,14 @@
  *                          steps_taken (the optimiser's own count) and step
  *                          (the run's total step, to match model.safetensors);
  *   train.csv, reconstructions.png, samples.png, ... (cmd_train.c).
- * Both .safetensors files are written atomically (temporary file, fsync,
- * rename, fsync of the directory; io/safetensors.h); optimizer.safetensors
- * first, then model.safetensors. A crash between the two renames leaves
- * files whose "step" differ, which ae_ckpt_load_optim rejects (naming both
- * steps) rather than resuming from a mixed state.
+ * A checkpoint is one generation (run/generation.h): both files are written
+ * into a fresh DIR/gen-XXXXXX and published together by renaming one
+ * symlink (DIR/current); DIR/model.safetensors and DIR/optimizer.safetensors
+ * are links through it. The previous generation is removed only once the
+ * new one is current, so a kill at any point leaves a complete, consistent
+ * checkpoint. Every tensor's bytes have a checksum in its file's metadata
+ * ("checksum.<name>"), verified on load, and loading refuses non-finite
+ * values, naming the tensor.
  *
  * model.safetensors metadata keys (ae_ckpt_meta fields):
  *   format          "aezoo-checkpoint-1"
@@ -106,9 +109,9 @@ typedef struct ae_ckpt_meta {
  * directory (-> DIR/model.safetensors) or a .safetensors file itself. */
 void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len);
 
-/* Writes DIR/optimizer.safetensors (when opt is not NULL) then
- * DIR/model.safetensors, each atomically; DIR must exist. On failure the
- * previous files are intact and err names the file. 0 or -1. */
+/* Writes a new generation of DIR/model.safetensors and (opt not NULL)
+ * DIR/optimizer.safetensors and publishes both at once; DIR must exist. On
+ * failure the previous checkpoint is intact and err names the problem. 0 or -1. */
 int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
                   size_t errlen);
 

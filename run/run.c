@@ -334,6 +334,16 @@ static int open_data(run *r) {
 
 static int save(run *r) {
   char err[1024];
+  for (int i = 0; i < r->m->nparams; i++) {
+    const ae_tensor *v = &r->m->params[i]->value;
+    for (int64_t j = 0; j < v->numel; j++)
+      if (!isfinite((double)v->data[j])) {
+        ae_progress_clear(&r->prog);
+        return fail("training stopped: parameter '%s' holds a non-finite value at step %" PRId64
+                    "; the last good checkpoint is kept in %s",
+                    r->m->params[i]->name, r->meta.step, r->out);
+      }
+  }
   r->meta.rng_seed = r->tr->rng.seed;
   r->meta.rng_counter = r->tr->rng.counter;
   r->meta.wall_time = r->wall0 + (ae_monotonic_seconds() - r->t0);
@@ -464,6 +474,13 @@ static int train_loop(run *r, ae_run_result *res) {
         if (eval_loss(r, &r->val, "validation", &vl)) return -1;
         r->last_val = vl;
       }
+    }
+    if ((epoch_end || budget_end) && (!isfinite(tl) || (r->val.x && !isfinite(vl)))) {
+      /* a checkpoint that evaluates to NaN is not kept: the last one stays */
+      ae_progress_clear(&r->prog);
+      return fail("training stopped: the %s loss is %g at step %" PRId64 " (the model diverged); %s",
+                  !isfinite(tl) ? "test" : "validation", !isfinite(tl) ? tl : vl, mt->step,
+                  r->ckpt_written ? "the last good checkpoint is kept" : "no checkpoint was written");
     }
     if (epoch_end) {
       mt->epoch++;

@@ -13,6 +13,7 @@
 
 #include "autograd/tensor.h"
 #include "checkpoint.h"
+#include "generation.h"
 
 int ae_run_is_dir(const char *path) {
   struct stat st;
@@ -100,8 +101,10 @@ int ae_run_dir_open(ae_run_dir *d, const char *dir, int in_place, int force) {
     return -2;
   }
   remove_stale_temps(dir);
+  ae_gen_tidy(dir);
   snprintf(path, sizeof path, "%s/best", dir);
   remove_stale_temps(path);
+  ae_gen_tidy(path);
   return 0;
 }
 

@@ -384,3 +384,63 @@ Test(run, registering_models) {
   cr_assert_eq(ae_model_lookup("ae"), ae_zoo_find("ae"));
   cr_assert_null(ae_model_plugin(&mine));
 }
+
+/* Flips one byte of the first tensor's data in a checkpoint's model file. */
+static void flip_a_data_byte(const char *model_file) {
+  FILE *f = fopen(model_file, "r+b");
+  cr_assert(f);
+  uint64_t hlen;
+  cr_assert_eq(fread(&hlen, 8, 1, f), 1);
+  long at = (long)(8 + hlen + 3);
+  fseek(f, at, SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, at, SEEK_SET);
+  fputc(c ^ 0x10, f);
+  fclose(f);
+}
+
+Test(run, a_flipped_byte_or_a_nan_in_a_checkpoint_is_refused_naming_the_tensor) {
+  ae_run_config c;
+  small_config(&c, in_tmp("ck"));
+  c.steps = 4;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  char err[1024];
+  ae_ckpt_meta meta;
+  ae_model *m = ae_ckpt_load_model(in_tmp("ck"), &meta, err, sizeof err);
+  cr_assert(m, "%s", err);
+  /* a NaN parameter saved (as a buggy program might) is refused on load */
+  cr_assert_eq(ae_run_mkdir_p(in_tmp("nan")), 0);
+  m->params[1]->value.data[0] = NAN;
+  cr_assert_eq(ae_ckpt_save(in_tmp("nan"), m, NULL, &meta, err, sizeof err), 0, "%s", err);
+  cr_assert_null(ae_ckpt_load_model(in_tmp("nan"), NULL, err, sizeof err));
+  cr_assert(strstr(err, m->params[1]->name) && strstr(err, "non-finite"), "%s", err);
+  ae_model_free(m);
+  /* one flipped bit in the stored data */
+  flip_a_data_byte(in_tmp("ck/model.safetensors"));
+  cr_assert_null(ae_ckpt_load_model(in_tmp("ck"), NULL, err, sizeof err));
+  cr_assert(strstr(err, "is damaged") && strstr(err, "checksum"), "%s", err);
+}
+
+Test(run, a_checkpoint_is_one_generation_published_by_one_link) {
+  ae_run_config c;
+  small_config(&c, in_tmp("g"));
+  c.epochs = 3;
+  cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
+  char cur[256];
+  ssize_t n = readlink(in_tmp("g/current"), cur, sizeof cur - 1);
+  cr_assert_gt(n, 0);
+  cur[n] = 0;
+  cr_assert_eq(strncmp(cur, "gen-", 4), 0, "%s", cur);
+  char link[256];
+  n = readlink(in_tmp("g/model.safetensors"), link, sizeof link - 1);
+  cr_assert_gt(n, 0);
+  link[n] = 0;
+  cr_assert_str_eq(link, "current/model.safetensors");
+  /* only the current generation is left */
+  char cmd[600], out[64];
+  snprintf(cmd, sizeof cmd, "ls -d %s/g/gen-* | wc -l", tmp);
+  FILE *p = popen(cmd, "r");
+  cr_assert(p && fgets(out, sizeof out, p));
+  pclose(p);
+  cr_assert_eq(atoi(out), 1);
+}
