@@ -72,6 +72,8 @@ int cmd_train(int argc, char **argv) {
       {"--stop-after", CLI_INT, "N", "stop after N steps of this invocation with a checkpoint (resume later)",
        &c.stop_after, 1, 1e15, 0},
       {"--force", CLI_FLAG, NULL, "replace a run already checkpointed in --out", &c.force, 0, 0, 0},
+      {"--allow-data-change", CLI_FLAG, NULL, "with --resume: continue on changed data from the epoch's start",
+       &c.allow_data_change, 0, 0, 0},
       {"--no-pictures", CLI_FLAG, NULL, "no pictures at the end", &c.no_pictures, 0, 0, 0},
       {"--quiet", CLI_FLAG, NULL, "no progress output", &c.quiet, 0, 0, 0},
   };

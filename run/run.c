@@ -639,10 +639,16 @@ static int setup_budget(run *r) {
   r->total = r->budget * mt->nstages;
   uint64_t hash = ae_run_data_hash(r->train.x);
   if (r->resumed) {
-    if (mt->data_rows && (mt->data_rows != r->n || mt->data_hash != hash))
-      return fail("resume: the training data differs from the checkpoint's: %" PRId64 " examples with fingerprint "
-                  "%016" PRIx64 ", the checkpoint's %" PRId64 " with %016" PRIx64,
-                  r->n, hash, mt->data_rows, mt->data_hash);
+    if (mt->data_rows && (mt->data_rows != r->n || mt->data_hash != hash)) {
+      if (!r->c->allow_data_change)
+        return fail("resume: the training data differs from the checkpoint's: %" PRId64 " examples with fingerprint "
+                    "%016" PRIx64 ", the checkpoint's %" PRId64 " with %016" PRIx64
+                    " (--allow-data-change continues on the new data from the start of the epoch)",
+                    r->n, hash, mt->data_rows, mt->data_hash);
+      /* continue on the new data from the start of the current epoch */
+      mt->step_in_epoch = 0;
+      if (mt->epochs) mt->stage_step = mt->epoch * r->per_epoch < r->budget ? mt->epoch * r->per_epoch : r->budget;
+    }
     if (mt->step_in_epoch >= r->per_epoch || mt->stage_step > r->budget ||
         (mt->epochs && mt->epoch * r->per_epoch + mt->step_in_epoch != mt->stage_step))
       return fail("resume: the checkpoint's position (stage %d, epoch %" PRId64 ", step %" PRId64

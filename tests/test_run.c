@@ -247,6 +247,12 @@ Test(run, resume_refuses_changed_or_shrunken_data_before_touching_it) {
   e.quiet = e.no_pictures = e.no_report = 1;
   cr_assert_eq(ae_run(&e, NULL), -1);
   cr_assert(strstr(ae_last_error(), "training data differs"), "%s", ae_last_error());
+  /* allowed: it continues on the 100 rows from the start of its epoch (epoch 1 of 3, 3 steps each) */
+  e.allow_data_change = 1;
+  ae_run_result r2;
+  cr_assert_eq(ae_run(&e, &r2), 0, "%s", ae_last_error());
+  cr_assert_eq(r2.status, AE_RUN_FINISHED);
+  cr_assert_eq(r2.steps_here, 2 * 3, "epochs 2 and 3 of 3 steps of 32 on 100 rows");
 }
 
 Test(run, learning_rate_schedules_match_their_closed_forms) {
