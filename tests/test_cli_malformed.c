@@ -324,3 +324,25 @@ Test(cli_malformed, damaged_files_for_init_and_resume) {
   /* eval does not need the optimizer file */
   cr_assert_eq(AEZOO("eval", run), 0, "%s", err_now());
 }
+
+Test(cli_malformed, resume_checks_the_position_against_the_data_before_reading_it) {
+  const char *run = tmp_path("pos");
+  char model[600];
+  snprintf(model, sizeof model, "%s/model.safetensors", run);
+  cr_assert_eq(AEZOO("train", "ae", "--data", "spiral", "--set", "hidden=8,2", "--epochs", "3", "--limit", "256",
+                     "--stop-after", "3", "--out", run, "--quiet"),
+               0, "%s", err_now());
+  const char *keep = tmp_path("pos.safetensors");
+  copy_prefix(model, keep, (size_t)file_size(model));
+  /* a position past the end of the epoch (the batch array) */
+  rewrite(keep, keep, NULL, 0, "step_in_epoch", "100000", model);
+  cr_assert_eq(AEZOO("train", "--resume", run, "--quiet"), 1);
+  ERR_IS_ONE_LINE_WITH("does not fit");
+  /* the data lost rows: its fingerprint differs */
+  rewrite(keep, keep, NULL, 0, NULL, NULL, model);
+  cr_assert_eq(AEZOO("train", "--resume", run, "--limit", "128", "--quiet"), 2);
+  ERR_IS_ONE_LINE_WITH("--limit 128 differs from the checkpoint's 256");
+  rewrite(keep, keep, NULL, 0, "data_rows", "300", model);
+  cr_assert_eq(AEZOO("train", "--resume", run, "--quiet"), 1);
+  ERR_IS_ONE_LINE_WITH("training data differs");
+}
