@@ -51,13 +51,17 @@ static int run_aezoo64(int argc, char **argv) {
   self[n] = 0;
   char *slash = strrchr(self, '/');
   snprintf(slash ? slash + 1 : self, sizeof self - (size_t)(slash ? slash + 1 - self : 0), "%s", "aezoo64");
-  char **args = calloc((size_t)argc + 2, sizeof *args);
+  char **args = calloc((size_t)argc + 2 + 2 * (size_t)cli_nplugins, sizeof *args);
   if (!args) {
     cli_error("gradcheck: out of memory");
     return CLI_FAIL;
   }
   args[0] = self;
   for (int i = 0; i < argc; i++) args[i + 1] = argv[i]; /* argv[0] is "gradcheck" */
+  for (int i = 0; i < cli_nplugins; i++) { /* main.c took them out of argv */
+    args[argc + 1 + 2 * i] = "--plugin";
+    args[argc + 2 + 2 * i] = (char *)cli_plugins[i];
+  }
   fflush(NULL);
   execv(self, args);
   cli_error("gradcheck: cannot run %s: %s (gradient checks run in the float64 build aezoo64, installed next to "

@@ -12,6 +12,9 @@
 
 #include "zoo/plugin.h"
 
+const char *cli_plugins[CLI_MAX_PLUGINS];
+int cli_nplugins;
+
 void cli_error(const char *fmt, ...) {
   char buf[2048];
   va_list ap;

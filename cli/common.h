@@ -33,6 +33,11 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 /* Prints "aezoo: <formatted message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The --plugin paths given (main.c loads them; gradcheck passes them on to aezoo64). */
+#define CLI_MAX_PLUGINS 16
+extern const char *cli_plugins[CLI_MAX_PLUGINS];
+extern int cli_nplugins;
+
 /* Loads data set `spec` (io/dataset.h forms) split 0/1, at most `limit`
  * examples (0 = all), `seed` for the synthetic sets, and checks that every
  * value is finite. 0, or -1 after printing the loader's message with

@@ -75,6 +75,7 @@ static int take_plugin_options(int *argc, char **argv) {
       cli_error("--plugin: %s", ae_last_error());
       return -1;
     }
+    if (cli_nplugins < CLI_MAX_PLUGINS) cli_plugins[cli_nplugins++] = path;
   }
   argv[out] = NULL;
   *argc = out;

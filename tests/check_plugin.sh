@@ -42,6 +42,7 @@ if "$aezoo" sample full --out s.png 2>err.txt; then fail "sample of a non-genera
 grep -q "not generative" err.txt || fail "sample's message"
 "$aezoo" gradcheck ./tied.so --set code=3 >gc.txt || { cat gc.txt; fail "gradcheck"; }
 "$aezoo" gradcheck ./tied.so --set code=3 --second-order >gc2.txt || { cat gc2.txt; fail "gradcheck --second-order"; }
+"$aezoo" gradcheck tied-ae --plugin ./tied.so --set code=3 >gc3.txt || { cat gc3.txt; fail "gradcheck NAME --plugin"; }
 
 # a program's own run (examples/run_api.c: the same model through ae_run): the
 # commands read its run directory, given the plugin that holds the model

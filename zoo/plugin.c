@@ -92,7 +92,22 @@ int ae_plugin_load(const char *path, const ae_model_def *const **defs) {
     return -1;
   }
   int rs = 0;
-  void *h = open_checked(real, &rs);
+  void *h = NULL;
+  /* the float64 build prefers tied64.so beside tied.so without opening
+   * tied.so (which would load the float32 library into this process) */
+  char sib0[PATH_MAX];
+  size_t rl = strlen(real);
+  if (sizeof(ae_real) == 8 && !(rl >= 5 && strcmp(real + rl - 5, "64.so") == 0) &&
+      sibling(real, sib0, sizeof sib0) == 0 && file_exists(sib0)) {
+    h = open_checked(sib0, &rs);
+    if (h && rs != (int)sizeof(ae_real)) {
+      ae_set_last_error("plugin %s: its float64 sibling %s is not built against aezoo64", real, sib0);
+      dlclose(h);
+      return -1;
+    }
+    if (!h) return -1;
+  }
+  if (!h) h = open_checked(real, &rs);
   if (!h) return -1;
   if (rs != (int)sizeof(ae_real)) {
     /* built for the other real type: use its sibling when it is there */
