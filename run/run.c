@@ -2,8 +2,8 @@
  * defaults or the resumed checkpoint, data (with the validation split),
  * model, trainer, the loop over the stage/epoch/step budget, evaluation at
  * epoch ends, checkpoints (best/ too), early stopping, and the pictures at
- * the end. The loop's schedule and fingerprint helpers are in
- * run_support.c. */
+ * the end. Options: run_config.c; data: run_data.c; the schedules and the
+ * data fingerprint: run_support.c. */
 #include "run.h"
 
 #include <inttypes.h>
@@ -16,22 +16,16 @@
 #include <sys/stat.h>
 
 #include "autograd/parallel.h"
-#include "checkpoint.h"
-#include "io/dataset.h"
 #include "pictures.h"
-#include "progress.h"
-#include "run_dir.h"
-#include "train_csv.h"
+#include "run_internal.h"
 #include "zoo/plugin.h"
-#include "zoo/train.h"
 
-#define DEFAULT_EPOCHS 5
-#define DEFAULT_BATCH 64
-#define DEFAULT_TEST_LIMIT 2000
 #define RECON_COUNT 32
 #define POINTS_COUNT 500
 #define SAMPLE_COUNT 64
-#define AE_RUN_BAD_CONFIG (-2)
+#define bad ae__run_bad
+#define fail ae__run_fail
+#define mix64 ae__run_mix64
 _Static_assert(AE_MAX_TERMS <= 8, "ae_progress_pos holds 8 terms");
 
 static volatile sig_atomic_t stop_signal;
@@ -45,29 +39,6 @@ void ae_run_config_init(ae_run_config *c) {
   c->report = stdout;
 }
 
-/* The run's state and resources. */
-typedef struct run {
-  const ae_run_config *c;
-  ae_ckpt_meta meta;
-  char out[4096];
-  ae_dataset train, val, test;
-  ae_model *m;
-  ae_trainer *tr;
-  ae_lr_sched sched;
-  int64_t *perm;
-  ae_tensor *batch;
-  int64_t n, bsz, per_epoch, budget, total;
-  ae_train_csv csv;
-  ae_progress prog;
-  ae_run_dir dir;
-  double t0, wall0;
-  double epoch_loss, epoch_term[AE_MAX_TERMS];
-  int64_t epoch_count;
-  double last_test, last_val;
-  int ckpt_written; /* any checkpoint exists in out */
-  int resumed;
-} run;
-
 static void run_free(run *r) {
   ae_trainer_free(r->tr);
   ae_model_free(r->m);
@@ -78,13 +49,6 @@ static void run_free(run *r) {
   ae_tensor_free(r->batch);
   ae_train_csv_close(&r->csv);
   ae_run_dir_close(&r->dir);
-}
-
-static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
 }
 
 void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t seed, int stage, int64_t epoch) {
@@ -98,236 +62,6 @@ void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t se
     perm[i] = perm[j];
     perm[j] = t;
   }
-}
-
-/* ---- configuration ------------------------------------------------------ */
-
-/* Sets the message and returns AE_RUN_BAD_CONFIG. */
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...) {
-  char buf[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  ae_set_last_error("%s", buf);
-  return AE_RUN_BAD_CONFIG;
-}
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-  char buf[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  ae_set_last_error("%s", buf);
-  return -1;
-}
-
-/* Checks the settings against the model's table (usage errors, before any work). */
-static int check_settings(const ae_model_def *d, int nset, const char *const *set) {
-  ae_settings s;
-  char err[1024];
-  ae_settings_init(&s, d->settings, d->nsettings);
-  for (int i = 0; i < nset; i++)
-    if (ae_settings_parse(&s, set[i], err, sizeof err)) return bad("model %s: %s", d->name, err);
-  return 0;
-}
-
-/* A new run's metadata from the config and the defaults. */
-static int meta_new(run *r, const ae_model_def *d) {
-  const ae_run_config *c = r->c;
-  ae_ckpt_meta *mt = &r->meta;
-  ae_opt_kind kind;
-  const char *opt = c->optimizer ? c->optimizer : "adam";
-  if (ae_opt_kind_parse(opt, &kind))
-    return bad("unknown optimizer '%s'; valid optimizers: sgd momentum nesterov adam adamw nadam rmsprop adagrad",
-               opt);
-  if (c->epochs != AE_RUN_UNSET && c->steps != AE_RUN_UNSET) return bad("give epochs or steps, not both");
-  if ((c->epochs != AE_RUN_UNSET && c->epochs < 1) || (c->steps != AE_RUN_UNSET && c->steps < 1))
-    return bad("the budget (epochs or steps) must be at least 1");
-  if (c->batch_size != AE_RUN_UNSET && c->batch_size < 1) return bad("batch size must be at least 1");
-  ae_optim_config cfg = ae_optim_defaults(kind);
-  snprintf(mt->model, sizeof mt->model, "%s", d->name);
-  snprintf(mt->plugin, sizeof mt->plugin, "%s", ae_model_plugin(d) ? ae_model_plugin(d) : "");
-  snprintf(mt->data, sizeof mt->data, "%s", c->data ? c->data : "fashion-mnist");
-  snprintf(mt->test_data, sizeof mt->test_data, "%s", c->test_data ? c->test_data : "");
-  mt->limit = c->limit == AE_RUN_UNSET ? 0 : c->limit;
-  mt->test_limit = c->test_limit == AE_RUN_UNSET ? DEFAULT_TEST_LIMIT : c->test_limit;
-  mt->seed = c->seed == AE_RUN_UNSET ? 1 : (uint64_t)c->seed;
-  mt->rng_seed = mix64(mt->seed ^ 0x6e6f697365ull); /* "noise" */
-  mt->rng_counter = 0;
-  mt->shuffle = !c->no_shuffle;
-  mt->shuffle_seed = mix64(mt->seed ^ 0x73687566ull); /* "shuf" */
-  mt->batch_size = c->batch_size == AE_RUN_UNSET ? DEFAULT_BATCH : c->batch_size;
-  mt->lr = isnan(c->lr) ? cfg.lr : c->lr;
-  snprintf(mt->optimizer, sizeof mt->optimizer, "%s", ae_opt_kind_name(kind));
-  mt->steps = c->steps == AE_RUN_UNSET ? 0 : c->steps;
-  mt->epochs = mt->steps ? 0 : c->epochs == AE_RUN_UNSET ? DEFAULT_EPOCHS : c->epochs;
-  mt->val_split = isnan(c->val_split) ? 0 : c->val_split;
-  mt->early_stop = c->early_stop == AE_RUN_UNSET ? 0 : c->early_stop;
-  snprintf(mt->lr_schedule, sizeof mt->lr_schedule, "%s", c->lr_schedule ? c->lr_schedule : "constant");
-  mt->clip_grad_norm = isnan(c->clip_grad_norm) ? 0 : c->clip_grad_norm;
-  snprintf(mt->version, sizeof mt->version, "%s", "0.1.0");
-  return 0;
-}
-
-/* With resume: every option that changes the result must match the
- * checkpoint, except the budget, which may grow. */
-static int check_resume(run *r) {
-  const ae_run_config *c = r->c;
-  ae_ckpt_meta *mt = &r->meta;
-  char why[1024] = "";
-#define DIFF(cond, ...) \
-  if (!why[0] && (cond)) snprintf(why, sizeof why, __VA_ARGS__)
-  if (c->model) {
-    const ae_model_def *d = ae_model_resolve(c->model);
-    DIFF(!d || strcmp(d->name, mt->model), "model %s differs from the checkpoint's %s", c->model, mt->model);
-  }
-  DIFF(c->data && strcmp(c->data, mt->data), "--data %.200s differs from the checkpoint's %.200s", c->data, mt->data);
-  DIFF(c->test_data && strcmp(c->test_data, mt->test_data), "--test-data %.200s differs from the checkpoint's '%.200s'",
-       c->test_data, mt->test_data);
-  DIFF(c->epochs != AE_RUN_UNSET && !mt->epochs, "the checkpoint's budget is in steps (%" PRId64 "), not epochs",
-       mt->steps);
-  DIFF(c->steps != AE_RUN_UNSET && !mt->steps, "the checkpoint's budget is in epochs (%" PRId64 "), not steps",
-       mt->epochs);
-  DIFF(c->epochs != AE_RUN_UNSET && c->epochs < mt->epochs,
-       "--epochs %" PRId64 " is below the checkpoint's %" PRId64 " (a run's budget can grow, not shrink)", c->epochs,
-       mt->epochs);
-  DIFF(c->steps != AE_RUN_UNSET && c->steps < mt->steps,
-       "--steps %" PRId64 " is below the checkpoint's %" PRId64 " (a run's budget can grow, not shrink)", c->steps,
-       mt->steps);
-  DIFF(c->batch_size != AE_RUN_UNSET && c->batch_size != mt->batch_size,
-       "--batch-size %" PRId64 " differs from the checkpoint's %" PRId64, c->batch_size, mt->batch_size);
-  DIFF(!isnan(c->lr) && c->lr != mt->lr, "--lr %g differs from the checkpoint's %.17g", c->lr, mt->lr);
-  DIFF(c->optimizer && strcasecmp(c->optimizer, mt->optimizer), "--optimizer %s differs from the checkpoint's %s",
-       c->optimizer, mt->optimizer);
-  DIFF(c->seed != AE_RUN_UNSET && (uint64_t)c->seed != mt->seed,
-       "--seed %" PRId64 " differs from the checkpoint's %" PRIu64, c->seed, mt->seed);
-  DIFF(c->limit != AE_RUN_UNSET && c->limit != mt->limit, "--limit %" PRId64 " differs from the checkpoint's %" PRId64,
-       c->limit, mt->limit);
-  DIFF(c->test_limit != AE_RUN_UNSET && c->test_limit != mt->test_limit,
-       "--test-limit %" PRId64 " differs from the checkpoint's %" PRId64, c->test_limit, mt->test_limit);
-  DIFF(c->no_shuffle && mt->shuffle, "--no-shuffle differs from the checkpoint (shuffled)");
-  DIFF(!isnan(c->val_split) && c->val_split != mt->val_split, "--val-split %g differs from the checkpoint's %g",
-       c->val_split, mt->val_split);
-  DIFF(c->early_stop != AE_RUN_UNSET && c->early_stop != mt->early_stop,
-       "--early-stop %" PRId64 " differs from the checkpoint's %" PRId64, c->early_stop, mt->early_stop);
-  DIFF(c->lr_schedule && strcmp(c->lr_schedule, mt->lr_schedule), "--lr-schedule %s differs from the checkpoint's %s",
-       c->lr_schedule, mt->lr_schedule);
-  DIFF(!isnan(c->clip_grad_norm) && c->clip_grad_norm != mt->clip_grad_norm,
-       "--clip-grad-norm %g differs from the checkpoint's %g", c->clip_grad_norm, mt->clip_grad_norm);
-  DIFF(c->init, "--init cannot be combined with --resume (the checkpoint has the weights)");
-  if (!why[0] && c->nset) {
-    /* the settings given must equal the checkpoint's resolved ones */
-    const ae_model_def *d = ae_model_lookup(mt->model);
-    ae_settings a, b;
-    char err[512], fa[sizeof mt->settings], fb[sizeof mt->settings], buf[sizeof mt->settings];
-    char *set[AE_MAX_SETTINGS + 1];
-    int n = ae_settings_split(mt->settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
-    ae_settings_init(&a, d->settings, d->nsettings);
-    for (int i = 0; i < n; i++) ae_settings_parse(&a, set[i], err, sizeof err);
-    b = a;
-    for (int i = 0; i < c->nset; i++) ae_settings_parse(&b, c->set[i], err, sizeof err);
-    ae_settings_format(&a, fa, sizeof fa);
-    ae_settings_format(&b, fb, sizeof fb);
-    DIFF(strcmp(fa, fb), "--set changes the checkpoint's settings (%.300s)", mt->settings);
-  }
-#undef DIFF
-  if (why[0])
-    return bad("--resume: %s; options that change the result cannot change when resuming (only --epochs/--steps "
-               "may grow, and --quiet, --threads, --out and --stop-after may change)",
-               why);
-  /* a larger budget extends the run */
-  if (c->epochs != AE_RUN_UNSET && c->epochs > mt->epochs) mt->epochs = c->epochs, mt->finished = 0;
-  if (c->steps != AE_RUN_UNSET && c->steps > mt->steps) mt->steps = c->steps, mt->finished = 0;
-  if (mt->early_stopped && (c->epochs != AE_RUN_UNSET || c->steps != AE_RUN_UNSET)) mt->early_stopped = 0;
-  return 0;
-}
-
-/* ---- data ---------------------------------------------------------------- */
-
-static int load_data(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *d) {
-  char err[1024];
-  if (ae_dataset_load(spec, split, limit, seed, d, err, sizeof err)) return fail("%s", err);
-  if (ae_dataset_check_finite(d, err, sizeof err)) {
-    ae_dataset_free(d);
-    memset(d, 0, sizeof *d);
-    return fail("%s", err);
-  }
-  if (d->x->shape.ndim < 2) {
-    ae_dataset_free(d);
-    memset(d, 0, sizeof *d);
-    return fail("data set '%s' has no examples dimension", spec);
-  }
-  return 0;
-}
-
-static ae_shape example_shape(const ae_tensor *x) { return ae_shape_make(x->shape.ndim - 1, x->shape.d + 1); }
-
-/* Copies rows idx[0..n) of d into a new data set (labels too). */
-static int take_rows(const ae_dataset *d, const int64_t *idx, int64_t n, ae_dataset *out) {
-  ae_shape s = d->x->shape;
-  s.d[0] = n;
-  memset(out, 0, sizeof *out);
-  out->x = ae_tensor_new(s);
-  if (!out->x) return -1;
-  ae_gather_rows(d->x, idx, n, out->x);
-  if (d->labels) {
-    out->labels = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
-    if (!out->labels) return -1;
-    for (int64_t i = 0; i < n; i++) out->labels[i] = d->labels[idx[i]];
-  }
-  out->nclasses = d->nclasses;
-  snprintf(out->name, sizeof out->name, "%s", d->name);
-  return 0;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Holds out round(frac * N) examples, chosen by a seeded permutation; the
- * rest (in their original order) stay the training set. */
-static int split_validation(run *r) {
-  int64_t n = r->train.x->shape.d[0];
-  int64_t nval = (int64_t)llround(r->meta.val_split * (double)n);
-  if (nval < 1 || nval >= n)
-    return bad("val split %g of %" PRId64 " examples leaves %" PRId64 " for validation and %" PRId64
-               " for training; both need at least 1",
-               r->meta.val_split, n, nval, n - nval);
-  int64_t *perm = malloc(sizeof(int64_t) * (size_t)n);
-  if (!perm) return fail("out of memory");
-  ae_run_epoch_permutation(perm, n, 1, mix64(r->meta.seed ^ 0x76616cull) /* "val" */, 0, 0);
-  qsort(perm, (size_t)nval, sizeof *perm, cmp_i64);
-  qsort(perm + nval, (size_t)(n - nval), sizeof *perm, cmp_i64);
-  ae_dataset rest;
-  int rc = take_rows(&r->train, perm, nval, &r->val) || take_rows(&r->train, perm + nval, n - nval, &rest);
-  free(perm);
-  if (rc) return fail("out of memory");
-  ae_dataset_free(&r->train);
-  r->train = rest;
-  return 0;
-}
-
-static int open_data(run *r) {
-  ae_ckpt_meta *mt = &r->meta;
-  const char *test_spec = mt->test_data[0] ? mt->test_data : mt->data;
-  if (load_data(mt->data, 0, mt->limit, mt->seed, &r->train)) return -1;
-  if (mt->val_split > 0) {
-    int rc = split_validation(r);
-    if (rc) return rc;
-  }
-  if (load_data(test_spec, 1, mt->test_limit, mt->seed, &r->test)) return -1;
-  ae_shape ex = example_shape(r->train.x);
-  if (!ae_shape_eq(ex, example_shape(r->test.x))) {
-    char a[64], b[64];
-    return fail("the test data's examples %s differ from the training data's %s",
-                ae_shape_str(example_shape(r->test.x), a, sizeof a), ae_shape_str(ex, b, sizeof b));
-  }
-  return 0;
 }
 
 /* ---- checkpoints and evaluation ----------------------------------------- */
@@ -548,47 +282,11 @@ static int pictures(run *r) {
 
 /* ---- setting up ----------------------------------------------------------- */
 
-/* Metadata: new, or read from the checkpoint and checked against the config. */
-static int setup_meta(run *r) {
-  const ae_run_config *c = r->c;
-  char err[1024];
-  if (c->resume) {
-    if (!ae_run_is_dir(c->resume))
-      return fail("resume %s: %s", c->resume, ae_run_exists(c->resume) ? "not a directory" : "no such directory");
-    if (ae_ckpt_read_meta(c->resume, &r->meta, err, sizeof err)) return fail("%s", err);
-    if (r->meta.plugin[0] && !ae_model_lookup(r->meta.model) && ae_plugin_load(r->meta.plugin, NULL) < 0)
-      return fail("resume: model %s comes from a plugin that cannot be loaded: %s", r->meta.model, ae_last_error());
-    if (!ae_model_lookup(r->meta.model)) return fail("resume: the checkpoint's model '%s' is unknown", r->meta.model);
-    int rc = check_resume(r);
-    if (rc) return rc;
-    r->resumed = 1;
-    return 0;
-  }
-  if (!c->model) return bad("no model given");
-  const ae_model_def *d = ae_model_resolve(c->model);
-  if (!d) return bad("%s", ae_last_error());
-  int rc = check_settings(d, c->nset, c->set);
-  if (!rc) rc = meta_new(r, d);
-  return rc;
-}
-
-static int check_options(run *r) {
-  const ae_ckpt_meta *mt = &r->meta;
-  if (!(mt->val_split >= 0 && mt->val_split < 1)) return bad("val split %g is not in [0, 1)", mt->val_split);
-  if (mt->early_stop < 0) return bad("early stop %" PRId64 " is negative", mt->early_stop);
-  if (mt->early_stop > 0 && mt->val_split <= 0)
-    return bad("early stopping watches the validation loss: give a validation split too (--val-split F)");
-  if (!(mt->clip_grad_norm >= 0) || !isfinite(mt->clip_grad_norm))
-    return bad("clip grad norm %g is not a finite number >= 0", mt->clip_grad_norm);
-  if (ae_lr_sched_parse(mt->lr_schedule, &r->sched)) return bad("%s", ae_last_error());
-  return 0;
-}
-
 static int setup_model(run *r) {
   const ae_run_config *c = r->c;
   ae_ckpt_meta *mt = &r->meta;
   char err[1024];
-  ae_shape ex = example_shape(r->train.x);
+  ae_shape ex = ae__run_example_shape(r->train.x);
   if (r->resumed) {
     ae_ckpt_meta again;
     r->m = ae_ckpt_load_model(c->resume, &again, err, sizeof err);
@@ -685,8 +383,8 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
   r.c = c;
   r.last_test = r.last_val = NAN;
   stop_signal = 0;
-  int rc = setup_meta(&r);
-  if (!rc) rc = check_options(&r);
+  int rc = ae__run_setup_meta(&r);
+  if (!rc) rc = ae__run_check_options(&r);
   if (rc) goto done;
   const char *out = c->out ? c->out : c->resume;
   if (out)
@@ -696,7 +394,7 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
   int same_dir = c->resume && strcmp(c->resume, r.out) == 0;
   if ((rc = ae_run_dir_open(&r.dir, r.out, same_dir, c->force))) goto done;
   rc = -1;
-  if (open_data(&r) || setup_model(&r) || setup_trainer(&r) || (rc = setup_budget(&r))) {
+  if (ae__run_open_data(&r) || setup_model(&r) || setup_trainer(&r) || (rc = setup_budget(&r))) {
     if (rc == 0) rc = -1;
     goto done;
   }
