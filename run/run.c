@@ -364,14 +364,21 @@ static int setup_budget(run *r) {
   return 0;
 }
 
+/* SIGINT/SIGTERM stop the run after its step (a second one takes the
+ * default action); the previous handlers come back when the run returns. */
+static struct sigaction old_int, old_term;
 static void install_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESETHAND; /* a second signal takes the default action */
+  sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+}
+static void restore_signals(void) {
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
 }
 
 int ae_run(const ae_run_config *c, ae_run_result *res_out) {
@@ -422,6 +429,7 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
             r.total, r.bsz, r.resumed ? " (resumed)" : "");
   if (c->handle_signals) install_signals();
   rc = train_loop(&r, &res);
+  if (c->handle_signals) restore_signals();
   if (rc == 0 && (res.status == AE_RUN_FINISHED || res.status == AE_RUN_EARLY_STOPPED)) {
     if (rep) {
       if (res.status == AE_RUN_EARLY_STOPPED)
