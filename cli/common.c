@@ -3,12 +3,18 @@
 #define _GNU_SOURCE
 #include "common.h"
 
+#include "args.h" /* cli_max_memory, cli_batch_size */
+#include "zoo/footprint.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+int64_t cli_max_memory = 0; /* --max-memory (args.c); 0: the available memory */
+int64_t cli_batch_size = 0; /* the command's --batch-size (args.c), for the memory estimate */
 
 void cli_error(const char *fmt, ...) {
   char buf[2048];
@@ -59,16 +65,26 @@ int cli_check_model_args(const char *model, int nset, const char *const *set) {
   }
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  for (int i = 0; i < nset; i++)
-    if (ae_settings_parse(&s, set[i], err, sizeof err)) {
-      cli_error("model %s: %s", model, err);
-      return CLI_USAGE;
-    }
+  if (ae_settings_parse_all(&s, nset, set, err, sizeof err)) {
+    cli_error("model %s: %s", model, err);
+    return CLI_USAGE;
+  }
   return CLI_OK;
 }
 
 ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed) {
   char err[1024];
+  const ae_model_def *d = ae_zoo_find(name);
+  if (d) { /* refuse what cannot fit before allocating anything */
+    ae_settings s;
+    ae_settings_init(&s, d->settings, d->nsettings);
+    if (ae_settings_parse_all(&s, nset, set, err, sizeof err) == 0 &&
+        ae_model_check_footprint(d, &s, example, cli_batch_size > 0 ? cli_batch_size : 1, cli_max_memory, err,
+                                 sizeof err)) {
+      cli_error("%s", err);
+      return NULL;
+    }
+  }
   ae_model *m = ae_model_new(name, nset, set, example, seed, err, sizeof err);
   if (!m) cli_error("%s", err);
   return m;
