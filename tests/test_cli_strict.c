@@ -26,7 +26,8 @@ static void usage_error(const char *const *args, const char *want) {
 
 Test(cli_strict, lenient_values_are_usage_errors) {
   const char *out = tmp_path("never");
-  USAGE_ERROR("element 2 of the list is empty", "train", "ae", "--set", "hidden=1,,2", "--data", "spiral", "--out", out);
+  USAGE_ERROR("element 2 of the list is empty", "train", "ae", "--set", "hidden=1,,2", "--data", "spiral", "--out",
+              out);
   USAGE_ERROR("element 1 of the list is empty", "train", "ae", "--set", "hidden=,2", "--data", "spiral", "--out", out);
   USAGE_ERROR("--data: the value is empty", "train", "ae", "--data", "", "--out", out);
   USAGE_ERROR("--data: the value is empty", "train", "ae", "--data=", "--out", out);

@@ -58,10 +58,11 @@ ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *
   m->example = example;
   m->dim = ae_shape_numel(example);
   ae_settings_init(&m->settings, d->settings, d->nsettings);
-  if (ae_settings_parse_all(&m->settings, nset, set, err, errlen)) {
-    ae_model_free(m);
-    return NULL;
-  }
+  for (int i = 0; i < nset; i++)
+    if (ae_settings_parse(&m->settings, set[i], err, errlen)) {
+      ae_model_free(m);
+      return NULL;
+    }
   if (d->state_size && !(m->state = calloc(1, d->state_size))) {
     snprintf(err, errlen, "model %s: out of memory", name);
     ae_model_free(m);

@@ -45,7 +45,8 @@ int ae_settings_set(ae_settings *s, const char *key, const char *value, char *er
  * lists have no empty elements ("1,,2", ",1", "1," are refused). */
 int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
 /* n "key=value" strings in order; a key given twice is an error (naming
- * both), not "the last wins". */
+ * both), not "the last wins" (the CLI's --set). ae_model_new applies its
+ * strings one by one instead, so library callers may layer settings. */
 int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *err, size_t errlen);
 
 int64_t ae_settings_int(const ae_settings *s, const char *key);
