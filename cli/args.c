@@ -1,11 +1,64 @@
-/* args.c: long-option parsing with generated --help text (args.h). */
+/* args.c: long-option parsing with generated --help text (args.h), strict
+ * values (no empty strings, plain decimal numbers only), and the common
+ * --max-memory option of the commands that build models. */
 #include "args.h"
+#include "zoo/footprint.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The commands that build models take --max-memory. */
+static int builds_models(const cli_cmd_help *cmd) {
+  static const char *const names[] = {"train", "gradcheck", "eval", "reconstruct", "sample", "encode"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp(cmd->name, names[i])) return 1;
+  return 0;
+}
+
+/* Decimal only: an optional '-', then digits (no spaces, '+', hex). */
+static int plain_int(const char *v) {
+  const char *p = v + (*v == '-');
+  if (!*p) return 0;
+  for (; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  return 1;
+}
+
+/* Digits, '.', exponents and signs only: no spaces, hex, inf or nan. */
+static int plain_real(const char *v) {
+  if (!*v) return 0;
+  for (const char *p = v; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return 0;
+  return 1;
+}
+
+int cli_parse_bytes(const char *v, int64_t *out) {
+  if (!*v || !((*v >= '0' && *v <= '9') || *v == '.')) return -1;
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (errno || end == v || !isfinite(x)) return -1;
+  for (const char *p = v; p < end; p++)
+    if (!((*p >= '0' && *p <= '9') || *p == '.')) return -1; /* no exponents, hex or signs */
+  double mul = 1;
+  if (*end) {
+    const char *units = "KMGT";
+    const char *u = strchr(units, *end >= 'a' ? *end - 32 : *end);
+    if (!u || !*u) return -1;
+    for (const char *q = units; q <= u; q++) mul *= 1024;
+    end++;
+    if (*end == 'i') end++;
+    if (*end == 'B') end++;
+  }
+  if (*end) return -1;
+  x *= mul;
+  if (x < 1 || x > 9.2e18) return -1;
+  *out = (int64_t)x;
+  return 0;
+}
 
 cli_opt *cli_find_opt(cli_opt *opts, int nopts, const char *name) {
   for (int i = 0; i < nopts; i++)
@@ -24,6 +77,9 @@ void cli_usage(const cli_cmd_help *cmd, const cli_opt *opts, int nopts, void *fp
              opts[i].metavar ? opts[i].metavar : "");
     fprintf(f, "  %-22s %s\n", left, opts[i].help);
   }
+  if (builds_models(cmd))
+    fprintf(f, "  %-22s %s\n", "--max-memory BYTES",
+            "refuse a model whose estimated memory exceeds BYTES (suffixes K M G T; default: the available memory)");
   fprintf(f, "  %-22s %s\n", "--help", "show this help and exit");
 }
 
@@ -42,10 +98,18 @@ static int set_value(const cli_cmd_help *cmd, cli_opt *o, const char *v) {
     *(int *)o->dest = 1;
     return 0;
   case CLI_STR:
+    if (!*v) {
+      fprintf(stderr, "aezoo %s: option %s: the value is empty; expected %s\n", cmd->name, o->name, o->metavar);
+      return -1;
+    }
     *(const char **)o->dest = v;
     return 0;
   case CLI_LIST: {
     cli_list *l = o->dest;
+    if (!*v) {
+      fprintf(stderr, "aezoo %s: option %s: the value is empty; expected %s\n", cmd->name, o->name, o->metavar);
+      return -1;
+    }
     if (l->n >= CLI_LIST_MAX) {
       fprintf(stderr, "aezoo %s: option %s given more than %d times\n", cmd->name, o->name, CLI_LIST_MAX);
       return -1;
@@ -56,7 +120,7 @@ static int set_value(const cli_cmd_help *cmd, cli_opt *o, const char *v) {
   case CLI_INT: {
     errno = 0;
     long long x = strtoll(v, &end, 10);
-    if (!*v || *end || errno) {
+    if (!plain_int(v) || *end || errno) {
       fprintf(stderr, "aezoo %s: option %s: '%s' is not an integer\n", cmd->name, o->name, v);
       return -1;
     }
@@ -73,7 +137,7 @@ static int set_value(const cli_cmd_help *cmd, cli_opt *o, const char *v) {
   case CLI_REAL: {
     errno = 0;
     double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x)) {
+    if (!plain_real(v) || *end || errno || !isfinite(x)) {
       fprintf(stderr, "aezoo %s: option %s: '%s' is not a finite number\n", cmd->name, o->name, v);
       return -1;
     }
@@ -92,7 +156,7 @@ static int set_value(const cli_cmd_help *cmd, cli_opt *o, const char *v) {
 int cli_parse(const cli_cmd_help *cmd, cli_opt *opts, int nopts, int argc, char **argv, const char **pos, int maxpos,
               int *npos) {
   *npos = 0;
-  int only_pos = 0;
+  int only_pos = 0, max_memory_given = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!only_pos && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
@@ -114,6 +178,24 @@ int cli_parse(const cli_cmd_help *cmd, cli_opt *opts, int nopts, int argc, char 
       memcpy(name, a, len);
       name[len] = 0;
       cli_opt *o = cli_find_opt(opts, nopts, name);
+      if (!o && builds_models(cmd) && !strcmp(name, "--max-memory")) {
+        const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+        if (!v) {
+          fprintf(stderr, "aezoo %s: option --max-memory needs a value (BYTES)\n", cmd->name);
+          return CLI_PARSE_ERROR;
+        }
+        if (max_memory_given++) {
+          fprintf(stderr, "aezoo %s: option --max-memory given twice\n", cmd->name);
+          return CLI_PARSE_ERROR;
+        }
+        if (cli_parse_bytes(v, &cli_max_memory)) {
+          fprintf(stderr, "aezoo %s: option --max-memory: '%s' is not a size in bytes (e.g. 500000000, 512M, 2G)\n",
+                  cmd->name, v);
+          return CLI_PARSE_ERROR;
+        }
+        ae_set_memory_limit(cli_max_memory); /* for the library's checks (runs, checkpoints) */
+        continue;
+      }
       if (!o) {
         valid_options(cmd, opts, nopts, name);
         return CLI_PARSE_ERROR;
@@ -147,6 +229,8 @@ int cli_parse(const cli_cmd_help *cmd, cli_opt *opts, int nopts, int argc, char 
     }
     pos[(*npos)++] = a;
   }
+  cli_opt *b = cli_find_opt(opts, nopts, "--batch-size");
+  if (b && b->kind == CLI_INT) cli_batch_size = *(int64_t *)b->dest;
   if (*npos < cmd->min_pos) {
     fprintf(stderr, "aezoo %s: missing argument %s; usage: aezoo %s %s [options]\n", cmd->name, cmd->positional,
             cmd->name, cmd->positional);

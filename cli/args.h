@@ -67,6 +67,18 @@ int cli_parse(const cli_cmd_help *cmd, cli_opt *opts, int nopts, int argc, char 
               int *npos);
 /* Prints the usage text (what --help shows) to f. */
 void cli_usage(const cli_cmd_help *cmd, const cli_opt *opts, int nopts, void *f);
+/* Values are strict: a string or list value may not be empty; integers are
+ * plain decimal (no spaces, '+', hex); reals are plain decimal numbers (no
+ * hex, inf or nan). Commands that build models (train, gradcheck) also take
+ * --max-memory BYTES (suffixes K, M, G, T, powers of 1024), stored in
+ * cli_max_memory (0 when not given: the available memory is the limit). A
+ * command's --batch-size, when it has one, is copied into cli_batch_size
+ * for the memory estimate. */
+extern int64_t cli_max_memory; /* defined in common.c */
+extern int64_t cli_batch_size;
+/* "2G", "512M", "1.5G", "100000": 0, or -1 when it is not a size >= 1. */
+int cli_parse_bytes(const char *v, int64_t *out);
+
 /* The option named `name` in opts (NULL if none): e.g. to test ->given. */
 cli_opt *cli_find_opt(cli_opt *opts, int nopts, const char *name);
 

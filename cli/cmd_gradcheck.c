@@ -181,11 +181,17 @@ int cmd_gradcheck(int argc, char **argv) {
   if (rc != CLI_PARSE_OK) return rc == CLI_PARSE_HELP ? CLI_OK : CLI_USAGE;
   if ((rc = cli_check_model_args(pos[0], set.n, set.v))) return rc;
   const ae_model_def *def = ae_model_resolve(pos[0]);
-  /* the gradcheck settings, then --set (later ones win) */
+  /* the gradcheck settings, less those --set gives (each key once) */
   char buf[1024];
   char *kv[AE_MAX_SETTINGS + CLI_LIST_MAX];
-  int n = def->gradcheck_settings ? ae_settings_split(def->gradcheck_settings, buf, sizeof buf, kv, AE_MAX_SETTINGS)
-                                  : 0;
+  int ng = def->gradcheck_settings ? ae_settings_split(def->gradcheck_settings, buf, sizeof buf, kv, AE_MAX_SETTINGS)
+                                   : 0, n = 0;
+  for (int g = 0; g < ng; g++) {
+    size_t klen = strcspn(kv[g], "=");
+    int overridden = 0;
+    for (int i = 0; i < set.n; i++) overridden |= !strncmp(set.v[i], kv[g], klen) && set.v[i][klen] == '=';
+    if (!overridden) kv[n++] = kv[g];
+  }
   for (int i = 0; i < set.n; i++) kv[n++] = (char *)set.v[i];
   if ((rc = cli_check_model_args(pos[0], n, (const char *const *)kv))) return rc;
 #ifndef AE_REAL_DOUBLE

@@ -3,6 +3,9 @@
 #define _GNU_SOURCE
 #include "common.h"
 
+#include "args.h" /* cli_max_memory, cli_batch_size */
+#include "zoo/footprint.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +17,8 @@
 
 const char *cli_plugins[CLI_MAX_PLUGINS];
 int cli_nplugins;
+int64_t cli_max_memory = 0; /* --max-memory (args.c); 0: the available memory */
+int64_t cli_batch_size = 0; /* the command's --batch-size (args.c), for the memory estimate */
 
 void cli_error(const char *fmt, ...) {
   char buf[2048];
@@ -61,11 +66,10 @@ int cli_check_model_args(const char *model, int nset, const char *const *set) {
   }
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  for (int i = 0; i < nset; i++)
-    if (ae_settings_parse(&s, set[i], err, sizeof err)) {
-      cli_error("model %s: %s", d->name, err);
-      return CLI_USAGE;
-    }
+  if (ae_settings_parse_all(&s, nset, set, err, sizeof err)) {
+    cli_error("model %s: %s", d->name, err);
+    return CLI_USAGE;
+  }
   return CLI_OK;
 }
 
@@ -75,6 +79,16 @@ ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae
   if (!d) {
     cli_error("%s", ae_last_error());
     return NULL;
+  }
+  { /* refuse what cannot fit before allocating anything */
+    ae_settings s;
+    ae_settings_init(&s, d->settings, d->nsettings);
+    if (ae_settings_parse_all(&s, nset, set, err, sizeof err) == 0 &&
+        ae_model_check_footprint(d, &s, example, cli_batch_size > 0 ? cli_batch_size : 1, cli_max_memory, err,
+                                 sizeof err)) {
+      cli_error("%s", err);
+      return NULL;
+    }
   }
   ae_model *m = ae_model_from_def(d, nset, set, example, seed, err, sizeof err);
   if (!m) cli_error("%s", err);

@@ -99,8 +99,8 @@ static ae_shape example_shape(int ndim, const int64_t *d) {
 /* Images (and optional labels) from IDX arrays into out. */
 static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, const char *lab_path, int64_t limit,
                     ae_dataset *out, char *err, size_t errlen) {
-  int64_t n_all = im->dims[0];
-  int64_t n = limit > 0 && limit < n_all ? limit : n_all;
+  int64_t n_all = im->file_rows > 0 ? im->file_rows : im->dims[0]; /* the header's count */
+  int64_t n = limit > 0 && limit < im->dims[0] ? limit : im->dims[0];  /* the rows read */
   if (lab) {
     if (lab->ndim != 1 || lab->type == AE_IDX_F32 || lab->type == AE_IDX_F64) {
       ae_io_seterr(err, errlen, "%s: a labels file must hold one integer per example, found %d-D %s", lab_path,
@@ -203,7 +203,7 @@ static int load_dir(const char *dir, const char *name, int split, int64_t limit,
     return -1;
   }
   ae_idx im, lab;
-  if (ae_idx_read(im_path, &im, err, errlen)) return -1;
+  if (ae_idx_read_rows(im_path, limit, &im, err, errlen)) return -1;
   if (ae_idx_read(lab_path, &lab, err, errlen)) {
     ae_idx_free(&im);
     return -1;
@@ -218,7 +218,7 @@ static int load_dir(const char *dir, const char *name, int split, int64_t limit,
 static int load_idx_file(const char *path, int64_t limit, ae_dataset *out, char *err, size_t errlen) {
   ae_idx im, lab;
   char lab_path[4096];
-  if (ae_idx_read(path, &im, err, errlen)) return -1;
+  if (ae_idx_read_rows(path, limit, &im, err, errlen)) return -1;
   int has_lab = find_labels_next_to(path, lab_path, sizeof lab_path);
   if (has_lab && ae_idx_read(lab_path, &lab, err, errlen)) {
     ae_idx_free(&im);
@@ -232,7 +232,7 @@ static int load_idx_file(const char *path, int64_t limit, ae_dataset *out, char 
 }
 
 static int load_npy_file(const char *path, int64_t limit, ae_dataset *out, char *err, size_t errlen) {
-  ae_tensor *t = ae_npy_read(path, err, errlen);
+  ae_tensor *t = ae_npy_read_rows(path, limit, err, errlen);
   if (!t) return -1;
   if (t->shape.ndim == 0) {
     ae_io_seterr(err, errlen, "%s: holds a single scalar; data must have 1 to 4 dimensions (N, ...)", path);
@@ -279,7 +279,11 @@ int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, a
     ae_io_seterr(err, errlen, "dataset_load: limit %lld, must be >= 0 (0 = all)", (long long)limit);
     return -1;
   }
-  if (!spec || !*spec) spec = "fashion-mnist";
+  if (!spec) spec = "fashion-mnist";
+  if (!*spec) {
+    ae_io_seterr(err, errlen, "data spec is empty (valid forms: " SPEC_FORMS ")");
+    return -1;
+  }
   int rc;
   if (!strcmp(spec, "fashion-mnist"))
     rc = load_dir(ae_dataset_default_dir(), "fashion-mnist", split, limit, out, err, errlen);
@@ -296,6 +300,12 @@ int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, a
     int npy = (len > 4 && !strcmp(spec + len - 4, ".npy")) || has_npy_magic(spec);
     rc = npy ? load_npy_file(spec, limit, out, err, errlen) : load_idx_file(spec, limit, out, err, errlen);
   } else {
+    struct stat st;
+    if (stat(spec, &st) == 0) {
+      ae_io_seterr(err, errlen, "data spec '%s': is %s; data must be a regular file or a directory", spec,
+                   ae_io_file_kind(st.st_mode));
+      return -1;
+    }
     if (!strcmp(spec, "mnist") || !strncmp(spec, "mnist:", 6))
       ae_io_seterr(err, errlen, "data spec '%s': mnist needs a directory, mnist:DIR", spec);
     else if (strchr(spec, '/') || strchr(spec, '.'))

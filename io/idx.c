@@ -1,8 +1,10 @@
 /* idx.c: the IDX reader. A small "source" hides whether the bytes come
  * from a plain FILE (whose length is known up front, so a bad length is
- * caught before anything is allocated) or from a gzip stream through zlib
- * (read into a buffer that grows with the data actually there, so a
- * header that lies about its size cannot make us allocate gigabytes). */
+ * caught before anything is allocated) or from a gzip stream through zlib,
+ * inflated in 64 KiB chunks into a buffer that grows with the data
+ * actually there (from 1 MiB, doubling), after the header's claim was
+ * checked against what the compressed size can hold; a row limit stops
+ * the inflation early. Also the io/ helpers that refuse special files. */
 #include "idx.h"
 
 #include <errno.h>
@@ -10,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "autograd/tensor.h"
@@ -78,45 +82,94 @@ void ae_idx_free(ae_idx *x) {
 typedef struct source {
   FILE *f;
   gzFile gz;
-  int64_t size; /* plain files: bytes in the file */
+  int64_t size; /* bytes in the file (compressed bytes for gzip) */
   const char *path;
   char why[256]; /* the reason a read stopped short, if it was an error */
 } source;
 
-static int source_open(source *s, const char *path, char *err, size_t errlen) {
-  memset(s, 0, sizeof *s);
-  s->path = path;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+const char *ae_io_file_kind(unsigned mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISREG(mode)) return "a regular file";
+  return "not a regular file";
+}
+
+int ae_io_check_regular(const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
     ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
+  if (!S_ISREG(st.st_mode)) {
+    ae_io_seterr(err, errlen, "%s: is %s, not a regular file", path, ae_io_file_kind(st.st_mode));
+    return -1;
+  }
+  return 0;
+}
+
+/* Opens path for reading without blocking (a FIFO swapped in after the
+ * stat must not hang us) and checks again, on the descriptor, that it is a
+ * regular file. A FILE, or NULL with a message; *size gets its length. */
+FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errlen) {
+  if (ae_io_check_regular(path, err, errlen)) return NULL;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0) {
+    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ae_io_seterr(err, errlen, "%s: is %s, not a regular file", path, ae_io_file_kind(st.st_mode));
+    close(fd);
+    return NULL;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  *size = (int64_t)st.st_size;
+  return f;
+}
+
+static int source_open(source *s, const char *path, char *err, size_t errlen) {
+  memset(s, 0, sizeof *s);
+  s->path = path;
+  FILE *f = ae_io_open_regular(path, &s->size, err, errlen);
+  if (!f) return -1;
   unsigned char m[2] = {0, 0};
   size_t got = fread(m, 1, 2, f);
-  if (got == 2 && m[0] == 0x1f && m[1] == 0x8b) {
-    fclose(f);
-    s->gz = gzopen(path, "rb");
-    if (!s->gz) {
-      ae_io_seterr(err, errlen, "%s: cannot open as gzip: %s", path, errno ? strerror(errno) : "out of memory");
-      return -1;
-    }
-    gzbuffer(s->gz, 1 << 18);
-    s->size = -1;
-    return 0;
-  }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+  if (fseek(f, 0, SEEK_SET) != 0) {
     ae_io_seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
     fclose(f);
     return -1;
   }
-  if (!S_ISREG(st.st_mode)) {
-    ae_io_seterr(err, errlen, "%s: not a regular file", path);
+  if (got == 2 && m[0] == 0x1f && m[1] == 0x8b) {
+    int fd = dup(fileno(f));
     fclose(f);
-    return -1;
+    s->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (!s->gz) {
+      ae_io_seterr(err, errlen, "%s: cannot open as gzip: %s", path, errno ? strerror(errno) : "out of memory");
+      if (fd >= 0) close(fd);
+      return -1;
+    }
+    /* small buffer: with a row limit, little is read past what is needed */
+    gzbuffer(s->gz, 1 << 16);
+    return 0;
   }
   s->f = f;
-  s->size = (int64_t)st.st_size;
+  return 0;
+}
+
+/* Bytes of the file consumed so far. */
+static int64_t source_offset(source *s) {
+  if (s->gz) return (int64_t)gzoffset(s->gz);
+  if (s->f) return (int64_t)ftell(s->f);
   return 0;
 }
 
@@ -150,9 +203,11 @@ static int64_t source_read(source *s, void *buf, int64_t n) {
       if (got < (int)want) {
         int errnum = Z_OK;
         const char *msg = gzerror(s->gz, &errnum);
-        /* zlib's message starts with "path: "; the caller names the file */
+        /* zlib's message starts with the stream's name; the caller names the file */
         size_t pl = strlen(s->path);
         if (!strncmp(msg, s->path, pl) && !strncmp(msg + pl, ": ", 2)) msg += pl + 2;
+        /* gzdopen'ed streams are named "<fd:N>" */
+        if (!strncmp(msg, "<fd:", 4) && strstr(msg, ">: ")) msg = strstr(msg, ">: ") + 3;
         if (errnum != Z_OK) snprintf(s->why, sizeof s->why, "gzip stream: %s", msg);
         break;
       }
@@ -189,11 +244,14 @@ static void dims_str(const ae_idx *x, char *buf, size_t len) {
     used += (size_t)snprintf(buf + used, len - used, i ? "x%lld" : "%lld", (long long)x->dims[i]);
 }
 
-/* Reads exactly `need` data bytes into a buffer that grows as data arrives
- * (gzip), or in one go (plain files, whose length was already checked). */
-static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, char *err, size_t errlen) {
+/* Reads exactly `need` data bytes (the rows wanted) into a buffer that
+ * grows as data arrives (gzip: from 1 MiB, doubling, so the allocation
+ * follows what is really there), or in one go (plain files, whose length
+ * was already checked). Trailing bytes are an error only when every row was
+ * wanted (`all`). */
+static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, int all, char *err, size_t errlen) {
   int64_t need = (int64_t)x->bytes;
-  int64_t cap = s->f ? need : (need < (64 << 20) ? need : (64 << 20));
+  int64_t cap = s->f ? need : (need < (1 << 20) ? need : (1 << 20));
   unsigned char *buf = malloc(cap ? (size_t)cap : 1);
   if (!buf) goto oom;
   int64_t have = 0;
@@ -222,8 +280,8 @@ static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, char *
   unsigned char extra[4096];
   int64_t trailing = 0;
   int64_t got;
-  while (trailing < (1 << 20) && (got = source_read(s, extra, sizeof extra)) > 0) trailing += got;
-  if (trailing > 0 || s->why[0]) {
+  while (all && trailing < (1 << 20) && (got = source_read(s, extra, sizeof extra)) > 0) trailing += got;
+  if (all && (trailing > 0 || s->why[0])) {
     char d[96];
     dims_str(x, d, sizeof d);
     if (trailing > 0)
@@ -249,6 +307,10 @@ oom:
 }
 
 int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen) {
+  return ae_idx_read_rows(path, 0, out, err, errlen);
+}
+
+int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err, size_t errlen) {
   if (!out) {
     ae_io_seterr(err, errlen, "idx_read: output is NULL");
     return -1;
@@ -318,6 +380,20 @@ int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen) {
     goto fail;
   }
   x.bytes = (size_t)n * ae_idx_elem_size(x.type);
+  if (max_rows < 0) {
+    ae_io_seterr(err, errlen, "%s: row limit %lld, must be >= 0 (0 = all)", path, (long long)max_rows);
+    goto fail;
+  }
+  if (s.gz && (double)(hdr + (int64_t)x.bytes) > (double)s.size * AE_IO_GZIP_MAX_RATIO + 4096) {
+    char d[96];
+    dims_str(&x, d, sizeof d);
+    ae_io_seterr(err, errlen,
+                 "%s: the header claims %s %s, %lld bytes, but a gzip file of %lld bytes inflates to at most "
+                 "about %lld",
+                 path, d, ae_idx_type_name(x.type), (long long)(hdr + (int64_t)x.bytes), (long long)s.size,
+                 (long long)(s.size * AE_IO_GZIP_MAX_RATIO + 4096));
+    goto fail;
+  }
   if (s.f && s.size != hdr + (int64_t)x.bytes) {
     char d[96];
     dims_str(&x, d, sizeof d);
@@ -335,7 +411,14 @@ int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen) {
                    (long long)(hdr + (int64_t)x.bytes), (long long)s.size);
     goto fail;
   }
-  if (read_data(&s, path, &x, hdr, err, errlen) != 0) goto fail;
+  x.file_rows = x.dims[0];
+  int all = max_rows == 0 || max_rows >= x.dims[0];
+  if (!all) {
+    x.bytes = x.bytes / (size_t)x.dims[0] * (size_t)max_rows;
+    x.dims[0] = max_rows;
+  }
+  if (read_data(&s, path, &x, hdr, all, err, errlen) != 0) goto fail;
+  x.bytes_in = source_offset(&s);
   source_close(&s);
   *out = x;
   return 0;

@@ -23,12 +23,19 @@ enum {
  * must not make the reader allocate without bound). */
 #define AE_IO_MAX_ELEMS ((int64_t)1 << 32)
 
+/* A gzip member inflates to at most about 1032 times its size (deflate's
+ * best ratio); a header claiming more data than its compressed file can
+ * hold is refused before anything is allocated. */
+#define AE_IO_GZIP_MAX_RATIO 1032
+
 typedef struct ae_idx {
-  int type;         /* AE_IDX_* */
-  int ndim;         /* 1..4 */
-  int64_t dims[4];  /* sizes, each >= 1; entries past ndim are 1 */
-  void *data;       /* the elements in host byte order, malloc'ed */
-  size_t bytes;     /* bytes of data: product of dims * element size */
+  int type;          /* AE_IDX_* */
+  int ndim;          /* 1..4 */
+  int64_t dims[4];   /* sizes, each >= 1; entries past ndim are 1; dims[0] is the rows read */
+  void *data;        /* the elements in host byte order, malloc'ed */
+  size_t bytes;      /* bytes of data: product of dims * element size */
+  int64_t file_rows; /* dims[0] as the header gives it (more than dims[0] after a row limit) */
+  int64_t bytes_in;  /* bytes of the file consumed (compressed bytes for gzip, including zlib's read-ahead) */
 } ae_idx;
 
 /* Reads an IDX file. gzip is detected by its magic bytes (1f 8b), not by
@@ -39,6 +46,14 @@ typedef struct ae_idx {
  * expected and actual byte counts), a corrupt or truncated gzip stream.
  * On failure *out is zeroed and owns nothing. */
 int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
+/* The same, reading at most max_rows rows of the first dimension (0 = all).
+ * Rows past the limit are never read (nor inflated, for gzip), so damage
+ * there (truncation, trailing bytes) goes unseen; a plain file's length is
+ * still checked against the header, since that costs nothing. The data
+ * buffer grows with the bytes actually read, so a header that lies costs
+ * no more memory than the file holds. Special files (directories, devices,
+ * FIFOs, sockets) are refused by what they are, without opening them. */
+int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err, size_t errlen);
 void ae_idx_free(ae_idx *x);
 
 /* Size in bytes of one element of an IDX type; 0 for an unknown type. */
@@ -49,6 +64,18 @@ const char *ae_idx_type_name(int type);
 double ae_idx_get(const ae_idx *x, int64_t i);
 /* Number of elements (product of dims). */
 int64_t ae_idx_numel(const ae_idx *x);
+
+/* Internal to io/: 0 when path is a regular file; else -1 with a message
+ * naming the path and what it is ("is a directory", "is a FIFO (named
+ * pipe)", "is a character device", ..., "no such file or directory"). */
+int ae_io_check_regular(const char *path, char *err, size_t errlen);
+/* Internal to io/: opens a regular file for reading (checked by stat
+ * before the open and by fstat after it; opened O_NONBLOCK so a FIFO never
+ * hangs). NULL with a message naming the path; *size gets its length. */
+#include <stdio.h>
+FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errlen);
+/* Internal to io/: "a directory", "a FIFO (named pipe)", ... for st_mode. */
+const char *ae_io_file_kind(unsigned mode);
 
 /* Internal to io/: writes a formatted message to err (if non-NULL) and to
  * ae_last_error(). */

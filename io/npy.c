@@ -204,25 +204,19 @@ static void fortran_to_c(const ae_real *src, ae_real *dst, const int64_t *d) {
         for (int64_t e = 0; e < d[3]; e++) dst[i++] = src[a + d[0] * (b + d[1] * (c + d[2] * e))];
 }
 
-ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen) {
+ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen) { return ae_npy_read_rows(path, 0, err, errlen); }
+
+ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_t errlen) {
   if (!path) {
     ae_io_seterr(err, errlen, "npy_read: path is NULL");
     return NULL;
   }
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
+  int64_t size = 0;
+  FILE *f = ae_io_open_regular(path, &size, err, errlen);
+  if (!f) return NULL;
   ae_tensor *t = NULL, *tmp = NULL;
   char *hbuf = NULL;
   unsigned char *raw = NULL;
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    ae_io_seterr(err, errlen, "%s: not a regular file", path);
-    goto out;
-  }
-  int64_t size = (int64_t)st.st_size;
   unsigned char pre[12];
   if (size < 10 || fread(pre, 1, 10, f) != 10) {
     ae_io_seterr(err, errlen, "%s: %lld bytes, too short for a .npy header", path, (long long)size);
@@ -308,6 +302,11 @@ ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen) {
                    "%s: %lld trailing bytes: shape %s of '%s' needs %lld bytes after the header, the file has %lld",
                    path, (long long)(have - need), sh, h.descr, (long long)need, (long long)have);
     goto out;
+  }
+  /* a row limit: only the first rows are read (C order keeps them first) */
+  if (max_rows > 0 && h.ndim >= 1 && max_rows < h.dims[0] && (!h.fortran || h.ndim == 1)) {
+    n = n / h.dims[0] * max_rows;
+    h.dims[0] = max_rows;
   }
   t = ae_tensor_new(ae_shape_make(h.ndim, h.dims));
   if (h.fortran && h.ndim > 1) tmp = ae_tensor_new(ae_shape_make(h.ndim, h.dims));

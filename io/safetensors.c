@@ -326,18 +326,10 @@ ae_st_file *ae_st_read(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   cJSON *root = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    goto fail;
-  }
-  struct stat st;
-  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-    ae_io_seterr(err, errlen, "%s: not a regular file", path);
-    fclose(fp);
-    goto fail;
-  }
-  size_t size = (size_t)st.st_size;
+  int64_t fsize = 0;
+  FILE *fp = ae_io_open_regular(path, &fsize, err, errlen); /* refuses FIFOs, devices, directories */
+  if (!fp) goto fail;
+  size_t size = (size_t)fsize;
   f->raw = malloc(size ? size : 1);
   if (!f->raw) {
     ae_io_seterr(err, errlen, "%s: out of memory for %zu bytes", path, size);

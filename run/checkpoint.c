@@ -12,6 +12,7 @@
 
 #include "generation.h"
 #include "io/safetensors.h"
+#include "zoo/footprint.h"
 #include "zoo/plugin.h"
 
 void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
@@ -442,6 +443,16 @@ ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta_out, char *err
              "its new place first: --plugin PATH in the aezoo command, ae_plugin_load in a program)",
              path, meta.model, ae_last_error());
     goto done;
+  }
+  const ae_model_def *d = ae_model_lookup(meta.model);
+  if (d) { /* refuse settings that cannot fit before building anything */
+    ae_settings s;
+    ae_settings_init(&s, d->settings, d->nsettings);
+    if (ae_settings_parse_all(&s, nset, (const char *const *)set, merr, sizeof merr) == 0 &&
+        ae_model_check_footprint(d, &s, meta.example, 1, 0, merr, sizeof merr)) {
+      snprintf(err, errlen, "%s: %s", path, merr);
+      goto done;
+    }
   }
   m = ae_model_new(meta.model, nset, (const char *const *)set, meta.example, 0, merr, sizeof merr);
   if (!m) {

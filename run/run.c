@@ -18,6 +18,7 @@
 #include "autograd/parallel.h"
 #include "pictures.h"
 #include "run_internal.h"
+#include "zoo/footprint.h"
 #include "zoo/plugin.h"
 
 #define RECON_COUNT 32
@@ -297,6 +298,14 @@ static int setup_model(run *r) {
                   ae_shape_str(r->m->example, b, sizeof b));
     }
     return 0;
+  }
+  {
+    const ae_model_def *d = ae_model_lookup(mt->model);
+    ae_settings s;
+    ae_settings_init(&s, d->settings, d->nsettings);
+    if (ae_settings_parse_all(&s, c->nset, c->set, err, sizeof err) == 0 &&
+        ae_model_check_footprint(d, &s, ex, mt->batch_size, c->max_memory, err, sizeof err))
+      return fail("%s", err);
   }
   r->m = ae_model_new(mt->model, c->nset, c->set, ex, mt->seed, err, sizeof err);
   if (!r->m) return fail("%s", err);

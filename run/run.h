@@ -67,6 +67,8 @@ typedef struct ae_run_config {
   const char *resume;       /* continue the run checkpointed in this directory */
   int force;                /* replace a run already checkpointed in out */
   int allow_data_change;    /* resume on data whose fingerprint differs (from the epoch's start) */
+  int64_t max_memory;       /* refuse a model whose estimated step needs more bytes (zoo/footprint.h)
+                               [0: ae_memory_limit(), else the available memory] */
   int64_t stop_after;       /* stop with a checkpoint after this many steps of this call [0: no] */
   int quiet;                /* no progress on stderr */
   int handle_signals;       /* SIGINT/SIGTERM stop the run with a checkpoint [0] */

@@ -346,3 +346,20 @@ Test(cli_malformed, resume_checks_the_position_against_the_data_before_reading_i
   cr_assert_eq(AEZOO("train", "--resume", run, "--quiet"), 1);
   ERR_IS_ONE_LINE_WITH("training data differs");
 }
+
+Test(cli_malformed, a_checkpoint_whose_settings_cannot_fit_is_refused_before_building) {
+  const char *run = tmp_path("big");
+  char model[600];
+  snprintf(model, sizeof model, "%s/model.safetensors", run);
+  cr_assert_eq(AEZOO("train", "ae", "--data", "spiral", "--set", "hidden=8,2", "--steps", "2", "--out", run,
+                     "--quiet", "--no-pictures"),
+               0, "%s", err_now());
+  const char *keep = tmp_path("big.safetensors");
+  copy_prefix(model, keep, (size_t)file_size(model));
+  /* a small file whose metadata claims a model of ~200000 x 200000 */
+  rewrite(keep, keep, NULL, 0, "settings", "hidden=200000,200000,2 activation=relu loss=mse weight_decay=0", model);
+  cr_assert_eq(AEZOO("eval", run, "--max-memory", "1G"), 1);
+  ERR_IS_ONE_LINE_WITH("these settings need about");
+  cr_assert_eq(AEZOO("train", "--resume", run, "--max-memory", "1G", "--quiet"), 1);
+  ERR_IS_ONE_LINE_WITH("these settings need about");
+}

@@ -93,7 +93,7 @@ static const ae_setting_def settings[] = {
      "penalty: Hutchinson's unbiased estimate, or exact (min(hidden, dim) products: ~9 GiB of tape at 784-1000, "
      "batch 128)",
      "exact|hutchinson", 0, 0},
-    {"probes", AE_SET_INT, "4", "random probes per step for jacobian=hutchinson", NULL, 1, 1e6},
+    {"probes", AE_SET_INT, "4", "random probes per step for jacobian=hutchinson (at most 1000)", NULL, 1, 1000},
 };
 
 /* lambda = 0 skips the penalty: a tied sigmoid autoencoder. */

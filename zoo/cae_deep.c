@@ -29,7 +29,7 @@ static const ae_setting_def settings[] = {
     {"lambda", AE_SET_REAL, "0.1", "weight of the contractive penalty mean ||dh/dx||_F^2", NULL, 0, 1e6},
     {"jacobian", AE_SET_CHOICE, "exact", "penalty: exact (one VJP per code unit) or Hutchinson's estimate",
      "exact|hutchinson", 0, 0},
-    {"probes", AE_SET_INT, "1", "random probes per step for jacobian=hutchinson", NULL, 1, 1e6},
+    {"probes", AE_SET_INT, "1", "random probes per step for jacobian=hutchinson (at most 1000)", NULL, 1, 1000},
     {"loss", AE_SET_CHOICE, "bce", "reconstruction loss", "mse|bce", 0, 0},
     {"weight_decay", AE_SET_REAL, "0", "L2 penalty coefficient on weights", NULL, 0, 10},
 };

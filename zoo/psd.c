@@ -57,7 +57,7 @@ static const ae_setting_def settings[] = {
     {"code", AE_SET_INT, "256", "number of code units (dictionary atoms)", NULL, 1, 1e6},
     {"lambda", AE_SET_REAL, "0.5", "L1 weight of the sparse code", NULL, 0, 1e6},
     {"gamma", AE_SET_REAL, "1", "weight of the encoder's prediction error ||z - F(x)||^2", NULL, 0, 1e6},
-    {"steps", AE_SET_INT, "20", "MFISTA iterations of code inference per step", NULL, 0, 10000},
+    {"steps", AE_SET_INT, "20", "MFISTA iterations of code inference per step (at most 1000)", NULL, 0, 1000},
     {"weight_decay", AE_SET_REAL, "0", "L2 penalty coefficient on weights", NULL, 0, 10},
 };
 

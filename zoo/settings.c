@@ -20,8 +20,27 @@ void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n) {
   for (int i = 0; i < s->n; i++) snprintf(s->val[i], AE_SETTING_LEN, "%s", defs[i].def);
 }
 
+/* Decimal only: an optional '-', then digits. No spaces, '+', hex or octal. */
+static int plain_int(const char *v) {
+  const char *p = v + (*v == '-');
+  if (!*p) return 0;
+  for (; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  return 1;
+}
+
+/* A plain decimal number: digits, '.', an exponent, signs. No spaces, hex
+ * (0x10), inf or nan. */
+static int plain_real(const char *v) {
+  if (!*v) return 0;
+  for (const char *p = v; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return 0;
+  return 1;
+}
+
 static int parse_int(const char *v, int64_t *out) {
   char *end;
+  if (!plain_int(v)) return -1;
   errno = 0;
   long long x = strtoll(v, &end, 10);
   if (errno || end == v || *end) return -1;
@@ -59,8 +78,9 @@ static int check(const ae_setting_def *d, const char *v, char *err, size_t errle
       return 0;
     case AE_SET_REAL: {
       char *end;
+      errno = 0;
       double x = strtod(v, &end);
-      if (end == v || *end || !isfinite(x) || x < d->min || x > d->max) {
+      if (!plain_real(v) || end == v || *end || errno || !isfinite(x) || x < d->min || x > d->max) {
         snprintf(err, errlen, "setting %s=%s: expected a number in [%g, %g]", d->key, v, d->min, d->max);
         return -1;
       }
@@ -79,18 +99,25 @@ static int check(const ae_setting_def *d, const char *v, char *err, size_t errle
       }
       return 0;
     case AE_SET_INTS: {
+      /* every element present: "1,,2", ",1" and "1," are refused */
       char buf[AE_SETTING_LEN];
       snprintf(buf, sizeof buf, "%s", v);
       int count = 0;
-      for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), count++)
+      for (char *tok = buf;; count++) {
+        char *comma = strchr(tok, ',');
+        if (comma) *comma = 0;
+        if (!*tok) {
+          snprintf(err, errlen, "setting %s=%s: element %d of the list is empty; expected comma-separated integers",
+                   d->key, v, count + 1);
+          return -1;
+        }
         if (parse_int(tok, &iv) || iv < d->min || iv > d->max) {
           snprintf(err, errlen, "setting %s=%s: expected comma-separated integers in [%g, %g]", d->key, v, d->min,
                    d->max);
           return -1;
         }
-      if (count == 0) {
-        snprintf(err, errlen, "setting %s: expected at least one integer", d->key);
-        return -1;
+        if (!comma) break;
+        tok = comma + 1;
       }
       return 0;
     }
@@ -127,6 +154,24 @@ int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen) 
   memcpy(key, kv, n);
   key[n] = 0;
   return ae_settings_set(s, key, eq + 1, err, errlen);
+}
+
+int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *err, size_t errlen) {
+  for (int i = 0; i < n; i++) {
+    const char *eq = strchr(kv[i], '=');
+    size_t klen = eq ? (size_t)(eq - kv[i]) : strlen(kv[i]);
+    for (int j = 0; j < i; j++) {
+      const char *eqj = strchr(kv[j], '=');
+      size_t jlen = eqj ? (size_t)(eqj - kv[j]) : strlen(kv[j]);
+      if (klen == jlen && !strncmp(kv[i], kv[j], klen)) {
+        snprintf(err, errlen, "setting %.*s given twice ('%s' and '%s'); give each setting once", (int)klen, kv[i],
+                 kv[j], kv[i]);
+        return -1;
+      }
+    }
+    if (ae_settings_parse(s, kv[i], err, errlen)) return -1;
+  }
+  return 0;
 }
 
 /* Looks a key up; a missing key is a bug in the model's code, not a user error. */

@@ -8,6 +8,7 @@
 #include "layers.h"
 #include "model.h"
 #include "settings.h"
+#include "footprint.h"
 
 /* Every model definition (one per file in zoo/). */
 extern const ae_model_def ae_model_ae;

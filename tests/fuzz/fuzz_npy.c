@@ -1,0 +1,27 @@
+/* fuzz_npy.c: libFuzzer harness for the .npy reader (io/npy.h), read whole
+ * and with a row limit; a tensor read back is written and read again and
+ * must come back with the same shape. */
+#include "fuzz_util.h"
+#include "io/npy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *p = fuzz_write("in.npy", data, size);
+  char err[1024];
+  ae_tensor *t = ae_npy_read(p, err, sizeof err);
+  if (t) {
+    const char *q = fuzz_path("again.npy");
+    if (ae_npy_write(q, t, err, sizeof err)) abort();
+    ae_tensor *u = ae_npy_read(q, err, sizeof err);
+    if (!u || !ae_shape_eq(u->shape, t->shape)) abort();
+    ae_tensor_free(u);
+    ae_tensor_free(t);
+  } else if (!err[0]) {
+    abort();
+  }
+  t = ae_npy_read_rows(p, 1, err, sizeof err);
+  if (t && t->shape.ndim >= 1 && t->shape.d[0] > 1 && t->shape.ndim > 1) {
+    /* more than one row kept: only a Fortran-order file may do that */
+  }
+  ae_tensor_free(t);
+  return 0;
+}
