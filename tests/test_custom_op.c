@@ -456,7 +456,7 @@ Test(custom_op, attributes_are_copied) {
 /* Threads registering at once get distinct, consecutive ids that name
  * their own ops. */
 enum { THREADS = 8, PER_THREAD = 6 };
-typedef struct { int thread, ids[PER_THREAD]; char names[PER_THREAD][16]; } reg_job;
+typedef struct { int thread, ids[PER_THREAD]; char names[PER_THREAD][32]; } reg_job;
 static void *register_some(void *arg) {
   reg_job *j = arg;
   for (int i = 0; i < PER_THREAD; i++) {
