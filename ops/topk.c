@@ -1,11 +1,12 @@
 /* topk.c: the top-k mask op (topk.h) and its backward rule.
  *
- * Each row is selected on its own: an index array of the row (scratch in
- * the tape's arena, given back before the op returns) is partitioned by
- * quickselect (median-of-three pivot) under the strict total order of
- * topk.h, so its first k entries are the row's top k. The order has no
- * ties, so the kept set is unique and the same whatever the pivots or the
- * thread count. O(n) per row on average. */
+ * Each row is selected on its own: a copy of its numbers (scratch in the
+ * tape's arena, given back before the op returns) is reordered by
+ * quickselect (branch-free partitions) to find the value v of the last place among the numbers
+ * kept; one pass then keeps the NaNs, the numbers above v, and the first
+ * numbers equal to v in index order. The kept set is the one topk.h's total
+ * order defines, so it does not depend on the pivots or on the thread
+ * count. O(n) per row on average. */
 #include <string.h>
 
 #include "autograd/parallel.h"
@@ -13,38 +14,65 @@
 #include "ops.h"
 #include "topk.h"
 
-/* 1 when element a (value va) ranks above element b (value vb). */
-static inline int ranks_above(ae_real va, int32_t a, ae_real vb, int32_t b) {
-  int na = va != va, nb = vb != vb;
-  if (na | nb) return na != nb ? na : a < b;
-  return va > vb || (va == vb && a < b);
-}
+/* Moves the elements of a[lo, hi] for which KEEP(v) holds to the front,
+ * in one branch-free pass (a comparison per element, no unpredictable
+ * branch); returns how many there are. */
+#define AE__PARTITION(a, lo, hi, KEEP)                \
+  ({                                                  \
+    int64_t s_ = (lo);                                \
+    for (int64_t i_ = (lo); i_ <= (hi); i_++) {       \
+      ae_real v = (a)[i_];                            \
+      int keep_ = (KEEP);                             \
+      (a)[i_] = (a)[s_];                              \
+      (a)[s_] = v;                                    \
+      s_ += keep_;                                    \
+    }                                                 \
+    s_ - (lo);                                        \
+  })
 
-static inline void swap_idx(int32_t *idx, int64_t i, int64_t j) {
-  int32_t s = idx[i];
-  idx[i] = idx[j];
-  idx[j] = s;
-}
-
-/* Reorders idx[0, n) (a permutation of the row's indices) so that
- * idx[0, k) are the row's k top-ranked elements; needs 0 < k < n. */
-static void select_top(const ae_real *x, int32_t *idx, int64_t n, int64_t k) {
-  int64_t lo = 0, hi = n - 1;
+/* The value of rank r (0 = the largest) among a[0, m), which it reorders:
+ * quickselect with a median-of-three pivot p and branch-free partitions,
+ * first into [> p | <= p], then, when rank r lies in the second part, that
+ * part into [== p | < p] (which also ends runs of ties). No NaN in a. */
+static ae_real rank_value(ae_real *a, int64_t m, int64_t r) {
+  int64_t lo = 0, hi = m - 1;
   while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2; /* median of idx[lo], idx[mid], idx[hi] moved to hi, the pivot */
-    if (ranks_above(x[idx[mid]], idx[mid], x[idx[lo]], idx[lo])) swap_idx(idx, mid, lo);
-    if (ranks_above(x[idx[hi]], idx[hi], x[idx[lo]], idx[lo])) swap_idx(idx, hi, lo);
-    if (ranks_above(x[idx[mid]], idx[mid], x[idx[hi]], idx[hi])) swap_idx(idx, mid, hi);
-    int32_t p = idx[hi];
-    int64_t store = lo;
-    for (int64_t i = lo; i < hi; i++)
-      if (ranks_above(x[idx[i]], idx[i], x[p], p)) swap_idx(idx, i, store++);
-    swap_idx(idx, store, hi); /* [lo, store) rank above p, (store, hi] below */
-    if (store == k) return;
-    if (store < k)
-      lo = store + 1;
-    else
-      hi = store - 1;
+    ae_real x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi];
+    ae_real p = x > y ? (y > z ? y : (x > z ? z : x)) : (x > z ? x : (y > z ? z : y));
+    int64_t above = AE__PARTITION(a, lo, hi, v > p);
+    if (r < lo + above) {
+      hi = lo + above - 1;
+      continue;
+    }
+    lo += above;
+    int64_t equal = AE__PARTITION(a, lo, hi, v == p); /* >= 1: p is in a[lo, hi] */
+    if (r < lo + equal) return p;
+    lo += equal;
+  }
+  return a[r];
+}
+
+/* One row: y[i] = x[i] (or 1 when mask_only) for the k top-ranked
+ * elements, 0 elsewhere; buf holds n reals of scratch. With z NaNs in the
+ * row: the first min(k, z) NaNs are kept; then, if k > z, v is the value of
+ * rank k - z - 1 among the numbers, every number above v is kept, and of
+ * those equal to v the first ones in index order fill the remaining places. */
+static void topk_row(const ae_real *x, ae_real *y, ae_real *buf, int64_t n, int64_t k, int mask_only) {
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (x[i] == x[i]) buf[m++] = x[i];
+  int64_t nans = k < n - m ? k : n - m, rest = k - nans, ties = 0;
+  ae_real v = 0;
+  if (rest > 0) {
+    v = rank_value(buf, m, rest - 1);
+    int64_t above = 0;
+    for (int64_t i = 0; i < n; i++) above += x[i] > v;
+    ties = rest - above;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    ae_real xi = x[i];
+    int keep = xi != xi ? nans-- > 0 : rest > 0 && (xi > v || (xi == v && ties-- > 0));
+    y[i] = keep ? (mask_only ? 1 : xi) : 0;
   }
 }
 
@@ -56,18 +84,10 @@ static int topk_kernel(ae_tape *t, const char *op, const ae_real *x, ae_real *ou
     return 1;
   }
   ae_tape_mark m = ae_tape_get_mark(t);
-  int32_t *idx = ae_arena_alloc(t, op, sizeof *idx * (size_t)(rows * n));
-  if (!idx) return 0;
+  ae_real *buf = ae_arena_alloc(t, op, sizeof *buf * (size_t)(rows * n));
+  if (!buf) return 0;
   AE_PAR_FOR(rows > 1 && AE_PAR(rows * n), schedule(static),
-  for (int64_t r = 0; r < rows; r++) {
-    const ae_real *xr = x + r * n;
-    ae_real *yr = out + r * n;
-    int32_t *ir = idx + r * n;
-    for (int64_t i = 0; i < n; i++) ir[i] = (int32_t)i;
-    select_top(xr, ir, n, k);
-    memset(yr, 0, sizeof *yr * (size_t)n);
-    for (int64_t j = 0; j < k; j++) yr[ir[j]] = mask_only ? 1 : xr[ir[j]];
-  });
+  for (int64_t r = 0; r < rows; r++) topk_row(x + r * n, out + r * n, buf + r * n, n, k, mask_only););
   ae_tape_rewind(t, m); /* the scratch is not needed past this call */
   return 1;
 }
@@ -82,7 +102,7 @@ ae_val *ae_topk_mask(ae_tape *t, ae_val *x, int64_t k) {
     return NULL;
   }
   int64_t n = s.d[s.ndim - 1];
-  if (k < 0 || k > n || n > INT32_MAX) {
+  if (k < 0 || k > n) {
     ae_raise(t, AE_ERR_ARG, "topk_mask", "k = %lld is out of range for rows of %lld (shape %s): need 0 <= k <= %lld",
              (long long)k, (long long)n, ae_sstr(s, b), (long long)n);
     return NULL;
