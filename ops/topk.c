@@ -2,13 +2,11 @@
  *
  * Each row is selected on its own: a copy of its numbers (scratch in the
  * tape's arena, given back before the op returns) is reordered by
- * quickselect (branch-free partitions) to find the value v of the last place among the numbers
- * kept; one pass then keeps the NaNs, the numbers above v, and the first
- * numbers equal to v in index order. The kept set is the one topk.h's total
- * order defines, so it does not depend on the pivots or on the thread
- * count. O(n) per row on average. */
-#include <string.h>
-
+ * quickselect, with branch-free partitions, to find v, the value of the
+ * last number kept; one pass then keeps the NaNs, the numbers above v, and
+ * the first numbers equal to v in index order. The kept set is the one
+ * topk.h's total order defines, so it does not depend on the pivots or on
+ * the thread count. O(n) per row on average. */
 #include "autograd/parallel.h"
 #include "oplist.h"
 #include "ops.h"
