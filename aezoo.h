@@ -16,6 +16,8 @@
 #include "ops/loss.h"
 #include "ops/noise.h"
 #include "ops/rnn.h"
+#include "ops/topk.h"
+#include "ops/custom_op.h"
 #include "optim/optim.h"
 #include "zoo/zoo.h"
 #include "zoo/train.h"

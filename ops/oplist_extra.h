@@ -10,6 +10,7 @@
 #include "oplist_loss.h"   /* loss.c: losses and penalties */
 #include "oplist_noise.h"  /* noise.c: noise, sampling, proximal ops */
 #include "oplist_rnn.h"    /* rnn.c: recurrent cells */
+#include "oplist_topk.h"   /* topk.c: top-k mask */
 
 #define AE_OP_LIST_EXTRA(AE_OP) \
   AE_OP_LIST_CONV(AE_OP)        \
@@ -17,6 +18,7 @@
   AE_OP_LIST_TENSOR(AE_OP)      \
   AE_OP_LIST_LOSS(AE_OP)        \
   AE_OP_LIST_NOISE(AE_OP)       \
-  AE_OP_LIST_RNN(AE_OP)
+  AE_OP_LIST_RNN(AE_OP)         \
+  AE_OP_LIST_TOPK(AE_OP)
 
 #endif

@@ -1,5 +1,6 @@
 /* registry.c: op names and the backward dispatch table, generated from
- * the op list. */
+ * the op list; ids past the list are ops registered at run time
+ * (custom_op.c). */
 #include <string.h>
 
 #include "oplist.h"
@@ -20,15 +21,20 @@ static const ae_backward_fn rules[AE_OP_COUNT] = {
 #undef AE__RULE
 };
 
-const char *ae_op_name(int op) { return op >= 0 && op < AE_OP_COUNT ? names[op] : "?"; }
+/* custom_op.c: the same three for registered ops (ids >= AE_OP_COUNT). */
+const char *ae__custom_op_name(int op);
+int ae__custom_op_find(const char *name);
+ae_backward_fn ae__custom_op_backward(int op);
+
+const char *ae_op_name(int op) { return op >= 0 && op < AE_OP_COUNT ? names[op] : ae__custom_op_name(op); }
 
 int ae_op_find(const char *name) {
   for (int i = 0; i < AE_OP_COUNT; i++)
     if (strcmp(names[i], name) == 0) return i;
-  return -1;
+  return ae__custom_op_find(name);
 }
 
-ae_backward_fn ae_op_backward(int op) { return rules[op]; }
+ae_backward_fn ae_op_backward(int op) { return op < AE_OP_COUNT ? rules[op] : ae__custom_op_backward(op); }
 
 /* Leaves have no rule: the sweep stops at them. */
 void ae_bw_leaf(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
