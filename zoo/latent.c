@@ -73,6 +73,10 @@ ae_tensor *ae_decode_all(ae_model *m, const ae_tensor *codes, int64_t batch, cha
   return map_batches(m, codes, codes->shape.d[0], batch, m->def->decode, "decode", err, errlen);
 }
 
+ae_tensor *ae_reconstruct_all(ae_model *m, const ae_tensor *x, int64_t batch, char *err, size_t errlen) {
+  return map_batches(m, x, x->shape.d[0], batch, m->def->reconstruct, "reconstruct", err, errlen);
+}
+
 void ae_models_with_decode(char *buf, size_t len) {
   size_t used = 0;
   buf[0] = 0;

@@ -25,6 +25,10 @@ ae_tensor *ae_encode_all(ae_model *m, const ae_tensor *x, int64_t n, int64_t bat
  * model has no decode. */
 ae_tensor *ae_decode_all(ae_model *m, const ae_tensor *codes, int64_t batch, char *err, size_t errlen);
 
+/* def->reconstruct of the rows of x (N, example...), `batch` at a time:
+ * a new tensor of x's shape. */
+ae_tensor *ae_reconstruct_all(ae_model *m, const ae_tensor *x, int64_t batch, char *err, size_t errlen);
+
 /* The models with a decode hook, space-separated, into buf (for messages). */
 void ae_models_with_decode(char *buf, size_t len);
 

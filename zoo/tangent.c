@@ -90,9 +90,8 @@ int ae_tangent_directions(ae_model *m, const ae_real *x, int ndir, double *s, in
   if (ae_encoder_jacobian(m, x, &J, &k, err, errlen)) return -1;
   *r = k < d ? k : d;
   int rc = -1;
-  if (ndir < 0 || ndir > *r) {
-    snprintf(err, errlen, "tangents: %d directions asked of a Jacobian of rank at most %lld (code %lld, input %lld)",
-             ndir, (long long)*r, (long long)k, (long long)d);
+  if (ndir < 0) {
+    snprintf(err, errlen, "tangents: %d directions asked", ndir);
     goto done;
   }
   if (!(vt = malloc(sizeof(double) * (size_t)(*r * d)))) {
@@ -100,7 +99,9 @@ int ae_tangent_directions(ae_model *m, const ae_real *x, int ndir, double *s, in
     goto done;
   }
   if (ae_linalg_svd(k, d, J, s, vt, err, errlen)) goto done;
-  memcpy(dirs, vt, sizeof(double) * (size_t)(ndir * d));
+  int64_t kept = ndir < *r ? ndir : *r;
+  memcpy(dirs, vt, sizeof(double) * (size_t)(kept * d));
+  memset(dirs + kept * d, 0, sizeof(double) * (size_t)((ndir - kept) * d));
   rc = 0;
 done:
   free(J);

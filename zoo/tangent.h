@@ -26,7 +26,7 @@ int ae_encoder_jacobian(ae_model *m, const ae_real *x, double **jac, int64_t *k,
 /* The singular values of J at x, all r = min(k, m->dim) of them in
  * s[0..r) (descending; *r set; s holds m->dim values), and the leading
  * ndir right singular vectors (input-space directions, unit norm) in the
- * rows of dirs (ndir x m->dim; ndir <= r). */
+ * rows of dirs (ndir x m->dim); rows past r (ndir > r) are zeros. */
 int ae_tangent_directions(ae_model *m, const ae_real *x, int ndir, double *s, int64_t *r, double *dirs, char *err,
                           size_t errlen);
 
