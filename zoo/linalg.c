@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autograd/parallel.h"
 #include "autograd/tensor.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *what, long long info) {
@@ -69,21 +70,25 @@ int ae_linalg_covariance(int64_t n, int64_t d, const double *x, double *mean, do
     for (int64_t j = 0; j < d; j++) mean[j] += x[i * d + j];
   for (int64_t j = 0; j < d; j++) mean[j] /= (double)n;
   if (!cov) return 0;
-  double *c = malloc(sizeof(double) * (size_t)d);
-  if (!c) return fail(err, errlen, "%s: out of memory (%lld columns)", "ae_linalg_covariance", (long long)d);
-  memset(cov, 0, sizeof(double) * (size_t)(d * d));
-  for (int64_t i = 0; i < n; i++) {
-    for (int64_t j = 0; j < d; j++) c[j] = x[i * d + j] - mean[j];
-    for (int64_t j = 0; j < d; j++) {
-      double cj = c[j];
-      double *row = cov + j * d;
-      for (int64_t k = j; k < d; k++) row[k] += cj * c[k];
+  double *c = malloc(sizeof(double) * (size_t)(n * d)); /* the centred rows */
+  if (!c) return fail(err, errlen, "%s: out of memory (%lld rows)", "ae_linalg_covariance", (long long)n);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mean[j];
+  /* row j of the upper triangle: sum over i in order, so the result does
+   * not depend on the thread count */
+  AE_PAR_FOR(AE_PAR_WORK(n * d * d / 2), schedule(dynamic, 8), for (int64_t j = 0; j < d; j++) {
+    double *row = cov + j * d;
+    for (int64_t l = j; l < d; l++) row[l] = 0;
+    for (int64_t i = 0; i < n; i++) {
+      const double *ci = c + i * d;
+      double cj = ci[j];
+      for (int64_t l = j; l < d; l++) row[l] += cj * ci[l];
     }
-  }
+  });
   for (int64_t j = 0; j < d; j++)
-    for (int64_t k = j; k < d; k++) {
-      cov[j * d + k] /= (double)(n - 1);
-      cov[k * d + j] = cov[j * d + k];
+    for (int64_t l = j; l < d; l++) {
+      cov[j * d + l] /= (double)(n - 1);
+      cov[l * d + j] = cov[j * d + l];
     }
   free(c);
   return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autograd/parallel.h"
 #include "linalg.h"
 
 static int oom(char *err, size_t errlen, const char *what) {
@@ -202,30 +203,54 @@ int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, co
                           const int32_t *q_lab, int64_t d, ae_retrieval_score *s, int64_t *top, int ntop, char *err,
                           size_t errlen) {
   if (check_score(s, n, err, errlen)) return -1;
-  dist_idx *di = malloc(sizeof *di * (size_t)n);
-  int64_t *order = malloc(sizeof(int64_t) * (size_t)n);
-  if (!di || !order) {
+  /* per-query scores, summed in query order afterwards: the same result
+   * whatever the thread count */
+  double *pq = calloc((size_t)(nq * (s->nk ? s->nk : 1)), sizeof(double)), *apq = calloc((size_t)nq, sizeof(double));
+  int failed = 0;
+  if (!pq || !apq) {
+    free(pq);
+    free(apq);
+    return oom(err, errlen, "retrieval");
+  }
+#pragma omp parallel if (AE_PAR_WORK(nq * n * d) && nq > 1)
+  {
+    dist_idx *di = malloc(sizeof *di * (size_t)n);
+    int64_t *order = malloc(sizeof(int64_t) * (size_t)n);
+    if (!di || !order) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t qi = 0; qi < nq; qi++) {
+      if (!di || !order) continue;
+      const double *qr = q + qi * d;
+      for (int64_t i = 0; i < n; i++) {
+        const double *r = db + i * d;
+        double acc = 0;
+        for (int64_t j = 0; j < d; j++) acc += (r[j] - qr[j]) * (r[j] - qr[j]);
+        di[i].dist = acc, di[i].idx = i;
+      }
+      qsort(di, (size_t)n, sizeof *di, by_dist);
+      for (int64_t i = 0; i < n; i++) order[i] = di[i].idx;
+      ae_retrieval_score_ranking(order, n, db_lab, q_lab[qi], pq + qi * s->nk, apq + qi, s->k, s->nk);
+      if (top)
+        for (int t = 0; t < ntop; t++) top[qi * ntop + t] = t < n ? order[t] : -1;
+    }
     free(di);
     free(order);
+  }
+  if (failed) {
+    free(pq);
+    free(apq);
     return oom(err, errlen, "retrieval");
   }
   double psum[AE_RETRIEVAL_MAX_K] = {0}, apsum = 0;
   for (int64_t qi = 0; qi < nq; qi++) {
-    const double *qr = q + qi * d;
-    for (int64_t i = 0; i < n; i++) {
-      const double *r = db + i * d;
-      double acc = 0;
-      for (int64_t j = 0; j < d; j++) acc += (r[j] - qr[j]) * (r[j] - qr[j]);
-      di[i].dist = acc, di[i].idx = i;
-    }
-    qsort(di, (size_t)n, sizeof *di, by_dist);
-    for (int64_t i = 0; i < n; i++) order[i] = di[i].idx;
-    ae_retrieval_score_ranking(order, n, db_lab, q_lab[qi], psum, &apsum, s->k, s->nk);
-    if (top)
-      for (int t = 0; t < ntop; t++) top[qi * ntop + t] = t < n ? order[t] : -1;
+    for (int i = 0; i < s->nk; i++) psum[i] += pq[qi * s->nk + i];
+    apsum += apq[qi];
   }
   finish(s, psum, apsum, nq);
-  free(di);
-  free(order);
+  free(pq);
+  free(apq);
   return 0;
 }
