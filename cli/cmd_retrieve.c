@@ -29,7 +29,8 @@ static const char about[] =
     "train` or its model.safetensors): the codes of --train-limit training images (the\n"
     "database) and of --queries test images are made binary with --bits bits (the code\n"
     "units of largest variance over the database, each thresholded at its median there,\n"
-    "so every bit splits the database in halves; default: all units, at most 64), and\n"
+    "so every bit splits the database in halves, or at --threshold VALUE, e.g. 0.5 for\n"
+    "logistic codes; default: all units, at most 64), and\n"
     "each query ranks the database by Hamming distance (ties by index). A result is\n"
     "relevant when its label is the query's. Prints precision@10, precision@100 and the\n"
     "mean average precision (over the whole ranking) beside the baselines on the same\n"
@@ -58,10 +59,12 @@ static void report(const char *method, int bits, const ae_retrieval_score *s) {
 }
 
 int cmd_retrieve(int argc, char **argv) {
-  const char *out = NULL, *data = NULL;
+  const char *out = NULL, *data = NULL, *threshold = "median";
   int64_t bits = 0, queries = 1000, train_limit = 10000, show = 8, results = 12, threads = 0;
   cli_opt opts[] = {
       {"--bits", CLI_INT, "B", "bits of the binary codes (default: the code's units, at most 64)", &bits, 1, 4096, 0},
+      {"--threshold", CLI_STR, "median|VALUE", "where each code unit is cut into a bit (default median)", &threshold,
+       0, 0, 0},
       {"--queries", CLI_INT, "N", "test images used as queries (default 1000)", &queries, 1, 9.2e18, 0},
       {"--train-limit", CLI_INT, "N", "training images in the database (default 10000)", &train_limit, 100, 9.2e18,
        0},
@@ -76,6 +79,16 @@ int cmd_retrieve(int argc, char **argv) {
   const char *pos[1];
   int npos, rc = cli_parse(&help, opts, nopts, argc, argv, pos, 1, &npos);
   if (rc != CLI_PARSE_OK) return rc == CLI_PARSE_HELP ? CLI_OK : CLI_USAGE;
+  double cut = 0;
+  int by_median = strcmp(threshold, "median") == 0;
+  if (!by_median) {
+    char *end;
+    cut = strtod(threshold, &end);
+    if (end == threshold || *end || !isfinite(cut)) {
+      cli_error("retrieve: option --threshold: '%s' is neither 'median' nor a number", threshold);
+      return CLI_USAGE;
+    }
+  }
   if (threads) ae_set_threads((int)threads);
 
   ae_ckpt_meta meta;
@@ -135,7 +148,7 @@ int cmd_retrieve(int argc, char **argv) {
     goto fail;
   double *t_sel = malloc(sizeof(double) * (size_t)bits);
   if (!t_sel) goto fail;
-  for (int64_t j = 0; j < bits; j++) t_sel[j] = thr[unit[j]];
+  for (int64_t j = 0; j < bits; j++) t_sel[j] = by_median ? thr[unit[j]] : cut;
   int e = ae_bits_from(hdb, n, k, (int)bits, unit, t_sel, &bdb, err, sizeof err) ||
           ae_bits_from(hq, nq, k, (int)bits, unit, t_sel, &bq, err, sizeof err);
   free(t_sel);
@@ -180,8 +193,11 @@ int cmd_retrieve(int argc, char **argv) {
     free(count);
   }
   printf("%-34s %6s %8s %8s %8s\n", "method", "bits", "P@10", "P@100", "mAP");
-  char name[96];
-  snprintf(name, sizeof name, "%s code, Hamming (median bits)", meta.model);
+  char name[192];
+  if (by_median)
+    snprintf(name, sizeof name, "%s code, Hamming (median bits)", meta.model);
+  else
+    snprintf(name, sizeof name, "%s code, Hamming (cut at %g)", meta.model, cut);
   report(name, (int)bits, &hs);
   snprintf(name, sizeof name, "%s code (%lld units), Euclidean", meta.model, (long long)k);
   report(name, 0, &cs);
