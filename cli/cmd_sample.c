@@ -13,10 +13,12 @@
 #include "io/png.h"
 #include "run/pictures.h"
 #include "zoo/latent.h"
+#include "zoo/mixture.h"
 
 #define DEFAULT_IMAGES 64
 #define DEFAULT_POINTS 500
 #define DEFAULT_FIT 5000
+#define EM_ITERS 50
 
 static const char about[] =
     "Draws --count samples from the prior of the generative model in checkpoint CKPT\n"
@@ -24,7 +26,8 @@ static const char about[] =
     "z ~ N(0, I) through the decoder's Bernoulli means. A model with a decoder but no\n"
     "prior (ae, cae, conv-ae, ...) samples instead from a Gaussian fitted to the codes\n"
     "of --limit training examples (mean and full covariance; diagonal with --diagonal\n"
-    "or for codes over 4096 units), decoded; the output line says which. Images give\n"
+    "or for codes over 4096 units; a mixture of K by EM with --mixture K, for codes of\n"
+    "at most 512 units), decoded; the output line says which. Images give\n"
     "a grid, 16 a row; 2-D points a scatter plot. A model with neither (deconv-ae,\n"
     "whose decoder needs its encoder's pooling indices) is refused with exit status 2.";
 
@@ -38,11 +41,12 @@ static void generative_models(char *buf, size_t len) {
 
 /* A Gaussian fitted to the codes of the training data, sampled, decoded. */
 static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data, int64_t limit, int diagonal,
-                         int64_t count, uint64_t seed, const char *out) {
+                         int mixture, int64_t count, uint64_t seed, const char *out) {
   ae_dataset d = {0};
   ae_tensor *codes = NULL, *drawn = NULL, *dec = NULL;
   ae_gaussian g = {0};
-  char err[1024], desc[256];
+  ae_mixture mx = {0};
+  char err[1024], desc[256], fit[160];
   const char *spec;
   int rc = CLI_FAIL;
   if (cli_open_data(meta, m, data, CLI_SPLIT_TRAIN, limit, &d, &spec)) return CLI_FAIL;
@@ -55,7 +59,14 @@ static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data
   if (!(codes = ae_encode_all(m, d.x, n, 256, err, sizeof err))) goto fail;
   int64_t k = codes->numel / n;
   int diag = diagonal || k > AE_GAUSSIAN_FULL_MAX;
-  if (ae_gaussian_fit(codes, diag, &g, err, sizeof err)) goto fail;
+  if (mixture) {
+    if (ae_mixture_fit(codes, mixture, EM_ITERS, seed, &mx, NULL, err, sizeof err)) goto fail;
+    snprintf(fit, sizeof fit, "a mixture of %d full-covariance Gaussians (EM, %d iterations)", mixture, EM_ITERS);
+  } else {
+    if (ae_gaussian_fit(codes, diag, &g, err, sizeof err)) goto fail;
+    snprintf(fit, sizeof fit, "a %s Gaussian",
+             diag ? (diagonal ? "diagonal" : "diagonal (code too large for a full covariance)") : "full-covariance");
+  }
   ae_shape cs = codes->shape;
   cs.d[0] = count;
   if (!(drawn = ae_tensor_new(cs))) {
@@ -64,7 +75,9 @@ static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data
   }
   ae_rng rng;
   ae_rng_init(&rng, seed);
-  if (ae_gaussian_sample(&g, count, &rng, drawn->data, err, sizeof err)) goto fail;
+  if (mixture ? ae_mixture_sample(&mx, count, &rng, drawn->data, err, sizeof err)
+              : ae_gaussian_sample(&g, count, &rng, drawn->data, err, sizeof err))
+    goto fail;
   if (!(dec = ae_decode_all(m, drawn, 256, err, sizeof err))) goto fail;
   if (ae_model_is_points(m)) {
     ae_tensor view = *dec;
@@ -74,15 +87,16 @@ static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data
     int cols = count < 16 ? (int)count : 16;
     if (ae_picture_examples(m, dec->data, count, cols, out, err, sizeof err)) goto fail;
   }
-  printf("%lld samples of %s from a %s Gaussian fitted to the %lld-unit codes of %s (it has no prior): %s\n",
-         (long long)count, meta->model, diag ? (diagonal ? "diagonal" : "diagonal (code too large for a full covariance)") : "full-covariance",
-         (long long)k, cli_data_desc(spec, CLI_SPLIT_TRAIN, &d, desc, sizeof desc), out);
+  printf("%lld samples of %s from %s fitted to the %lld-unit codes of %s (it has no prior): %s\n",
+         (long long)count, meta->model, fit, (long long)k, cli_data_desc(spec, CLI_SPLIT_TRAIN, &d, desc, sizeof desc),
+         out);
   rc = CLI_OK;
   goto done;
 fail:
   cli_error("sample: %s", err);
 done:
   ae_gaussian_free(&g);
+  ae_mixture_free(&mx);
   ae_tensor_free(codes);
   ae_tensor_free(drawn);
   ae_tensor_free(dec);
@@ -94,6 +108,7 @@ int cmd_sample(int argc, char **argv) {
   const char *out = NULL, *data = NULL;
   int64_t count = 0, seed = -1, threads = 0, limit = DEFAULT_FIT;
   int diagonal = 0;
+  int64_t mixture = 0;
   cli_opt opts[] = {
       {"--out", CLI_STR, "FILE.png", "the picture to write (required)", &out, 0, 0, 0},
       {"--count", CLI_INT, "N", "samples drawn (default 64 images, 500 points)", &count, 1, 4096, 0},
@@ -105,6 +120,8 @@ int cmd_sample(int argc, char **argv) {
        &data, 0, 0, 0},
       {"--diagonal", CLI_FLAG, NULL, "models without a prior: a diagonal Gaussian instead of a full covariance",
        &diagonal, 0, 0, 0},
+      {"--mixture", CLI_INT, "K", "models without a prior: a mixture of K full-covariance Gaussians (EM)", &mixture, 2,
+       256, 0},
   };
   int nopts = (int)(sizeof opts / sizeof opts[0]);
   cli_cmd_help help = {"sample", "CKPT", about, 1, 1};
@@ -156,7 +173,7 @@ int cmd_sample(int argc, char **argv) {
       printf("%lld samples of %s from its prior N(0, I): %s\n", (long long)count, meta.model, out);
     }
   } else {
-    rc = sample_fitted(m, &meta, data, limit, diagonal, count, s, out);
+    rc = sample_fitted(m, &meta, data, limit, diagonal, (int)mixture, count, s, out);
   }
   ae_model_free(m);
   return rc;

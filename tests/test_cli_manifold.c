@@ -125,3 +125,24 @@ Test(cli_manifold, retrieve_scores_above_chance) {
   cr_assert_eq(AEZOO("retrieve", run, "--bits", "9", "--train-limit", "200", "--queries", "10"), 2);
   ERR_IS_ONE_LINE_WITH("retrieve: --bits 9: the code of this ae has 8 units");
 }
+
+Test(cli_manifold, sample_from_a_fitted_mixture) {
+  const char *run = tmp_path("ae"), *png = tmp_path("m.png");
+  train_ae(run);
+  cr_assert_eq(AEZOO("sample", run, "--out", png, "--count", "20", "--mixture", "3", "--limit", "300"), 0, "%s",
+               err_now());
+  cr_expect(strstr(slurp_file_out(), "20 samples of ae from a mixture of 3 full-covariance Gaussians (EM, 50 "
+                                     "iterations) fitted to the 8-unit codes of the train split of fashion-mnist (300"),
+            "%s", slurp_file_out());
+  int w, h;
+  png_size(png, &w, &h);
+  cr_expect(w == GRID(16) && h == GRID(2), "%dx%d", w, h);
+  /* the same seed, the same picture; the mixture draws differ from the single Gaussian's */
+  cr_assert_eq(AEZOO("sample", run, "--out", tmp_path("m2.png"), "--count", "20", "--mixture", "3", "--limit", "300"),
+               0);
+  cr_expect(same_bytes(png, tmp_path("m2.png")));
+  cr_assert_eq(AEZOO("sample", run, "--out", tmp_path("g.png"), "--count", "20", "--limit", "300"), 0);
+  cr_expect(!same_bytes(png, tmp_path("g.png")));
+  cr_assert_eq(AEZOO("sample", run, "--out", tmp_path("x.png"), "--mixture", "1"), 2);
+  ERR_IS_ONE_LINE_WITH("--mixture");
+}

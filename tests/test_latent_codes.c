@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "zoo/latent.h"
+#include "zoo/mixture.h"
 #include "zoo_test_util.h"
 
 _Static_assert(sizeof(ae_real) == sizeof(double), "exact comparisons need libaezoo64");
@@ -218,4 +219,50 @@ Test(latent, ae_logistic_code_with_noise) {
   ae_tensor_free(x);
   /* the noisy loss passes the first- and second-order gradient checks (the noise is redrawn identically) */
   zt_check_model("ae", "code_activation=sigmoid code_noise=3", -1, 1);
+}
+
+/* EM on 3000 points from 3 separated 2-D Gaussians: the log-likelihood
+ * never falls, the fitted weights and means are the true ones, and the
+ * draws' mean is the mixture's. */
+Test(latent, mixture_em_recovers_separated_gaussians) {
+  const double mu[3][2] = {{0, 0}, {6, 1}, {-2, 7}}, sd[3] = {1, 0.5, 1.5}, wt[3] = {0.5, 0.3, 0.2};
+  int64_t n = 3000;
+  ae_tensor *c = ae_tensor_new(AE_SHAPE(n, 2));
+  ae_rng r;
+  ae_rng_init(&r, 17);
+  ae_real z[2];
+  for (int64_t i = 0; i < n; i++) {
+    int comp = i < 1500 ? 0 : i < 2400 ? 1 : 2;
+    ae_rng_normal(&r, z, 2, 0, 1);
+    for (int j = 0; j < 2; j++) c->data[i * 2 + j] = mu[comp][j] + sd[comp] * z[j];
+  }
+  ae_mixture mx;
+  double ll[41];
+  char err[512];
+  cr_assert_eq(ae_mixture_fit(c, 3, 40, 5, &mx, ll, err, sizeof err), 0, "%s", err);
+  for (int it = 1; it <= 40; it++) cr_expect_geq(ll[it], ll[it - 1] - 1e-9, "EM step %d: %g -> %g", it, ll[it - 1], ll[it]);
+  for (int t = 0; t < 3; t++) { /* the fitted component nearest each true one */
+    int best = 0;
+    double bd = INFINITY;
+    for (int f = 0; f < 3; f++) {
+      double dd = pow(mx.comp[f].mean[0] - mu[t][0], 2) + pow(mx.comp[f].mean[1] - mu[t][1], 2);
+      if (dd < bd) bd = dd, best = f;
+    }
+    cr_expect_lt(sqrt(bd), 0.15, "component %d: mean off by %g", t, sqrt(bd));
+    cr_expect_float_eq(mx.weight[best], wt[t], 0.03, "component %d: weight %g", t, mx.weight[best]);
+    cr_expect_float_eq(mx.comp[best].cov[0], sd[t] * sd[t], 0.2 * sd[t] * sd[t]);
+  }
+  int64_t draws = 20000;
+  ae_real *s = malloc(sizeof(ae_real) * (size_t)(draws * 2));
+  ae_rng_init(&r, 3);
+  cr_assert_eq(ae_mixture_sample(&mx, draws, &r, s, err, sizeof err), 0, "%s", err);
+  for (int j = 0; j < 2; j++) {
+    double want = 0, got = 0;
+    for (int f = 0; f < 3; f++) want += mx.weight[f] * mx.comp[f].mean[j];
+    for (int64_t i = 0; i < draws; i++) got += s[i * 2 + j] / (double)draws;
+    cr_expect_float_eq(got, want, 0.08, "draws' mean %d: %g vs %g", j, got, want);
+  }
+  free(s);
+  ae_mixture_free(&mx);
+  ae_tensor_free(c);
 }

@@ -91,6 +91,45 @@ void ae_gaussian_free(ae_gaussian *g) {
   memset(g, 0, sizeof *g);
 }
 
+/* g->basis from g->cov (full): rows sqrt(max(w_i, 0)) v_i. */
+static int gaussian_basis(ae_gaussian *g, char *err, size_t errlen) {
+  int64_t k = g->k;
+  double *w = malloc(sizeof(double) * (size_t)k);
+  g->basis = malloc(sizeof(double) * (size_t)(k * k));
+  if (!w || !g->basis) {
+    free(w);
+    snprintf(err, errlen, "a Gaussian of %lld units: out of memory", (long long)k);
+    return -1;
+  }
+  int rc = ae_linalg_eigh(k, g->cov, w, g->basis, err, errlen);
+  if (!rc)
+    for (int64_t i = 0; i < k; i++) {
+      double r = w[i] > 0 ? sqrt(w[i]) : 0;
+      for (int64_t j = 0; j < k; j++) g->basis[i * k + j] *= r;
+    }
+  free(w);
+  return rc;
+}
+
+int ae_gaussian_from(int64_t k, const double *mean, const double *cov, ae_gaussian *g, char *err, size_t errlen) {
+  memset(g, 0, sizeof *g);
+  g->k = k;
+  g->mean = malloc(sizeof(double) * (size_t)k);
+  g->cov = malloc(sizeof(double) * (size_t)(k * k));
+  if (!g->mean || !g->cov) {
+    snprintf(err, errlen, "a Gaussian of %lld units: out of memory", (long long)k);
+    ae_gaussian_free(g);
+    return -1;
+  }
+  memcpy(g->mean, mean, sizeof(double) * (size_t)k);
+  memcpy(g->cov, cov, sizeof(double) * (size_t)(k * k));
+  if (gaussian_basis(g, err, errlen)) {
+    ae_gaussian_free(g);
+    return -1;
+  }
+  return 0;
+}
+
 int ae_gaussian_fit(const ae_tensor *codes, int diagonal, ae_gaussian *g, char *err, size_t errlen) {
   memset(g, 0, sizeof *g);
   int64_t n = codes->shape.d[0], k = n ? codes->numel / n : 0;
@@ -117,22 +156,7 @@ int ae_gaussian_fit(const ae_tensor *codes, int diagonal, ae_gaussian *g, char *
       g->cov[j] = s / (double)(n - 1);
     }
   } else {
-    double *w = malloc(sizeof(double) * (size_t)k);
-    g->basis = malloc(sizeof(double) * (size_t)(k * k));
-    if (!w || !g->basis) {
-      free(w);
-      snprintf(err, errlen, "fitting a Gaussian: out of memory");
-      goto fail;
-    }
-    int rc = ae_linalg_covariance(n, k, x, g->mean, g->cov, err, errlen) ||
-             ae_linalg_eigh(k, g->cov, w, g->basis, err, errlen);
-    if (!rc)
-      for (int64_t i = 0; i < k; i++) {
-        double r = w[i] > 0 ? sqrt(w[i]) : 0;
-        for (int64_t j = 0; j < k; j++) g->basis[i * k + j] *= r;
-      }
-    free(w);
-    if (rc) goto fail;
+    if (ae_linalg_covariance(n, k, x, g->mean, g->cov, err, errlen) || gaussian_basis(g, err, errlen)) goto fail;
   }
   free(x);
   return 0;

@@ -51,6 +51,8 @@ typedef struct ae_gaussian {
 /* Fits mean and covariance (divided by n - 1) to the rows of codes
  * (n >= 2, code...) flattened to k units; diagonal: variances only. */
 int ae_gaussian_fit(const ae_tensor *codes, int diagonal, ae_gaussian *g, char *err, size_t errlen);
+/* A full Gaussian with the given mean (k) and covariance (k x k), copied. */
+int ae_gaussian_from(int64_t k, const double *mean, const double *cov, ae_gaussian *g, char *err, size_t errlen);
 /* n draws into out (n, k) (as ae_real), standard normals from rng. */
 int ae_gaussian_sample(const ae_gaussian *g, int64_t n, ae_rng *rng, ae_real *out, char *err, size_t errlen);
 void ae_gaussian_free(ae_gaussian *g);
