@@ -45,7 +45,7 @@ static void direction_image(const double *v, int64_t d, ae_real *out) {
 }
 
 int cmd_tangents(int argc, char **argv) {
-  const char *out = NULL, *data = NULL;
+  const char *out = NULL, *data = NULL, *spectrum = NULL;
   int64_t count = 8, k = 6, neighbours = 50, train_limit = 10000, threads = 0;
   cli_opt opts[] = {
       {"--out", CLI_STR, "FILE.png", "the picture to write (required)", &out, 0, 0, 0},
@@ -54,6 +54,8 @@ int cmd_tangents(int argc, char **argv) {
       {"--neighbours", CLI_INT, "M", "nearest training images for the local PCA (default 50)", &neighbours, 2, 1e6, 0},
       {"--train-limit", CLI_INT, "N", "training images searched for neighbours (default 10000)", &train_limit, 2,
        9.2e18, 0},
+      {"--spectrum", CLI_STR, "FILE.csv", "also write the mean singular values: rank,singular_value,below_1", &spectrum,
+       0, 0, 0},
       {"--data", CLI_STR, "SPEC", "data set (default: the checkpoint's test data; its train split for neighbours)",
        &data, 0, 0, 0},
       {"--threads", CLI_INT, "N", "threads (default: OpenMP's, all cores)", &threads, 1, 1024, 0},
@@ -81,11 +83,12 @@ int cmd_tangents(int argc, char **argv) {
   char err[1024], desc[256];
   int64_t dim = m->dim, cols = 2 * k + 2;
   double *s = malloc(sizeof(double) * (size_t)dim), *sum_s = calloc((size_t)dim, sizeof(double));
+  double *below_at = calloc((size_t)dim, sizeof(double)); /* images whose j-th singular value is below 1 */
   double *tdir = malloc(sizeof(double) * (size_t)(k * dim)), *ldir = malloc(sizeof(double) * (size_t)(k * dim));
   double *var = malloc(sizeof(double) * (size_t)k);
   ae_real *grid = malloc(sizeof(ae_real) * (size_t)(count * cols * dim));
   rc = CLI_FAIL;
-  if (!s || !sum_s || !tdir || !ldir || !var || !grid) {
+  if (!s || !sum_s || !below_at || !tdir || !ldir || !var || !grid) {
     cli_error("tangents: out of memory");
     goto done;
   }
@@ -115,6 +118,7 @@ int cmd_tangents(int argc, char **argv) {
     for (int64_t j = 0; j < r; j++) {
       sum_s[j] += s[j];
       below += s[j] < 1;
+      below_at[j] += s[j] < 1;
     }
     total += r;
     double ov = 0;
@@ -144,12 +148,27 @@ int cmd_tangents(int argc, char **argv) {
          (long long)below, (long long)total);
   printf("overlap of the tangent and local PCA subspaces (1/K)||T^T L||_F^2: %.4f (random: %.4f)\n",
          overlap / (double)count, (double)k / (double)dim);
+  if (spectrum) {
+    FILE *f = fopen(spectrum, "w");
+    int bad = !f;
+    if (f) {
+      fprintf(f, "rank,singular_value,below_1\n");
+      for (int64_t j = 0; j < r; j++) fprintf(f, "%lld,%.9g,%.6f\n", (long long)(j + 1), sum_s[j] / (double)count,
+                                              below_at[j] / (double)count);
+      bad = ferror(f) | (fclose(f) != 0);
+    }
+    if (bad) {
+      snprintf(err, sizeof err, "%s: cannot write the spectrum", spectrum);
+      goto fail;
+    }
+    printf("spectrum: %s\n", spectrum);
+  }
   rc = CLI_OK;
   goto done;
 fail:
   cli_error("tangents: %s", err);
 done:
-  free(s), free(sum_s), free(tdir), free(ldir), free(var), free(grid);
+  free(s), free(sum_s), free(below_at), free(tdir), free(ldir), free(var), free(grid);
   ae_dataset_free(&te);
   ae_dataset_free(&tr);
   ae_model_free(m);

@@ -49,14 +49,31 @@ Test(cli_manifold, tangents_picture_and_spectrum) {
   const char *run = tmp_path("ae"), *png = tmp_path("t.png");
   train_ae(run);
   cr_assert_eq(AEZOO("tangents", run, "--out", png, "--count", "3", "--k", "4", "--neighbours", "10", "--train-limit",
-                     "200", "--threads", "1"),
+                     "200", "--threads", "1", "--spectrum", tmp_path("s.csv")),
                0, "%s", err_now());
   int w, h;
   png_size(png, &w, &h);
   cr_expect(w == GRID(2 * 4 + 2) && h == GRID(3), "%dx%d", w, h);
+  /* the spectrum file: 8 ranks, descending, its below-1 column averaging to the printed fraction */
+  FILE *sf = fopen(tmp_path("s.csv"), "r");
+  cr_assert(sf);
+  char line[256];
+  cr_assert(fgets(line, sizeof line, sf));
+  cr_expect_str_eq(line, "rank,singular_value,below_1\n");
+  double prev = INFINITY, below = 0;
+  int rows = 0, rank;
+  double sv, b;
+  while (fscanf(sf, "%d,%lf,%lf", &rank, &sv, &b) == 3) {
+    cr_expect_eq(rank, ++rows);
+    cr_expect_leq(sv, prev);
+    prev = sv, below += b;
+  }
+  fclose(sf);
+  cr_expect_eq(rows, 8);
   const char *o = slurp_file_out();
   double f = number_after(o, "fraction of singular values below 1: ");
   cr_expect(f >= 0 && f <= 1, "%s", o);
+  cr_expect_float_eq(below / rows, f, 1e-4, "%s", o);
   cr_expect(strstr(o, "(8 per image, mean over 3 images)"), "%s", o);
   double ov = number_after(o, "||T^T L||_F^2: ");
   cr_expect(ov >= 0 && ov <= 1 + 1e-9, "%s", o);
