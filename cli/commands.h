@@ -13,8 +13,11 @@
   CLI_COMMAND(train, "train a model; writes a checkpoint, train.csv and pictures")          \
   CLI_COMMAND(eval, "a checkpoint's test loss, its terms, per-pixel MSE, vae's ELBO")       \
   CLI_COMMAND(reconstruct, "a picture of inputs above their reconstructions")               \
-  CLI_COMMAND(sample, "a picture of samples from a generative model's prior")               \
+  CLI_COMMAND(sample, "a picture of samples: vae's prior, or a Gaussian fitted to the codes") \
   CLI_COMMAND(encode, "the codes of a data set as .npy (2-unit codes: a scatter plot)")     \
+  CLI_COMMAND(interpolate, "decoded straight lines in code space between test images, beside pixel-space ones") \
+  CLI_COMMAND(tangents, "the encoder Jacobian's leading singular directions beside local PCA of neighbours") \
+  CLI_COMMAND(retrieve, "semantic hashing: binary codes ranked by Hamming distance, against PCA and pixels") \
   CLI_COMMAND(gradcheck, "check a model's gradients against finite differences in float64")
 
 #define CLI_COMMAND(name, summary) int cmd_##name(int argc, char **argv);

@@ -206,3 +206,19 @@ int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char
   ae_tensor_free(x);
   return rc;
 }
+
+int ae_picture_examples(const ae_model *m, const ae_real *rows, int64_t n, int cols, const char *path, char *err,
+                        size_t errlen) {
+  ae_shape img;
+  if (!image_shape(m, n, &img)) return not_drawable(m, path, err, errlen);
+  ae_tensor *grid = ae_tensor_from(img, rows);
+  if (!grid) {
+    snprintf(err, errlen, "%s: %s", path, ae_last_error());
+    return -1;
+  }
+  for (int64_t i = 0; i < grid->numel; i++)
+    if (grid->data[i] != grid->data[i]) grid->data[i] = (ae_real)(AE_PNG_GRID_BACKGROUND / 255.0);
+  int rc = ae_png_grid(path, grid, cols, 2, zoom_for(m), err, errlen);
+  ae_tensor_free(grid);
+  return rc;
+}

@@ -33,6 +33,13 @@ int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *pa
  * a message giving the code size otherwise. */
 int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen);
 
+/* n examples of m's example shape (images), given as n * m->dim values in
+ * rows, as a grid of `cols` per row (bands are made by ordering: row i of
+ * the grid holds examples i*cols .. i*cols+cols-1). Values are clamped to
+ * [0, 1]; NaN cells are drawn as the grid's grey (empty). */
+int ae_picture_examples(const ae_model *m, const ae_real *rows, int64_t n, int cols, const char *path, char *err,
+                        size_t errlen);
+
 /* The size of a model's code for one example (def->encode on one example
  * of zeros), or -1 with err. */
 int64_t ae_model_code_size(ae_model *m, char *err, size_t errlen);

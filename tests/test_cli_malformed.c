@@ -280,9 +280,11 @@ Test(cli_malformed, inconsistent_checkpoints) {
   ckpt_rejected(tmp_path("step.safetensors"), "step");
   rewrite(ma, ma, NULL, 0, "seed", NULL, tmp_path("noseed.safetensors"));
   ckpt_rejected(tmp_path("noseed.safetensors"), "seed");
-  /* sample checks the model before loading: a non-generative model is a usage error (2) */
-  cr_assert_eq(AEZOO("sample", tmp_path("mixed.safetensors"), "--out", tmp_path("never.png")), 2);
-  ERR_IS_ONE_LINE_WITH("model ae is not generative");
+  /* sample checks the model before loading: a model that cannot generate (no prior, no decoder) is a usage
+   * error (2) */
+  rewrite(ma, ma, NULL, 0, "model", "deconv-ae", tmp_path("deconv.safetensors"));
+  cr_assert_eq(AEZOO("sample", tmp_path("deconv.safetensors"), "--out", tmp_path("never.png")), 2);
+  ERR_IS_ONE_LINE_WITH("model deconv-ae is not generative");
   rewrite(ma, ma, NULL, 0, "model", "vae", tmp_path("vae.safetensors"));
   cr_assert_eq(AEZOO("sample", tmp_path("vae.safetensors"), "--out", tmp_path("never.png")), 1);
   ERR_IS_ONE_LINE_WITH("vae.safetensors");

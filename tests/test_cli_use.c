@@ -166,14 +166,24 @@ Test(cli_use, sample_draws_from_the_prior_and_refuses_other_models) {
   cr_assert(same_bytes(tmp_path("s.png"), tmp_path("u.png")));
   cr_assert_eq(AEZOO("sample", vae, "--out", tmp_path("v.png"), "--count", "10", "--seed", "5"), 0);
   cr_assert(!same_bytes(tmp_path("s.png"), tmp_path("v.png")));
-  /* a model without a prior: exit 2, naming it and the models that can sample */
+  /* a model without a prior samples a Gaussian fitted to its training codes, and says so */
   cr_assert_eq(AEZOO("train", "ae", "--data", "spiral", "--set", "hidden=8,2", "--steps", "2", "--out", ae,
                      "--quiet"),
                0);
-  cr_assert_eq(AEZOO("sample", ae, "--out", tmp_path("w.png")), 2);
-  ERR_IS_ONE_LINE_WITH("sample: model ae is not generative");
-  ERR_IS_ONE_LINE_WITH("models that can sample: vae");
-  cr_assert_eq(file_size(tmp_path("w.png")), -1);
+  cr_assert_eq(AEZOO("sample", ae, "--out", tmp_path("w.png"), "--limit", "300"), 0, "%s", err_now());
+  cr_assert(strstr(slurp_file_out(), "full-covariance Gaussian fitted to the 2-unit codes of the train split of spiral (300"),
+            "%s", slurp_file_out());
+  cr_assert_gt(file_size(tmp_path("w.png")), 0);
+  /* a model with neither a prior nor a decoder: exit 2, naming it and the models that can sample */
+  const char *dc = tmp_path("dc");
+  cr_assert_eq(AEZOO("train", "deconv-ae", "--limit", "32", "--test-limit", "8", "--steps", "1", "--set",
+                     "channels=2,2", "--out", dc, "--quiet"),
+               0, "%s", err_now());
+  cr_assert_eq(AEZOO("sample", dc, "--out", tmp_path("x.png")), 2);
+  ERR_IS_ONE_LINE_WITH("sample: model deconv-ae is not generative");
+  ERR_IS_ONE_LINE_WITH("models that can sample: ae linear-ae");
+  ERR_IS_ONE_LINE_WITH(" vae psd seq-ae");
+  cr_assert_eq(file_size(tmp_path("x.png")), -1);
 }
 
 Test(cli_use, encode_writes_the_codes_in_batches_and_plots_2d_codes) {

@@ -76,8 +76,12 @@ ae_val *ae_zoo_cae_encode(ae_model *m, ae_tape *t, ae_val *x) {
   return ae_zoo_cae_code(t, m->state, ae_model_flat(m, t, x));
 }
 
+ae_val *ae_zoo_cae_decode(ae_model *m, ae_tape *t, ae_val *h) {
+  return ae_model_unflat(m, t, ae_sigmoid(t, ae_zoo_cae_logits(t, m->state, h)));
+}
+
 ae_val *ae_zoo_cae_reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_zoo_cae_logits(t, m->state, ae_zoo_cae_encode(m, t, x))));
+  return ae_zoo_cae_decode(m, t, ae_zoo_cae_encode(m, t, x));
 }
 
 /* ---- the model ---- */
@@ -127,4 +131,5 @@ const ae_model_def ae_model_cae = {
     .loss = loss,
     .encode = ae_zoo_cae_encode,
     .reconstruct = ae_zoo_cae_reconstruct,
+    .decode = ae_zoo_cae_decode,
 };

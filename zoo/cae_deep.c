@@ -45,10 +45,12 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return ae_mlp_apply(t, &s->enc, ae_model_flat(m, t, x));
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) {
   cae_deep_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, encode(m, t, x))));
+  return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, h)));
 }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 /* lambda = 0 skips the penalty: a plain deep autoencoder. */
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
@@ -82,4 +84,5 @@ const ae_model_def ae_model_cae_deep = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
 };

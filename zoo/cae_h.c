@@ -104,4 +104,5 @@ const ae_model_def ae_model_cae_h = {
     .loss = loss,
     .encode = ae_zoo_cae_encode,
     .reconstruct = ae_zoo_cae_reconstruct,
+    .decode = ae_zoo_cae_decode,
 };

@@ -42,5 +42,6 @@ ae_val *ae_zoo_cae_logits(ae_tape *t, const ae_zoo_cae_net *n, ae_val *h);     /
 int ae_zoo_cae_model_build(ae_model *m, ae_rng *rng);
 ae_val *ae_zoo_cae_encode(ae_model *m, ae_tape *t, ae_val *x);
 ae_val *ae_zoo_cae_reconstruct(ae_model *m, ae_tape *t, ae_val *x);
+ae_val *ae_zoo_cae_decode(ae_model *m, ae_tape *t, ae_val *h); /* sigmoid(W^T h + c) */
 
 #endif

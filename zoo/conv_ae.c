@@ -96,9 +96,9 @@ static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h) {
   return y;
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
-  return ae_sigmoid(t, decode_logits(m, t, encode(m, t, x)));
-}
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) { return ae_sigmoid(t, decode_logits(m, t, h)); }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   (void)rng;
@@ -120,4 +120,5 @@ const ae_model_def ae_model_conv_ae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
 };

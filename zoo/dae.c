@@ -45,10 +45,12 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return ae_mlp_apply(t, &s->enc, ae_model_flat(m, t, x));
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) {
   dae_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, encode(m, t, x))));
+  return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, h)));
 }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   dae_state *s = m->state;
@@ -71,5 +73,6 @@ const ae_model_def ae_model_dae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
     .corrupt = ae_zoo_corrupt,
 };

@@ -68,9 +68,9 @@ static ae_val *decode_flat(ae_model *m, ae_tape *t, ae_val *h) {
   return s->center ? ae_add(t, y, ae_param_bind(t, s->center)) : y;
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
-  return ae_model_unflat(m, t, decode_flat(m, t, encode(m, t, x)));
-}
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) { return ae_model_unflat(m, t, decode_flat(m, t, h)); }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   (void)rng;
@@ -93,4 +93,5 @@ const ae_model_def ae_model_linear_ae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
 };

@@ -13,6 +13,8 @@
  *   - after_step: a projection after each optimiser step (psd's unit-norm
  *     decoder columns);
  *   - sample / corrupt: generative models and denoisers;
+ *   - decode: the decoder alone, from a code (interpolation, sampling a
+ *     Gaussian fitted to the codes);
  *   - hold_codes: gradient checks of a loss whose codes are inferred.
  * No gradient is written by hand anywhere in zoo/. */
 #ifndef AE_MODEL_H
@@ -80,6 +82,15 @@ typedef struct ae_model_def {
    * rather than codes re-inferred at each perturbed parameter. 0, or -1
    * with the tape's error set. */
   int (*hold_codes)(ae_model *m, ae_tape *t, const ae_tensor *x, int hold);
+  /* Optional: the decoder on its own, mapping codes h (B, code...) of
+   * encode()'s shape back to examples (B, example...), deterministic (the
+   * vae's Bernoulli means, the sigmoid of the logits). For a deterministic
+   * model reconstruct(x) equals decode(encode(x)). NULL where a code alone
+   * cannot be decoded (deconv-ae: its decoder unpools at the encoder's
+   * argmax positions). interpolate and sample (for models without a prior)
+   * need it. Added after AE_PLUGIN_ABI 1 was introduced, at the end of the
+   * struct, before any plugin existed; the ABI stays 1. */
+  ae_val *(*decode)(ae_model *m, ae_tape *t, ae_val *h);
 } ae_model_def;
 
 struct ae_model {

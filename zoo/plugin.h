@@ -26,7 +26,8 @@
 #include "model.h"
 
 /* Bump when ae_model_def, ae_model or anything a model's functions receive
- * changes layout. */
+ * changes layout. (ae_model_def's decode field was appended while the ABI
+ * was still 1 and before any plugin existed, so it stayed 1.) */
 #define AE_PLUGIN_ABI 1
 
 #define AE_PLUGIN_EXPORT __attribute__((visibility("default")))

@@ -254,10 +254,14 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return infer(m, t, ae_detach(t, xf), ae_detach(t, predict(m, t, xf)));
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
+/* D z: the dictionary decodes any code; the codes it was trained on are
+ * sparse ones inferred by MFISTA. */
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *z) {
   psd_state *s = m->state;
-  return ae_model_unflat(m, t, ae_matmul(t, encode(m, t, x), ae_param_bind(t, s->dict), 0, 1));
+  return ae_model_unflat(m, t, ae_matmul(t, z, ae_param_bind(t, s->dict), 0, 1));
 }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 static int hold_codes(ae_model *m, ae_tape *t, const ae_tensor *x, int hold) {
   psd_state *s = m->state;
@@ -285,6 +289,7 @@ const ae_model_def ae_model_psd = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
     .train_step = train_step,
     .after_step = after_step,
     .hold_codes = hold_codes,

@@ -90,10 +90,12 @@ static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *code) {
   return ae_dense_apply(t, &s->out, ae_reshape(t, d, ae_shape_make(2, (int64_t[]){d->t.numel / hidden, hidden})));
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
-  ae_val *y = ae_sigmoid(t, decode_logits(m, t, encode(m, t, x)));
-  return y ? ae_reshape(t, y, x->t.shape) : NULL;
+/* The decoded rows (B*T, W) as examples (B, example...). */
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *code) {
+  return ae_model_unflat(m, t, ae_sigmoid(t, decode_logits(m, t, code)));
 }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   (void)rng;
@@ -117,4 +119,5 @@ const ae_model_def ae_model_seq_ae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
 };

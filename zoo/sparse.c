@@ -60,10 +60,12 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return ae_sigmoid(t, ae_dense_apply(t, &s->enc, ae_model_flat(m, t, x)));
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) {
   sparse_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_dense_apply(t, &s->dec, encode(m, t, x))));
+  return ae_model_unflat(m, t, ae_sigmoid(t, ae_dense_apply(t, &s->dec, h)));
 }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 /* R + penalty + weight decay, with the penalty computed from the code h. */
 static ae_val *sparse_loss(ae_model *m, ae_tape *t, ae_val *x, ae_terms *terms,
@@ -113,6 +115,7 @@ const ae_model_def ae_model_sparse_l1 = {
     .loss = l1_loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
 };
 
 const ae_model_def ae_model_sparse_kl = {
@@ -128,4 +131,5 @@ const ae_model_def ae_model_sparse_kl = {
     .loss = kl_loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
 };

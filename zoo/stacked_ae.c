@@ -85,10 +85,12 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return ae_mlp_apply(t, &s->enc, ae_model_flat(m, t, x));
 }
 
-static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
+static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) {
   stacked_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, encode(m, t, x))));
+  return ae_model_unflat(m, t, ae_sigmoid(t, ae_mlp_apply(t, &s->dec, h)));
 }
+
+static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }
 
 static ae_val *add_stage_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms) {
   double wd = ae_settings_real(&m->settings, "weight_decay");
@@ -139,6 +141,7 @@ const ae_model_def ae_model_stacked_ae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
     .nstages = 3, /* the default hidden=100,30; each instance sets m->nstages = layers + 1 */
     .stage_name = stage_name,
     .stage_params = stage_params,

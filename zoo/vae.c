@@ -104,5 +104,6 @@ const ae_model_def ae_model_vae = {
     .loss = loss,
     .encode = encode,
     .reconstruct = reconstruct,
+    .decode = decode,
     .sample = sample,
 };
