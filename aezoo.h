@@ -24,4 +24,5 @@
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "io/png.h"
+#include "io/plot.h"
 #endif
