@@ -15,7 +15,8 @@
   CLI_COMMAND(reconstruct, "a picture of inputs above their reconstructions")               \
   CLI_COMMAND(sample, "a picture of samples from a generative model's prior")               \
   CLI_COMMAND(encode, "the codes of a data set as .npy (2-unit codes: a scatter plot)")     \
-  CLI_COMMAND(gradcheck, "check a model's gradients against finite differences in float64")
+  CLI_COMMAND(gradcheck, "check a model's gradients against finite differences in float64")   \
+  CLI_COMMAND(plot, "a run's train.csv as loss curves in a PNG")
 
 #define CLI_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
 CLI_COMMAND_TABLE

@@ -373,6 +373,18 @@ static void draw_legend(cairo_t *cr, const ae_plot *p) {
     if (te.x_advance > wmax) wmax = te.x_advance;
   }
   double bw = wmax + 36, bh = n * row + 8, bx = p->right - bw - 6, by = p->top + 6;
+  /* the corner covering the fewest data points (top right on ties) */
+  long best = -1;
+  for (int corner = 0; corner < 4; corner++) {
+    double cx = corner & 1 ? p->left + 6 : p->right - bw - 6, cy = corner & 2 ? p->bottom - bh - 6 : p->top + 6;
+    long covered = 0;
+    for (int i = 0; i < p->ns; i++)
+      for (int64_t j = 0; j < p->s[i].n; j++) {
+        double px = ae_plot_px(p, p->s[i].x[j]), py = ae_plot_py(p, p->s[i].y[j]);
+        if (px >= cx - 4 && px <= cx + bw + 4 && py >= cy - 4 && py <= cy + bh + 4) covered++;
+      }
+    if (best < 0 || covered < best) best = covered, bx = cx, by = cy;
+  }
   cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
   cairo_rectangle(cr, bx, by, bw, bh);
   cairo_fill_preserve(cr);
