@@ -360,7 +360,8 @@ int cmd_gradcheck(int argc, char **argv) {
     }
     if ((rc = gc_op_check_args(c.op, c.shapes.n, c.shapes.v))) return rc;
   } else if (npos == 0) {
-    cli_error("gradcheck: give MODEL (see `aezoo list`) or --op NAME");
+    fprintf(stderr, "aezoo gradcheck: missing argument MODEL (see `aezoo list`) or --op NAME; usage: aezoo "
+                    "gradcheck MODEL [options]\n");
     return CLI_USAGE;
   } else if (c.shapes.n) {
     cli_error("gradcheck: --shape is for --op");

@@ -50,3 +50,164 @@ Test(cli_exp, plot_errors_name_the_file_and_line) {
   ERR_IS_ONE_LINE_WITH("bad.csv line 1");
   cr_assert_eq(AEZOO("plot"), 2);
 }
+
+/* ---- gradcheck experiments ---------------------------------------------------- */
+
+/* The number after `key` in s (NAN when absent). */
+static double number_after(const char *s, const char *key) {
+  const char *p = strstr(s, key);
+  return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+Test(cli_exp, gradcheck_csv_has_every_entry_and_the_reported_distribution) {
+  const char *csv = tmp_path("entries.csv");
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--csv", csv), 0, "%s", err_now());
+  char *out = out_text();
+  double nparams = number_after(out, "(seed 1); ");
+  double med = number_after(out, "abs median "), p99 = number_after(out, "99th percentile "),
+         worst = number_after(out, "worst ");
+  cr_assert(nparams > 100, "%s", out);
+  /* every row: abs_err = |analytic - numeric|, and the distribution printed is the CSV's */
+  FILE *f = fopen(csv, "r");
+  cr_assert(f);
+  char line[512];
+  cr_assert(fgets(line, sizeof line, f));
+  cr_assert_str_eq(line, "stage,param,index,analytic,numeric,abs_err,rel_err,pass\n");
+  double errs[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) {
+    char stage[16], param[64];
+    long long idx;
+    double a, u, e, r;
+    int pass;
+    cr_assert_eq(sscanf(line, "%15[^,],%63[^,],%lld,%lf,%lf,%lf,%lf,%d", stage, param, &idx, &a, &u, &e, &r, &pass),
+                 8, "row %d: %s", n + 1, line);
+    cr_assert_float_eq(e, fabs(a - u), 1e-6 * e + 1e-300, "row %d: %s", n + 1, line);
+    cr_assert_eq(pass, 1);
+    cr_assert_lt(n, 4096);
+    errs[n++] = e;
+  }
+  fclose(f);
+  cr_assert_eq(n, (int)nparams, "%d rows for %g parameters (ae has one stage: every parameter is checked)", n,
+               nparams);
+  qsort(errs, (size_t)n, sizeof errs[0], cmp_double);
+  cr_assert_float_eq(med, errs[(n + 1) / 2 - 1], 1e-3 * med, "median %g", med);
+  cr_assert_float_eq(p99, errs[(int)ceil(0.99 * n) - 1], 1e-3 * p99, "p99 %g", p99);
+  cr_assert_float_eq(worst, errs[n - 1], 1e-3 * worst, "worst %g", worst);
+  cr_assert(strstr(out, "closest to failing: encoder.") || strstr(out, "closest to failing: decoder."), "%s", out);
+  free(out);
+  /* a stacked model: rows for each stage's parameters */
+  cr_assert_eq(AEZOO("gradcheck", "stacked-ae", "--csv", csv), 0, "%s", err_now());
+  size_t sz;
+  char *all = read_all(csv, &sz);
+  cr_assert(strstr(all, "\n0,") && strstr(all, "\n1,") && strstr(all, "\n2,"), "rows of stages 0, 1, 2");
+  free(all);
+}
+
+Test(cli_exp, gradcheck_tolerances_fast_and_float32) {
+  /* a coarse eps with no tolerance fails, and says where */
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--eps", "0.1", "--atol", "1e-12", "--rtol", "0"), 1);
+  char *out = out_text();
+  cr_assert(strstr(out, "FAIL") && strstr(out, "(eps 0.1, atol 1e-12, rtol 0)"), "%s", out);
+  free(out);
+  cr_assert_eq(AEZOO("gradcheck", "vae", "--fast"), 0, "%s", err_now());
+  out = out_text();
+  cr_assert(strstr(out, "fast: u^T grad") && strstr(out, ": pass"), "%s", out);
+  free(out);
+  /* float32's analytic gradient: within the default tolerances, but with float32 rounding in it */
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--set", "activation=tanh"), 0);
+  out = out_text();
+  double w64 = number_after(out, "worst ");
+  free(out);
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--set", "activation=tanh", "--float32"), 0, "%s", err_now());
+  out = out_text();
+  double w32 = number_after(out, "worst ");
+  cr_assert(strstr(out, "float32 build's analytic gradient"), "%s", out);
+  cr_assert(w32 > 10 * w64 && w32 < 1e-5, "float32 worst %g, float64 worst %g", w32, w64);
+  free(out);
+}
+
+/* The sweep's CSV: error[e][p][s] for eps index e, precision p (0 float64), scheme s. */
+typedef struct sweep {
+  int n;
+  double eps[64], err[64][2][3];
+} sweep;
+
+static sweep read_sweep(const char *path) {
+  sweep w = {0};
+  FILE *f = fopen(path, "r");
+  cr_assert(f, "no %s", path);
+  char line[256];
+  cr_assert(fgets(line, sizeof line, f));
+  cr_assert_str_eq(line, "eps,precision,scheme,max_abs_err,median_abs_err\n");
+  const char *schemes[3] = {"forward", "central", "richardson"};
+  while (fgets(line, sizeof line, f)) {
+    double eps, mx, md;
+    char prec[16], sch[16];
+    cr_assert_eq(sscanf(line, "%lf,%15[^,],%15[^,],%lf,%lf", &eps, prec, sch, &mx, &md), 5, "%s", line);
+    if (w.n == 0 || w.eps[w.n - 1] != eps) w.eps[w.n++] = eps;
+    int p = strcmp(prec, "float32") == 0, s = -1;
+    for (int k = 0; k < 3; k++)
+      if (!strcmp(sch, schemes[k])) s = k;
+    cr_assert(s >= 0, "%s", line);
+    w.err[w.n - 1][p][s] = mx;
+  }
+  fclose(f);
+  return w;
+}
+
+Test(cli_exp, gradcheck_eps_sweep_shows_truncation_and_rounding) {
+  const char *csv = tmp_path("sweep.csv"), *png = tmp_path("sweep.png");
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--set", "activation=tanh", "--sweep-eps", "1e-1:1e-9:1", "--csv", csv,
+                     "--out", png),
+               0, "%s", err_now());
+  sweep w = read_sweep(csv);
+  cr_assert_eq(w.n, 9);
+  double best64 = INFINITY, best32 = INFINITY;
+  for (int e = 0; e < w.n; e++)
+    for (int s = 0; s < 3; s++) best64 = fmin(best64, w.err[e][0][s]), best32 = fmin(best32, w.err[e][1][s]);
+  cr_assert_lt(best64, 1e-6, "the float64 minimum %g", best64);
+  cr_assert_gt(best32, 10 * best64, "float32 rounding: minimum %g against float64's %g", best32, best64);
+  /* truncation regime: central error ~ eps^2 (slope 2 between eps 1e-2 and 1e-3), forward ~ eps */
+  cr_assert_float_eq(w.eps[1], 1e-2, 1e-12);
+  cr_assert_float_eq(w.eps[2], 1e-3, 1e-12);
+  double central = log10(w.err[1][0][1] / w.err[2][0][1]), forward = log10(w.err[1][0][0] / w.err[2][0][0]);
+  cr_assert(central > 1.8 && central < 2.2, "central slope %g", central);
+  cr_assert(forward > 0.8 && forward < 1.2, "forward slope %g", forward);
+  /* rounding regime: at eps 1e-9 the float64 central error grows again (V shape) */
+  double vmin = INFINITY;
+  for (int e = 0; e < w.n; e++) vmin = fmin(vmin, w.err[e][0][1]);
+  cr_assert_gt(w.err[w.n - 1][0][1], 10 * vmin);
+  int pw, ph;
+  png_size(png, &pw, &ph);
+  cr_assert(pw == 800 && ph == 560, "%dx%d", pw, ph);
+}
+
+Test(cli_exp, gradcheck_op_and_its_errors) {
+  cr_assert_eq(AEZOO("gradcheck", "--op", "tanh", "--shape", "2,3"), 0, "%s", err_now());
+  char *out = out_text();
+  cr_assert(strstr(out, "inputs (2,3)") && strstr(out, "tanh: first and second order pass"), "%s", out);
+  cr_assert(strstr(out, "36 entries"), "a (2,3) -> (2,3) Jacobian has 36 entries: %s", out);
+  free(out);
+  cr_assert_eq(AEZOO("gradcheck", "--op", "matmul"), 0, "%s", err_now());
+  struct {
+    const char *args[8];
+    const char *msg;
+  } cases[] = {
+      {{"gradcheck", "--op", "tanhh"}, "unknown op 'tanhh'; valid ops: add sub mul div"},
+      {{"gradcheck", "--op", "tanh", "--shape", "2,x"}, "--shape '2,x'"},
+      {{"gradcheck", "--op", "tanh", "--shape", "2", "--shape", "3"}, "op tanh takes 1 input; 2 --shape given"},
+      {{"gradcheck", "ae", "--op", "tanh"}, "give MODEL or --op NAME, not both"},
+      {{"gradcheck", "ae", "--sweep-eps", "1e-9:1e-1"}, "--sweep-eps '1e-9:1e-1': expected A:B"},
+      {{"gradcheck", "ae", "--out", "x.png"}, "--out names the --sweep-eps picture"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cr_assert_eq(cli_run(cases[i].args), 2, "case %zu: %s", i, err_now());
+    ERR_IS_ONE_LINE_WITH(cases[i].msg);
+  }
+}
