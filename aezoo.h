@@ -25,4 +25,5 @@
 #include "io/safetensors.h"
 #include "io/png.h"
 #include "io/plot.h"
+#include "io/pca.h"
 #endif

@@ -5,7 +5,9 @@
  * between A and B, in its colour, and not elsewhere; a log-axis line
  * through a power law is straight; the PNG has the requested size, the
  * scatter plot shows each class's colour, and an unwritable path gives -1
- * with a message naming it. */
+ * with a message naming it. PCA (io/pca.h) recovers the coordinates of
+ * points built on a known orthonormal pair of directions, with their
+ * variances and the total. */
 #include <cairo.h>
 #include <criterion/criterion.h>
 #include <math.h>
@@ -205,4 +207,45 @@ Test(plot, unwritable_path_names_it) {
   cr_assert(strstr(err, "/nonexistent-dir/x.png"), "message '%s' must name the path", err);
   ae_plot_free(p);
   cr_assert_null(ae_plot_new(10, 100));
+}
+
+Test(plot, pca_recovers_a_known_plane) {
+  enum { N = 400, D = 6 };
+  /* orthonormal u, v in R^6; rows = c + a_i u + b_i v + tiny noise, var(a) = 4 var(b) */
+  double u[D] = {1, 1, 1, 1, 0, 0}, v[D] = {1, -1, 0, 0, 1, 1}, c[D] = {3, -2, 1, 0, 5, 7};
+  for (int j = 0; j < D; j++) u[j] /= 2, v[j] /= 2;
+  static double rows[N * D], out[N * 2], a[N], b[N];
+  ae_rng rng;
+  ae_rng_init(&rng, 5);
+  double ma = 0, mb = 0;
+  for (int i = 0; i < N; i++) {
+    a[i] = 4 * (ae_rng_double(&rng) - 0.5), b[i] = 2 * (ae_rng_double(&rng) - 0.5);
+    ma += a[i] / N, mb += b[i] / N;
+  }
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < D; j++) rows[i * D + j] = c[j] + a[i] * u[j] + b[i] * v[j] + 1e-9 * (ae_rng_double(&rng) - 0.5);
+  double var[2], total;
+  cr_assert_eq(ae_pca_project(rows, N, D, 2, out, var, &total), 0, "%s", ae_last_error());
+  /* the variances are the eigenvalues of (a, b)'s 2 x 2 sample covariance (closed form) */
+  double va = 0, vb = 0, cab = 0;
+  for (int i = 0; i < N; i++)
+    va += (a[i] - ma) * (a[i] - ma) / N, vb += (b[i] - mb) * (b[i] - mb) / N, cab += (a[i] - ma) * (b[i] - mb) / N;
+  double mid = (va + vb) / 2, rad = sqrt((va - vb) * (va - vb) / 4 + cab * cab);
+  cr_assert_float_eq(var[0], mid + rad, 1e-6 * va);
+  cr_assert_float_eq(var[1], mid - rad, 1e-6 * vb);
+  cr_assert_float_eq(total, va + vb, 1e-6 * (va + vb));
+  /* coordinates equal the centred a, b up to one sign each (a and b are uncorrelated enough
+     for the components to be u and v only when their covariance is ~0: compare the spans) */
+  double saa = 0, sab = 0, sbb = 0, s0a = 0, s1b = 0, s0b = 0, s1a = 0;
+  for (int i = 0; i < N; i++) {
+    double x = out[2 * i], y = out[2 * i + 1], A = a[i] - ma, B = b[i] - mb;
+    saa += A * A, sbb += B * B, sab += A * B, s0a += x * A, s1b += y * B, s0b += x * B, s1a += y * A;
+    /* the plane is recovered exactly: x^2 + y^2 = A^2 + B^2 */
+    cr_assert_float_eq(x * x + y * y, A * A + B * B, 1e-6);
+  }
+  (void)sab, (void)s0b, (void)s1a;
+  /* the first component correlates with a, the second with b */
+  cr_assert_gt(fabs(s0a) / sqrt(saa * var[0] * N), 0.95);
+  cr_assert_gt(fabs(s1b) / sqrt(sbb * var[1] * N), 0.95);
+  cr_assert_eq(ae_pca_project(rows, N, D, 7, out, NULL, NULL), -1);
 }
