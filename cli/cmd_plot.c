@@ -162,7 +162,7 @@ static int add_curve(ae_plot *p, const table *t, int c, int color, int markers) 
   return rc;
 }
 
-static int draw(const table *t, const char *csv, const char *out) {
+static int draw(const table *t, const char *run, const char *out) {
   /* a log axis when every plotted value is positive and they span > 2 decades */
   double lo = INFINITY, hi = -INFINITY;
   int positive = 1;
@@ -182,7 +182,7 @@ static int draw(const table *t, const char *csv, const char *out) {
     return CLI_FAIL;
   }
   char title[512];
-  snprintf(title, sizeof title, "loss curves: %.400s", csv);
+  snprintf(title, sizeof title, "loss curves of %.400s (%lld steps)", run, (long long)t->nrows);
   ae_plot_title(p, title);
   ae_plot_xlabel(p, "step");
   ae_plot_ylabel(p, logy ? "loss (log scale)" : "loss");
@@ -238,7 +238,7 @@ int cmd_plot(int argc, char **argv) {
   }
   table t;
   if (read_csv(csv, &t)) return CLI_FAIL;
-  rc = draw(&t, csv, png);
+  rc = draw(&t, pos[0], png);
   table_free(&t);
   return rc;
 }
