@@ -25,6 +25,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "ckpt_data.h"
 #include "common.h"
 #include "gc_f32.h"
 #include "gc_model.h"
@@ -51,15 +52,18 @@ static const char about[] =
     "differences at the same (float32-rounded) point. --sweep-eps A:B tabulates the\n"
     "error of forward, central and Richardson differences in float64 and float32 for\n"
     "eps from A down to B and draws it on log-log axes (--out). --op NAME checks one\n"
-    "built-in op instead of a model (--shape). Stacked models are checked stage by\n"
-    "stage. Exit status 0 only if every check passes, else 1.\n"
+    "built-in op instead of a model (--shape). --at CKPT checks a trained model at its\n"
+    "trained weights on the first --limit examples of its test data (--data), 1000\n"
+    "entries chosen at random unless --entries says otherwise. Stacked models are\n"
+    "checked stage by stage. Exit status 0 only if every check passes, else 1.\n"
     "`aezoo` runs the float64 build `aezoo64` next to it to do this.";
 
 typedef struct gc_cli {
   int second, fast, f32;
   int64_t seed;
   double eps, atol, rtol;
-  const char *csv_path, *sweep, *out, *op;
+  const char *csv_path, *sweep, *out, *op, *at, *data;
+  int64_t limit, entries;
   cli_list shapes;
   int argc;
   char **argv;
@@ -122,6 +126,24 @@ static int build(const ae_model_def *def, int n, char **kv, uint64_t seed, ae_mo
   ae_rng_init(&rng, seed ^ 0x9c7a11ull);
   ae_rng_uniform(&rng, x->data, x->numel, 0, 1);
   *mp = m, *xp = x;
+  return 0;
+}
+
+/* --at CKPT: the trained model and the first --limit examples of its data
+ * (the checkpoint's test data unless --data). *d owns x. */
+static int build_at(const gc_cli *c, ae_model **mp, ae_dataset *d, char *desc, size_t desclen) {
+  cli_ckpt_meta meta;
+  memset(d, 0, sizeof *d);
+  ae_model *m = cli_open_checkpoint(c->at, &meta);
+  if (!m) return -1;
+  const char *used = NULL;
+  if (cli_open_data(&meta, m, c->data, CLI_SPLIT_TEST, c->limit, d, &used)) {
+    ae_model_free(m);
+    return -1;
+  }
+  char dd[512];
+  snprintf(desc, desclen, "%s", cli_data_desc(used, CLI_SPLIT_TEST, d, dd, sizeof dd));
+  *mp = m;
   return 0;
 }
 
@@ -204,6 +226,9 @@ static int check_first(ae_model *m, ae_tensor *x, const gc_cli *c, int *all_ok) 
     cli_error("gradcheck %s: %s", m->def->name, g.err);
     return -1;
   }
+  int64_t all = g.n;
+  gc_model_keep(&g, c->entries, (uint64_t)c->seed);
+  if (g.n < all) printf("  %lld of the %lld entries, chosen at random (--entries)\n", (long long)g.n, (long long)all);
   double t0 = cli_now();
   size_t per = (size_t)(g.n ? g.n : 1);
   double *an = malloc(sizeof(double) * per), *num = malloc(sizeof(double) * per);
@@ -245,19 +270,18 @@ out:
   return rc;
 }
 
-/* Builds the model at its gradcheck sizes and checks every stage (or sweeps eps). */
-static int run_checks(const ae_model_def *def, int n, char **kv, const gc_cli *c) {
-  ae_model *m;
-  ae_tensor *x;
-  if (build(def, n, kv, (uint64_t)c->seed, &m, &x)) return CLI_FAIL;
+/* Checks every stage of m on x (or sweeps eps); `input` says what x is. */
+static int run_checks(ae_model *m, ae_tensor *x, const gc_cli *c, const char *input) {
+  const ae_model_def *def = m->def;
   if (c->f32 || c->sweep) gc_f32_round_point(m, x);
   char settings[4096], shape[64];
   ae_settings_format(&m->settings, settings, sizeof settings);
-  printf("gradcheck %s in float64 (eps %g, atol %g, rtol %g)%s\n", def->name, c->eps, c->atol, c->rtol,
+  printf("gradcheck %s%s%s in float64 (eps %g, atol %g, rtol %g)%s\n", def->name, c->at ? " at " : "",
+         c->at ? c->at : "", c->eps, c->atol, c->rtol,
          c->f32 || c->sweep ? "; parameters and input rounded to float32" : "");
   printf("settings: %s\n", settings);
-  printf("input: %d examples of shape %s, uniform in [0,1] (seed %lld); %lld parameters\n", GC_BATCH,
-         ae_shape_str(cli_example_shape(x), shape, sizeof shape), (long long)c->seed,
+  printf("input: %lld examples of shape %s, %s (seed %lld); %lld parameters\n", (long long)x->shape.d[0],
+         ae_shape_str(cli_example_shape(x), shape, sizeof shape), input, (long long)c->seed,
          (long long)ae_model_param_count(m));
   int all_ok = 1, nst = ae_model_nstages(m), failed = 0;
   if (c->sweep) {
@@ -275,11 +299,10 @@ static int run_checks(const ae_model_def *def, int n, char **kv, const gc_cli *c
     if (gc_model_open(&g, m, x, (uint64_t)c->seed)) {
       cli_error("gradcheck %s: %s", def->name, g.err);
     } else {
+      gc_model_keep(&g, c->entries, (uint64_t)c->seed);
       rc = gc_sweep_run(&g, c->argc, c->argv, neps, eps, png, c->csv, def->name);
       gc_model_close(&g);
     }
-    ae_tensor_free(x);
-    ae_model_free(m);
     return rc;
   }
   for (int s = 0; s < nst && !failed; s++) {
@@ -292,17 +315,44 @@ static int run_checks(const ae_model_def *def, int n, char **kv, const gc_cli *c
   }
   if (failed) all_ok = 0;
   printf("%s: %s\n", def->name, all_ok ? "all gradients pass" : "gradient check FAILED");
-  ae_tensor_free(x);
-  ae_model_free(m);
   return all_ok ? CLI_OK : CLI_FAIL;
 }
 #endif
+
+/* Runs the checks on m and x (or, in the float32 build, the float32 half
+ * of a float64 run), then frees m and x (x belongs to data when not NULL). */
+static int finish(gc_cli *c, ae_model *m, ae_tensor *x, const char *input, ae_dataset *data) {
+  int rc;
+#ifndef AE_REAL_DOUBLE
+  /* the float32 half of --float32 / --sweep-eps, for the aezoo64 that started us */
+  (void)input;
+  rc = gc_f32_child(getenv(GC_F32_ENV), m, x, (uint64_t)c->seed);
+#else
+  rc = CLI_FAIL;
+  if (c->csv_path && !(c->csv = fopen(c->csv_path, "w"))) {
+    cli_error("gradcheck: cannot write %s: %s", c->csv_path, strerror(errno));
+    goto out;
+  }
+  if (c->csv && !c->sweep) gc_report_csv_header(c->csv);
+  rc = run_checks(m, x, c, input);
+  if (c->csv && fclose(c->csv)) {
+    cli_error("gradcheck: cannot write %s", c->csv_path);
+    rc = CLI_FAIL;
+  }
+out:
+#endif
+  if (data) ae_dataset_free(data);
+  else ae_tensor_free(x);
+  ae_model_free(m);
+  return rc;
+}
 
 int cmd_gradcheck(int argc, char **argv) {
   gc_cli c = {0};
   c.seed = 1;
   ae_gc_opts d = ae_gc_defaults();
   c.eps = d.eps, c.atol = d.atol, c.rtol = d.rtol;
+  c.limit = 8;
   cli_list set = {0};
   cli_opt opts[] = {
       {"--set", CLI_LIST, "KEY=VALUE", "a model setting over the gradcheck settings (repeatable)", &set, 0, 0, 0},
@@ -322,9 +372,15 @@ int cmd_gradcheck(int argc, char **argv) {
       {"--out", CLI_STR, "FILE.png", "the --sweep-eps picture (default eps-sweep-MODEL.png)", &c.out, 0, 0, 0},
       {"--op", CLI_STR, "NAME", "check one built-in op instead of a model (a wrong name lists them)", &c.op, 0, 0, 0},
       {"--shape", CLI_LIST, "D,D,...", "an input shape for --op (repeatable: one per input)", &c.shapes, 0, 0, 0},
+      {"--at", CLI_STR, "CKPT", "check a trained checkpoint's model (run directory or model file) instead of MODEL",
+       &c.at, 0, 0, 0},
+      {"--data", CLI_STR, "SPEC", "with --at: the examples (default: the checkpoint's test data)", &c.data, 0, 0, 0},
+      {"--limit", CLI_INT, "N", "with --at: how many examples (default 8)", &c.limit, 1, 1e9, 0},
+      {"--entries", CLI_INT, "N", "check N entries chosen at random (default: all; with --at 1000)", &c.entries, 1,
+       9e18, 0},
   };
   int nopts = (int)(sizeof opts / sizeof opts[0]);
-  cli_cmd_help help = {"gradcheck", "MODEL | --op NAME", about, 0, 1};
+  cli_cmd_help help = {"gradcheck", "MODEL | --op NAME | --at CKPT", about, 0, 1};
   const char *pos[1];
   int npos, rc = cli_parse(&help, opts, nopts, argc, argv, pos, 1, &npos);
   if (rc != CLI_PARSE_OK) return rc == CLI_PARSE_HELP ? CLI_OK : CLI_USAGE;
@@ -349,7 +405,18 @@ int cmd_gradcheck(int argc, char **argv) {
     cli_error("gradcheck: --out names the --sweep-eps picture; give --sweep-eps A:B too");
     return CLI_USAGE;
   }
-  if (c.op) {
+  cli_opt *lim = cli_find_opt(opts, nopts, "--limit"), *ent = cli_find_opt(opts, nopts, "--entries");
+  if ((cli_find_opt(opts, nopts, "--data")->given || lim->given) && !c.at) {
+    cli_error("gradcheck: --data and --limit choose the examples of --at CKPT; give --at too");
+    return CLI_USAGE;
+  }
+  if (c.at) {
+    if (npos || c.op || set.n || c.shapes.n) {
+      cli_error("gradcheck: --at CKPT checks the checkpoint's own model; give no MODEL, --op, --set or --shape with it");
+      return CLI_USAGE;
+    }
+    if (!ent->given) c.entries = 1000;
+  } else if (c.op) {
     if (npos) {
       cli_error("gradcheck: give MODEL or --op NAME, not both");
       return CLI_USAGE;
@@ -384,6 +451,16 @@ int cmd_gradcheck(int argc, char **argv) {
     }
     return rc;
   }
+  c.argc = argc, c.argv = argv;
+  ae_model *m = NULL;
+  ae_tensor *x = NULL;
+  ae_dataset data = {0};
+  char input[600];
+  if (c.at) {
+    if (build_at(&c, &m, &data, input, sizeof input)) return CLI_FAIL;
+    x = data.x;
+    return finish(&c, m, x, input, &data);
+  }
   if ((rc = cli_check_model_args(pos[0], set.n, set.v))) return rc;
   const ae_model_def *def = ae_zoo_find(pos[0]);
   /* the gradcheck settings, then --set (later ones win) */
@@ -393,27 +470,7 @@ int cmd_gradcheck(int argc, char **argv) {
                                   : 0;
   for (int i = 0; i < set.n; i++) kv[n++] = (char *)set.v[i];
   if ((rc = cli_check_model_args(pos[0], n, (const char *const *)kv))) return rc;
-  c.argc = argc, c.argv = argv;
-#ifndef AE_REAL_DOUBLE
-  /* the float32 half of --float32 / --sweep-eps, for the aezoo64 that started us */
-  ae_model *m;
-  ae_tensor *x;
   if (build(def, n, kv, (uint64_t)c.seed, &m, &x)) return CLI_FAIL;
-  rc = gc_f32_child(job, m, x, (uint64_t)c.seed);
-  ae_tensor_free(x);
-  ae_model_free(m);
-  return rc;
-#else
-  if (c.csv_path && !(c.csv = fopen(c.csv_path, "w"))) {
-    cli_error("gradcheck: cannot write %s: %s", c.csv_path, strerror(errno));
-    return CLI_FAIL;
-  }
-  if (c.csv && !c.sweep) gc_report_csv_header(c.csv);
-  rc = run_checks(def, n, kv, &c);
-  if (c.csv && fclose(c.csv)) {
-    cli_error("gradcheck: cannot write %s", c.csv_path);
-    rc = CLI_FAIL;
-  }
-  return rc;
-#endif
+  snprintf(input, sizeof input, "uniform in [0,1]");
+  return finish(&c, m, x, input, NULL);
 }

@@ -152,6 +152,7 @@ int gc_f32_child(const char *job, ae_model *m, ae_tensor *x, uint64_t seed) {
     free(eps);
     return CLI_FAIL;
   }
+  gc_model_keep(&g, n, seed); /* the parent's subset of entries (--entries) */
   int rc = CLI_FAIL;
   double *grad = malloc(sizeof(double) * (size_t)(g.n ? g.n : 1));
   char ans[PATH_MAX];

@@ -105,6 +105,31 @@ double gc_model_diff(gc_model *g, int64_t k, gc_scheme s, double eps) {
   }
 }
 
+void gc_model_keep(gc_model *g, int64_t count, uint64_t seed) {
+  if (count <= 0 || count >= g->n) return;
+  int64_t *pick = malloc(sizeof(int64_t) * (size_t)g->n);
+  unsigned char *keep = calloc((size_t)g->n, 1);
+  if (!pick || !keep) { /* keep them all rather than fail */
+    free(pick), free(keep);
+    return;
+  }
+  ae_rng rng;
+  ae_rng_init(&rng, seed ^ 0x5e1ec7ull);
+  for (int64_t k = 0; k < g->n; k++) pick[k] = k;
+  for (int64_t k = 0; k < count; k++) { /* partial Fisher-Yates */
+    int64_t j = k + (int64_t)(ae_rng_double(&rng) * (double)(g->n - k));
+    if (j >= g->n) j = g->n - 1;
+    int64_t t = pick[k];
+    pick[k] = pick[j], pick[j] = t;
+    keep[pick[k]] = 1;
+  }
+  int64_t n = 0;
+  for (int64_t k = 0; k < g->n; k++)
+    if (keep[k]) g->param[n] = g->param[k], g->index[n++] = g->index[k];
+  g->n = n;
+  free(pick), free(keep);
+}
+
 void gc_model_entry_name(const gc_model *g, int64_t k, char *buf, size_t len) {
   snprintf(buf, len, "%s[%lld]", g->m->params[g->param[k]]->name, (long long)g->index[k]);
 }

@@ -37,6 +37,10 @@ double gc_model_loss(gc_model *g);
 int gc_model_grad(gc_model *g, double *grad);
 /* A finite-difference estimate of dL/d entry k at step eps. NaN on an error. */
 double gc_model_diff(gc_model *g, int64_t k, gc_scheme s, double eps);
+/* Keeps a random subset of `count` entries (chosen by seed; the same
+ * subset for the same entries, count and seed), in their original order.
+ * Nothing happens when count <= 0 or count >= g->n. */
+void gc_model_keep(gc_model *g, int64_t count, uint64_t seed);
 /* "enc.w[17]" */
 void gc_model_entry_name(const gc_model *g, int64_t k, char *buf, size_t len);
 

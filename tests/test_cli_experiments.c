@@ -211,3 +211,36 @@ Test(cli_exp, gradcheck_op_and_its_errors) {
     ERR_IS_ONE_LINE_WITH(cases[i].msg);
   }
 }
+
+Test(cli_exp, gradcheck_at_trained_weights_on_real_examples) {
+  const char *run = tmp_path("run"), *csv = tmp_path("at.csv");
+  cr_assert_eq(AEZOO("train", "ae", "--limit", "256", "--test-limit", "64", "--steps", "30", "--set", "hidden=16,4",
+                     "--out", run, "--quiet"),
+               0, "%s", err_now());
+  cr_assert_eq(AEZOO("gradcheck", "--at", run, "--limit", "4", "--entries", "150", "--csv", csv), 0, "%s",
+               err_now());
+  char *out = out_text();
+  cr_assert(strstr(out, "gradcheck ae at ") && strstr(out, "input: 4 examples of shape (1,28,28), the test split of "
+                                                           "fashion-mnist"),
+            "%s", out);
+  cr_assert(strstr(out, "150 of the 26036 entries"), "ae 784-16-4 has 26036 parameters: %s", out);
+  free(out);
+  size_t n;
+  char *all = read_all(csv, &n);
+  cr_assert_eq(lines_in(all), 1 + 150, "a header and one row per checked entry");
+  free(all);
+  /* the float64 sweep at trained weights reaches below 1e-6 too */
+  cr_assert_eq(AEZOO("gradcheck", "--at", run, "--limit", "2", "--entries", "30", "--sweep-eps", "1e-2:1e-7:1",
+                     "--csv", csv, "--out", tmp_path("at.png")),
+               0, "%s", err_now());
+  sweep w = read_sweep(csv);
+  double best = INFINITY;
+  for (int e = 0; e < w.n; e++) best = fmin(best, w.err[e][0][1]);
+  cr_assert_lt(best, 1e-6);
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--at", run), 2);
+  ERR_IS_ONE_LINE_WITH("--at CKPT checks the checkpoint's own model");
+  cr_assert_eq(AEZOO("gradcheck", "ae", "--limit", "3"), 2);
+  ERR_IS_ONE_LINE_WITH("give --at too");
+  cr_assert_eq(AEZOO("gradcheck", "--at", tmp_path("nothing")), 1);
+  ERR_IS_ONE_LINE_WITH("nothing");
+}
