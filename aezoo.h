@@ -26,4 +26,5 @@
 #include "io/png.h"
 #include "io/plot.h"
 #include "io/pca.h"
+#include "io/code_plot.h"
 #endif

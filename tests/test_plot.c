@@ -249,3 +249,52 @@ Test(plot, pca_recovers_a_known_plane) {
   cr_assert_gt(fabs(s1b) / sqrt(sbb * var[1] * N), 0.95);
   cr_assert_eq(ae_pca_project(rows, N, D, 7, out, NULL, NULL), -1);
 }
+
+Test(plot, code_plot_projects_wide_codes_by_pca) {
+  enum { N = 300, D = 5 };
+  ae_tensor *codes = ae_tensor_new(AE_SHAPE(N, D));
+  int32_t lab[N];
+  ae_rng rng;
+  ae_rng_init(&rng, 9);
+  for (int i = 0; i < N; i++) {
+    lab[i] = i % 10;
+    for (int j = 0; j < D; j++)
+      codes->data[i * D + j] = (ae_real)((j == lab[i] % D ? 3.0 * (lab[i] / 5 + 1) : 0) + 0.2 * ae_rng_double(&rng));
+  }
+  static double xy[N * 2], rows[N * D], want[N * 2];
+  ae_plot *p = ae_code_plot(codes, lab, "fashion-mnist", "codes", 500, xy);
+  cr_assert_not_null(p, "%s", ae_last_error());
+  for (int i = 0; i < N * D; i++) rows[i] = (double)codes->data[i];
+  cr_assert_eq(ae_pca_project(rows, N, D, 2, want, NULL, NULL), 0);
+  for (int i = 0; i < 2 * N; i++) cr_assert_float_eq(xy[i], want[i], 1e-9);
+  cr_assert_eq(ae_plot_save(p, at("codes.png"), err, sizeof err), 0, "%s", err);
+  image im = load(at("codes.png"));
+  cr_assert(im.w == 500 && im.h == 500);
+  /* the classes spread over the plane: most classes' colours sit at their points */
+  int shown = 0;
+  for (int c = 0; c < 10; c++) {
+    uint8_t rgb[3];
+    ae_png_palette(c, rgb);
+    int found = 0;
+    for (int i = c; i < N && !found; i += 10) found = near_colour(&im, ae_plot_px(p, xy[2 * i]), ae_plot_py(p, xy[2 * i + 1]), rgb, 30);
+    shown += found;
+  }
+  cr_assert_geq(shown, 8, "only %d classes visible", shown);
+  cairo_surface_destroy(im.s);
+  ae_plot_free(p);
+  /* 2-unit codes are drawn as they are */
+  ae_tensor *two = ae_tensor_new(AE_SHAPE(4, 2));
+  for (int i = 0; i < 8; i++) two->data[i] = (ae_real)(i * 0.5 - 1);
+  double xy2[8];
+  p = ae_code_plot(two, NULL, "spiral", "codes", 200, xy2);
+  cr_assert_not_null(p);
+  for (int i = 0; i < 8; i++) cr_assert_float_eq(xy2[i], i * 0.5 - 1, 1e-12);
+  ae_plot_free(p);
+  int nc;
+  cr_assert_eq(ae_code_plot_class_names("fashion-mnist", &nc)[9], ae_plot_fashion_classes[9]);
+  cr_assert_eq(nc, 10);
+  cr_assert_str_eq(ae_plot_fashion_classes[0], "T-shirt/top");
+  cr_assert_null(ae_code_plot_class_names("spiral", &nc));
+  ae_tensor_free(two);
+  ae_tensor_free(codes);
+}
