@@ -48,9 +48,11 @@ static int write_job(const char *path, const gc_model *g, int neps, const double
 
 int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, double *grad32, double *diff32,
                char *err, size_t errlen) {
-  char dir[] = "/tmp/aezoo_gc32_XXXXXX", job[64], ans[80], self[PATH_MAX];
+  char dir[PATH_MAX - 16], job[PATH_MAX], ans[PATH_MAX], self[PATH_MAX];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/aezoo_gc32_XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(dir)) {
-    snprintf(err, errlen, "float32: cannot make a temporary directory: %s", strerror(errno));
+    snprintf(err, errlen, "float32: cannot make a temporary directory %s: %s", dir, strerror(errno));
     return -1;
   }
   snprintf(job, sizeof job, "%s/job", dir);
