@@ -29,4 +29,7 @@
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "io/png.h"
+#include "io/plot.h"
+#include "io/pca.h"
+#include "io/code_plot.h"
 #endif

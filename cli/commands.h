@@ -18,7 +18,8 @@
   CLI_COMMAND(interpolate, "decoded straight lines in code space between test images, beside pixel-space ones") \
   CLI_COMMAND(tangents, "the encoder Jacobian's leading singular directions beside local PCA of neighbours") \
   CLI_COMMAND(retrieve, "semantic hashing: binary codes ranked by Hamming distance, against PCA and pixels") \
-  CLI_COMMAND(gradcheck, "check a model's gradients against finite differences in float64")
+  CLI_COMMAND(gradcheck, "check a model's gradients against finite differences in float64")   \
+  CLI_COMMAND(plot, "a run's train.csv as loss curves in a PNG")
 
 #define CLI_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
 CLI_COMMAND_TABLE
