@@ -4,6 +4,7 @@
 #ifndef AE_PARALLEL_H
 #define AE_PARALLEL_H
 
+#include "api.h"
 #include <stdint.h>
 
 /* Element count above which element-wise kernels go parallel. */
@@ -37,7 +38,7 @@
   } while (0)
 
 /* Set / read the thread count used by every kernel (wraps OpenMP). */
-void ae_set_threads(int n);
-int ae_get_threads(void);
+AE_API void ae_set_threads(int n);
+AE_API int ae_get_threads(void);
 
 #endif

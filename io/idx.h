@@ -6,6 +6,7 @@
 #ifndef AE_IO_IDX_H
 #define AE_IO_IDX_H
 
+#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,17 +39,17 @@ typedef struct ae_idx {
  * or exceeds AE_IO_MAX_ELEMS, a truncated file or trailing bytes (with the
  * expected and actual byte counts), a corrupt or truncated gzip stream.
  * On failure *out is zeroed and owns nothing. */
-int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
-void ae_idx_free(ae_idx *x);
+AE_API int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
+AE_API void ae_idx_free(ae_idx *x);
 
 /* Size in bytes of one element of an IDX type; 0 for an unknown type. */
-size_t ae_idx_elem_size(int type);
+AE_API size_t ae_idx_elem_size(int type);
 /* "uint8", "float32", ... ("unknown" otherwise). */
-const char *ae_idx_type_name(int type);
+AE_API const char *ae_idx_type_name(int type);
 /* Element i of x as a double. */
-double ae_idx_get(const ae_idx *x, int64_t i);
+AE_API double ae_idx_get(const ae_idx *x, int64_t i);
 /* Number of elements (product of dims). */
-int64_t ae_idx_numel(const ae_idx *x);
+AE_API int64_t ae_idx_numel(const ae_idx *x);
 
 /* Internal to io/: writes a formatted message to err (if non-NULL) and to
  * ae_last_error(). */

@@ -5,6 +5,7 @@
 #ifndef AE_IO_NPY_H
 #define AE_IO_NPY_H
 
+#include "autograd/api.h"
 #include <stddef.h>
 
 #include "autograd/tensor.h"
@@ -21,12 +22,12 @@
  * values), any other dtype (named in the message), rank above 4, a zero or
  * overflowing dimension, a data length that differs from what the shape
  * and dtype need (truncated or trailing bytes, both counts given). */
-ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen);
+AE_API ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen);
 
 /* Writes t as float32 ('<f4', C order, version 1.0, header padded to 64
  * bytes as numpy does). In the float64 build values are rounded to float.
  * Atomic: writes a temporary file in the same directory, fsyncs it,
  * renames it over path and fsyncs the directory. 0, or -1 with err. */
-int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen);
+AE_API int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen);
 
 #endif

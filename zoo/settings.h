@@ -6,6 +6,7 @@
 #ifndef AE_SETTINGS_H
 #define AE_SETTINGS_H
 
+#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,20 +37,20 @@ typedef struct ae_settings {
 } ae_settings;
 
 /* Defaults from the table. */
-void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n);
+AE_API void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n);
 /* Sets one key; 0, or -1 with a one-line message in err naming the key and
  * the valid keys or values. */
-int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen);
+AE_API int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen);
 /* "key=value" form. */
-int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
+AE_API int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
 
-int64_t ae_settings_int(const ae_settings *s, const char *key);
-double ae_settings_real(const ae_settings *s, const char *key);
-int ae_settings_bool(const ae_settings *s, const char *key);
-const char *ae_settings_str(const ae_settings *s, const char *key);
+AE_API int64_t ae_settings_int(const ae_settings *s, const char *key);
+AE_API double ae_settings_real(const ae_settings *s, const char *key);
+AE_API int ae_settings_bool(const ae_settings *s, const char *key);
+AE_API const char *ae_settings_str(const ae_settings *s, const char *key);
 /* Parses an AE_SET_INTS value into out (at most max); returns the count. */
-int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int max);
+AE_API int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int max);
 /* All settings as "k1=v1 k2=v2 ..." (for checkpoints and logs). */
-void ae_settings_format(const ae_settings *s, char *buf, size_t len);
+AE_API void ae_settings_format(const ae_settings *s, char *buf, size_t len);
 
 #endif
