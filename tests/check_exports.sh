@@ -10,10 +10,12 @@ lib32=$1 lib64=$2 names_h=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Defined dynamic symbols, less the few the linker itself defines.
+# Defined dynamic symbols, less the few the linker itself defines and, in
+# a sanitizer build, AddressSanitizer's ODR indicators of exported
+# variables (__odr_asan.NAME).
 exports() {
   nm -D --defined-only "$1" | awk '{print $NF}' | sed 's/@.*//' |
-    grep -vxE '_init|_fini|_edata|_end|__bss_start' | sort -u
+    grep -vxE '_init|_fini|_edata|_end|__bss_start|__odr_asan[._].*' | sort -u
 }
 exports "$lib32" > "$tmp/32"
 exports "$lib64" > "$tmp/64"

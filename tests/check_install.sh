@@ -7,10 +7,12 @@
 #   - both sonames are versioned, and static libraries are installed;
 #   - <aezoo/aezoo.h> and <aezoo/autograd/tape.h> compile with
 #     `pkg-config --cflags aezoo`, and the program runs (RUNPATH from Libs);
+#   - every installed header compiles on its own;
 #   - the README example builds out of tree and runs;
 #   - one program links libaezoo and libaezoo64 (examples/mixed_precision);
 #   - a program links libaezoo statically (pkg-config --static);
-#   - P/bin/aezoo list and P/bin/aezoo64 list run (their RUNPATH).
+#   - P/bin/aezoo list and P/bin/aezoo64 list run (their RUNPATH), and
+#     P/bin/aezoo gradcheck runs P/bin/aezoo64.
 # To check another out-of-tree build (a plugin, say), add a step at the end
 # with cc_pkg (compile and link against the install) and run_clean.
 set -euo pipefail
@@ -67,6 +69,19 @@ C
 cc_pkg aezoo -- "$tmp/prog.c" -o "$tmp/prog"
 run_clean "$tmp/prog"
 
+step "every installed header compiles on its own (float32), all of them together (float64)"
+inc=$P/include
+all=()
+for h in $(cd "$inc" && find aezoo -name '*.h' | sort); do
+  all+=("#include <$h>")
+  # shellcheck disable=SC2046
+  echo "#include <$h>" | "$CC" -fsyntax-only -x c - $(pkg-config --cflags aezoo) ||
+    { echo "installed header $h does not compile on its own"; exit 1; }
+done
+# shellcheck disable=SC2046
+printf '%s\n' "${all[@]}" | "$CC" -fsyntax-only -x c - $(pkg-config --cflags aezoo64)
+echo "${#all[@]} headers"
+
 step "README example, out of tree"
 cc_pkg aezoo -- "$src/examples/readme_example.c" -o "$tmp/readme_example"
 run_clean "$tmp/readme_example"
@@ -89,9 +104,11 @@ if readelf -d "$tmp/prog_static" | grep -q 'NEEDED.*libaezoo'; then
 fi
 run_clean "$tmp/prog_static"
 
-step "P/bin/aezoo list, P/bin/aezoo64 list (RUNPATH)"
+step "P/bin/aezoo list, P/bin/aezoo64 list (RUNPATH), P/bin/aezoo gradcheck"
 for exe in aezoo aezoo64; do
   out=$(run_clean "$P/bin/$exe" list)
   echo "$out" | grep -q '^vae ' || { echo "$exe list: no vae in"; echo "$out"; exit 1; }
   echo "$exe list: $(echo "$out" | grep -c '^[a-z]') models"
 done
+# aezoo runs its float64 sibling P/bin/aezoo64 for gradient checks
+run_clean "$P/bin/aezoo" gradcheck linear-ae | tail -1
