@@ -9,6 +9,8 @@ names while the source says ae_*. Also writes a depfile naming every header
 scanned, so the build reruns this when one of them changes.
 
 Usage: ae64_names.py OUT.h DEPFILE SRCROOT DIR...
+       ae64_names.py --lint HEADER...   (tests/check_install.sh: every ae_
+       declaration in an installed header is AE_API or AE_INTERNAL)
 """
 import glob
 import os
@@ -92,13 +94,20 @@ def declarations(code):
 
 
 def declared_names(decl):
-    """Names an AE_API declaration declares: a function's name, or each
-    declarator of an extern variable declaration."""
+    """Names a file-scope declaration declares as functions or extern
+    variables (not types, not static inline functions)."""
     d = re.sub(r'__attribute__\s*\(\(.*?\)\)', ' ', decl, flags=re.S)
-    d = re.sub(r'\bAE_API\b', ' ', d).strip()
+    d = re.sub(r'\b(AE_API|AE_INTERNAL)\b', ' ', d).strip()
+    if re.match(r'(typedef|static)\b', d):
+        return []
+    m = re.search(r'\(\s*\*\s*(\w+)\s*\)\s*\(', d)  # a function pointer variable
+    if m:
+        return [m.group(1)] if d.startswith('extern') else []
     m = re.search(r'(\w+)\s*\(', d)
-    if m and not d.startswith('extern'):
+    if m:
         return [m.group(1)]
+    if not d.startswith('extern'):
+        return []
     names = []
     for part in d.split(','):
         part = part.split('=')[0].split('[')[0]
@@ -108,20 +117,50 @@ def declared_names(decl):
     return names
 
 
+def scan(header):
+    """(line, declaration, names) for each function / extern variable declaration."""
+    with open(header) as f:
+        code = code_only(f.read())
+    pos = 0
+    for decl in declarations(code):
+        at = code.find(decl, pos)
+        pos = at + len(decl)
+        names = declared_names(decl)
+        if names:
+            yield code.count('\n', 0, at + len(decl) - len(decl.lstrip())) + 1, decl, names
+
+
+def lint(headers):
+    """Every ae_ declaration in an installed header says what it is: AE_API
+    (exported) or AE_INTERNAL (declared here, hidden in the library)."""
+    bad = []
+    for h in headers:
+        for line, decl, names in scan(h):
+            if re.search(r'\b(AE_API|AE_INTERNAL)\b', decl):
+                continue
+            for name in names:
+                if name.startswith('ae') and not name.startswith('ae__'):
+                    bad.append(f'{h}:{line}: {name} is declared without AE_API (to export it) '
+                               f'or AE_INTERNAL (to keep it inside the library)')
+    return bad
+
+
 def main():
+    if sys.argv[1] == '--lint':
+        bad = lint(sys.argv[2:])
+        if bad:
+            sys.exit('\n'.join(bad))
+        return
     out, depfile, root, dirs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     headers = [os.path.join(root, 'aezoo.h')]
     for d in dirs:
         headers += sorted(glob.glob(os.path.join(root, d, '*.h')))
     names, errors = {}, []
     for h in headers:
-        with open(h) as f:
-            code = code_only(f.read())
-        for decl in declarations(code):
+        for line, decl, declared in scan(h):
             if not re.search(r'\bAE_API\b', decl):
                 continue
-            line = code.count('\n', 0, code.find(decl)) + 1
-            for name in declared_names(decl):
+            for name in declared:
                 if not name.startswith('ae_') or name.startswith('ae__'):
                     errors.append(f'{h}:{line}: AE_API on "{name}": public names start with ae_ (not ae__)')
                 names.setdefault(name, os.path.relpath(h, root))

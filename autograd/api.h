@@ -14,6 +14,11 @@
 #define AE_API_H
 
 #define AE_API __attribute__((visibility("default")))
+/* A declaration in an installed header that is not part of the API (used
+ * across the library's own files, or a test hook): hidden, and said so,
+ * since the install test requires every ae_ declaration there to carry
+ * AE_API or AE_INTERNAL. */
+#define AE_INTERNAL __attribute__((visibility("hidden")))
 
 #ifdef AE_REAL_DOUBLE
 #include "ae64_names.h"

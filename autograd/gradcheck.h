@@ -14,9 +14,9 @@
 #ifndef AE_GRADCHECK_H
 #define AE_GRADCHECK_H
 
-#include "api.h"
 #include <stdio.h>
 
+#include "api.h"
 #include "tape.h"
 
 /* Builds one output from the inputs (all on tape t). */

@@ -4,8 +4,9 @@
 #ifndef AE_PARALLEL_H
 #define AE_PARALLEL_H
 
-#include "api.h"
 #include <stdint.h>
+
+#include "api.h"
 
 /* Element count above which element-wise kernels go parallel. */
 #define AE_PAR_MIN_ELEMS 32768

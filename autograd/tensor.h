@@ -9,8 +9,8 @@
 #ifndef AE_TENSOR_H
 #define AE_TENSOR_H
 
-#include "api.h"
 #include <stdio.h>
+#include "api.h"
 #include "real.h"
 
 #define AE_MAX_DIMS 4
@@ -64,7 +64,7 @@ AE_API void ae_aligned_free(void *p);
  * "steady-state step allocates nothing" test). */
 AE_API int64_t ae_heap_allocs(void);
 /* Internal: count a heap allocation made with plain malloc/realloc. */
-void ae_note_heap_alloc(void);
+AE_INTERNAL void ae_note_heap_alloc(void);
 
 /* Parameters. */
 AE_API ae_param *ae_param_new(const char *name, ae_shape s);

@@ -21,10 +21,10 @@
 #ifndef AE_IO_DATASET_H
 #define AE_IO_DATASET_H
 
-#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 typedef struct ae_dataset {

@@ -6,9 +6,10 @@
 #ifndef AE_IO_IDX_H
 #define AE_IO_IDX_H
 
-#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
+
+#include "autograd/api.h"
 
 /* Element type byte (the third byte of the magic number). */
 enum {
@@ -53,6 +54,6 @@ AE_API int64_t ae_idx_numel(const ae_idx *x);
 
 /* Internal to io/: writes a formatted message to err (if non-NULL) and to
  * ae_last_error(). */
-void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+AE_INTERNAL void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

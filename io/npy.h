@@ -5,9 +5,9 @@
 #ifndef AE_IO_NPY_H
 #define AE_IO_NPY_H
 
-#include "autograd/api.h"
 #include <stddef.h>
 
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 /* Reads a .npy file into a new tensor of ae_real with the file's shape

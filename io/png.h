@@ -5,10 +5,10 @@
 #ifndef AE_IO_PNG_H
 #define AE_IO_PNG_H
 
-#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 /* Grey level of the gaps between grid cells and of empty cells. */

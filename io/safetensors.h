@@ -16,10 +16,10 @@
 #ifndef AE_IO_SAFETENSORS_H
 #define AE_IO_SAFETENSORS_H
 
-#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 /* Element types. Reading accepts all four (converted to ae_real); writing
@@ -110,22 +110,22 @@ typedef struct ae_io_atomic {
 } ae_io_atomic;
 
 /* Creates the temporary file (mode 0644). 0, or -1 with err. */
-int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errlen);
+AE_INTERNAL int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errlen);
 /* Appends n bytes. 0, or -1 with the errno kept in a->err_no. */
-int ae_io_atomic_write(ae_io_atomic *a, const void *buf, size_t n);
+AE_INTERNAL int ae_io_atomic_write(ae_io_atomic *a, const void *buf, size_t n);
 /* fsync, close, rename over the target, fsync the directory. On failure
  * the temporary file is removed and err names the target. Frees a. */
-int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen);
+AE_INTERNAL int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen);
 /* Closes and removes the temporary file; frees a. */
-void ae_io_atomic_abort(ae_io_atomic *a);
+AE_INTERNAL void ae_io_atomic_abort(ae_io_atomic *a);
 
 /* 1 when s[0..n) is well-formed UTF-8. */
-int ae_io_utf8_valid(const void *s, size_t n);
+AE_INTERNAL int ae_io_utf8_valid(const void *s, size_t n);
 
 /* Test hook: when set, called before each write with the target path, the
  * bytes written so far and the size of this write; a non-zero return makes
  * the write fail with EIO (a full disk, say). A test may also kill its own
  * process from it to simulate a crash mid-write. NULL in normal use. */
-extern int (*ae_io_atomic_test_hook)(const char *path, size_t written, size_t n);
+AE_INTERNAL extern int (*ae_io_atomic_test_hook)(const char *path, size_t written, size_t n);
 
 #endif

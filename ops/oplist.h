@@ -8,7 +8,6 @@
 #ifndef AE_OPLIST_H
 #define AE_OPLIST_H
 
-#include "autograd/api.h"
 
 #define AE_OP_LIST(AE_OP)                                             \
   /* leaves (no rule; backward stops here) */                         \
@@ -56,6 +55,7 @@
   AE_OP_LIST_EXTRA(AE_OP)
 
 /* Ops added by later op families (ops/oplist_extra.h). */
+#include "autograd/api.h"
 #include "oplist_extra.h"
 
 typedef enum ae_op_id {

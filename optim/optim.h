@@ -26,8 +26,8 @@
 #ifndef AE_OPTIM_H
 #define AE_OPTIM_H
 
-#include "autograd/api.h"
 #include <stdint.h>
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 typedef enum ae_opt_kind {

@@ -7,14 +7,17 @@
 #   - both sonames are versioned, and static libraries are installed;
 #   - <aezoo/aezoo.h> and <aezoo/autograd/tape.h> compile with
 #     `pkg-config --cflags aezoo`, and the program runs (RUNPATH from Libs);
-#   - every installed header compiles on its own;
+#   - every installed header compiles on its own, and marks each of its
+#     declarations AE_API (exported) or AE_INTERNAL;
 #   - the README example builds out of tree and runs;
 #   - one program links libaezoo and libaezoo64 (examples/mixed_precision);
 #   - a program links libaezoo statically (pkg-config --static);
 #   - P/bin/aezoo list and P/bin/aezoo64 list run (their RUNPATH), and
 #     P/bin/aezoo gradcheck runs P/bin/aezoo64.
-# To check another out-of-tree build (a plugin, say), add a step at the end
-# with cc_pkg (compile and link against the install) and run_clean.
+# To check another out-of-tree build, add a step at the end with cc_pkg
+# (compile and link against the install) and run_clean, e.g. a plugin:
+#   cc_pkg aezoo -- -shared -fPIC "$src/examples/plugin/tied.c" -o "$tmp/tied.so"
+#   run_clean "$P/bin/aezoo" ... "$tmp/tied.so" ...
 set -euo pipefail
 build=$1 src=$2 prefix=$3 libdir=$4 sanitize=$5
 tmp=$(mktemp -d)
@@ -81,6 +84,11 @@ done
 # shellcheck disable=SC2046
 printf '%s\n' "${all[@]}" | "$CC" -fsyntax-only -x c - $(pkg-config --cflags aezoo64)
 echo "${#all[@]} headers"
+
+step "every ae_ declaration in an installed header is AE_API or AE_INTERNAL"
+# shellcheck disable=SC2046
+python3 "$src/autograd/ae64_names.py" --lint $(find "$inc/aezoo" -name '*.h' | sort)
+echo ok
 
 step "README example, out of tree"
 cc_pkg aezoo -- "$src/examples/readme_example.c" -o "$tmp/readme_example"

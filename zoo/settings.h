@@ -6,9 +6,10 @@
 #ifndef AE_SETTINGS_H
 #define AE_SETTINGS_H
 
-#include "autograd/api.h"
 #include <stddef.h>
 #include <stdint.h>
+
+#include "autograd/api.h"
 
 typedef enum ae_setting_type {
   AE_SET_INT,    /* an integer in [min, max] */

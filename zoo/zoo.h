@@ -3,9 +3,9 @@
 #ifndef AE_ZOO_H
 #define AE_ZOO_H
 
-#include "autograd/api.h"
 #include <string.h>
 
+#include "autograd/api.h"
 #include "layers.h"
 #include "model.h"
 #include "settings.h"
