@@ -7,9 +7,7 @@
 #include "op_api.h"
 #include "ops/ops.h"
 #include "ops/oplist.h"
-
-ae_node *ae__tape_node(ae_tape *t, int i);
-const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed, int top, int *old_top);
+#include "tape_internal.h"
 
 /* Adds g (already of x's shape) into the accumulator slot. */
 static void accumulate(ae_tape *t, ae_val **slot, ae_val *g) { *slot = *slot ? ae_add(t, *slot, g) : g; }

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 
+#include "api.h"
 #include "tape.h"
 
 /* Builds one output from the inputs (all on tape t). */
@@ -40,11 +41,11 @@ typedef struct ae_gc_report {
 } ae_gc_report;
 
 /* PyTorch's float64 defaults: eps 1e-6, atol 1e-5, rtol 1e-3. */
-ae_gc_opts ae_gc_defaults(void);
+AE_API ae_gc_opts ae_gc_defaults(void);
 /* 1 when every entry is within tolerance; fills r (may be NULL). */
-int ae_gradcheck(ae_gc_fn fn, void *ctx, int nin, ae_tensor *const *inputs, const ae_gc_opts *o, ae_gc_report *r);
-int ae_gradgradcheck(ae_gc_fn fn, void *ctx, int nin, ae_tensor *const *inputs, const ae_gc_opts *o,
-                     ae_gc_report *r);
-void ae_gc_report_print(FILE *f, const char *label, const ae_gc_report *r);
+AE_API int ae_gradcheck(ae_gc_fn fn, void *ctx, int nin, ae_tensor *const *inputs, const ae_gc_opts *o, ae_gc_report *r);
+AE_API int ae_gradgradcheck(ae_gc_fn fn, void *ctx, int nin, ae_tensor *const *inputs, const ae_gc_opts *o,
+                            ae_gc_report *r);
+AE_API void ae_gc_report_print(FILE *f, const char *label, const ae_gc_report *r);
 
 #endif

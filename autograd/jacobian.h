@@ -15,12 +15,13 @@
 #ifndef AE_JACOBIAN_H
 #define AE_JACOBIAN_H
 
+#include "api.h"
 #include "rng.h"
 #include "tape.h"
 
 /* v^T J, of x's shape: one reverse sweep (ae_grad with out-gradient v).
  * v has y's shape (or y's number of elements). */
-ae_val *ae_vjp(ae_tape *t, ae_val *y, ae_val *v, ae_val *x, int create_graph);
+AE_API ae_val *ae_vjp(ae_tape *t, ae_val *y, ae_val *v, ae_val *x, int create_graph);
 
 /* J u, of y's shape, u of x's shape (or x's number of elements), by the
  * double-vector-Jacobian trick (no forward mode needed): with w a dummy
@@ -28,14 +29,14 @@ ae_val *ae_vjp(ae_tape *t, ae_val *y, ae_val *v, ae_val *x, int create_graph);
  * sweep with create_graph; g is linear in w, so d<g, u>/dw = J u is a
  * second sweep, from g down to w. Costs two sweeps, the second one over
  * the (larger) backward graph. */
-ae_val *ae_jvp(ae_tape *t, ae_val *y, ae_val *x, ae_val *u, int create_graph);
+AE_API ae_val *ae_jvp(ae_tape *t, ae_val *y, ae_val *x, ae_val *u, int create_graph);
 
 /* The full Jacobian as an (numel(y), numel(x)) value: row by row with
  * VJPs when numel(y) <= numel(x), else column by column with JVPs (the
  * first sweep of the JVP trick is shared by all columns). Rows/columns are
  * assembled as a sum of outer products with one-hot constants, which costs
  * O(numel(y)^2 numel(x)): meant for small functions. */
-ae_val *ae_jacobian(ae_tape *t, ae_val *y, ae_val *x, int create_graph);
+AE_API ae_val *ae_jacobian(ae_tape *t, ae_val *y, ae_val *x, int create_graph);
 
 /* Exact sum over the batch of ||dy_b/dx_b||_F^2, a scalar (shape ()).
  * The leading dimension of y (B, ...) and x (B, ...) is the batch, with
@@ -50,7 +51,7 @@ ae_val *ae_jacobian(ae_tape *t, ae_val *y, ae_val *x, int create_graph);
  * JVP's first sweep. If rows are coupled (y_b depends on x_c, c != b),
  * each probe mixes examples and the result is not a Frobenius norm; use
  * B = 1 (a reshape) or the Hutchinson estimate, which needs no assumption. */
-ae_val *ae_jacobian_frobenius_sq(ae_tape *t, ae_val *y, ae_val *x, int create_graph);
+AE_API ae_val *ae_jacobian_frobenius_sq(ae_tape *t, ae_val *y, ae_val *x, int create_graph);
 
 /* Hutchinson's estimator of ||J||_F^2 = tr(J J^T) = tr(J^T J) for the full
  * Jacobian (no batch assumption needed; under it this equals the sum over
@@ -75,10 +76,10 @@ typedef enum ae_probe_side {
 } ae_probe_side;
 
 /* Gaussian probes on the output side. */
-ae_val *ae_jacobian_frobenius_sq_hutchinson(ae_tape *t, ae_val *y, ae_val *x, int probes, ae_rng *rng,
-                                            int create_graph);
+AE_API ae_val *ae_jacobian_frobenius_sq_hutchinson(ae_tape *t, ae_val *y, ae_val *x, int probes, ae_rng *rng,
+                                                   int create_graph);
 /* Any probe distribution and side. */
-ae_val *ae_jacobian_frobenius_sq_hutchinson_ex(ae_tape *t, ae_val *y, ae_val *x, int probes, ae_probe_dist dist,
-                                               ae_probe_side side, ae_rng *rng, int create_graph);
+AE_API ae_val *ae_jacobian_frobenius_sq_hutchinson_ex(ae_tape *t, ae_val *y, ae_val *x, int probes, ae_probe_dist dist,
+                                                      ae_probe_side side, ae_rng *rng, int create_graph);
 
 #endif

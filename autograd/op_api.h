@@ -12,6 +12,7 @@
 #ifndef AE_OP_API_H
 #define AE_OP_API_H
 
+#include "api.h"
 #include "tape.h"
 
 #define AE_MAX_IN 4
@@ -33,25 +34,25 @@ typedef void (*ae_backward_fn)(ae_tape *t, const ae_node *n, ae_val *g, ae_val *
 
 /* 0 when the op must do nothing (a sticky error, or a nil input, which
  * raises AE_ERR_ARG naming the op and the argument). */
-int ae_op_begin(ae_tape *t, const char *op, int nin, ae_val *const *in);
+AE_API int ae_op_begin(ae_tape *t, const char *op, int nin, ae_val *const *in);
 /* A fresh, uninitialised, unrecorded value of shape s in the arena. */
-ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s);
+AE_API ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s);
 /* Raw arena memory (aligned); NULL with AE_ERR_ARENA raised when full. */
-void *ae_arena_alloc(ae_tape *t, const char *op, size_t bytes);
+AE_API void *ae_arena_alloc(ae_tape *t, const char *op, size_t bytes);
 /* Record y = op(in...). Returns the node (to set attributes) or NULL when
  * nothing was recorded; checks y for NaN/Inf in anomaly mode. */
-ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in);
+AE_API ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in);
 /* 1 when input j's gradient is wanted: it requires grad and, inside a
  * reverse sweep, it leads to one of the values being differentiated
  * (PyTorch's needs_input_grad). Rules skip the others' work. */
-int ae_needs_grad(ae_tape *t, const ae_node *n, int j);
+AE_API int ae_needs_grad(ae_tape *t, const ae_node *n, int j);
 
 /* Broadcasting (numpy rules, aligned from the last dimension). Returns 0
  * and raises AE_ERR_SHAPE naming op and both shapes when they don't fit. */
-int ae_broadcast_shape(ae_tape *t, const char *op, ae_shape a, ae_shape b, ae_shape *out);
+AE_API int ae_broadcast_shape(ae_tape *t, const char *op, ae_shape a, ae_shape b, ae_shape *out);
 
 /* Shape string helpers for messages: returns buf. */
 #define AE_SHAPE_BUF 64
-char *ae_sstr(ae_shape s, char buf[AE_SHAPE_BUF]);
+AE_API char *ae_sstr(ae_shape s, char buf[AE_SHAPE_BUF]);
 
 #endif

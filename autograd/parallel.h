@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "api.h"
+
 /* Element count above which element-wise kernels go parallel. */
 #define AE_PAR_MIN_ELEMS 32768
 /* Work (multiply-adds or similar) above which heavier kernels go parallel. */
@@ -37,7 +39,7 @@
   } while (0)
 
 /* Set / read the thread count used by every kernel (wraps OpenMP). */
-void ae_set_threads(int n);
-int ae_get_threads(void);
+AE_API void ae_set_threads(int n);
+AE_API int ae_get_threads(void);
 
 #endif

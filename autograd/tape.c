@@ -17,6 +17,7 @@
 #include "op_api.h"
 #include "rng.h"
 #include "ops/oplist.h"
+#include "tape_internal.h"
 
 struct ae_tape {
   unsigned char *arena;
@@ -212,7 +213,7 @@ int ae_needs_grad(ae_tape *t, const ae_node *n, int j) {
   return t->sweep_needed[x->node];
 }
 
-/* Sets the needed-set of the running sweep (NULL: none); returns the old one. */
+/* Sets the needed-set of the running sweep (NULL: none); returns the old one (tape_internal.h). */
 const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed, int top, int *old_top) {
   const unsigned char *old = t->sweep_needed;
   *old_top = t->sweep_top;
@@ -221,7 +222,7 @@ const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed,
   return old;
 }
 
-/* Internal accessors for backward.c. */
+/* Internal accessor for backward.c and tests (tape_internal.h). */
 ae_node *ae__tape_node(ae_tape *t, int i) { return t->nodes[i]; }
 
 /* ---- leaves ---- */

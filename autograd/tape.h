@@ -13,6 +13,7 @@
 #ifndef AE_TAPE_H
 #define AE_TAPE_H
 
+#include "api.h"
 #include "tensor.h"
 
 typedef struct ae_tape ae_tape;
@@ -37,18 +38,18 @@ typedef enum ae_status {
 /* Default arena size when ae_tape_new is given 0. */
 #define AE_TAPE_DEFAULT_ARENA ((size_t)64 << 20)
 
-ae_tape *ae_tape_new(size_t arena_bytes);
-void ae_tape_free(ae_tape *t);
+AE_API ae_tape *ae_tape_new(size_t arena_bytes);
+AE_API void ae_tape_free(ae_tape *t);
 /* Forget every value and node, clear the error; keeps the arena. */
-void ae_tape_reset(ae_tape *t);
+AE_API void ae_tape_reset(ae_tape *t);
 
-ae_status ae_tape_status(const ae_tape *t);
-int ae_tape_ok(const ae_tape *t);
-const char *ae_tape_error(const ae_tape *t); /* "" when ok */
+AE_API ae_status ae_tape_status(const ae_tape *t);
+AE_API int ae_tape_ok(const ae_tape *t);
+AE_API const char *ae_tape_error(const ae_tape *t); /* "" when ok */
 /* Raise a user error on the tape (the one function every error goes
  * through: break on it in a debugger). Only the first error is kept. */
-void ae_raise(ae_tape *t, ae_status code, const char *op, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+AE_API void ae_raise(ae_tape *t, ae_status code, const char *op, const char *fmt, ...)
+           __attribute__((format(printf, 4, 5)));
 
 /* Mark and rewind: forget everything recorded after the mark (values,
  * nodes) while keeping what came before, e.g. to take many gradients of
@@ -57,36 +58,36 @@ typedef struct ae_tape_mark {
   size_t arena_used;
   int nnodes;
 } ae_tape_mark;
-ae_tape_mark ae_tape_get_mark(const ae_tape *t);
-void ae_tape_rewind(ae_tape *t, ae_tape_mark m);
+AE_API ae_tape_mark ae_tape_get_mark(const ae_tape *t);
+AE_API void ae_tape_rewind(ae_tape *t, ae_tape_mark m);
 
-size_t ae_tape_arena_used(const ae_tape *t);
-size_t ae_tape_arena_size(const ae_tape *t);
-int ae_tape_node_count(const ae_tape *t);
+AE_API size_t ae_tape_arena_used(const ae_tape *t);
+AE_API size_t ae_tape_arena_size(const ae_tape *t);
+AE_API int ae_tape_node_count(const ae_tape *t);
 
 /* Grad mode: when off, ops record nothing (inference, optimiser-side
  * computations, backward without create_graph). Returns the old mode. */
-int ae_set_grad_enabled(ae_tape *t, int on);
-int ae_grad_enabled(const ae_tape *t);
+AE_API int ae_set_grad_enabled(ae_tape *t, int on);
+AE_API int ae_grad_enabled(const ae_tape *t);
 /* Anomaly mode: every op checks its output for NaN/Inf and raises
  * AE_ERR_ANOMALY naming the op and its position on the tape. */
-void ae_set_anomaly(ae_tape *t, int on);
+AE_API void ae_set_anomaly(ae_tape *t, int on);
 
 /* Leaves. Data is copied into the arena. */
-ae_val *ae_const(ae_tape *t, ae_shape s, const ae_real *data);   /* no grad */
-ae_val *ae_var(ae_tape *t, ae_shape s, const ae_real *data);     /* requires grad */
-ae_val *ae_const_tensor(ae_tape *t, const ae_tensor *x);
-ae_val *ae_var_tensor(ae_tape *t, const ae_tensor *x);
-ae_val *ae_full(ae_tape *t, ae_shape s, ae_real v);              /* constant */
-ae_val *ae_scalar(ae_tape *t, ae_real v);                        /* constant, shape () */
+AE_API ae_val *ae_const(ae_tape *t, ae_shape s, const ae_real *data);   /* no grad */
+AE_API ae_val *ae_var(ae_tape *t, ae_shape s, const ae_real *data);     /* requires grad */
+AE_API ae_val *ae_const_tensor(ae_tape *t, const ae_tensor *x);
+AE_API ae_val *ae_var_tensor(ae_tape *t, const ae_tensor *x);
+AE_API ae_val *ae_full(ae_tape *t, ae_shape s, ae_real v);              /* constant */
+AE_API ae_val *ae_scalar(ae_tape *t, ae_real v);                        /* constant, shape () */
 /* Draws from a counter-based generator into a constant. */
 struct ae_rng;
-ae_val *ae_randn(ae_tape *t, ae_shape s, struct ae_rng *r);
-ae_val *ae_rand(ae_tape *t, ae_shape s, struct ae_rng *r);
+AE_API ae_val *ae_randn(ae_tape *t, ae_shape s, struct ae_rng *r);
+AE_API ae_val *ae_rand(ae_tape *t, ae_shape s, struct ae_rng *r);
 /* A parameter as a leaf that shares its buffer; backward accumulates into p->grad. */
-ae_val *ae_param_bind(ae_tape *t, ae_param *p);
+AE_API ae_val *ae_param_bind(ae_tape *t, ae_param *p);
 /* Same data, no gradient flows through (stop-gradient). */
-ae_val *ae_detach(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_detach(ae_tape *t, ae_val *x);
 
 /* Reverse mode.
  * ae_backward: loss must have one element; d loss / d p is added to
@@ -97,17 +98,17 @@ ae_val *ae_detach(ae_tape *t, ae_val *x);
  * reached). out_grads[i] may be NULL for one-element outputs (meaning 1).
  * With create_graph the gradient computation is itself recorded, so the
  * gradients can be differentiated again, to any order. */
-int ae_backward(ae_tape *t, ae_val *loss);
-int ae_grad(ae_tape *t, int nout, ae_val *const *outputs, ae_val *const *out_grads, int nin,
-            ae_val *const *inputs, ae_val **grads, int create_graph);
+AE_API int ae_backward(ae_tape *t, ae_val *loss);
+AE_API int ae_grad(ae_tape *t, int nout, ae_val *const *outputs, ae_val *const *out_grads, int nin,
+                   ae_val *const *inputs, ae_val **grads, int create_graph);
 /* One output, one input. */
-ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph);
+AE_API ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph);
 
 /* The parameter leaves bound on this tape (up to max), in binding order;
  * a parameter bound twice appears twice. Returns how many there are. */
-int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max);
+AE_API int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max);
 
 /* Read a one-element value as a double (NaN for nil). */
-double ae_item(const ae_val *v);
+AE_API double ae_item(const ae_val *v);
 
 #endif

@@ -10,6 +10,7 @@
 #define AE_TENSOR_H
 
 #include <stdio.h>
+#include "api.h"
 #include "real.h"
 
 #define AE_MAX_DIMS 4
@@ -37,41 +38,41 @@ typedef struct ae_param {
 } ae_param;
 
 /* Shapes. */
-ae_shape ae_shape_make(int ndim, const int64_t *dims);
-int64_t ae_shape_numel(ae_shape s);
-int ae_shape_eq(ae_shape a, ae_shape b);
+AE_API ae_shape ae_shape_make(int ndim, const int64_t *dims);
+AE_API int64_t ae_shape_numel(ae_shape s);
+AE_API int ae_shape_eq(ae_shape a, ae_shape b);
 /* Writes "(2,3)" into buf; returns buf. */
-char *ae_shape_str(ae_shape s, char *buf, size_t len);
+AE_API char *ae_shape_str(ae_shape s, char *buf, size_t len);
 /* 1 when ndim and every size are valid (0 <= ndim <= 4, sizes >= 1, no
  * int64 overflow of the product); else 0 with the reason in ae_last_error(). */
-int ae_shape_valid(ae_shape s);
+AE_API int ae_shape_valid(ae_shape s);
 
 /* Heap tensors. */
-ae_tensor *ae_tensor_new(ae_shape s);            /* zeros */
-ae_tensor *ae_tensor_full(ae_shape s, ae_real v);
-ae_tensor *ae_tensor_from(ae_shape s, const ae_real *src);
-ae_tensor *ae_tensor_copy(const ae_tensor *t);
-void ae_tensor_free(ae_tensor *t);
-void ae_tensor_fprint(FILE *f, const ae_tensor *t, const char *label);
+AE_API ae_tensor *ae_tensor_new(ae_shape s);            /* zeros */
+AE_API ae_tensor *ae_tensor_full(ae_shape s, ae_real v);
+AE_API ae_tensor *ae_tensor_from(ae_shape s, const ae_real *src);
+AE_API ae_tensor *ae_tensor_copy(const ae_tensor *t);
+AE_API void ae_tensor_free(ae_tensor *t);
+AE_API void ae_tensor_fprint(FILE *f, const ae_tensor *t, const char *label);
 #define ae_tensor_zeros(s) ae_tensor_new(s)
 #define ae_tensor_ones(s) ae_tensor_full((s), 1)
 
 /* Aligned buffers (counted by ae_heap_allocs). */
-void *ae_aligned_alloc(size_t bytes);
-void ae_aligned_free(void *p);
+AE_API void *ae_aligned_alloc(size_t bytes);
+AE_API void ae_aligned_free(void *p);
 /* Number of heap allocations the library has made so far (for the
  * "steady-state step allocates nothing" test). */
-int64_t ae_heap_allocs(void);
+AE_API int64_t ae_heap_allocs(void);
 /* Internal: count a heap allocation made with plain malloc/realloc. */
-void ae_note_heap_alloc(void);
+AE_INTERNAL void ae_note_heap_alloc(void);
 
 /* Parameters. */
-ae_param *ae_param_new(const char *name, ae_shape s);
-void ae_param_free(ae_param *p);
-void ae_param_zero_grad(ae_param *p);
+AE_API ae_param *ae_param_new(const char *name, ae_shape s);
+AE_API void ae_param_free(ae_param *p);
+AE_API void ae_param_zero_grad(ae_param *p);
 
 /* The message of the last failed call in this thread ("" if none). */
-const char *ae_last_error(void);
-void ae_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+AE_API const char *ae_last_error(void);
+AE_API void ae_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -8,6 +8,8 @@
 #ifndef AE_IO_CODE_PLOT_H
 #define AE_IO_CODE_PLOT_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,14 +18,14 @@
 
 /* The class names of a data set by its ae_dataset name ("fashion-mnist",
  * "mnist"), and their count; NULL (names "class k") for others. */
-const char *const *ae_code_plot_class_names(const char *dataset, int *nclasses);
+AE_API const char *const *ae_code_plot_class_names(const char *dataset, int *nclasses);
 
 /* The figure (side x side pixels) of codes (N, D) or (N, ...) flattened per
  * example; labels may be NULL. title: e.g. "codes of vae on fashion-mnist".
  * xy (may be NULL): N x 2, the plotted coordinates of each example. NULL
  * with ae_last_error on bad sizes or out of memory. Save it with
  * ae_plot_save, free it with ae_plot_free. */
-ae_plot *ae_code_plot(const ae_tensor *codes, const int32_t *labels, const char *dataset, const char *title, int side,
+AE_API ae_plot *ae_code_plot(const ae_tensor *codes, const int32_t *labels, const char *dataset, const char *title, int side,
                       double *xy);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autograd/api.h"
+
 /* Element type byte (the third byte of the magic number). */
 enum {
   AE_IDX_U8 = 0x08,
@@ -45,7 +47,7 @@ typedef struct ae_idx {
  * or exceeds AE_IO_MAX_ELEMS, a truncated file or trailing bytes (with the
  * expected and actual byte counts), a corrupt or truncated gzip stream.
  * On failure *out is zeroed and owns nothing. */
-int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
+AE_API int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
 /* The same, reading at most max_rows rows of the first dimension (0 = all).
  * Rows past the limit are never read (nor inflated, for gzip), so damage
  * there (truncation, trailing bytes) goes unseen; a plain file's length is
@@ -53,32 +55,32 @@ int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
  * buffer grows with the bytes actually read, so a header that lies costs
  * no more memory than the file holds. Special files (directories, devices,
  * FIFOs, sockets) are refused by what they are, without opening them. */
-int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err, size_t errlen);
-void ae_idx_free(ae_idx *x);
+AE_API int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err, size_t errlen);
+AE_API void ae_idx_free(ae_idx *x);
 
 /* Size in bytes of one element of an IDX type; 0 for an unknown type. */
-size_t ae_idx_elem_size(int type);
+AE_API size_t ae_idx_elem_size(int type);
 /* "uint8", "float32", ... ("unknown" otherwise). */
-const char *ae_idx_type_name(int type);
+AE_API const char *ae_idx_type_name(int type);
 /* Element i of x as a double. */
-double ae_idx_get(const ae_idx *x, int64_t i);
+AE_API double ae_idx_get(const ae_idx *x, int64_t i);
 /* Number of elements (product of dims). */
-int64_t ae_idx_numel(const ae_idx *x);
+AE_API int64_t ae_idx_numel(const ae_idx *x);
 
 /* Internal to io/: 0 when path is a regular file; else -1 with a message
  * naming the path and what it is ("is a directory", "is a FIFO (named
  * pipe)", "is a character device", ..., "no such file or directory"). */
-int ae_io_check_regular(const char *path, char *err, size_t errlen);
+AE_API int ae_io_check_regular(const char *path, char *err, size_t errlen);
 /* Internal to io/: opens a regular file for reading (checked by stat
  * before the open and by fstat after it; opened O_NONBLOCK so a FIFO never
  * hangs). NULL with a message naming the path; *size gets its length. */
 #include <stdio.h>
-FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errlen);
+AE_API FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errlen);
 /* Internal to io/: "a directory", "a FIFO (named pipe)", ... for st_mode. */
-const char *ae_io_file_kind(unsigned mode);
+AE_API const char *ae_io_file_kind(unsigned mode);
 
 /* Internal to io/: writes a formatted message to err (if non-NULL) and to
  * ae_last_error(). */
-void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+AE_INTERNAL void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 /* Reads a .npy file into a new tensor of ae_real with the file's shape
@@ -21,19 +22,19 @@
  * values), any other dtype (named in the message), rank above 4, a zero or
  * overflowing dimension, a data length that differs from what the shape
  * and dtype need (truncated or trailing bytes, both counts given). */
-ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen);
+AE_API ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen);
 /* The same, keeping at most max_rows rows of the first dimension (0 = all):
  * only those are read (a Fortran-order file of rank above 1 is read whole).
  * The file's length is still checked against the whole shape. Special
  * files (directories, devices, FIFOs, sockets) are refused by what they
  * are, without blocking. */
 #include <stdint.h>
-ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_t errlen);
+AE_API ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_t errlen);
 
 /* Writes t as float32 ('<f4', C order, version 1.0, header padded to 64
  * bytes as numpy does). In the float64 build values are rounded to float.
  * Atomic: writes a temporary file in the same directory, fsyncs it,
  * renames it over path and fsyncs the directory. 0, or -1 with err. */
-int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen);
+AE_API int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef AE_IO_PCA_H
 #define AE_IO_PCA_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +17,6 @@
  * NULL): the variance along each (descending); *total (may be NULL): the
  * total variance (the covariance's trace), so var[i] / *total is the share
  * explained. 0, or -1 with ae_last_error (bad sizes, out of memory). */
-int ae_pca_project(const double *rows, int64_t n, int d, int k, double *out, double *var, double *total);
+AE_API int ae_pca_project(const double *rows, int64_t n, int d, int k, double *out, double *var, double *total);
 
 #endif

@@ -13,6 +13,8 @@
 #ifndef AE_IO_PLOT_H
 #define AE_IO_PLOT_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,58 +23,58 @@ typedef struct ae_plot ae_plot;
 typedef enum ae_plot_scale { AE_PLOT_LINEAR = 0, AE_PLOT_LOG = 1 } ae_plot_scale;
 
 /* Fashion-MNIST's ten class names, label 0..9. */
-extern const char *const ae_plot_fashion_classes[10];
+AE_API extern const char *const ae_plot_fashion_classes[10];
 
 /* A figure of width x height pixels (64..16384). NULL when out of memory
  * or the size is out of range (ae_last_error says which). */
-ae_plot *ae_plot_new(int width, int height);
-void ae_plot_free(ae_plot *p);
+AE_API ae_plot *ae_plot_new(int width, int height);
+AE_API void ae_plot_free(ae_plot *p);
 
 /* Text (copied; NULL or "" for none). */
-void ae_plot_title(ae_plot *p, const char *title);
-void ae_plot_xlabel(ae_plot *p, const char *label);
-void ae_plot_ylabel(ae_plot *p, const char *label);
+AE_API void ae_plot_title(ae_plot *p, const char *title);
+AE_API void ae_plot_xlabel(ae_plot *p, const char *label);
+AE_API void ae_plot_ylabel(ae_plot *p, const char *label);
 /* Log scales plot only positive values (others are skipped). */
-void ae_plot_xscale(ae_plot *p, ae_plot_scale s);
-void ae_plot_yscale(ae_plot *p, ae_plot_scale s);
+AE_API void ae_plot_xscale(ae_plot *p, ae_plot_scale s);
+AE_API void ae_plot_yscale(ae_plot *p, ae_plot_scale s);
 /* Fixes an axis's range (lo < hi; on log axes both > 0) instead of the
  * data's range. */
-void ae_plot_xrange(ae_plot *p, double lo, double hi);
-void ae_plot_yrange(ae_plot *p, double lo, double hi);
+AE_API void ae_plot_xrange(ae_plot *p, double lo, double hi);
+AE_API void ae_plot_yrange(ae_plot *p, double lo, double hi);
 
 /* A line through n points (x[i], y[i]) in palette colour `color`, drawn
  * with round markers when markers is set; non-finite points (and
  * non-positive ones on a log axis) break the line. label: its legend entry
  * (NULL: none). Data are copied. 0, or -1 when out of memory. */
-int ae_plot_line(ae_plot *p, const char *label, int color, int64_t n, const double *x, const double *y, int markers);
+AE_API int ae_plot_line(ae_plot *p, const char *label, int color, int64_t n, const double *x, const double *y, int markers);
 /* Points (x[i], y[i]) coloured by labels[i] (NULL: all colour 0). The
  * legend lists, for each label present, class_names[label] when label <
  * nclasses (class_names may be NULL), else "class <label>". */
-int ae_plot_scatter(ae_plot *p, int64_t n, const double *x, const double *y, const int32_t *labels,
+AE_API int ae_plot_scatter(ae_plot *p, int64_t n, const double *x, const double *y, const int32_t *labels,
                     const char *const *class_names, int nclasses);
 /* Arrows from (x[i], y[i]) to (x[i] + scale u[i], y[i] + scale v[i]) in
  * data units, colour `color`, legend entry label (NULL: none). */
-int ae_plot_quiver(ae_plot *p, const char *label, int color, int64_t n, const double *x, const double *y,
+AE_API int ae_plot_quiver(ae_plot *p, const char *label, int color, int64_t n, const double *x, const double *y,
                    const double *u, const double *v, double scale);
 
 /* Computes the axis ranges and the plot area from the series (idempotent). */
-void ae_plot_layout(ae_plot *p);
+AE_API void ae_plot_layout(ae_plot *p);
 /* Pixel coordinates of data coordinates (after ae_plot_layout): x from the
  * left edge, y from the top edge. Linear axis over [lo, hi] onto pixels
  * [a, b]: a + (x - lo) / (hi - lo) (b - a); log axis: the same in log10. */
-double ae_plot_px(const ae_plot *p, double x);
-double ae_plot_py(const ae_plot *p, double y);
+AE_API double ae_plot_px(const ae_plot *p, double x);
+AE_API double ae_plot_py(const ae_plot *p, double y);
 /* The plot area in pixels and the axis ranges (after ae_plot_layout). */
-void ae_plot_area(const ae_plot *p, double *left, double *top, double *right, double *bottom);
-void ae_plot_ranges(const ae_plot *p, double *xlo, double *xhi, double *ylo, double *yhi);
+AE_API void ae_plot_area(const ae_plot *p, double *left, double *top, double *right, double *bottom);
+AE_API void ae_plot_ranges(const ae_plot *p, double *xlo, double *xhi, double *ylo, double *yhi);
 
 /* Nice tick values within [lo, hi] (lo < hi, finite): multiples of a step
  * 1, 2 or 5 x 10^k giving between 3 and max ticks where possible. Writes
  * at most max values to ticks and returns the count. */
-int ae_plot_nice_ticks(double lo, double hi, int max, double *ticks);
+AE_API int ae_plot_nice_ticks(double lo, double hi, int max, double *ticks);
 
 /* Lays out, draws and writes the figure as a PNG (atomic replace). 0, or
  * -1 with a message naming the path and the problem in err. */
-int ae_plot_save(ae_plot *p, const char *path, char *err, size_t errlen);
+AE_API int ae_plot_save(ae_plot *p, const char *path, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 /* Element types. Reading accepts all four (converted to ae_real); writing
@@ -54,49 +55,49 @@ typedef struct ae_st_file ae_st_file;
  * between tensors or bytes after the last one, duplicate names, and
  * __metadata__ that is not an object of strings. Nothing half-read is ever
  * returned. */
-ae_st_file *ae_st_read(const char *path, char *err, size_t errlen);
-void ae_st_free(ae_st_file *f);
+AE_API ae_st_file *ae_st_read(const char *path, char *err, size_t errlen);
+AE_API void ae_st_free(ae_st_file *f);
 
-const char *ae_st_path(const ae_st_file *f);
+AE_API const char *ae_st_path(const ae_st_file *f);
 /* Tensors, in the order of their data in the buffer. */
-int ae_st_count(const ae_st_file *f);
-const ae_st_tensor *ae_st_get(const ae_st_file *f, int i);
-const ae_st_tensor *ae_st_find(const ae_st_file *f, const char *name);
+AE_API int ae_st_count(const ae_st_file *f);
+AE_API const ae_st_tensor *ae_st_get(const ae_st_file *f, int i);
+AE_API const ae_st_tensor *ae_st_find(const ae_st_file *f, const char *name);
 /* The tensor's raw little-endian bytes. */
-const void *ae_st_data(const ae_st_file *f, const ae_st_tensor *t);
+AE_API const void *ae_st_data(const ae_st_file *f, const ae_st_tensor *t);
 /* Metadata: value of key, NULL if absent; and listing by index. */
-const char *ae_st_meta(const ae_st_file *f, const char *key);
-int ae_st_meta_count(const ae_st_file *f);
-const char *ae_st_meta_key(const ae_st_file *f, int i);
+AE_API const char *ae_st_meta(const ae_st_file *f, const char *key);
+AE_API int ae_st_meta_count(const ae_st_file *f);
+AE_API const char *ae_st_meta_key(const ae_st_file *f, int i);
 /* "F32", "F64", "F16", "BF16". */
-const char *ae_st_dtype_name(int dtype);
+AE_API const char *ae_st_dtype_name(int dtype);
 
 /* Copies tensor `name` into dst (expect's numel values), converting to
  * ae_real. 0, or -1 with a message naming the file and the tensor if it is
  * missing, or if its shape differs from `expect` (both shapes given). */
-int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_real *dst, char *err,
-                    size_t errlen);
+AE_API int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_real *dst, char *err,
+                           size_t errlen);
 /* A new tensor holding tensor `name` with its own shape (rank 0..4, no zero
  * sizes). NULL with a message when missing or not representable. */
-ae_tensor *ae_st_load_tensor(const ae_st_file *f, const char *name, char *err, size_t errlen);
+AE_API ae_tensor *ae_st_load_tensor(const ae_st_file *f, const char *name, char *err, size_t errlen);
 
 /* Writing: collect tensors and metadata, then save atomically. The writer
  * keeps the data pointers (not copies): the data must stay valid and
  * unchanged until ae_st_writer_save returns. Tensors are stored in the
  * order they were added. */
 typedef struct ae_st_writer ae_st_writer;
-ae_st_writer *ae_st_writer_new(void);
+AE_API ae_st_writer *ae_st_writer_new(void);
 /* 0, or -1 (ae_last_error()) for a NULL/empty/duplicate name, the name
  * "__metadata__", an invalid shape or NULL data. */
-int ae_st_writer_add(ae_st_writer *w, const char *name, ae_shape s, const ae_real *data);
+AE_API int ae_st_writer_add(ae_st_writer *w, const char *name, ae_shape s, const ae_real *data);
 /* Sets (or replaces) a metadata string. 0 or -1. */
-int ae_st_writer_meta(ae_st_writer *w, const char *key, const char *value);
+AE_API int ae_st_writer_meta(ae_st_writer *w, const char *key, const char *value);
 /* Writes the file: temporary file next to path, write, fsync, rename over
  * path, fsync the directory. On any failure the previous file at path is
  * untouched, the temporary file is removed, and -1 comes back with a
  * message naming path. The writer can be saved again. */
-int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errlen);
-void ae_st_writer_free(ae_st_writer *w);
+AE_API int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errlen);
+AE_API void ae_st_writer_free(ae_st_writer *w);
 
 /* ---- internal to io/: atomic replacement of a file ---------------------- */
 
@@ -109,22 +110,22 @@ typedef struct ae_io_atomic {
 } ae_io_atomic;
 
 /* Creates the temporary file (mode 0644). 0, or -1 with err. */
-int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errlen);
+AE_INTERNAL int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errlen);
 /* Appends n bytes. 0, or -1 with the errno kept in a->err_no. */
-int ae_io_atomic_write(ae_io_atomic *a, const void *buf, size_t n);
+AE_INTERNAL int ae_io_atomic_write(ae_io_atomic *a, const void *buf, size_t n);
 /* fsync, close, rename over the target, fsync the directory. On failure
  * the temporary file is removed and err names the target. Frees a. */
-int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen);
+AE_INTERNAL int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen);
 /* Closes and removes the temporary file; frees a. */
-void ae_io_atomic_abort(ae_io_atomic *a);
+AE_INTERNAL void ae_io_atomic_abort(ae_io_atomic *a);
 
 /* 1 when s[0..n) is well-formed UTF-8. */
-int ae_io_utf8_valid(const void *s, size_t n);
+AE_INTERNAL int ae_io_utf8_valid(const void *s, size_t n);
 
 /* Test hook: when set, called before each write with the target path, the
  * bytes written so far and the size of this write; a non-zero return makes
  * the write fail with EIO (a full disk, say). A test may also kill its own
  * process from it to simulate a crash mid-write. NULL in normal use. */
-extern int (*ae_io_atomic_test_hook)(const char *path, size_t written, size_t n);
+AE_INTERNAL extern int (*ae_io_atomic_test_hook)(const char *path, size_t written, size_t n);
 
 #endif

@@ -19,17 +19,18 @@
 #ifndef AE_CONV_H
 #define AE_CONV_H
 
+#include "autograd/api.h"
 #include "autograd/tape.h"
 
 /* Square stride and padding. */
-ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad);
-ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad, int output_pad);
+AE_API ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad);
+AE_API ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad, int output_pad);
 
 /* Separate stride / padding per dimension (height, width). */
-ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw);
-ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
-                               int oph, int opw);
+AE_API ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw);
+AE_API ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
+                                      int oph, int opw);
 /* The weight gradient of conv2d for a kh x kw kernel (backward of both ops). */
-ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw);
+AE_API ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw);
 
 #endif

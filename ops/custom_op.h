@@ -73,17 +73,17 @@ typedef struct ae_op_def {
  * in ae_last_error(): a NULL or malformed definition, a NULL callback, a
  * bad input count, a name already taken (built-in or registered), or a
  * full table. */
-int ae_op_register(const ae_op_def *def);
+AE_API int ae_op_register(const ae_op_def *def);
 
 /* Runs the registered op `op` on inputs in[0..nin) with the attribute
  * blob attrs (attrs_size bytes, which must equal the definition's) and
  * records it. Returns its value, or NULL when the tape holds an error. The
  * blob is copied onto the tape when the op is recorded, so the caller's
  * may be a local. */
-ae_val *ae_op_call(ae_tape *t, int op, ae_val *const *in, int nin, const void *attrs, size_t attrs_size);
+AE_API ae_val *ae_op_call(ae_tape *t, int op, ae_val *const *in, int nin, const void *attrs, size_t attrs_size);
 
 /* The recorded node's copy of its attribute blob (inside backward rules);
  * NULL for ops without attributes and for built-in ops. */
-const void *ae_op_attrs(const ae_node *n);
+AE_API const void *ae_op_attrs(const ae_node *n);
 
 #endif

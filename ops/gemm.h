@@ -7,6 +7,7 @@
 #ifndef AE_GEMM_H
 #define AE_GEMM_H
 
+#include "autograd/api.h"
 #include "autograd/real.h"
 
 typedef enum { AE_GEMM_BUILTIN = 0, AE_GEMM_OPENBLAS = 1 } ae_gemm_backend;
@@ -17,13 +18,13 @@ typedef enum { AE_GEMM_BUILTIN = 0, AE_GEMM_OPENBLAS = 1 } ae_gemm_backend;
  * (negative sizes, strides too small) set ae_last_error and leave C alone.
  * The built-in backend gives bitwise identical results whatever the thread
  * count. */
-void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real alpha,
-             const ae_real *A, int64_t lda, const ae_real *B, int64_t ldb, ae_real beta,
-             ae_real *C, int64_t ldc);
+AE_API void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real alpha,
+                    const ae_real *A, int64_t lda, const ae_real *B, int64_t ldb, ae_real beta,
+                    ae_real *C, int64_t ldc);
 
-int ae_gemm_set_backend(ae_gemm_backend b); /* 0 ok, -1 when that backend is not compiled in */
-ae_gemm_backend ae_gemm_get_backend(void);
-const char *ae_gemm_backend_name(ae_gemm_backend b);
-int ae_gemm_has_backend(ae_gemm_backend b);
+AE_API int ae_gemm_set_backend(ae_gemm_backend b); /* 0 ok, -1 when that backend is not compiled in */
+AE_API ae_gemm_backend ae_gemm_get_backend(void);
+AE_API const char *ae_gemm_backend_name(ae_gemm_backend b);
+AE_API int ae_gemm_has_backend(ae_gemm_backend b);
 
 #endif

@@ -34,6 +34,7 @@
 #ifndef AE_GEMM_UKERNEL_H
 #define AE_GEMM_UKERNEL_H
 
+#include "autograd/api.h"
 #include "autograd/real.h"
 
 /* Elements per 64-byte vector: the block size of ae_gemm_transpose_block. */
@@ -67,22 +68,22 @@
 
 /* The kernel the library uses: AVX-512 intrinsics when the build targets
  * AVX-512, the portable kernel otherwise. */
-void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b,
-                     ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int m, int n);
+AE_API void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b,
+                            ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int m, int n);
 
 /* The portable C kernel with the same contract and tile size; tests compare
  * the two. */
-void ae_gemm_ukernel_ref(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b,
-                         ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int m, int n);
+AE_API void ae_gemm_ukernel_ref(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b,
+                                ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int m, int n);
 
 /* Packing helper (the transposing cases of packing A and B):
  * dst[c * ldd + r] = src[r * lds + c] for r < store_rows and c < cols, where
  * source rows r >= rows read as zero. rows, store_rows, cols <= AE_GEMM_VL.
  * AVX-512 builds transpose whole register blocks; others loop. */
-void ae_gemm_transpose_block(const ae_real *src, int64_t lds, int rows, int cols,
-                             ae_real *dst, int64_t ldd, int store_rows);
+AE_API void ae_gemm_transpose_block(const ae_real *src, int64_t lds, int rows, int cols,
+                                    ae_real *dst, int64_t ldd, int store_rows);
 
 /* Name of the kernel in use ("avx512 12x32" and the like), for benchmarks. */
-const char *ae_gemm_ukernel_name(void);
+AE_API const char *ae_gemm_ukernel_name(void);
 
 #endif

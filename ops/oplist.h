@@ -8,6 +8,7 @@
 #ifndef AE_OPLIST_H
 #define AE_OPLIST_H
 
+
 #define AE_OP_LIST(AE_OP)                                             \
   /* leaves (no rule; backward stops here) */                         \
   AE_OP(LEAF, leaf)                                                   \
@@ -54,6 +55,7 @@
   AE_OP_LIST_EXTRA(AE_OP)
 
 /* Ops added by later op families (ops/oplist_extra.h). */
+#include "autograd/api.h"
 #include "oplist_extra.h"
 
 typedef enum ae_op_id {
@@ -65,9 +67,9 @@ typedef enum ae_op_id {
 
 #include "autograd/op_api.h"
 
-const char *ae_op_name(int op);
+AE_API const char *ae_op_name(int op);
 /* Looks an op up by name; -1 when unknown. */
-int ae_op_find(const char *name);
-ae_backward_fn ae_op_backward(int op);
+AE_API int ae_op_find(const char *name);
+AE_API ae_backward_fn ae_op_backward(int op);
 
 #endif

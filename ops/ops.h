@@ -5,66 +5,67 @@
 #ifndef AE_OPS_H
 #define AE_OPS_H
 
+#include "autograd/api.h"
 #include "autograd/tape.h"
 
 /* binary.c: element-wise, broadcasting */
-ae_val *ae_add(ae_tape *t, ae_val *a, ae_val *b);
-ae_val *ae_sub(ae_tape *t, ae_val *a, ae_val *b);
-ae_val *ae_mul(ae_tape *t, ae_val *a, ae_val *b);
-ae_val *ae_div(ae_tape *t, ae_val *a, ae_val *b);
+AE_API ae_val *ae_add(ae_tape *t, ae_val *a, ae_val *b);
+AE_API ae_val *ae_sub(ae_tape *t, ae_val *a, ae_val *b);
+AE_API ae_val *ae_mul(ae_tape *t, ae_val *a, ae_val *b);
+AE_API ae_val *ae_div(ae_tape *t, ae_val *a, ae_val *b);
 /* Select: cond != 0 ? a : b, element-wise. cond is not differentiated;
  * a and b have cond's shape or one element. */
-ae_val *ae_where(ae_tape *t, ae_val *cond, ae_val *a, ae_val *b);
+AE_API ae_val *ae_where(ae_tape *t, ae_val *cond, ae_val *a, ae_val *b);
 
 /* pointwise.c */
-ae_val *ae_neg(ae_tape *t, ae_val *x);
-ae_val *ae_scale(ae_tape *t, ae_val *x, ae_real c);        /* c * x */
-ae_val *ae_add_scalar(ae_tape *t, ae_val *x, ae_real c);   /* x + c */
-ae_val *ae_square(ae_tape *t, ae_val *x);
-ae_val *ae_pow(ae_tape *t, ae_val *x, ae_real p);          /* x^p, scalar p */
-ae_val *ae_abs(ae_tape *t, ae_val *x);
-ae_val *ae_clamp(ae_tape *t, ae_val *x, ae_real lo, ae_real hi);
+AE_API ae_val *ae_neg(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_scale(ae_tape *t, ae_val *x, ae_real c);        /* c * x */
+AE_API ae_val *ae_add_scalar(ae_tape *t, ae_val *x, ae_real c);   /* x + c */
+AE_API ae_val *ae_square(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_pow(ae_tape *t, ae_val *x, ae_real p);          /* x^p, scalar p */
+AE_API ae_val *ae_abs(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_clamp(ae_tape *t, ae_val *x, ae_real lo, ae_real hi);
 /* 1 - x, a common composite. */
-ae_val *ae_one_minus(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_one_minus(ae_tape *t, ae_val *x);
 
 /* transcendental.c */
-ae_val *ae_exp(ae_tape *t, ae_val *x);
-ae_val *ae_log(ae_tape *t, ae_val *x);
-ae_val *ae_sqrt(ae_tape *t, ae_val *x);
-ae_val *ae_softplus(ae_tape *t, ae_val *x);                /* log(1 + e^x), stable */
-ae_val *ae_log_sigmoid(ae_tape *t, ae_val *x);             /* log sigmoid(x), stable */
+AE_API ae_val *ae_exp(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_log(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_sqrt(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_softplus(ae_tape *t, ae_val *x);                /* log(1 + e^x), stable */
+AE_API ae_val *ae_log_sigmoid(ae_tape *t, ae_val *x);             /* log sigmoid(x), stable */
 
 /* activation.c */
-ae_val *ae_relu(ae_tape *t, ae_val *x);
-ae_val *ae_leaky_relu(ae_tape *t, ae_val *x, ae_real slope);
-ae_val *ae_sigmoid(ae_tape *t, ae_val *x);
-ae_val *ae_tanh(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_relu(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_leaky_relu(ae_tape *t, ae_val *x, ae_real slope);
+AE_API ae_val *ae_sigmoid(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_tanh(ae_tape *t, ae_val *x);
 /* Fused backward kernels, ops in their own right (differentiable again). */
-ae_val *ae_relu_backward(ae_tape *t, ae_val *g, ae_val *x);                   /* g * (x > 0) */
-ae_val *ae_leaky_relu_backward(ae_tape *t, ae_val *g, ae_val *x, ae_real s); /* g * (x > 0 ? 1 : s) */
-ae_val *ae_sigmoid_backward(ae_tape *t, ae_val *g, ae_val *y);                /* g * y * (1 - y) */
-ae_val *ae_tanh_backward(ae_tape *t, ae_val *g, ae_val *y);                   /* g * (1 - y^2) */
+AE_API ae_val *ae_relu_backward(ae_tape *t, ae_val *g, ae_val *x);                   /* g * (x > 0) */
+AE_API ae_val *ae_leaky_relu_backward(ae_tape *t, ae_val *g, ae_val *x, ae_real s); /* g * (x > 0 ? 1 : s) */
+AE_API ae_val *ae_sigmoid_backward(ae_tape *t, ae_val *g, ae_val *y);                /* g * y * (1 - y) */
+AE_API ae_val *ae_tanh_backward(ae_tape *t, ae_val *g, ae_val *y);                   /* g * (1 - y^2) */
 
 /* reduce.c */
-ae_val *ae_sum(ae_tape *t, ae_val *x);                     /* all elements, shape () */
-ae_val *ae_mean(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_sum(ae_tape *t, ae_val *x);                     /* all elements, shape () */
+AE_API ae_val *ae_mean(ae_tape *t, ae_val *x);
 /* Along one axis (negative counts from the end); keepdim keeps it as size 1. */
-ae_val *ae_sum_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
-ae_val *ae_mean_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
-ae_val *ae_max_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
+AE_API ae_val *ae_sum_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
+AE_API ae_val *ae_mean_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
+AE_API ae_val *ae_max_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
 /* Sum the broadcast dimensions away so the result has shape s (the
  * inverse of broadcasting), and broadcast to shape s. */
-ae_val *ae_sum_to(ae_tape *t, ae_val *x, ae_shape s);
-ae_val *ae_broadcast_to(ae_tape *t, ae_val *x, ae_shape s);
+AE_API ae_val *ae_sum_to(ae_tape *t, ae_val *x, ae_shape s);
+AE_API ae_val *ae_broadcast_to(ae_tape *t, ae_val *x, ae_shape s);
 
 /* shape.c */
-ae_val *ae_reshape(ae_tape *t, ae_val *x, ae_shape s);     /* shares data */
-ae_val *ae_transpose(ae_tape *t, ae_val *x, int d0, int d1);
-ae_val *ae_t(ae_tape *t, ae_val *x);                       /* 2-D transpose */
+AE_API ae_val *ae_reshape(ae_tape *t, ae_val *x, ae_shape s);     /* shares data */
+AE_API ae_val *ae_transpose(ae_tape *t, ae_val *x, int d0, int d1);
+AE_API ae_val *ae_t(ae_tape *t, ae_val *x);                       /* 2-D transpose */
 
 /* matmul.c: op(a) @ op(b) for 2-D a, b; op transposes when the flag is set. */
-ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int trans_a, int trans_b);
+AE_API ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int trans_a, int trans_b);
 /* x @ w^T + b: a dense layer with PyTorch's (out, in) weight layout; b may be NULL. */
-ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b);
+AE_API ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b);
 
 #endif

@@ -17,40 +17,41 @@
 #ifndef AE_POOL_H
 #define AE_POOL_H
 
+#include "autograd/api.h"
 #include "autograd/tape.h"
 
 /* pool.c */
 /* Max over each window; padding counts as -inf; the first maximum in
  * scan order wins ties (NaN propagates). *indices (if indices is non-NULL)
  * receives the argmax positions, or NULL on error. */
-ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices);
+AE_API ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices);
 /* PyTorch's MaxUnpool2d with an explicit output size: (N, C, out_h, out_w)
  * zeros, except out[n, c, indices[n, c, i]] = x[n, c, i]. indices has x's
  * shape; every entry must be an integer in [0, out_h*out_w). Where an index
  * repeats, the last entry in scan order is the one written (and the only
  * one that gets a gradient). */
-ae_val *ae_max_unpool2d(ae_tape *t, ae_val *x, ae_val *indices, int out_h, int out_w);
+AE_API ae_val *ae_max_unpool2d(ae_tape *t, ae_val *x, ae_val *indices, int out_h, int out_w);
 /* max_pool2d's backward: (N, C, in_h, in_w) zeros plus g[n, c, i] added at
  * indices[n, c, i] (repeated indices accumulate). */
-ae_val *ae_max_pool2d_backward(ae_tape *t, ae_val *g, ae_val *indices, int in_h, int in_w);
+AE_API ae_val *ae_max_pool2d_backward(ae_tape *t, ae_val *g, ae_val *indices, int in_h, int in_w);
 /* max_pool2d's index select: out[n, c, i] = x[n, c, indices[n, c, i]],
  * out of indices' shape; x is (N, C, H, W), indices (N, C, h, w). */
-ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices);
+AE_API ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices);
 
 /* Mean over each window, padding counted as zeros (count_include_pad). */
-ae_val *ae_avg_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad);
+AE_API ae_val *ae_avg_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad);
 /* avg_pool2d's adjoint: g (N, C, OH, OW), the pooled shape of an
  * (N, C, in_h, in_w) input, spread back over each window, / k^2. */
-ae_val *ae_avg_pool2d_backward(ae_tape *t, ae_val *g, int in_h, int in_w, int k, int stride, int pad);
+AE_API ae_val *ae_avg_pool2d_backward(ae_tape *t, ae_val *g, int in_h, int in_w, int k, int stride, int pad);
 
 /* upsample.c */
 /* Nearest neighbour: (N, C, H, W) -> (N, C, H f, W f), each value copied
  * over an f x f block. */
-ae_val *ae_upsample_nearest(ae_tape *t, ae_val *x, int factor);
+AE_API ae_val *ae_upsample_nearest(ae_tape *t, ae_val *x, int factor);
 /* Its adjoint: (N, C, H f, W f) -> (N, C, H, W), the sum of each block. */
-ae_val *ae_upsample_nearest_backward(ae_tape *t, ae_val *g, int factor);
+AE_API ae_val *ae_upsample_nearest_backward(ae_tape *t, ae_val *g, int factor);
 /* Mean over each plane: (N, C, H, W) -> (N, C); a composite of reshape and
  * mean_axis. */
-ae_val *ae_global_avg_pool(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_global_avg_pool(ae_tape *t, ae_val *x);
 
 #endif

@@ -6,29 +6,30 @@
 #ifndef AE_TENSOR_OPS_H
 #define AE_TENSOR_OPS_H
 
+#include "autograd/api.h"
 #include "autograd/tape.h"
 
 /* Joins n >= 1 values along an existing axis; all shapes must be equal
  * except along it. Any n: more than 4 recorded inputs become a tree of
  * concats of at most 4 (the node holds AE_MAX_IN inputs). */
-ae_val *ae_concat(ae_tape *t, int n, ae_val *const *xs, int axis);
+AE_API ae_val *ae_concat(ae_tape *t, int n, ae_val *const *xs, int axis);
 /* Elements start .. start+len-1 along axis (the axis is kept, size len). */
-ae_val *ae_slice(ae_tape *t, ae_val *x, int axis, int64_t start, int64_t len);
+AE_API ae_val *ae_slice(ae_tape *t, ae_val *x, int axis, int64_t start, int64_t len);
 /* One index along axis, the axis dropped; index may be negative (from the end). */
-ae_val *ae_select(ae_tape *t, ae_val *x, int axis, int64_t index);
+AE_API ae_val *ae_select(ae_tape *t, ae_val *x, int axis, int64_t index);
 /* Joins n >= 1 equal-shaped values along a new axis at `axis` of the
  * result (-1: last). */
-ae_val *ae_stack(ae_tape *t, int n, ae_val *const *xs, int axis);
+AE_API ae_val *ae_stack(ae_tape *t, int n, ae_val *const *xs, int axis);
 /* Zero padding along an axis: `before` zeros, x, `after` zeros. The
  * backward of slice (and its backward is a slice). */
-ae_val *ae_pad_axis(ae_tape *t, ae_val *x, int axis, int64_t before, int64_t after);
+AE_API ae_val *ae_pad_axis(ae_tape *t, ae_val *x, int axis, int64_t before, int64_t after);
 /* Inserts a new axis at `axis` of the result and repeats x n times along
  * it: (N,D), axis 1, n 28 -> (N,28,D) (the sequence autoencoder's
  * RepeatVector). */
-ae_val *ae_repeat(ae_tape *t, ae_val *x, int axis, int64_t n);
+AE_API ae_val *ae_repeat(ae_tape *t, ae_val *x, int axis, int64_t n);
 
 /* softmax.c: numerically stable (the max along the axis is subtracted). */
-ae_val *ae_softmax(ae_tape *t, ae_val *x, int axis);
-ae_val *ae_log_softmax(ae_tape *t, ae_val *x, int axis);
+AE_API ae_val *ae_softmax(ae_tape *t, ae_val *x, int axis);
+AE_API ae_val *ae_log_softmax(ae_tape *t, ae_val *x, int axis);
 
 #endif

@@ -21,8 +21,10 @@
 #ifndef AE_TOPK_H
 #define AE_TOPK_H
 
+#include "autograd/api.h"
+
 #include "autograd/tape.h"
 
-ae_val *ae_topk_mask(ae_tape *t, ae_val *x, int64_t k);
+AE_API ae_val *ae_topk_mask(ae_tape *t, ae_val *x, int64_t k);
 
 #endif

@@ -15,34 +15,35 @@
 #ifndef AE_VMATH_H
 #define AE_VMATH_H
 
+#include "autograd/api.h"
 #include "autograd/real.h"
 
 /* Elements per reduction chunk (fixes the summation order). */
 #define AE_V_CHUNK 4096
 
-void ae_v_exp(int64_t n, const ae_real *x, ae_real *y);
-void ae_v_log(int64_t n, const ae_real *x, ae_real *y);
-void ae_v_log1p(int64_t n, const ae_real *x, ae_real *y);
-void ae_v_sqrt(int64_t n, const ae_real *x, ae_real *y);   /* correctly rounded */
-void ae_v_tanh(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_exp(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_log(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_log1p(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_sqrt(int64_t n, const ae_real *x, ae_real *y);   /* correctly rounded */
+AE_API void ae_v_tanh(int64_t n, const ae_real *x, ae_real *y);
 /* 1/(1+exp(-x)) via exp(-|x|): finite for any finite x, exactly 0 and 1
  * in the limits (sigmoid(+-inf) = 1, 0). */
-void ae_v_sigmoid(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_sigmoid(int64_t n, const ae_real *x, ae_real *y);
 /* log(1+exp(x)) = max(x,0) + log1p(exp(-|x|)): no overflow, accurate for
  * very negative x (where it equals exp(x)). */
-void ae_v_softplus(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_softplus(int64_t n, const ae_real *x, ae_real *y);
 /* log(sigmoid(x)) = -softplus(-x) = min(x,0) - log1p(exp(-|x|)). */
-void ae_v_log_sigmoid(int64_t n, const ae_real *x, ae_real *y);
+AE_API void ae_v_log_sigmoid(int64_t n, const ae_real *x, ae_real *y);
 /* x^p with C99 pow semantics (negative x with integer p gets the right
  * sign; non-integer p gives NaN). p == 0, 1, 2, -1 and 0.5 take exact
  * (correctly rounded) paths: 1, copy, x*x, 1/x, sqrt(x). The sqrt path
  * differs from C's pow at two points: x = -0 gives -0 (pow: +0) and
  * x = -inf gives NaN (pow: +inf). */
-void ae_v_pow_scalar(int64_t n, const ae_real *x, ae_real p, ae_real *y);
+AE_API void ae_v_pow_scalar(int64_t n, const ae_real *x, ae_real p, ae_real *y);
 
 /* Deterministic reductions (see above). n == 0 gives 0. */
-double ae_v_sum(int64_t n, const ae_real *x);
-double ae_v_dot(int64_t n, const ae_real *x, const ae_real *y);
-double ae_v_sumsq(int64_t n, const ae_real *x);
+AE_API double ae_v_sum(int64_t n, const ae_real *x);
+AE_API double ae_v_dot(int64_t n, const ae_real *x, const ae_real *y);
+AE_API double ae_v_sumsq(int64_t n, const ae_real *x);
 
 #endif

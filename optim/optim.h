@@ -27,6 +27,7 @@
 #define AE_OPTIM_H
 
 #include <stdint.h>
+#include "autograd/api.h"
 #include "autograd/tensor.h"
 
 typedef enum ae_opt_kind {
@@ -67,7 +68,7 @@ typedef struct ae_optim ae_optim;
  * lr 0.01. Adam/AdamW lr 1e-3 (AdamW weight_decay 1e-2), NAdam lr 2e-3,
  * RMSprop and Adagrad lr 1e-2. An unknown kind gives lr = -1 (rejected by
  * ae_optim_new). */
-ae_optim_config ae_optim_defaults(ae_opt_kind kind);
+AE_API ae_optim_config ae_optim_defaults(ae_opt_kind kind);
 
 /* Validates cfg (negative lr or eps, beta outside [0,1), NESTEROV with
  * momentum 0 or dampening != 0, MOMENTUM with momentum 0, NaNs, ...) and
@@ -75,36 +76,36 @@ ae_optim_config ae_optim_defaults(ae_opt_kind kind);
  * allocates every state buffer. The optimiser keeps its own copy of the
  * pointer array, not the parameters: they must outlive it. NULL and a
  * message in ae_last_error() on failure. */
-ae_optim *ae_optim_new(const ae_optim_config *cfg, ae_param **params, int nparams);
-void ae_optim_free(ae_optim *o);
+AE_API ae_optim *ae_optim_new(const ae_optim_config *cfg, ae_param **params, int nparams);
+AE_API void ae_optim_free(ae_optim *o);
 
 /* One update of every parameter with the current lr. First scans all
  * gradients: if any element is NaN or Inf, nothing is changed (no
  * parameter, no state, no step count), -1 is returned and ae_last_error()
  * names the first offending parameter. Otherwise 0. */
-int ae_optim_step(ae_optim *o);
+AE_API int ae_optim_step(ae_optim *o);
 /* Sets every parameter's gradient to zero. */
-void ae_optim_zero_grad(ae_optim *o);
+AE_API void ae_optim_zero_grad(ae_optim *o);
 
 /* Learning rate used by the next step (schedules call this each step).
  * ae_optim_set_lr returns -1 (lr unchanged) for a negative or NaN lr. */
-int ae_optim_set_lr(ae_optim *o, double lr);
-double ae_optim_get_lr(const ae_optim *o);
-const ae_optim_config *ae_optim_get_config(const ae_optim *o);
+AE_API int ae_optim_set_lr(ae_optim *o, double lr);
+AE_API double ae_optim_get_lr(const ae_optim *o);
+AE_API const ae_optim_config *ae_optim_get_config(const ae_optim *o);
 
 /* Steps taken so far (drives bias corrections and Adagrad's lr_decay). */
-int64_t ae_optim_steps_taken(const ae_optim *o);
+AE_API int64_t ae_optim_steps_taken(const ae_optim *o);
 /* For restoring a checkpoint, together with the state buffers below.
  * Negative values are clamped to 0. */
-void ae_optim_set_steps_taken(ae_optim *o, int64_t steps);
+AE_API void ae_optim_set_steps_taken(ae_optim *o, int64_t steps);
 
 /* Name and spelling used by ae_opt_kind_parse: "sgd", "momentum",
  * "nesterov", "adam", "adamw", "nadam", "rmsprop", "adagrad"
  * ("?" for an unknown kind). */
-const char *ae_opt_kind_name(ae_opt_kind k);
+AE_API const char *ae_opt_kind_name(ae_opt_kind k);
 /* 0 and *out set, or -1 with a message listing the known names.
  * Case-insensitive. */
-int ae_opt_kind_parse(const char *name, ae_opt_kind *out);
+AE_API int ae_opt_kind_parse(const char *name, ae_opt_kind *out);
 
 /* The optimiser's state buffers, for checkpoints: tensor i (0 <= i < count)
  * of the shape of its parameter, named "<buffer>.<parameter name>" with
@@ -116,8 +117,8 @@ int ae_opt_kind_parse(const char *name, ae_opt_kind *out);
  * with ae_optim_set_steps_taken that is everything a step depends on
  * (NAdam's mu_product is recomputed from the step count). NULL when i is
  * out of range. */
-int ae_optim_state_count(const ae_optim *o);
-ae_tensor *ae_optim_state_tensor(ae_optim *o, int i, const char **name);
+AE_API int ae_optim_state_count(const ae_optim *o);
+AE_API ae_tensor *ae_optim_state_tensor(ae_optim *o, int i, const char **name);
 
 /* torch.nn.utils.clip_grad_norm_ (2-norm): returns the total norm of all
  * gradients before clipping, summed in double in an order that does not
@@ -127,11 +128,11 @@ ae_tensor *ae_optim_state_tensor(ae_optim *o, int i, const char **name);
  * total leaves the gradients untouched (the next ae_optim_step will then
  * refuse them). Returns -1 with a message for a negative or NaN max_norm
  * or a bad parameter list. */
-double ae_clip_grad_norm(ae_param **params, int n, double max_norm);
+AE_API double ae_clip_grad_norm(ae_param **params, int n, double max_norm);
 
 /* torch.optim.lr_scheduler.StepLR: base_lr * gamma^floor(step / step_size).
  * NaN with a message for step < 0 or step_size < 1. */
-double ae_lr_step_schedule(double base_lr, int64_t step, int64_t step_size, double gamma);
+AE_API double ae_lr_step_schedule(double base_lr, int64_t step, int64_t step_size, double gamma);
 /* Linear warmup then cosine decay (the Hugging Face
  * get_cosine_schedule_with_warmup shape, with a floor):
  *   step < warmup_steps:          base_lr * step / warmup_steps
@@ -141,7 +142,7 @@ double ae_lr_step_schedule(double base_lr, int64_t step, int64_t step_size, doub
  * With warmup_steps = 0 this is torch's CosineAnnealingLR (T_max = total,
  * eta_min = min_lr) in closed form. NaN with a message for step < 0,
  * total_steps < 1, warmup_steps < 0 or > total_steps. */
-double ae_lr_cosine_schedule(double base_lr, int64_t step, int64_t total_steps, double min_lr,
-                             int64_t warmup_steps);
+AE_API double ae_lr_cosine_schedule(double base_lr, int64_t step, int64_t total_steps, double min_lr,
+                                    int64_t warmup_steps);
 
 #endif

@@ -57,6 +57,8 @@
 #ifndef AE_RUN_CHECKPOINT_H
 #define AE_RUN_CHECKPOINT_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,36 +109,36 @@ typedef struct ae_ckpt_meta {
 
 /* Where the model file of a checkpoint argument lies: CKPT may be a run
  * directory (-> DIR/model.safetensors) or a .safetensors file itself. */
-void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len);
+AE_API void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len);
 
 /* Writes a new generation of DIR/model.safetensors and (opt not NULL)
  * DIR/optimizer.safetensors and publishes both at once; DIR must exist. On
  * failure the previous checkpoint is intact and err names the problem. 0 or -1. */
-int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
+AE_API int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
                   size_t errlen);
 
 /* Reads and validates only the metadata of a checkpoint (CKPT: directory or
  * model file). 0, or -1 with err naming the file and the problem. */
-int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
+AE_API int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
 
 /* Loads a checkpoint for use (eval, reconstruct, sample, encode, resume):
  * reads and validates the model file, builds the model it names with its
  * settings and example shape, and copies in every parameter. *meta (if not
  * NULL) gets the metadata. NULL with err naming the file and the problem;
  * nothing half-loaded is returned. m->stage is set to meta->stage. */
-ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
+AE_API ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
 
 /* For --resume: reads DIR/optimizer.safetensors and restores its state
  * tensors and step count into opt (built over the parameters of stage
  * meta->stage, same kind as meta->optimizer). Validates the format, the
  * optimiser kind, the stage, the step (equal to meta->step), and every
  * state tensor's presence and shape before writing anything. 0 or -1. */
-int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen);
+AE_API int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen);
 
 /* --init FILE: copies parameters only from any safetensors file holding a
  * tensor for each of m's parameters, by name and shape (extra tensors and
  * metadata are ignored). Every tensor is checked before any is copied; a
  * missing or misshapen one is an error naming it (and both shapes). 0 or -1. */
-int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen);
+AE_API int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen);
 
 #endif

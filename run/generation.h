@@ -17,17 +17,19 @@
 #ifndef AE_RUN_GENERATION_H
 #define AE_RUN_GENERATION_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 
 /* Makes DIR/gen-XXXXXX; its path in gen (len bytes). 0, or -1 with err. */
-int ae_gen_begin(const char *dir, char *gen, size_t len, char *err, size_t errlen);
+AE_API int ae_gen_begin(const char *dir, char *gen, size_t len, char *err, size_t errlen);
 /* Publishes gen as DIR's current generation, makes DIR/NAME links for the
  * n names given, and removes every other generation. 0, or -1 with err
  * (the previous generation is then still current). */
-int ae_gen_commit(const char *dir, const char *gen, const char *const *names, int n, char *err, size_t errlen);
+AE_API int ae_gen_commit(const char *dir, const char *gen, const char *const *names, int n, char *err, size_t errlen);
 /* Removes gen (after a failed write). */
-void ae_gen_abort(const char *gen);
+AE_API void ae_gen_abort(const char *gen);
 /* Removes every generation of DIR but the current one. */
-void ae_gen_tidy(const char *dir);
+AE_API void ae_gen_tidy(const char *dir);
 
 #endif

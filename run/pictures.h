@@ -7,6 +7,8 @@
 #ifndef AE_RUN_PICTURES_H
 #define AE_RUN_PICTURES_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,28 +22,28 @@
  * reconstructions are those of the noisy inputs. Points: a scatter plot
  * of the reconstructions of the first `count` points (label 1, orange)
  * over the inputs (label 0, blue). */
-int ae_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
+AE_API int ae_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, uint64_t seed, const char *path,
                                 char *err, size_t errlen);
 
 /* `count` decoded samples from the prior (def->sample): a grid for images,
  * a scatter plot for points. -1 with "model X is not generative" when the
  * model has no sample(). */
-int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen);
+AE_API int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *path, char *err, size_t errlen);
 
 /* The codes (def->encode) of the first `count` examples as a scatter plot
  * coloured by d->labels (NULL: one colour); only for 2-unit codes: -1 with
  * a message giving the code size otherwise. */
-int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen);
+AE_API int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char *path, char *err, size_t errlen);
 
 /* n examples of m's example shape (images), given as n * m->dim values in
  * rows, as a grid of `cols` per row (bands are made by ordering: row i of
  * the grid holds examples i*cols .. i*cols+cols-1). Values are clamped to
  * [0, 1]; NaN cells are drawn as the grid's grey (empty). */
-int ae_picture_examples(const ae_model *m, const ae_real *rows, int64_t n, int cols, const char *path, char *err,
+AE_API int ae_picture_examples(const ae_model *m, const ae_real *rows, int64_t n, int cols, const char *path, char *err,
                         size_t errlen);
 
 /* The size of a model's code for one example (def->encode on one example
  * of zeros), or -1 with err. */
-int64_t ae_model_code_size(ae_model *m, char *err, size_t errlen);
+AE_API int64_t ae_model_code_size(ae_model *m, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,8 @@
 #ifndef AE_RUN_PROGRESS_H
 #define AE_RUN_PROGRESS_H
 
+#include "autograd/api.h"
+
 #include <stdint.h>
 
 typedef enum { AE_PROGRESS_QUIET, AE_PROGRESS_LINES, AE_PROGRESS_BAR } ae_progress_mode;
@@ -22,7 +24,7 @@ typedef struct ae_progress {
 } ae_progress;
 
 /* quiet: no output; else a bar if stderr is a terminal, lines otherwise. */
-void ae_progress_init(ae_progress *p, int quiet, int64_t step_now);
+AE_API void ae_progress_init(ae_progress *p, int quiet, int64_t step_now);
 
 typedef struct ae_progress_pos {
   int stage, nstages;
@@ -38,14 +40,14 @@ typedef struct ae_progress_pos {
 } ae_progress_pos;
 
 /* After each step (`batch` samples). Redraws the bar when due. */
-void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch);
+AE_API void ae_progress_step(ae_progress *p, const ae_progress_pos *pos, int64_t batch);
 /* At an epoch end: the line (lines mode) or a bar line kept on screen.
  * val_loss, test_loss NaN: none. */
-void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double val_loss, double test_loss);
+AE_API void ae_progress_epoch(ae_progress *p, const ae_progress_pos *pos, double val_loss, double test_loss);
 /* Clears the bar before other output (messages, the final report). */
-void ae_progress_clear(ae_progress *p);
+AE_API void ae_progress_clear(ae_progress *p);
 
 /* Wall clock in seconds (monotonic). */
-double ae_monotonic_seconds(void);
+AE_API double ae_monotonic_seconds(void);
 
 #endif

@@ -37,6 +37,8 @@
 #ifndef AE_RUN_RUN_H
 #define AE_RUN_RUN_H
 
+#include "autograd/api.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -78,7 +80,7 @@ typedef struct ae_run_config {
 } ae_run_config;
 
 /* Every option unset (the defaults above). */
-void ae_run_config_init(ae_run_config *c);
+AE_API void ae_run_config_init(ae_run_config *c);
 
 typedef enum ae_run_status {
   AE_RUN_FINISHED = 0,    /* the whole budget is done (or was already) */
@@ -104,14 +106,14 @@ typedef struct ae_run_result {
  * last good checkpoint is kept); -2 for a bad configuration (an unknown
  * model, setting or option value, options that contradict a resumed
  * checkpoint). ae_last_error() gives the one-line message. res may be NULL. */
-int ae_run(const ae_run_config *c, ae_run_result *res);
+AE_API int ae_run(const ae_run_config *c, ae_run_result *res);
 
 /* Asks the running ae_run (in this process) to stop after its current step,
  * with a checkpoint; async-signal-safe. */
-void ae_run_request_stop(int signal);
+AE_API void ae_run_request_stop(int signal);
 
 /* The permutation of epoch `epoch` of stage `stage` (perm: n indices). */
-void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t seed, int stage, int64_t epoch);
+AE_API void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t seed, int stage, int64_t epoch);
 
 /* A learning-rate schedule parsed from its spec (see ae_run_config). */
 typedef struct ae_lr_sched {
@@ -121,12 +123,12 @@ typedef struct ae_lr_sched {
   double gamma;     /* step: the factor */
 } ae_lr_sched;
 /* 0, or -1 with ae_last_error() naming the spec and the valid forms. */
-int ae_lr_sched_parse(const char *spec, ae_lr_sched *s);
+AE_API int ae_lr_sched_parse(const char *spec, ae_lr_sched *s);
 /* The learning rate at step (0-based, within the stage) of a stage of
  * total steps, steps_per_epoch long epochs. */
-double ae_lr_sched_at(const ae_lr_sched *s, double base_lr, int64_t step, int64_t total, int64_t steps_per_epoch);
+AE_API double ae_lr_sched_at(const ae_lr_sched *s, double base_lr, int64_t step, int64_t total, int64_t steps_per_epoch);
 
 /* A fingerprint of a data set's values (64-bit, order-sensitive). */
-uint64_t ae_run_data_hash(const ae_tensor *x);
+AE_API uint64_t ae_run_data_hash(const ae_tensor *x);
 
 #endif

@@ -10,6 +10,8 @@
 #ifndef AE_RUN_TRAIN_CSV_H
 #define AE_RUN_TRAIN_CSV_H
 
+#include "autograd/api.h"
+
 #include <stdio.h>
 
 #include "zoo/train.h"
@@ -27,12 +29,12 @@ typedef struct ae_train_csv {
  * the rows of resume_dir/train.csv with step <= step, rewritten into out.
  * probe: a few examples to find the loss's term names of every stage. 0 or
  * -1 with err. */
-int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
+AE_API int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
                       const ae_tensor *probe, int has_val, char *err, size_t errlen);
 /* One step's row; val_loss and test_loss NaN where not measured. */
-void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr,
+AE_API void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr,
                       double val_loss, double test_loss, double wall_time);
-void ae_train_csv_flush(ae_train_csv *c);
-void ae_train_csv_close(ae_train_csv *c);
+AE_API void ae_train_csv_flush(ae_train_csv *c);
+AE_API void ae_train_csv_close(ae_train_csv *c);
 
 #endif

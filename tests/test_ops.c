@@ -17,10 +17,9 @@
 #include <string.h>
 
 #include "op_table.h"
-
-/* Internal accessor of the tape's node index (autograd/tape.c), used to
- * check that a row really records its op. */
-ae_node *ae__tape_node(ae_tape *t, int i);
+/* ae__tape_node: checks that a row really records its op (a hidden
+ * internal: this test links the static library). */
+#include "autograd/tape_internal.h"
 
 #ifdef AE_REAL_DOUBLE
 #define DEFAULT_FWD_RTOL 1e-12

@@ -13,6 +13,7 @@
 #ifndef AE_CHECK_H
 #define AE_CHECK_H
 
+#include "autograd/api.h"
 #include "autograd/gradcheck.h"
 #include "model.h"
 
@@ -27,9 +28,9 @@ typedef struct ae_param_check {
 
 /* Fills out[0..m->nparams) and returns 1 when every parameter passes, 0 when
  * one fails, -1 on an error (message in err). x: a batch (B, example...). */
-int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out,
-                       char *err, size_t errlen);
-int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out,
-                           char *err, size_t errlen);
+AE_API int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out,
+                              char *err, size_t errlen);
+AE_API int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out,
+                                  char *err, size_t errlen);
 
 #endif

@@ -25,32 +25,34 @@
 #ifndef AE_FOOTPRINT_H
 #define AE_FOOTPRINT_H
 
+#include "autograd/api.h"
+
 #include <stdint.h>
 
 #include "model.h"
 
 /* Scalars in the model's parameters (estimated as above), saturating at
  * INT64_MAX. */
-int64_t ae_model_param_estimate(const ae_model_def *d, const ae_settings *s, ae_shape example);
+AE_API int64_t ae_model_param_estimate(const ae_model_def *d, const ae_settings *s, ae_shape example);
 
 /* Bytes one training step at `batch` examples needs: parameters, gradients,
  * optimiser state and the step's activations. Saturates at INT64_MAX. */
-int64_t ae_model_footprint(const ae_model_def *d, const ae_settings *s, ae_shape example, int64_t batch);
+AE_API int64_t ae_model_footprint(const ae_model_def *d, const ae_settings *s, ae_shape example, int64_t batch);
 
 /* The memory the system can give now: MemAvailable from /proc/meminfo, else
  * free pages * page size from sysconf; -1 when neither is known. */
-int64_t ae_available_memory(void);
+AE_API int64_t ae_available_memory(void);
 
 /* The limit the checks use when given none (the aezoo command's
  * --max-memory); 0 (the default): the available memory. Process-wide. */
-void ae_set_memory_limit(int64_t bytes);
-int64_t ae_memory_limit(void);
+AE_API void ae_set_memory_limit(int64_t bytes);
+AE_API int64_t ae_memory_limit(void);
 
 /* Checks ae_model_footprint against limit bytes (limit <= 0:
  * ae_memory_limit(), else the available memory; no check when that is
  * unknown). 0, or -1 with a one-line message
  * in err giving the estimate, the limit and the parameter count. */
-int ae_model_check_footprint(const ae_model_def *d, const ae_settings *s, ae_shape example, int64_t batch,
+AE_API int ae_model_check_footprint(const ae_model_def *d, const ae_settings *s, ae_shape example, int64_t batch,
                              int64_t limit, char *err, size_t errlen);
 
 #endif

@@ -6,13 +6,14 @@
 #ifndef AE_LAYERS_H
 #define AE_LAYERS_H
 
+#include "autograd/api.h"
 #include "model.h"
 
 typedef enum ae_act { AE_ACT_NONE, AE_ACT_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_LEAKY_RELU } ae_act;
 
 /* "none|relu|sigmoid|tanh|leaky_relu"; -1 when unknown. */
-int ae_act_parse(const char *name);
-ae_val *ae_act_apply(ae_tape *t, ae_act a, ae_val *x);
+AE_API int ae_act_parse(const char *name);
+AE_API ae_val *ae_act_apply(ae_tape *t, ae_act a, ae_val *x);
 
 /* y = x W^T + b, W (out, in), b (out) or none. */
 typedef struct ae_dense {
@@ -21,8 +22,8 @@ typedef struct ae_dense {
 
 /* Creates "<name>.weight" (out,in) and "<name>.bias" (out), initialised as
  * torch.nn.Linear: U(-1/sqrt(in), 1/sqrt(in)). 0 or -1. */
-int ae_dense_init(ae_model *m, ae_dense *d, const char *name, int64_t in, int64_t out, int bias, ae_rng *rng);
-ae_val *ae_dense_apply(ae_tape *t, const ae_dense *d, ae_val *x);
+AE_API int ae_dense_init(ae_model *m, ae_dense *d, const char *name, int64_t in, int64_t out, int bias, ae_rng *rng);
+AE_API ae_val *ae_dense_apply(ae_tape *t, const ae_dense *d, ae_val *x);
 
 /* A stack of dense layers with one activation between layers and another
  * after the last one. */
@@ -36,9 +37,9 @@ typedef struct ae_mlp {
 /* sizes[0] is the input size, sizes[n] the output: n layers named
  * "<prefix>.0", "<prefix>.1", ... (indices as in torch.nn.Sequential with
  * activations in between: 0, 2, 4, ...). */
-int ae_mlp_init(ae_model *m, ae_mlp *mlp, const char *prefix, int n, const int64_t *sizes, ae_act hidden, ae_act last,
-                ae_rng *rng);
-ae_val *ae_mlp_apply(ae_tape *t, const ae_mlp *mlp, ae_val *x);
+AE_API int ae_mlp_init(ae_model *m, ae_mlp *mlp, const char *prefix, int n, const int64_t *sizes, ae_act hidden, ae_act last,
+                       ae_rng *rng);
+AE_API ae_val *ae_mlp_apply(ae_tape *t, const ae_mlp *mlp, ae_val *x);
 
 /* Convolution layers, weights (O,C,k,k) for conv and (C_in,C_out,k,k) for
  * transposed conv, initialised as torch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
@@ -46,17 +47,17 @@ typedef struct ae_convl {
   ae_param *w, *b;
   int stride, pad, out_pad, transpose;
 } ae_convl;
-int ae_conv_init(ae_model *m, ae_convl *c, const char *name, int64_t in_ch, int64_t out_ch, int k, int stride, int pad,
-                 ae_rng *rng);
-int ae_conv_transpose_init(ae_model *m, ae_convl *c, const char *name, int64_t in_ch, int64_t out_ch, int k,
-                           int stride, int pad, int out_pad, ae_rng *rng);
-ae_val *ae_conv_apply(ae_tape *t, const ae_convl *c, ae_val *x);
+AE_API int ae_conv_init(ae_model *m, ae_convl *c, const char *name, int64_t in_ch, int64_t out_ch, int k, int stride, int pad,
+                        ae_rng *rng);
+AE_API int ae_conv_transpose_init(ae_model *m, ae_convl *c, const char *name, int64_t in_ch, int64_t out_ch, int k,
+                                  int stride, int pad, int out_pad, ae_rng *rng);
+AE_API ae_val *ae_conv_apply(ae_tape *t, const ae_convl *c, ae_val *x);
 
 /* Uniform initialisation of a parameter in [-bound, bound]. */
-void ae_init_uniform(ae_param *p, double bound, ae_rng *rng);
+AE_API void ae_init_uniform(ae_param *p, double bound, ae_rng *rng);
 
 /* sum of squared weights (not biases) of every parameter named "*.weight",
  * times coef/2: the weight-decay term the zoo's models share. NULL if coef 0. */
-ae_val *ae_weight_decay_term(ae_tape *t, ae_model *m, double coef);
+AE_API ae_val *ae_weight_decay_term(ae_tape *t, ae_model *m, double coef);
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef AE_LINALG_H
 #define AE_LINALG_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,18 +16,18 @@
  * r = min(m, n) singular values s[0] >= s[1] >= ... >= 0 and, in the rows
  * of vt (r x n), the right singular vectors (unit norm, orthogonal).
  * vt may be NULL (singular values only). LAPACK's dgesdd. */
-int ae_linalg_svd(int64_t m, int64_t n, const double *a, double *s, double *vt, char *err, size_t errlen);
+AE_API int ae_linalg_svd(int64_t m, int64_t n, const double *a, double *s, double *vt, char *err, size_t errlen);
 
 /* Eigen-decomposition of the symmetric n x n matrix a (not changed; only
  * its upper triangle is read): eigenvalues w[0] >= w[1] >= ... (descending)
  * and, in row i of v (n x n), the unit eigenvector of w[i]. v may be NULL
  * (eigenvalues only). LAPACK's dsyevd. */
-int ae_linalg_eigh(int64_t n, const double *a, double *w, double *v, char *err, size_t errlen);
+AE_API int ae_linalg_eigh(int64_t n, const double *a, double *w, double *v, char *err, size_t errlen);
 
 /* The covariance of the rows of x (n x d, n >= 2): mean (d) and, when cov
  * is not NULL, cov (d x d) = sum_i (x_i - mean)(x_i - mean)^T / (n - 1)
  * (cov may be NULL: the mean only). */
-int ae_linalg_covariance(int64_t n, int64_t d, const double *x, double *mean, double *cov, char *err,
+AE_API int ae_linalg_covariance(int64_t n, int64_t d, const double *x, double *mean, double *cov, char *err,
                          size_t errlen);
 
 #endif

@@ -13,6 +13,8 @@
 #ifndef AE_MIXTURE_H
 #define AE_MIXTURE_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +35,10 @@ typedef struct ae_mixture {
  * `iters` EM iterations; loglik (iters + 1 values, may be NULL) receives
  * the mean log-likelihood per code before each iteration and after the
  * last. */
-int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, ae_mixture *mx, double *loglik,
+AE_API int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, ae_mixture *mx, double *loglik,
                    char *err, size_t errlen);
 /* n draws into out (n, k): a component by its weight, then its Gaussian. */
-int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out, char *err, size_t errlen);
-void ae_mixture_free(ae_mixture *mx);
+AE_API int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out, char *err, size_t errlen);
+AE_API void ae_mixture_free(ae_mixture *mx);
 
 #endif

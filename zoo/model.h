@@ -20,6 +20,7 @@
 #ifndef AE_MODEL_H
 #define AE_MODEL_H
 
+#include "autograd/api.h"
 #include "autograd/rng.h"
 #include "autograd/tape.h"
 #include "optim/optim.h"
@@ -34,7 +35,7 @@ typedef struct ae_terms {
   const char *name[AE_MAX_TERMS];
   ae_val *val[AE_MAX_TERMS];
 } ae_terms;
-void ae_terms_add(ae_terms *tm, const char *name, ae_val *v);
+AE_API void ae_terms_add(ae_terms *tm, const char *name, ae_val *v);
 
 /* What data a model accepts. */
 typedef enum ae_input_kind {
@@ -106,47 +107,47 @@ struct ae_model {
 };
 
 /* The registry: every zoo model, in listing order. */
-int ae_zoo_count(void);
-const ae_model_def *ae_zoo_get(int i);
-const ae_model_def *ae_zoo_find(const char *name); /* the zoo's own only */
+AE_API int ae_zoo_count(void);
+AE_API const ae_model_def *ae_zoo_get(int i);
+AE_API const ae_model_def *ae_zoo_find(const char *name); /* the zoo's own only */
 
 /* Models added at run time: a program's own (plugin NULL) or a plugin's
  * (plugin: the shared object's path, recorded in checkpoints). A name must
  * be new (not the zoo's, not registered before); registering the same
  * definition twice is a no-op. Not thread-safe: register at start-up.
  * 0, or -1 with ae_last_error(). */
-int ae_model_register(const ae_model_def *d, const char *plugin);
+AE_API int ae_model_register(const ae_model_def *d, const char *plugin);
 /* A model by name: the zoo's, then the registered ones. NULL if unknown. */
-const ae_model_def *ae_model_lookup(const char *name);
+AE_API const ae_model_def *ae_model_lookup(const char *name);
 /* The plugin path a registered model came from; NULL for the zoo's and a
  * program's own. */
-const char *ae_model_plugin(const ae_model_def *d);
+AE_API const char *ae_model_plugin(const ae_model_def *d);
 
 /* Creates a model: settings "key=value" strings applied over the defaults,
  * then build(). NULL with a message in err on an unknown model, setting or
  * value, or on data the model cannot take. */
-ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
-                       char *err, size_t errlen);
+AE_API ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
+                              char *err, size_t errlen);
 /* The same for a definition that is not in the registry (a user's own). */
-ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *set, ae_shape example,
-                            uint64_t seed, char *err, size_t errlen);
-void ae_model_free(ae_model *m);
+AE_API ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *set, ae_shape example,
+                                   uint64_t seed, char *err, size_t errlen);
+AE_API void ae_model_free(ae_model *m);
 
 /* For build(): a named parameter (names as in PyTorch: "encoder.0.weight"). */
-ae_param *ae_model_add_param(ae_model *m, const char *name, ae_shape s);
-ae_param *ae_model_find_param(const ae_model *m, const char *name);
-int64_t ae_model_param_count(const ae_model *m); /* scalars */
+AE_API ae_param *ae_model_add_param(ae_model *m, const char *name, ae_shape s);
+AE_API ae_param *ae_model_find_param(const ae_model *m, const char *name);
+AE_API int64_t ae_model_param_count(const ae_model *m); /* scalars */
 /* Parameters a stage trains (all of them for single-stage models). */
-int ae_model_stage_params(ae_model *m, int stage, ae_param **out, int max);
-int ae_model_nstages(const ae_model *m);
+AE_API int ae_model_stage_params(ae_model *m, int stage, ae_param **out, int max);
+AE_API int ae_model_nstages(const ae_model *m);
 
 /* x as (B, dim): the flat view MLP models work on. */
-ae_val *ae_model_flat(ae_model *m, ae_tape *t, ae_val *x);
+AE_API ae_val *ae_model_flat(ae_model *m, ae_tape *t, ae_val *x);
 /* y back to x's batch shape (B, example...). */
-ae_val *ae_model_unflat(ae_model *m, ae_tape *t, ae_val *y);
+AE_API ae_val *ae_model_unflat(ae_model *m, ae_tape *t, ae_val *y);
 
 /* 1 when the model's examples are 2-D points (shape (2,)): spiral,
  * swissroll; pictures of such data are scatter plots instead of grids. */
-int ae_model_is_points(const ae_model *m);
+AE_API int ae_model_is_points(const ae_model *m);
 
 #endif

@@ -23,6 +23,8 @@
 #ifndef AE_PLUGIN_H
 #define AE_PLUGIN_H
 
+#include "autograd/api.h"
+
 #include "model.h"
 
 /* Bump when ae_model_def, ae_model or anything a model's functions receive
@@ -39,18 +41,18 @@
   AE_PLUGIN_EXPORT const ae_model_def *const aezoo_models[] = {__VA_ARGS__, NULL}
 
 /* 1 when a model spec names a plugin (contains '/' or ".so"). */
-int ae_plugin_spec(const char *spec);
+AE_API int ae_plugin_spec(const char *spec);
 
 /* Loads the plugin at path (once: loading it again returns the same
  * models) and registers its models. Returns the number of models and, if
  * defs is not NULL, points *defs at its NULL-terminated array; -1 with
  * ae_last_error() naming the file and the problem (missing, not a shared
  * object, no aezoo_models, another ABI or real type, a model name taken). */
-int ae_plugin_load(const char *path, const ae_model_def *const **defs);
+AE_API int ae_plugin_load(const char *path, const ae_model_def *const **defs);
 
 /* Resolves a model spec: a zoo or registered name, "path.so" (its only
  * model) or "path.so:NAME". Loads the plugin when needed. NULL with
  * ae_last_error() (an unknown name lists the valid ones). */
-const ae_model_def *ae_model_resolve(const char *spec);
+AE_API const ae_model_def *ae_model_resolve(const char *spec);
 
 #endif

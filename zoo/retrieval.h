@@ -12,6 +12,8 @@
 #ifndef AE_RETRIEVAL_H
 #define AE_RETRIEVAL_H
 
+#include "autograd/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,24 +29,24 @@ typedef struct ae_bits {
 
 /* bit j of row i = x[i*k + unit[j]] > threshold[j], for j < bits, with x
  * (n x k) in double; unit NULL means units 0..bits-1. */
-int ae_bits_from(const double *x, int64_t n, int64_t k, int bits, const int64_t *unit, const double *threshold,
+AE_API int ae_bits_from(const double *x, int64_t n, int64_t k, int bits, const int64_t *unit, const double *threshold,
                  ae_bits *out, char *err, size_t errlen);
-void ae_bits_free(ae_bits *b);
-int ae_hamming(const ae_bits *a, int64_t i, const ae_bits *b, int64_t j);
+AE_API void ae_bits_free(ae_bits *b);
+AE_API int ae_hamming(const ae_bits *a, int64_t i, const ae_bits *b, int64_t j);
 
 /* Per-unit medians of the columns of x (n x k): the threshold that splits
  * the database in halves, so every bit carries the most information. */
-int ae_column_medians(const double *x, int64_t n, int64_t k, double *median, char *err, size_t errlen);
+AE_API int ae_column_medians(const double *x, int64_t n, int64_t k, double *median, char *err, size_t errlen);
 
 /* The `bits` units of x (n x k) with the largest variance, in descending
  * order of variance, into unit. */
-int ae_top_variance_units(const double *x, int64_t n, int64_t k, int bits, int64_t *unit, char *err,
+AE_API int ae_top_variance_units(const double *x, int64_t n, int64_t k, int bits, int64_t *unit, char *err,
                           size_t errlen);
 
 /* PCA of the rows of x (n x d): mean (d), the top b principal directions
  * (rows of dirs, b x d, unit norm) and their variances var (b, descending):
  * eigenvectors of the covariance (divided by n - 1), by LAPACK. */
-int ae_pca(const double *x, int64_t n, int64_t d, int b, double *mean, double *dirs, double *var, char *err,
+AE_API int ae_pca(const double *x, int64_t n, int64_t d, int b, double *mean, double *dirs, double *var, char *err,
            size_t errlen);
 
 /* Scores of a set of rankings. */
@@ -60,16 +62,16 @@ typedef struct ae_retrieval_score {
  * q_lab) by Hamming distance and scores it at s->k[0..s->nk) (set by the
  * caller). top (nq x ntop, may be NULL) gets each query's first ntop
  * database indices. */
-int ae_retrieve_hamming(const ae_bits *db, const int32_t *db_lab, const ae_bits *q, const int32_t *q_lab,
+AE_API int ae_retrieve_hamming(const ae_bits *db, const int32_t *db_lab, const ae_bits *q, const int32_t *q_lab,
                         ae_retrieval_score *s, int64_t *top, int ntop, char *err, size_t errlen);
 /* The same by Euclidean distance between rows of db (n x d) and q (nq x d). */
-int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, const double *q, int64_t nq,
+AE_API int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, const double *q, int64_t nq,
                           const int32_t *q_lab, int64_t d, ae_retrieval_score *s, int64_t *top, int ntop, char *err,
                           size_t errlen);
 /* Scores one ranking (order: database indices, best first, n of them) of
  * a query with label ql: adds precision@k and the average precision into
  * s's sums (the callers divide by the query count). */
-void ae_retrieval_score_ranking(const int64_t *order, int64_t n, const int32_t *db_lab, int32_t ql,
+AE_API void ae_retrieval_score_ranking(const int64_t *order, int64_t n, const int32_t *db_lab, int32_t ql,
                                 double *precision_sum, double *ap_sum, const int64_t *ks, int nk);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autograd/api.h"
+
 typedef enum ae_setting_type {
   AE_SET_INT,    /* an integer in [min, max] */
   AE_SET_REAL,   /* a real in [min, max] */
@@ -36,31 +38,31 @@ typedef struct ae_settings {
 } ae_settings;
 
 /* Defaults from the table. */
-void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n);
+AE_API void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n);
 /* Sets one key; 0, or -1 with a one-line message in err naming the key and
  * the valid keys or values. */
-int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen);
+AE_API int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen);
 /* "key=value" form. Values are strict: integers are plain decimal (no
  * spaces, '+', hex), reals plain decimal numbers (no hex, inf or nan),
  * lists have no empty elements ("1,,2", ",1", "1," are refused). */
-int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
+AE_API int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
 /* n "key=value" strings in order; a key given twice is an error (naming
  * both), not "the last wins" (the CLI's --set). ae_model_new applies its
  * strings one by one instead, so library callers may layer settings. */
-int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *err, size_t errlen);
+AE_API int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *err, size_t errlen);
 
-int64_t ae_settings_int(const ae_settings *s, const char *key);
-double ae_settings_real(const ae_settings *s, const char *key);
-int ae_settings_bool(const ae_settings *s, const char *key);
-const char *ae_settings_str(const ae_settings *s, const char *key);
+AE_API int64_t ae_settings_int(const ae_settings *s, const char *key);
+AE_API double ae_settings_real(const ae_settings *s, const char *key);
+AE_API int ae_settings_bool(const ae_settings *s, const char *key);
+AE_API const char *ae_settings_str(const ae_settings *s, const char *key);
 /* Parses an AE_SET_INTS value into out (at most max); returns the count. */
-int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int max);
+AE_API int ae_settings_ints(const ae_settings *s, const char *key, int64_t *out, int max);
 /* All settings as "k1=v1 k2=v2 ..." (for checkpoints and logs). */
-void ae_settings_format(const ae_settings *s, char *buf, size_t len);
+AE_API void ae_settings_format(const ae_settings *s, char *buf, size_t len);
 
 /* Splits a settings string as written by ae_settings_format ("k1=v1 k2=v2")
  * into at most max "key=value" strings stored in buf (a copy of s, split in
  * place; buf must hold strlen(s)+1 bytes). Returns the count. */
-int ae_settings_split(const char *s, char *buf, size_t buflen, char **out, int max);
+AE_API int ae_settings_split(const char *s, char *buf, size_t buflen, char **out, int max);
 
 #endif

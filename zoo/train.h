@@ -6,6 +6,7 @@
 #ifndef AE_TRAIN_H
 #define AE_TRAIN_H
 
+#include "autograd/api.h"
 #include "model.h"
 
 typedef struct ae_trainer {
@@ -25,15 +26,15 @@ typedef struct ae_trainer {
 } ae_trainer;
 
 /* arena 0: a default sized for the batch. NULL with err on failure. */
-ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena, char *err,
-                           size_t errlen);
-void ae_trainer_free(ae_trainer *tr);
+AE_API ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena, char *err,
+                                  size_t errlen);
+AE_API void ae_trainer_free(ae_trainer *tr);
 /* Switches to a stage (stacked models): a new optimiser over its parameters. */
-int ae_trainer_set_stage(ae_trainer *tr, int stage);
+AE_API int ae_trainer_set_stage(ae_trainer *tr, int stage);
 /* One step on batch (B, example...). 0, or -1 with tr->error; a NaN or Inf
  * loss or gradient is an error naming the op that produced it (found by
  * replaying the step in anomaly mode), and no parameter moves. */
-int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch);
+AE_API int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch);
 
 typedef struct ae_eval_result {
   double loss;
@@ -47,10 +48,10 @@ typedef struct ae_eval_result {
 /* The loss, its terms and the per-pixel reconstruction error over the
  * first n examples of data (N, example...), in batches, no gradients,
  * with the loss's noise drawn from a generator seeded with `seed`. */
-int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r,
-                char *err, size_t errlen);
+AE_API int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r,
+                       char *err, size_t errlen);
 
 /* Copies rows idx[0..n) of data into out, whose shape is (n, example...). */
-void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_tensor *out);
+AE_API void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_tensor *out);
 
 #endif

@@ -5,31 +5,32 @@
 
 #include <string.h>
 
+#include "autograd/api.h"
 #include "layers.h"
 #include "model.h"
 #include "settings.h"
 #include "footprint.h"
 
 /* Every model definition (one per file in zoo/). */
-extern const ae_model_def ae_model_ae;
-extern const ae_model_def ae_model_linear_ae, ae_model_deep_ae, ae_model_stacked_ae;
-extern const ae_model_def ae_model_sparse_l1, ae_model_sparse_kl;
-extern const ae_model_def ae_model_dae, ae_model_cae, ae_model_cae_deep, ae_model_cae_h;
-extern const ae_model_def ae_model_conv_ae, ae_model_conv_dae, ae_model_deconv_ae;
-extern const ae_model_def ae_model_vae, ae_model_psd, ae_model_seq_ae;
+AE_API extern const ae_model_def ae_model_ae;
+AE_API extern const ae_model_def ae_model_linear_ae, ae_model_deep_ae, ae_model_stacked_ae;
+AE_API extern const ae_model_def ae_model_sparse_l1, ae_model_sparse_kl;
+AE_API extern const ae_model_def ae_model_dae, ae_model_cae, ae_model_cae_deep, ae_model_cae_h;
+AE_API extern const ae_model_def ae_model_conv_ae, ae_model_conv_dae, ae_model_deconv_ae;
+AE_API extern const ae_model_def ae_model_vae, ae_model_psd, ae_model_seq_ae;
 
 /* Shared by the MLP models (defined in model_parts.c). The "hidden" setting gives
  * the encoder's sizes; the decoder mirrors it. */
-int ae_zoo_build_mirrored_mlp(ae_model *m, ae_mlp *enc, ae_mlp *dec, ae_act act, ae_act code_act, ae_rng *rng);
+AE_API int ae_zoo_build_mirrored_mlp(ae_model *m, ae_mlp *enc, ae_mlp *dec, ae_act act, ae_act code_act, ae_rng *rng);
 /* mse or bce (setting "loss") of decoder logits against x; adds the term. */
-ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae_terms *terms);
+AE_API ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae_terms *terms);
 /* loss + weight_decay/2 ||W||^2 (setting "weight_decay"); adds the term. */
-ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms);
+AE_API ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms);
 /* Shared by the denoisers (model_parts.c): x~ ~ q(x~ | x) from the
  * settings noise (gaussian|masking|salt_pepper, and none where offered), sigma, nu;
  * and a check that (C,H,W) images take n 2x2 pooling levels (0, or -1
  * with ae_set_last_error). */
-ae_val *ae_zoo_corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng);
-int ae_zoo_check_pool_levels(ae_model *m, int n);
+AE_API ae_val *ae_zoo_corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng);
+AE_API int ae_zoo_check_pool_levels(ae_model *m, int n);
 
 #endif
