@@ -12,7 +12,8 @@
 #include "commands.h"
 #include "common.h"
 #include "io/npy.h"
-#include "io/png.h"
+#include "io/code_plot.h"
+#include "io/plot.h"
 #include "run/pictures.h"
 
 #define ENCODE_ARENA ((size_t)1 << 30) /* mmap'd lazily: only what is touched is used */
@@ -104,18 +105,6 @@ int cmd_encode(int argc, char **argv) {
   ae_tensor *codes = NULL;
   const char *spec;
   rc = CLI_FAIL;
-  if (plot) {
-    int64_t k = ae_model_code_size(m, err, sizeof err);
-    if (k < 0) {
-      cli_error("%s", err);
-      goto done;
-    }
-    if (k != 2) {
-      cli_error("encode: --plot draws 2-unit codes; the code of this %s has %" PRId64 " units", meta.model, k);
-      rc = CLI_USAGE;
-      goto done;
-    }
-  }
   if (cli_open_data(&meta, m, data, split, limit, &d, &spec)) goto done;
   codes = encode_all(m, d.x, batch, err, sizeof err);
   if (!codes) {
@@ -129,14 +118,18 @@ int cmd_encode(int argc, char **argv) {
   char shape[96];
   printf("codes %s of %s (%s split): %s\n", ae_shape_str(codes->shape, shape, sizeof shape), spec,
          split == CLI_SPLIT_TEST ? "test" : "train", out);
-  if (plot) {
-    ae_tensor view = *codes;
-    view.shape = AE_SHAPE(codes->shape.d[0], 2);
-    if (ae_png_scatter(plot, &view, d.labels, PLOT_SIDE, PLOT_SIDE, err, sizeof err)) {
-      cli_error("encode: %s", err);
+  if (plot) { /* after the .npy: a plot that fails loses no codes */
+    char title[256];
+    snprintf(title, sizeof title, "codes of %s on %s", meta.model, spec);
+    ae_plot *p = ae_code_plot(codes, d.labels, d.name, title, PLOT_SIDE, NULL);
+    if (!p || ae_plot_save(p, plot, err, sizeof err)) {
+      cli_error("encode --plot: %s", p ? err : ae_last_error());
+      ae_plot_free(p);
       goto done;
     }
-    printf("codes plot%s: %s\n", d.labels ? " (coloured by label)" : "", plot);
+    ae_plot_free(p);
+    printf("codes plot%s%s: %s\n", codes->numel / codes->shape.d[0] > 2 ? " (PCA of the codes)" : "",
+           d.labels ? " (coloured by label)" : "", plot);
   }
   rc = CLI_OK;
 done:

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/code_plot.h"
+#include "io/plot.h"
 #include "io/png.h"
 
 #define PIC_ARENA ((size_t)1 << 30) /* mmap'd lazily: only what is touched is used */
@@ -49,21 +51,31 @@ static int tape_failed(ae_tape *t, const char *path, char *err, size_t errlen) {
   return -1;
 }
 
-/* A scatter of a (first, label 0) over b (label 1), n points each. */
-static int scatter_two(const char *path, const ae_real *a, const ae_real *b, int64_t n, char *err, size_t errlen) {
-  ae_tensor *pts = ae_tensor_new(AE_SHAPE(2 * n, 2));
-  int32_t *lab = calloc((size_t)(2 * n), sizeof *lab);
+/* A scatter plot with axes of a (label 0: names[0]) and, if b, b over it
+ * (label 1: names[1]), n points each. */
+static int scatter_two(const char *path, const char *title, const char *const names[2], const ae_real *a,
+                       const ae_real *b, int64_t n, char *err, size_t errlen) {
+  int64_t total = b ? 2 * n : n;
+  double *x = malloc(sizeof(double) * (size_t)total), *y = malloc(sizeof(double) * (size_t)total);
+  int32_t *lab = malloc(sizeof(int32_t) * (size_t)total);
+  ae_plot *p = ae_plot_new(PIC_SIDE, PIC_SIDE);
   int rc = -1;
-  if (pts && lab) {
-    memcpy(pts->data, a, sizeof(ae_real) * (size_t)(2 * n));
-    if (b) memcpy(pts->data + 2 * n, b, sizeof(ae_real) * (size_t)(2 * n));
-    for (int64_t i = n; i < 2 * n; i++) lab[i] = 1;
-    rc = ae_png_scatter(path, pts, lab, PIC_SIDE, PIC_SIDE, err, errlen);
+  if (x && y && lab && p) {
+    for (int64_t i = 0; i < total; i++) {
+      const ae_real *src = i < n ? a + 2 * i : b + 2 * (i - n);
+      x[i] = (double)src[0], y[i] = (double)src[1], lab[i] = i < n ? 0 : 1;
+    }
+    ae_plot_title(p, title);
+    ae_plot_xlabel(p, "x1");
+    ae_plot_ylabel(p, "x2");
+    rc = ae_plot_scatter(p, total, x, y, lab, names, 2);
+    if (rc) snprintf(err, errlen, "%s: %s", path, ae_last_error());
+    else rc = ae_plot_save(p, path, err, errlen);
   } else {
     snprintf(err, errlen, "%s: out of memory", path);
   }
-  ae_tensor_free(pts);
-  free(lab);
+  ae_plot_free(p);
+  free(x), free(y), free(lab);
   return rc;
 }
 
@@ -93,7 +105,10 @@ int ae_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, 
   ae_val *y = m->def->reconstruct(m, t, noisy ? noisy : xv);
   if (tape_failed(t, path, err, errlen)) goto done;
   if (points) {
-    rc = scatter_two(path, x->data, y->t.data, n, err, errlen);
+    static const char *const names[2] = {"data", "reconstruction"};
+    char title[160];
+    snprintf(title, sizeof title, "%s: %lld points and their reconstructions", m->def->name, (long long)n);
+    rc = scatter_two(path, title, names, x->data, y->t.data, n, err, errlen);
     goto done;
   }
   /* bands of PIC_COLS: inputs, (noisy inputs,) reconstructions */
@@ -143,9 +158,10 @@ int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *pa
   int rc = -1;
   if (!tape_failed(t, path, err, errlen)) {
     if (points) {
-      ae_tensor view = s->t;
-      view.shape = AE_SHAPE(count, 2);
-      rc = ae_png_scatter(path, &view, NULL, PIC_SIDE, PIC_SIDE, err, errlen);
+      static const char *const names[2] = {"sample", "-"};
+      char title[160];
+      snprintf(title, sizeof title, "%s: %lld samples", m->def->name, (long long)count);
+      rc = scatter_two(path, title, names, s->t.data, NULL, count, err, errlen);
     } else {
       ae_tensor view = s->t;
       view.shape = img;
@@ -193,13 +209,14 @@ int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char
   } else {
     ae_val *c = encode_first(m, t, x);
     if (!tape_failed(t, path, err, errlen)) {
-      if (c->t.numel != 2 * n) {
-        snprintf(err, errlen, "%s: codes have %lld units, not 2: no scatter plot", path, (long long)(c->t.numel / n));
-      } else {
-        ae_tensor view = c->t;
-        view.shape = AE_SHAPE(n, 2);
-        rc = ae_png_scatter(path, &view, d->labels, PIC_SIDE, PIC_SIDE, err, errlen);
-      }
+      ae_tensor view = c->t;
+      view.shape = AE_SHAPE(n, c->t.numel / n);
+      char title[256];
+      snprintf(title, sizeof title, "codes of %s on %s", m->def->name, d->name);
+      ae_plot *p = ae_code_plot(&view, d->labels, d->name, title, PIC_SIDE, NULL);
+      if (!p) snprintf(err, errlen, "%s: %s", path, ae_last_error());
+      rc = p ? ae_plot_save(p, path, err, errlen) : -1;
+      ae_plot_free(p);
     }
   }
   ae_tape_free(t);

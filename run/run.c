@@ -24,6 +24,7 @@
 #define RECON_COUNT 32
 #define POINTS_COUNT 500
 #define SAMPLE_COUNT 64
+#define CODES_MAX_UNITS 64 /* codes.png: wider codes would make the PCA slow for a picture */
 #define bad ae__run_bad
 #define fail ae__run_fail
 #define mix64 ae__run_mix64
@@ -273,7 +274,8 @@ static int pictures(run *r) {
       return fail("%s", err);
     if (rep) fprintf(rep, "samples: %s\n", path);
   }
-  if (ae_model_code_size(m, err, sizeof err) == 2) {
+  int64_t code = ae_model_code_size(m, err, sizeof err);
+  if (code >= 2 && code <= CODES_MAX_UNITS) { /* wider codes by PCA (io/code_plot.h) */
     snprintf(path, sizeof path, "%s/codes.png", r->out);
     if (ae_picture_codes(m, &r->test, 2000, path, err, sizeof err)) return fail("%s", err);
     if (rep) fprintf(rep, "codes: %s\n", path);
