@@ -1,10 +1,11 @@
 /* rng.c: Philox4x32-10 streams. Block k of a stream is philox(counter=k,
- * key=seed); every value drawn uses one block of its own, so values are a
- * pure function of (seed, position) and any thread may compute any of them. */
-#define _GNU_SOURCE /* sincos */
+ * key=seed); every value drawn uses one block of its own (a normal pair
+ * shares one), so values are a pure function of (seed, position) and any
+ * thread may compute any of them. The array draws compute BATCH blocks at
+ * a time in a lane loop the compiler vectorises (vpmuludq on AVX-512,
+ * pmuludq on SSE2), bitwise equal to ae_rng_block's scalar Random123. */
 #include "rng.h"
 
-#include <math.h>
 #include <Random123/philox.h>
 
 #include "parallel.h"
@@ -24,6 +25,111 @@ void ae_rng_init(ae_rng *r, uint64_t seed) {
   r->seed = seed;
   r->counter = 0;
 }
+
+/* Blocks per batch: the unit of the lane loops and of parallel work. */
+enum { BATCH = 256 };
+
+/* Blocks counter .. counter+n-1 (n <= BATCH) of key seed into the word
+ * arrays w[0..3]: the rounds of Random123's philox4x32_R(10) on SIMD
+ * lanes (AVX-512, AVX2 or SSE2 integer vectors; a plain loop without
+ * SSE2). A vector of 32-bit blocks is held as two vectors of 64-bit lanes
+ * (the even and the odd blocks, one word in each lane's low half):
+ * pmuludq reads only the low halves, so a product's low word needs no
+ * masking and its high word is one shift away. The upper halves collect
+ * garbage that the final store masks off. ILV vectors pass through the
+ * rounds together, since each is a chain of multiplies. Past n the lanes
+ * compute blocks nobody reads (w has room for BATCH). */
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#if defined(__AVX512F__)
+typedef __m512i vq;
+#define QW 16 /* 32-bit words per vector */
+#define Q_LOAD(p) _mm512_loadu_si512((const void *)(p))
+#define Q_STORE(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define Q_SET64(x) _mm512_set1_epi64((long long)(x))
+#define Q_MUL(a, b) _mm512_mul_epu32((a), (b))
+#define Q_SRL(a) _mm512_srli_epi64((a), 32)
+#define Q_SLL(a) _mm512_slli_epi64((a), 32)
+#define Q_XOR3(a, b, c) _mm512_ternarylogic_epi32((a), (b), (c), 0x96)
+#define Q_JOIN(e, o) _mm512_mask_blend_epi32(0xAAAA, (e), Q_SLL(o)) /* even lanes from e, odd from o */
+#elif defined(__AVX2__)
+typedef __m256i vq;
+#define QW 8
+#define Q_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define Q_STORE(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
+#define Q_SET64(x) _mm256_set1_epi64x((long long)(x))
+#define Q_MUL(a, b) _mm256_mul_epu32((a), (b))
+#define Q_SRL(a) _mm256_srli_epi64((a), 32)
+#define Q_SLL(a) _mm256_slli_epi64((a), 32)
+#define Q_XOR3(a, b, c) _mm256_xor_si256(_mm256_xor_si256((a), (b)), (c))
+#define Q_JOIN(e, o) _mm256_blend_epi32((e), Q_SLL(o), 0xAA)
+#else
+typedef __m128i vq;
+#define QW 4
+#define Q_LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define Q_STORE(p, v) _mm_storeu_si128((__m128i *)(p), (v))
+#define Q_SET64(x) _mm_set1_epi64x((long long)(x))
+#define Q_MUL(a, b) _mm_mul_epu32((a), (b))
+#define Q_SRL(a) _mm_srli_epi64((a), 32)
+#define Q_SLL(a) _mm_slli_epi64((a), 32)
+#define Q_XOR3(a, b, c) _mm_xor_si128(_mm_xor_si128((a), (b)), (c))
+#define Q_JOIN(e, o) _mm_or_si128(_mm_and_si128((e), Q_SET64(0xFFFFFFFFu)), Q_SLL(o))
+#endif
+
+enum { ILV = 2, NV = 2 * ILV, PASS = QW * ILV };
+
+static void philox_batch(uint64_t seed, uint64_t counter, int n, uint32_t w[4][BATCH]) {
+  const uint32_t clo = (uint32_t)counter, chi = (uint32_t)(counter >> 32);
+  const vq m0 = Q_SET64(0xD2511F53u), m1 = Q_SET64(0xCD9E8D57u);
+  for (int i = 0; i < n; i += PASS) {
+    uint32_t lo[PASS], hi[PASS];
+    for (int j = 0; j < PASS; j++) {
+      lo[j] = clo + (uint32_t)(i + j);
+      hi[j] = chi + (lo[j] < clo);
+    }
+    vq x0[NV], x1[NV], x2[NV], x3[NV];
+    for (int v = 0; v < ILV; v++) {
+      vq c0 = Q_LOAD(lo + QW * v), c1 = Q_LOAD(hi + QW * v);
+      x0[2 * v] = c0;
+      x0[2 * v + 1] = Q_SRL(c0);
+      x1[2 * v] = c1;
+      x1[2 * v + 1] = Q_SRL(c1);
+    }
+    for (int v = 0; v < NV; v++) {
+      x2[v] = Q_SET64(0x61657a6f);
+      x3[v] = Q_SET64(0);
+    }
+    uint32_t a = (uint32_t)seed, b = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+      vq ka = Q_SET64(a), kb = Q_SET64(b);
+      for (int v = 0; v < NV; v++) {
+        vq p0 = Q_MUL(x0[v], m0), p1 = Q_MUL(x2[v], m1);
+        x0[v] = Q_XOR3(Q_SRL(p1), x1[v], ka);
+        x2[v] = Q_XOR3(Q_SRL(p0), x3[v], kb);
+        x1[v] = p1;
+        x3[v] = p0;
+      }
+      a += 0x9E3779B9u;
+      b += 0xBB67AE85u;
+    }
+    for (int v = 0; v < ILV; v++) {
+      int o = i + QW * v;
+      Q_STORE(w[0] + o, Q_JOIN(x0[2 * v], x0[2 * v + 1]));
+      Q_STORE(w[1] + o, Q_JOIN(x1[2 * v], x1[2 * v + 1]));
+      Q_STORE(w[2] + o, Q_JOIN(x2[2 * v], x2[2 * v + 1]));
+      Q_STORE(w[3] + o, Q_JOIN(x3[2 * v], x3[2 * v + 1]));
+    }
+  }
+}
+#else
+static void philox_batch(uint64_t seed, uint64_t counter, int n, uint32_t w[4][BATCH]) {
+  for (int i = 0; i < n; i++) {
+    uint32_t o[4];
+    ae_rng_block(seed, counter + (uint64_t)i, o);
+    for (int k = 0; k < 4; k++) w[k][i] = o[k];
+  }
+}
+#endif
 
 /* Uniform in [0,1) with the mantissa width of ae_real, never 1. */
 static inline double u01(uint32_t hi, uint32_t lo) {
@@ -47,66 +153,88 @@ double ae_rng_double(ae_rng *r) {
   return (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1.0p-53;
 }
 
+/* Runs body(b0, nb, w) for the batches of blocks base .. base+nblocks-1,
+ * in parallel when n (the elements drawn) is large. */
+#define FOR_BATCHES(n, nblocks, base, seed, BODY)                               \
+  do {                                                                         \
+    int64_t nbatch_ = ((nblocks) + BATCH - 1) / BATCH;                         \
+    AE_PAR_FOR(AE_PAR(n), schedule(static),                                    \
+    for (int64_t c_ = 0; c_ < nbatch_; c_++) {                                 \
+      int64_t b0 = c_ * BATCH;                                                 \
+      int nb = (nblocks) - b0 < BATCH ? (int)((nblocks) - b0) : BATCH;         \
+      uint32_t w[4][BATCH];                                                    \
+      philox_batch((seed), (base) + (uint64_t)b0, nb, w);                      \
+      BODY                                                                     \
+    });                                                                        \
+  } while (0)
+
 void ae_rng_uniform(ae_rng *r, ae_real *out, int64_t n, ae_real lo, ae_real hi) {
   uint64_t seed = r->seed, base = r->counter;
   double span = (double)hi - (double)lo;
-  AE_PAR_FOR(AE_PAR(n), ,
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t w[4];
-    ae_rng_block(seed, base + (uint64_t)i, w);
-    ae_real v = (ae_real)((double)lo + span * u01(w[0], w[1]));
-    out[i] = v < hi ? v : lo; /* rounding can reach hi when span is large */
+  FOR_BATCHES(n, n, base, seed, {
+    ae_real *o = out + b0;
+    for (int k = 0; k < nb; k++) {
+      ae_real v = (ae_real)((double)lo + span * u01(w[0][k], w[1][k]));
+      o[k] = v < hi ? v : lo; /* rounding can reach hi when span is large */
+    }
   });
   r->counter += (uint64_t)n;
 }
 
 /* Box-Muller on pairs: block (counter + p) gives normals 2p (cosine) and
- * 2p+1 (sine). Chunks of pairs take their logarithms and square roots as
- * SLEEF vectors. u1 lies in (0,1], so the tail reaches sqrt(-2 log 2^-m)
- * (5.8 sigma with float's 24 bits, 8.6 with double's 53). */
-enum { PAIRS = 256 };
-
-static void normal_chunk(uint64_t seed, uint64_t base, int64_t p0, int64_t np, int64_t n, ae_real *out, double mean,
-                         double std) {
-  ae_real r[PAIRS] = {0};
-  double th[PAIRS];
-  for (int64_t k = 0; k < np; k++) {
-    uint32_t w[4];
-    ae_rng_block(seed, base + (uint64_t)(p0 + k), w);
-    r[k] = (ae_real)(1.0 - u01(w[0], w[1]));
-    th[k] = 6.283185307179586 * u01(w[2], w[3]);
+ * 2p+1 (sine), in ae_real arithmetic: u1 = 1 - m 2^-b in (0,1] and
+ * t = 2 m' 2^-b in [0,2) from b-bit integers m, m' (b = 24 for float, 53
+ * for double, so both are exact), radius sqrt(-2 log u1), angle pi t
+ * through sincospi (no argument reduction error). The tail reaches
+ * sqrt(-2 log 2^-b): 5.8 sigma in float, 8.6 in double. */
+static void normal_batch(const uint32_t w[4][BATCH], int np, int64_t i0, int64_t n, ae_real *out, ae_real mean,
+                         ae_real std) {
+  ae_real rad[BATCH] = {0}, t[BATCH], sn[BATCH], cs[BATCH];
+  for (int k = 0; k < np; k++) {
+#ifdef AE_REAL_DOUBLE
+    uint64_t m1 = (((uint64_t)w[0][k] << 32) | w[1][k]) >> 11, m2 = (((uint64_t)w[2][k] << 32) | w[3][k]) >> 11;
+    rad[k] = 1 - (double)(int64_t)m1 * 0x1.0p-53;
+    t[k] = (double)(int64_t)m2 * 0x1.0p-52;
+#else
+    rad[k] = 1 - (float)(int32_t)(w[0][k] >> 8) * 0x1.0p-24f;
+    t[k] = (float)(int32_t)(w[2][k] >> 8) * 0x1.0p-23f;
+#endif
   }
-  ae_v_log(np, r, r);
-  for (int64_t k = 0; k < np; k++) r[k] *= -2;
-  ae_v_sqrt(np, r, r);
-  for (int64_t k = 0; k < np; k++) {
-    double sn, cs;
-    sincos(th[k], &sn, &cs);
-    int64_t i = 2 * (p0 + k);
-    out[i] = (ae_real)(mean + std * r[k] * cs);
-    if (i + 1 < n) out[i + 1] = (ae_real)(mean + std * r[k] * sn);
+  ae_v_log(np, rad, rad);
+  for (int k = 0; k < np; k++) rad[k] *= -2;
+  ae_v_sqrt(np, rad, rad);
+  ae_v_sincospi(np, t, sn, cs);
+  ae_real *o = out + i0;
+  if (i0 + 2 * (int64_t)np <= n) {
+    for (int k = 0; k < np; k++) {
+      ae_real sr = std * rad[k];
+      o[2 * k] = mean + sr * cs[k];
+      o[2 * k + 1] = mean + sr * sn[k];
+    }
+  } else { /* the last batch of an odd n: the final pair has no sine half */
+    for (int k = 0; k < np; k++) {
+      ae_real sr = std * rad[k];
+      o[2 * k] = mean + sr * cs[k];
+      if (i0 + 2 * k + 1 < n) o[2 * k + 1] = mean + sr * sn[k];
+    }
   }
 }
 
 void ae_rng_normal(ae_rng *r, ae_real *out, int64_t n, ae_real mean, ae_real std) {
   uint64_t seed = r->seed, base = r->counter;
-  int64_t pairs = (n + 1) / 2, chunks = (pairs + PAIRS - 1) / PAIRS;
-  AE_PAR_FOR(AE_PAR(n), schedule(static),
-  for (int64_t c = 0; c < chunks; c++) {
-    int64_t p0 = c * PAIRS, np = pairs - p0 < PAIRS ? pairs - p0 : PAIRS;
-    normal_chunk(seed, base, p0, np, n, out, (double)mean, (double)std);
-  });
+  int64_t pairs = (n + 1) / 2;
+  FOR_BATCHES(n, pairs, base, seed, { normal_batch((const uint32_t(*)[BATCH])w, nb, 2 * b0, n, out, mean, std); });
   r->counter += (uint64_t)n; /* n blocks reserved, so draws never overlap */
 }
 
 void ae_rng_bernoulli(ae_rng *r, ae_real *out, int64_t n, double p) {
   uint64_t seed = r->seed, base = r->counter;
-  AE_PAR_FOR(AE_PAR(n), ,
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t w[4];
-    ae_rng_block(seed, base + (uint64_t)i, w);
-    double u = (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1.0p-53;
-    out[i] = u < p ? 1 : 0;
+  FOR_BATCHES(n, n, base, seed, {
+    ae_real *o = out + b0;
+    for (int k = 0; k < nb; k++) {
+      double u = (double)((((uint64_t)w[0][k] << 32) | w[1][k]) >> 11) * 0x1.0p-53;
+      o[k] = u < p ? 1 : 0;
+    }
   });
   r->counter += (uint64_t)n;
 }

@@ -2,7 +2,8 @@
  * M x N x K = 128x784x256, 128x256x784, 784x128x256 with the four transpose
  * combinations, plus 2048^3, for each compiled backend side by side.
  * Each figure is the median of several timed batches. Prints a markdown
- * table. Usage: bench_gemm [threads] (default: OpenMP's default). */
+ * table. Usage: bench_gemm [threads [M N K]] (default: OpenMP's default
+ * threads; with M N K, that one shape in the four transpose combinations). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -61,19 +62,26 @@ int main(int argc, char **argv) {
   if (argc > 1) ae_set_threads(atoi(argv[1]));
   static const int64_t shapes[][3] = {{128, 784, 256}, {128, 256, 784}, {784, 128, 256}};
   int64_t dims[NROWS][3];
-  int trans[NROWS];
+  int trans[NROWS], nrows = NROWS;
   for (int r = 0; r < NROWS - 1; r++) {
     for (int d = 0; d < 3; d++) dims[r][d] = shapes[r / 4][d];
     trans[r] = r % 4;
   }
   dims[NROWS - 1][0] = dims[NROWS - 1][1] = dims[NROWS - 1][2] = 2048;
   trans[NROWS - 1] = 0;
+  if (argc > 4) { /* one shape given: its four transpose combinations */
+    nrows = 4;
+    for (int r = 0; r < 4; r++) {
+      for (int d = 0; d < 3; d++) dims[r][d] = atoll(argv[2 + d]);
+      trans[r] = r;
+    }
+  }
 
   /* One backend at a time: a thread pool still spinning after the other
    * backend's call would steal the cores. */
   double gf[2][NROWS] = {{0}};
   for (int be = 0; be < 2; be++)
-    for (int r = 0; be < 2 && ae_gemm_has_backend(be) && r < NROWS; r++)
+    for (int r = 0; be < 2 && ae_gemm_has_backend(be) && r < nrows; r++)
       gf[be][r] = bench(be, trans[r] >> 1, trans[r] & 1, dims[r][0], dims[r][1], dims[r][2]);
 
   int blas = ae_gemm_has_backend(AE_GEMM_OPENBLAS);
@@ -82,7 +90,7 @@ int main(int argc, char **argv) {
   printf("| M x N x K | op | builtin GFLOP/s |%s\n",
          blas ? " openblas GFLOP/s | builtin/openblas |" : "");
   printf("|---|---|---:|%s\n", blas ? "---:|---:|" : "");
-  for (int r = 0; r < NROWS; r++) {
+  for (int r = 0; r < nrows; r++) {
     printf("| %lldx%lldx%lld | %c%c | %7.1f |", (long long)dims[r][0], (long long)dims[r][1],
            (long long)dims[r][2], trans[r] >> 1 ? 'T' : 'N', trans[r] & 1 ? 'T' : 'N', gf[0][r]);
     if (blas) printf(" %7.1f | %5.2f |", gf[1][r], gf[1][r] > 0 ? gf[0][r] / gf[1][r] : 0);

@@ -156,11 +156,10 @@ static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64
   }
 }
 
-/* Packs panel jp (NR columns) of op(B)[pc:pc+kc, jc:jc+nc] as kc x NR. */
+/* Packs panel jp (NR columns) of op(B)[pc:pc+kc, jc:jc+nc] as kc x NR at bp. */
 static void pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t kc, int64_t nc,
                          int64_t jp, ae_real *restrict bp) {
   int64_t j0 = jp * NR, nr = min64(NR, nc - j0);
-  bp += j0 * kc;
   if (!g->tb) { /* rows of B are contiguous in j */
     for (int64_t p = 0; p < kc; p++) {
       const ae_real *src = g->B + (pc + p) * g->ldb + jc + j0;
@@ -183,7 +182,8 @@ static void pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t kc,
 
 /* ---- buffers ---- */
 
-static _Thread_local ae_real *tl_abuf;   /* MC_PACK x AE_GEMM_KC, per thread */
+static _Thread_local ae_real *tl_abuf;   /* MC_PACK x AE_GEMM_KC, then one B panel
+                                            (AE_GEMM_KC x NR), per thread */
 static _Thread_local ae_real *tl_bbuf;   /* kc x nc B block, calling thread */
 static _Thread_local size_t tl_bbuf_len; /* in elements */
 
@@ -218,7 +218,7 @@ static void register_thread_bufs(void) {
 static ae_real *thread_abuf(void) {
   if (!tl_abuf) {
     register_thread_bufs();
-    tl_abuf = ae_aligned_alloc((size_t)MC_PACK * AE_GEMM_KC * sizeof(ae_real));
+    tl_abuf = ae_aligned_alloc(((size_t)MC_PACK + NR) * AE_GEMM_KC * sizeof(ae_real));
   }
   return tl_abuf;
 }
@@ -265,6 +265,25 @@ static void share(int64_t n, int tid, int nt, int64_t *lo, int64_t *hi) {
   *hi = min64(n, *lo + chunk);
 }
 
+/* Panels [j0, j1) when M fits one A block: every B panel is used by one
+ * work item only, so its thread packs it into its own kc x NR buffer just
+ * before the micro-kernels read it (from L1) rather than into the shared
+ * kc x nc block (megabytes written and read back from L3). The tiles are
+ * the same and so are their sums. */
+static void panels_packed_here(const gemm_args *g, const ae_real *ap, ae_real *pb, int64_t ic,
+                               int64_t jc, int64_t pc, int64_t mc, int64_t nc, int64_t kc,
+                               int64_t j0, int64_t j1, ae_real beta) {
+  for (int64_t jr = j0; jr < j1; jr++) {
+    pack_b_panel(g, pc, jc, kc, nc, jr, pb);
+    int n = (int)min64(NR, nc - jr * NR);
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      int m = (int)min64(MR, mc - ir);
+      ae_real *c = g->C + (ic + ir) * g->ldc + jc + jr * NR;
+      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, pb, beta, c, g->ldc, 1, m, n);
+    }
+  }
+}
+
 /* Run by every thread of the team GEMM opened (team = 1), or by the caller
  * alone (team = 0). Work is shared out explicitly, not with orphaned
  * "omp for"/"omp barrier": a caller may itself be a thread of another
@@ -273,7 +292,8 @@ static void share(int64_t n, int tid, int nt, int64_t *lo, int64_t *hi) {
 static void blocked_team(gemm_plan *pl, int team) {
   const gemm_args *g = pl->g;
   const int64_t N = g->N, K = g->K, M = g->M, mcb = pl->mcb, nbm = pl->nbm;
-  ae_real *ap = thread_abuf(), *bp = pl->bp;
+  ae_real *ap = thread_abuf(), *bp = pl->bp, *pb = ap ? ap + (size_t)MC_PACK * AE_GEMM_KC : NULL;
+  const int own_b = nbm == 1; /* B panels packed by their users (panels_packed_here) */
   int tid = 0, nt = 1;
 #ifdef _OPENMP
   if (team) tid = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -298,10 +318,12 @@ static void blocked_team(gemm_plan *pl, int team) {
       const int64_t kc = min64(pl->kcb, K - pc);
       const ae_real beta = pc == 0 ? g->beta : (ae_real)1;
       int64_t lo, hi;
-      share(npan, tid, nt, &lo, &hi);
-      for (int64_t jp = lo; jp < hi; jp++) pack_b_panel(g, pc, jc, kc, nc, jp, bp);
-      if (team) {
+      if (!own_b) {
+        share(npan, tid, nt, &lo, &hi);
+        for (int64_t jp = lo; jp < hi; jp++) pack_b_panel(g, pc, jc, kc, nc, jp, bp + jp * NR * kc);
+        if (team) {
 #pragma omp barrier
+        }
       }
       int64_t packed_ic = -1;
       share(nitems, tid, nt, &lo, &hi);
@@ -312,9 +334,13 @@ static void blocked_team(gemm_plan *pl, int team) {
           pack_a(g, ic, pc, mc, kc, ap);
           packed_ic = ic;
         }
-        macro_kernel(g, ap, bp, ic, jc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks, beta);
+        if (own_b)
+          panels_packed_here(g, ap, pb, ic, jc, pc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks,
+                             beta);
+        else
+          macro_kernel(g, ap, bp, ic, jc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks, beta);
       }
-      if (team) { /* bp is repacked next round */
+      if (team && !own_b) { /* bp is repacked next round */
 #pragma omp barrier
       }
     }
@@ -326,8 +352,10 @@ static int gemm_blocked(const gemm_args *g) {
   gemm_plan pl = {g, balanced(g->K, AE_GEMM_KC, 1), balanced(g->M, AE_GEMM_MC, MR),
                   balanced(g->N, AE_GEMM_NC, NR), 0, NULL, 0};
   pl.nbm = cdiv(g->M, pl.mcb);
-  pl.bp = caller_bbuf((size_t)pl.kcb * (size_t)pl.ncb);
-  if (!pl.bp) return -1;
+  if (pl.nbm > 1) { /* one A block: B panels go to per-thread buffers instead */
+    pl.bp = caller_bbuf((size_t)pl.kcb * (size_t)pl.ncb);
+    if (!pl.bp) return -1;
+  }
   /* Parallel only where the work pays for the region (a few microseconds). */
   int64_t work = g->M * g->N * g->K;
   int in_team = 0;

@@ -107,6 +107,32 @@ static void scatter_kernel(const ae_val *x, const ae_val *idx, ae_val *y, int ac
   });
 }
 
+/* One plane of max_pool2d with 2x2 windows, stride 2, no padding (every
+ * window lies inside the plane): the general scan below written as a
+ * select chain over the window's four values in scan order, so the loop
+ * over a row vectorises. Same results: the first maximum, the last NaN. */
+static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
+                               ae_real *restrict pi) {
+  for (int64_t r = 0; r < oh; r++) {
+    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
+    ae_real *yr = py + r * ow, *ir = pi + r * ow;
+    const int64_t base = 2 * r * w;
+    for (int64_t c = 0; c < ow; c++) {
+      ae_real best = x0[2 * c], v;
+      int64_t at = base + 2 * c;
+      int upd;
+      v = x0[2 * c + 1], upd = v > best || v != v;
+      best = upd ? v : best, at = upd ? base + 2 * c + 1 : at;
+      v = x1[2 * c], upd = v > best || v != v;
+      best = upd ? v : best, at = upd ? base + w + 2 * c : at;
+      v = x1[2 * c + 1], upd = v > best || v != v;
+      best = upd ? v : best, at = upd ? base + w + 2 * c + 1 : at;
+      yr[c] = best;
+      ir[c] = (ae_real)at;
+    }
+  }
+}
+
 ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
   if (indices) *indices = NULL;
   const char *op = "max_pool2d";
@@ -125,6 +151,11 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   int64_t planes = x->t.shape.d[0] * x->t.shape.d[1];
   const ae_real *px = x->t.data;
   ae_real *py = y->t.data, *pi = idx->t.data;
+  if (k == 2 && stride == 2 && pad == 0) {
+    AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
+    for (int64_t p = 0; p < planes; p++)
+      max_pool_2x2_plane(px + p * h * w, w, oh, ow, py + p * oh * ow, pi + p * oh * ow););
+  } else
   AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
     const ae_real *xs = px + p * h * w;

@@ -40,6 +40,9 @@ AE_API void ae_v_log_sigmoid(int64_t n, const ae_real *x, ae_real *y);
  * differs from C's pow at two points: x = -0 gives -0 (pow: +0) and
  * x = -inf gives NaN (pow: +inf). */
 AE_API void ae_v_pow_scalar(int64_t n, const ae_real *x, ae_real p, ae_real *y);
+/* s = sin(pi x), c = cos(pi x), within 0.506 ulp (exact at multiples of
+ * 1/2: sin(pi) is 0, not 1.2e-16). s and c must not overlap x. */
+AE_API void ae_v_sincospi(int64_t n, const ae_real *x, ae_real *s, ae_real *c);
 
 /* Deterministic reductions (see above). n == 0 gives 0. */
 AE_API double ae_v_sum(int64_t n, const ae_real *x);

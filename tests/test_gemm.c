@@ -215,9 +215,11 @@ static void check_shapes(const int64_t (*shapes)[3], int n, int pad) {
 }
 
 Test(gemm, odd_shapes_padded_strides) {
-  static const int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},     {2, 8, 8},
-                                      {17, 33, 65}, {129, 257, 31}, {40, 70, 600}};
-  check_shapes(shapes, 6, 1);
+  /* 9x2090x515: one A block (B panels packed by their users) over two
+   * column blocks and two K blocks */
+  static const int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},      {2, 8, 8},
+                                      {17, 33, 65}, {129, 257, 31}, {40, 70, 600}, {9, 2090, 515}};
+  check_shapes(shapes, 7, 1);
 }
 
 Test(gemm, zoo_shapes) {
@@ -257,10 +259,10 @@ Test(gemm, backend_api) {
  * threads (the K summation order never depends on the split). */
 Test(gemm, bitwise_identical_across_thread_counts) {
   static const int64_t shapes[][3] = {{128, 784, 256}, {784, 128, 256}, {129, 257, 31},
-                                      {300, 200, 1000}};
+                                      {300, 200, 1000}, {100, 2100, 600}};
   const int threads[] = {1, 2, 16};
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
-  for (int s = 0; s < 4; s++)
+  for (int s = 0; s < 5; s++)
     for (int t = 0; t < 4; t++) {
       int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
       int ta = t >> 1, tb = t & 1;

@@ -187,6 +187,46 @@ Test(pool, ties_pick_the_first_max_in_scan_order) {
   ae_tape_free(t);
 }
 
+/* The 2x2 stride-2 kernel (its own vectorised path) against PyTorch's scan
+ * rule written out: the first maximum in scan order, NaN wins (the last
+ * NaN of a window), -inf windows keep their first position. Values from
+ * {-inf, -1, 0, 1, NaN} make ties and NaNs common; odd sizes leave an
+ * unused last row and column. */
+Test(pool, max_2x2_stride_2_ties_nan_and_infinities) {
+  static const int64_t sizes[][2] = {{6, 8}, {7, 9}, {2, 2}, {3, 33}, {28, 28}};
+  const ae_real vals[5] = {-INFINITY, -1, 0, 1, NAN};
+  ae_tape *t = ae_tape_new(0);
+  uint64_t lcg = 12345;
+  for (int si = 0; si < 5; si++) {
+    int64_t h = sizes[si][0], w = sizes[si][1], oh = h / 2, ow = w / 2, planes = 6;
+    ae_tape_reset(t);
+    ae_val *x = ae_const(t, AE_SHAPE(2, 3, h, w), NULL), *idx = NULL;
+    cr_assert(x);
+    for (int64_t i = 0; i < x->t.numel; i++) {
+      lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+      x->t.data[i] = vals[(lcg >> 33) % 5];
+    }
+    ae_val *y = ae_max_pool2d(t, x, 2, 2, 0, &idx);
+    cr_assert(y && idx, "%s", ae_tape_error(t));
+    for (int64_t q = 0; q < planes; q++)
+      for (int64_t r = 0; r < oh; r++)
+        for (int64_t c = 0; c < ow; c++) {
+          const ae_real *xs = x->t.data + q * h * w;
+          ae_real best = -INFINITY;
+          int64_t at = 2 * r * w + 2 * c;
+          for (int64_t i = 2 * r; i < 2 * r + 2; i++)
+            for (int64_t j = 2 * c; j < 2 * c + 2; j++)
+              if (xs[i * w + j] > best || isnan(xs[i * w + j])) best = xs[i * w + j], at = i * w + j;
+          int64_t o = (q * oh + r) * ow + c;
+          cr_assert((isnan(best) ? isnan(y->t.data[o]) : y->t.data[o] == best) && idx->t.data[o] == (ae_real)at,
+                    "%lldx%lld plane %lld window (%lld, %lld): got %g at %g, want %g at %lld", (long long)h,
+                    (long long)w, (long long)q, (long long)r, (long long)c, (double)y->t.data[o],
+                    (double)idx->t.data[o], (double)best, (long long)at);
+        }
+  }
+  ae_tape_free(t);
+}
+
 /* ---- linear pairs are adjoints: <A x, g> = <x, A^T g> --------------------- */
 
 static double dot(const ae_val *a, const ae_val *b) {
