@@ -22,11 +22,16 @@
 #   --aezoo PATH      the aezoo executable (default build/cli/aezoo)
 #   --data-dir DIR    reuse a directory made by zoo_data.py
 #   --limit N         training images (default all 60000)
+#   --report FILE     only print the tables of an earlier run's CSV file(s)
+#                     (FILE may be a comma-separated list; their rows are pooled)
 #   --check           instead of timing: each model's first loss and terms
 #                     in aezoo and PyTorch on the same batch at the same
 #                     weights (aezoo runs one step at --lr 0; PyTorch loads
 #                     its checkpoint), a check that both compute the same thing
 # Environment: PYTHON (default /usr/bin/python3, Debian's, which has torch).
+# OMP_WAIT_POLICY passes through to both sides: on a busy machine set it to
+# passive, or PyTorch's OpenMP threads spin while waiting (aezoo waits
+# passively unless told otherwise) and its 2-thread steps slow down many times.
 # Exit status 77 when PyTorch cannot be imported (a skipped test).
 #
 # How each side is measured (both exclude start-up: data loading, model
@@ -61,11 +66,38 @@ main() {
   PYTHON=${PYTHON:-/usr/bin/python3}
   aezoo=$root/build/cli/aezoo
   models="" rounds=3 steps="" warmup=5 threads="1 2" batch=128 quick=0 check=0
-  csv=zoo_vs_torch.csv data_dir="" limit=""
+  csv=zoo_vs_torch.csv data_dir="" limit="" report=""
   cmdline="benchmarks/zoo_vs_torch.sh $*"
 
   die() { echo "zoo_vs_torch.sh: $*" >&2; exit 2; }
   count() { case $2 in '' | *[!0-9]*) die "$1 needs a whole number, got '$2'" ;; esac; }
+  # The markdown tables of the rows in $csv, one per thread count in $threads.
+  print_tables() {
+    for t in $threads; do
+      echo
+      echo "$t thread(s): ms/step and CPU ms/step the best of the rounds, RSS the largest; ratio = PyTorch / aezoo (above 1: aezoo is faster)"
+      echo
+      echo "| model | steps | aezoo ms/step | PyTorch ms/step | ratio | aezoo CPU ms/step | PyTorch CPU ms/step | CPU ratio | aezoo RSS +MiB | PyTorch RSS +MiB |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      awk -F, -v t="$t" -v order="$models" '
+        function better(k, v, big) { if (v == "nan" || v == "") return; if (!(k in best) || (big ? v > best[k] : v < best[k])) best[k] = v }
+        function show(k) { return (k in best) ? best[k] : "n/a" }
+        function ratio(a, b) { return (a in best && b in best && best[b] > 0) ? sprintf("%.2f", best[a] / best[b]) : "n/a" }
+        NR > 1 && $1 == t {
+          better($3 SUBSEP $4 SUBSEP "ms", $6, 0); better($3 SUBSEP $4 SUBSEP "cpu", $7, 0)
+          better($3 SUBSEP $4 SUBSEP "rss", $8, 1); steps[$3] = $5
+        }
+        END {
+          n = split(order, ms, " ")
+          for (i = 1; i <= n; i++) {
+            m = ms[i]; a = m SUBSEP "aezoo" SUBSEP; p = m SUBSEP "torch" SUBSEP
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, steps[m], show(a "ms"), show(p "ms"),
+              ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"), show(p "rss")
+          }
+        }' "$csv"
+    done
+  }
+
   while [ $# -gt 0 ]; do
     case $1 in
       --quick) quick=1; shift; continue ;;
@@ -84,6 +116,7 @@ main() {
       --aezoo) aezoo=$2 ;;
       --data-dir) data_dir=$2 ;;
       --limit) count "$1" "$2"; limit=$2 ;;
+      --report) report=$2 ;;
       *) die "unknown option '$1' (see --help)" ;;
     esac
     shift 2
@@ -91,6 +124,16 @@ main() {
   if [ "$quick" = 1 ]; then
     rounds=1 warmup=2
     steps=${steps:-10} limit=${limit:-5000}
+  fi
+  if [ -n "$report" ]; then
+    csv=$(mktemp "${TMPDIR:-/tmp}/zoo_vs_torch_report.XXXXXX")
+    trap 'rm -f "$csv"' EXIT
+    echo "$report" | tr ',' '\n' | while IFS= read -r f; do tail -n +2 "$f"; done | sed '1i\
+header' >"$csv"
+    [ -n "$models" ] || models=$(awk -F, 'NR > 1 && !seen[$3]++ { printf "%s ", $3 }' "$csv")
+    threads=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s ", $1 }' "$csv")
+    print_tables
+    exit 0
   fi
   [ "$rounds" -ge 1 ] && [ "$warmup" -ge 1 ] && [ "$batch" -ge 1 ] || die "--rounds, --warmup and --batch-size must be at least 1"
   [ -x "$aezoo" ] || die "no aezoo executable at $aezoo: build first (meson setup build && ninja -C build) or give --aezoo"
@@ -242,30 +285,8 @@ main() {
   cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $cpu, $(getconf _NPROCESSORS_ONLN) cores; load average $start_load at the start, $(load1) at the end"
   echo "aezoo $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $("$PYTHON" -c 'import torch, numpy, platform; print("PyTorch %s, NumPy %s, Python %s" % (torch.__version__, numpy.__version__, platform.python_version()))')"
-  echo "command: $cmdline; batch $batch, $warmup warm-up steps, $rounds round(s), $ntrain training images; raw results: $csv"
-  for t in $threads; do
-    echo
-    echo "$t thread(s): ms/step and CPU ms/step the best of the rounds, RSS the largest; ratio = PyTorch / aezoo (above 1: aezoo is faster)"
-    echo
-    echo "| model | steps | aezoo ms/step | PyTorch ms/step | ratio | aezoo CPU ms/step | PyTorch CPU ms/step | CPU ratio | aezoo RSS +MiB | PyTorch RSS +MiB |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F, -v t="$t" -v order="$models" '
-      function better(k, v, big) { if (v == "nan" || v == "") return; if (!(k in best) || (big ? v > best[k] : v < best[k])) best[k] = v }
-      function show(k) { return (k in best) ? best[k] : "n/a" }
-      function ratio(a, b) { return (a in best && b in best && best[b] > 0) ? sprintf("%.2f", best[a] / best[b]) : "n/a" }
-      NR > 1 && $1 == t {
-        better($3 SUBSEP $4 SUBSEP "ms", $6, 0); better($3 SUBSEP $4 SUBSEP "cpu", $7, 0)
-        better($3 SUBSEP $4 SUBSEP "rss", $8, 1); steps[$3] = $5
-      }
-      END {
-        n = split(order, ms, " ")
-        for (i = 1; i <= n; i++) {
-          m = ms[i]; a = m SUBSEP "aezoo" SUBSEP; p = m SUBSEP "torch" SUBSEP
-          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, steps[m], show(a "ms"), show(p "ms"),
-            ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"), show(p "rss")
-        }
-      }' "$csv"
-  done
+  echo "command: $cmdline; batch $batch, $warmup warm-up steps, $rounds round(s), $ntrain training images; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}; raw results: $csv"
+  print_tables
   if [ "$failed" != 0 ]; then
     echo "zoo_vs_torch.sh: some runs failed (their errors are above; n/a in the table)" >&2
     exit 1
