@@ -1,0 +1,296 @@
+#!/bin/sh
+# zoo_vs_torch.sh: every zoo model trained by the `aezoo train` command (the
+# CLI's own training path) beside its PyTorch equivalent (zoo_torch.py: same
+# layer sizes, losses, penalty scalings, probes, noise, inner steps, Adam at
+# lr 1e-3, same batch size, same Fashion-MNIST images), interleaved, for
+# several rounds, at each thread count. Prints a markdown table per thread
+# count: ms per training step (wall, the best of the rounds), CPU ms per step
+# (user + system, all threads, the best of the rounds), peak RSS over a
+# baseline (MiB, the largest of the rounds), and PyTorch / aezoo ratios
+# (above 1: aezoo is faster). Raw results go to a CSV file.
+#
+# Usage: benchmarks/zoo_vs_torch.sh [options]
+#   --models a,b,c    models (default: all of `aezoo list`)
+#   --rounds R        rounds (default 3); the side that runs first alternates
+#   --steps N         timed steps of every model (default: per model, about
+#                     a second of aezoo at 1 thread; see default_steps)
+#   --warmup W        untimed steps before them (default 5)
+#   --threads "1 2"   thread counts (default "1 2")
+#   --batch-size B    (default 128)
+#   --quick           1 round, 10 steps, 2 warm-up, 5000 training images
+#   --csv FILE        raw results (default: zoo_vs_torch.csv in the current directory)
+#   --aezoo PATH      the aezoo executable (default build/cli/aezoo)
+#   --data-dir DIR    reuse a directory made by zoo_data.py
+#   --limit N         training images (default all 60000)
+#   --report FILE     only print the tables of an earlier run's CSV file(s)
+#                     (FILE may be a comma-separated list; their rows are pooled)
+#   --check           instead of timing: each model's first loss and terms
+#                     in aezoo and PyTorch on the same batch at the same
+#                     weights (aezoo runs one step at --lr 0; PyTorch loads
+#                     its checkpoint), a check that both compute the same thing
+# Environment: PYTHON (default /usr/bin/python3, Debian's, which has torch).
+# OMP_WAIT_POLICY passes through to both sides: on a busy machine set it to
+# passive, or PyTorch's OpenMP threads spin while waiting (aezoo waits
+# passively unless told otherwise) and its 2-thread steps slow down many times.
+# Exit status 77 when PyTorch cannot be imported (a skipped test).
+#
+# How each side is measured (both exclude start-up: data loading, model
+# building, imports):
+#   aezoo: three runs of `aezoo train MODEL --steps W+N+1 --batch-size B
+#     --quiet --threads T --data train.npy --test-data test.npy`: a baseline
+#     run with --init of an absent file (it loads the data and builds the
+#     model, then stops with an error before the first step), one with
+#     --stop-after W and one with --stop-after W+N (both stop with a
+#     checkpoint before the budget's end, so no test loss is computed).
+#     ms/step: train.csv's wall_time at step W+N minus at step W, over N.
+#     CPU ms/step: CPU time of the W+N run minus the W run, over N.
+#     RSS over baseline: peak RSS of the W+N run minus the baseline run's.
+#   PyTorch: zoo_torch.py bench: W untimed steps, then N timed in-process
+#     (wall and getrusage CPU); RSS over baseline: ru_maxrss after the last
+#     step minus before the first (data, model and optimiser built).
+# Both read the images from .npy files (float32, made by zoo_data.py
+# from Debian's IDX files, the same values as aezoo's IDX loader
+# gives). With --data fashion-mnist aezoo's gzip reader holds a 47 MiB
+# buffer while loading, a transient that would hide up to 47 MiB of the
+# training's own peak; the .npy reader reads in chunks.
+# Threads: OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = T for
+# both, aezoo --threads T, torch.set_num_threads(T). Each side waits for
+# OpenMP work as it does by default (aezoo passively, see README).
+set -eu
+
+# The whole script is one function, read in full before it runs, so that
+# editing the file does not disturb a run in progress.
+main() {
+  here=$(cd "$(dirname "$0")" && pwd)
+  root=$(cd "$here/.." && pwd)
+  PYTHON=${PYTHON:-/usr/bin/python3}
+  aezoo=$root/build/cli/aezoo
+  models="" rounds=3 steps="" warmup=5 threads="1 2" batch=128 quick=0 check=0
+  csv=zoo_vs_torch.csv data_dir="" limit="" report=""
+  cmdline="benchmarks/zoo_vs_torch.sh $*"
+
+  die() { echo "zoo_vs_torch.sh: $*" >&2; exit 2; }
+  count() { case $2 in '' | *[!0-9]*) die "$1 needs a whole number, got '$2'" ;; esac; }
+  # The markdown tables of the rows in $csv, one per thread count in $threads.
+  print_tables() {
+    for t in $threads; do
+      echo
+      echo "$t thread(s): ms/step and CPU ms/step the best of the rounds, RSS the largest; ratio = PyTorch / aezoo (above 1: aezoo is faster)"
+      echo
+      echo "| model | steps | aezoo ms/step | PyTorch ms/step | ratio | aezoo CPU ms/step | PyTorch CPU ms/step | CPU ratio | aezoo RSS +MiB | PyTorch RSS +MiB |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      awk -F, -v t="$t" -v order="$models" '
+        function better(k, v, big) { if (v == "nan" || v == "") return; if (!(k in best) || (big ? v > best[k] : v < best[k])) best[k] = v }
+        function show(k) { return (k in best) ? best[k] : "n/a" }
+        function ratio(a, b) { return (a in best && b in best && best[b] > 0) ? sprintf("%.2f", best[a] / best[b]) : "n/a" }
+        NR > 1 && $1 == t {
+          better($3 SUBSEP $4 SUBSEP "ms", $6, 0); better($3 SUBSEP $4 SUBSEP "cpu", $7, 0)
+          better($3 SUBSEP $4 SUBSEP "rss", $8, 1); steps[$3] = $5
+        }
+        END {
+          n = split(order, ms, " ")
+          for (i = 1; i <= n; i++) {
+            m = ms[i]; a = m SUBSEP "aezoo" SUBSEP; p = m SUBSEP "torch" SUBSEP
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, steps[m], show(a "ms"), show(p "ms"),
+              ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"), show(p "rss")
+          }
+        }' "$csv"
+    done
+  }
+
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --quick) quick=1; shift; continue ;;
+      --check) check=1; shift; continue ;;
+      -h | --help) sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    esac
+    [ $# -ge 2 ] || die "$1 needs a value (see --help)"
+    case $1 in
+      --models) models=$(echo "$2" | tr ',' ' ') ;;
+      --rounds) count "$1" "$2"; rounds=$2 ;;
+      --steps) count "$1" "$2"; steps=$2 ;;
+      --warmup) count "$1" "$2"; warmup=$2 ;;
+      --threads) threads=$2; for t in $threads; do count --threads "$t"; done ;;
+      --batch-size) count "$1" "$2"; batch=$2 ;;
+      --csv) csv=$2 ;;
+      --aezoo) aezoo=$2 ;;
+      --data-dir) data_dir=$2 ;;
+      --limit) count "$1" "$2"; limit=$2 ;;
+      --report) report=$2 ;;
+      *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift 2
+  done
+  if [ "$quick" = 1 ]; then
+    rounds=1 warmup=2
+    steps=${steps:-10} limit=${limit:-5000}
+  fi
+  if [ -n "$report" ]; then
+    csv=$(mktemp "${TMPDIR:-/tmp}/zoo_vs_torch_report.XXXXXX")
+    trap 'rm -f "$csv"' EXIT
+    echo "$report" | tr ',' '\n' | while IFS= read -r f; do tail -n +2 "$f"; done | sed '1i\
+header' >"$csv"
+    [ -n "$models" ] || models=$(awk -F, 'NR > 1 && !seen[$3]++ { printf "%s ", $3 }' "$csv")
+    threads=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s ", $1 }' "$csv")
+    print_tables
+    exit 0
+  fi
+  [ "$rounds" -ge 1 ] && [ "$warmup" -ge 1 ] && [ "$batch" -ge 1 ] || die "--rounds, --warmup and --batch-size must be at least 1"
+  [ -x "$aezoo" ] || die "no aezoo executable at $aezoo: build first (meson setup build && ninja -C build) or give --aezoo"
+  if ! "$PYTHON" -c 'import torch, numpy' 2>/dev/null; then
+    echo "zoo_vs_torch.sh: PyTorch is not importable by $PYTHON (apt-get install python3-torch); skipped" >&2
+    exit 77
+  fi
+
+  all=$("$aezoo" list | awk '/^[a-z]/ { print $1 }')
+  [ -n "$models" ] || models=$all
+  for m in $models; do
+    echo "$all" | grep -qx -- "$m" || die "unknown model '$m'; valid models: $(echo $all)"
+  done
+
+  # Timed steps per model: about a second of aezoo CPU time at 1 thread,
+  # batch 128, on the 2-core Xeon of the README's table (a calibration run of
+  # 2026-12-03); every run stays inside one epoch (468 batches of 128).
+  default_steps() {
+    case $1 in
+      ae | linear-ae | stacked-ae) echo 400 ;;
+      dae | sparse-l1 | sparse-kl) echo 250 ;;
+      vae) echo 200 ;;
+      deep-ae) echo 40 ;;
+      conv-ae) echo 35 ;;
+      psd) echo 25 ;;
+      cae) echo 20 ;;
+      seq-ae) echo 15 ;;
+      *) echo 8 ;; # cae-deep, cae-h, conv-dae, deconv-ae
+    esac
+  }
+
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo_vs_torch.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  if [ -z "$data_dir" ]; then
+    data_dir=$tmp/data
+    "$PYTHON" "$here/zoo_data.py" "$data_dir" ${limit:+--limit "$limit"}
+  fi
+  ntrain=$("$PYTHON" -c 'import numpy, sys; print(numpy.load(sys.argv[1], mmap_mode="r").shape[0])' "$data_dir/train.npy")
+  per_epoch=$((ntrain / batch))
+  data="--data $data_dir/train.npy --test-data $data_dir/test.npy --batch-size $batch"
+
+  # ---- --check: the first loss of both sides on the same batch and weights ----
+  if [ "$check" = 1 ]; then
+    echo "| model | term | aezoo | PyTorch | relative difference |"
+    echo "|---|---|---:|---:|---:|"
+    for m in $models; do
+      out=$tmp/check.$m
+      # shellcheck disable=SC2086
+      if ! "$aezoo" train "$m" $data --lr 0 --no-shuffle --steps 2 --stop-after 1 --threads 1 --quiet \
+        --out "$out" >/dev/null 2>"$out.err"; then
+        echo "| $m | aezoo failed: $(tail -n 1 "$out.err") | | | |"
+        continue
+      fi
+      if ! "$PYTHON" "$here/zoo_torch.py" check "$m" --data "$data_dir" --ckpt "$out" --batch-size "$batch" \
+        >"$out.py" 2>"$out.py.err"; then
+        echo "| $m | PyTorch failed: $(tail -n 1 "$out.py.err") | | | |"
+        continue
+      fi
+      tr '\t' '\n' <"$out.py" | awk -F'[=/]' -v m="$m" 'NR > 1 {
+        d = $2 - $3; d = d < 0 ? -d : d; s = $2 < 0 ? -$2 : $2
+        printf "| %s | %s | %.9g | %.9g | %.1e |\n", m, $1, $2, $3, (s > 0 ? d / s : d) }'
+    done
+    exit 0
+  fi
+
+  for m in $models; do
+    n=${steps:-$(default_steps "$m")}
+    [ $((warmup + n)) -lt "$per_epoch" ] || die "$m: --warmup $warmup + --steps $n must stay below one epoch ($per_epoch batches of $batch): an epoch's end computes the test loss and writes a checkpoint"
+  done
+
+  load1() { cut -d' ' -f1 /proc/loadavg; }
+  num() { awk -v v="$1" 'BEGIN { exit !(v ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/) }'; }
+
+  # aezoo MODEL THREADS STEPS ROUND: appends a CSV row.
+  run_aezoo() {
+    m=$1 t=$2 n=$3 r=$4 d=$tmp/a.$1.$2.$4 ld=$(load1)
+    stop=$((warmup + n))
+    set -- "$aezoo" train "$m" --steps $((stop + 1)) --threads "$t" --quiet
+    # shellcheck disable=SC2086
+    "$PYTHON" "$here/rusage_run.py" "$d.base.ru" "$@" $data --out "$d.base" --init "$tmp/absent.safetensors" \
+      >/dev/null 2>"$d.base.err" || true
+    # shellcheck disable=SC2086
+    if ! "$PYTHON" "$here/rusage_run.py" "$d.w.ru" "$@" $data --out "$d.w" --stop-after "$warmup" \
+      >/dev/null 2>"$d.w.err" ||
+      ! "$PYTHON" "$here/rusage_run.py" "$d.n.ru" "$@" $data --out "$d.n" --stop-after "$stop" \
+        >/dev/null 2>"$d.n.err"; then
+      echo "zoo_vs_torch.sh: aezoo $m failed: $(cat "$d.w.err" "$d.n.err" 2>/dev/null | tail -n 1)" >&2
+      echo "$t,$r,$m,aezoo,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld" >>"$csv"
+      failed=1
+      return
+    fi
+    # the baseline run must have stopped at --init, after loading and building
+    base_ok=0
+    grep -q -- '--init' "$d.base.err" && base_ok=1
+    awk -F, -v w="$warmup" -v e="$stop" -v n="$n" -v t="$t" -v r="$r" -v m="$m" -v ld="$ld" -v ok="$base_ok" '
+      FILENAME ~ /train.csv$/ && FNR > 1 { if ($1 == w) a = $NF; if ($1 == e) { b = $NF; last = $4 } if ($1 == 1) first = $4 }
+      FILENAME ~ /base.ru$/ { split($0, B, " ") }
+      FILENAME ~ /w.ru$/ { split($0, W, " ") }
+      FILENAME ~ /n.ru$/ { split($0, N, " ") }
+      END {
+        over = ok ? sprintf("%.2f", (N[4] - B[4]) / 1024) : "nan"
+        printf "%s,%s,%s,aezoo,%d,%.4f,%.4f,%s,%s,%.2f,%.4f,%.9g,%.9g,%s\n", t, r, m, n, (b - a) * 1000 / n,
+          (N[2] + N[3] - W[2] - W[3]) * 1000 / n, over, ok ? sprintf("%.2f", B[4] / 1024) : "nan", N[4] / 1024,
+          (N[1] - W[1]) * 1000 / n, first, last, ld
+      }' "$d.n/train.csv" "$d.base.ru" "$d.w.ru" "$d.n.ru" >>"$csv"
+    rm -rf "$d.base" "$d.w" "$d.n"
+  }
+
+  # torch MODEL THREADS STEPS ROUND: appends a CSV row.
+  run_torch() {
+    m=$1 t=$2 n=$3 r=$4 d=$tmp/t.$1.$2.$4 ld=$(load1)
+    if ! "$PYTHON" "$here/zoo_torch.py" bench "$m" --data "$data_dir" --steps "$n" --warmup "$warmup" \
+      --threads "$t" --batch-size "$batch" >"$d" 2>"$d.err"; then
+      echo "zoo_vs_torch.sh: PyTorch $m failed: $(tail -n 1 "$d.err")" >&2
+      echo "$t,$r,$m,torch,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld" >>"$csv"
+      failed=1
+      return
+    fi
+    awk -F'\t' -v r="$r" -v ld="$ld" '{
+      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s\n", $2, r, $1, $3, $4, $5, ($7 - $6) / 1024,
+        $6 / 1024, $7 / 1024, $8, $9, ld }' "$d" >>"$csv"
+  }
+
+  echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1" >"$csv"
+  start_load=$(load1) failed=0
+  for t in $threads; do
+    export OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" MKL_NUM_THREADS="$t"
+    r=1
+    while [ "$r" -le "$rounds" ]; do
+      for m in $models; do
+        n=${steps:-$(default_steps "$m")}
+        if [ $((r % 2)) = 1 ]; then
+          run_aezoo "$m" "$t" "$n" "$r"
+          run_torch "$m" "$t" "$n" "$r"
+        else
+          run_torch "$m" "$t" "$n" "$r"
+          run_aezoo "$m" "$t" "$n" "$r"
+        fi
+        tail -n 2 "$csv" | awk -F, '{ printf "%s%s %s ms/step", NR == 1 ? "" : ", ", $4, $6 } END { printf "\n" }' |
+          sed "s/^/[threads $t, round $r\/$rounds] $m: /" >&2
+      done
+      r=$((r + 1))
+    done
+  done
+
+  # ---- the report ----
+  cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $cpu, $(getconf _NPROCESSORS_ONLN) cores; load average $start_load at the start, $(load1) at the end"
+  echo "aezoo $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $("$PYTHON" -c 'import torch, numpy, platform; print("PyTorch %s, NumPy %s, Python %s" % (torch.__version__, numpy.__version__, platform.python_version()))')"
+  echo "command: $cmdline; batch $batch, $warmup warm-up steps, $rounds round(s), $ntrain training images; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}; raw results: $csv"
+  print_tables
+  if [ "$failed" != 0 ]; then
+    echo "zoo_vs_torch.sh: some runs failed (their errors are above; n/a in the table)" >&2
+    exit 1
+  fi
+}
+
+main "$@"
