@@ -21,11 +21,27 @@ static const cli_command commands[] = {CLI_COMMAND_TABLE};
 #undef CLI_COMMAND
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
+/* 1 when arg names the command: '-' in arg for '_' in the table's name. */
+static int is_command(const char *arg, const char *name) {
+  for (; *arg && *name; arg++, name++)
+    if (*arg != *name && !(*name == '_' && *arg == '-')) return 0;
+  return *arg == *name;
+}
+
+/* The name as typed: '_' shown as '-'. */
+static const char *shown(const char *name, char *buf, size_t len) {
+  snprintf(buf, len, "%s", name);
+  for (char *p = buf; *p; p++)
+    if (*p == '_') *p = '-';
+  return buf;
+}
+
 static void usage(FILE *f) {
   fprintf(f, "usage: aezoo COMMAND [options] [--plugin PATH]   (aezoo COMMAND --help for a command's options)\n\n"
              "A zoo of autoencoders on a tape-based autodiff engine in C%s.\n\ncommands:\n",
           sizeof(ae_real) == 8 ? " (this is the float64 build)" : "");
-  for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  char b[64];
+  for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-12s %s\n", shown(commands[i].name, b, sizeof b), commands[i].summary);
   fprintf(f, "\nA MODEL may be a plugin's: ./FILE.so or ./FILE.so:NAME (see `aezoo list ./FILE.so`).\n"
              "--plugin PATH, with any command, loads a plugin's models first: for a checkpoint\n"
              "whose plugin moved, or to name a plugin's model by its bare name.\n");
@@ -94,11 +110,11 @@ int main(int argc, char **argv) {
     return CLI_OK;
   }
   for (int i = 0; i < NCOMMANDS; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-  char buf[512];
+    if (is_command(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+  char buf[512], b[64];
   int used = snprintf(buf, sizeof buf, "unknown command '%s'; valid commands:", argv[1]);
   for (int i = 0; i < NCOMMANDS && used > 0 && (size_t)used < sizeof buf; i++)
-    used += snprintf(buf + used, sizeof buf - (size_t)used, " %s", commands[i].name);
+    used += snprintf(buf + used, sizeof buf - (size_t)used, " %s", shown(commands[i].name, b, sizeof b));
   cli_error("%s", buf);
   return CLI_USAGE;
 }
