@@ -379,6 +379,35 @@ static const ae_model_def mine = {.name = "mine", .build = plain_build, .loss = 
 static const ae_model_def mine_again = {.name = "mine", .build = plain_build, .loss = plain_loss,
                                         .encode = plain_encode, .reconstruct = plain_encode};
 
+/* A model whose loss is finite on batches of 32 and NaN on any other: its
+ * training steps are fine, its test loss (batches of 10 here) is NaN. */
+static int nan_build(ae_model *m, ae_rng *r) {
+  ae_param *w = ae_model_add_param(m, "w", AE_SHAPE(m->dim));
+  ae_init_uniform(w, 1, r);
+  return 0;
+}
+static ae_val *nan_on_test_loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *r, ae_terms *tm) {
+  (void)r, (void)tm;
+  ae_val *l = ae_mean(t, ae_square(t, ae_mul(t, ae_model_flat(m, t, x), ae_param_bind(t, m->params[0]))));
+  return x->t.shape.d[0] == 32 ? l : ae_scale(t, l, (ae_real)NAN);
+}
+static const ae_model_def nan_on_test = {.name = "nan-on-test", .build = nan_build, .loss = nan_on_test_loss,
+                                         .encode = plain_encode, .reconstruct = plain_encode};
+
+Test(run, a_model_whose_test_loss_is_nan_is_never_checkpointed) {
+  cr_assert_eq(ae_model_register(&nan_on_test, NULL), 0, "%s", ae_last_error());
+  ae_run_config c;
+  small_config(&c, in_tmp("nan"));
+  c.model = "nan-on-test";
+  c.nset = 0;
+  c.test_limit = 10;
+  c.epochs = 2;
+  cr_assert_eq(ae_run(&c, NULL), -1);
+  cr_assert(strstr(ae_last_error(), "the test loss is") && strstr(ae_last_error(), "no checkpoint was written"), "%s",
+            ae_last_error());
+  cr_assert(!exists(in_tmp("nan/model.safetensors")));
+}
+
 Test(run, registering_models) {
   cr_assert_eq(ae_model_register(&taken, NULL), -1);
   cr_assert(strstr(ae_last_error(), "taken by the zoo"), "%s", ae_last_error());
