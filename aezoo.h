@@ -1,15 +1,15 @@
 /* aezoo.h: the whole public API. */
 #ifndef AEZOO_H
 #define AEZOO_H
-#include "autograd/real.h"
-#include "autograd/tensor.h"
-#include "autograd/rng.h"
-#include "autograd/parallel.h"
+#include "base/real.h"
+#include "base/tensor.h"
+#include "base/rng.h"
+#include "base/parallel.h"
 #include "autograd/tape.h"
-#include "autograd/gradcheck.h"
-#include "autograd/jacobian.h"
+#include "grad/gradcheck.h"
+#include "grad/jacobian.h"
 #include "ops/ops.h"
-#include "ops/gemm.h"
+#include "base/gemm.h"
 #include "ops/conv.h"
 #include "ops/tensor_ops.h"
 #include "ops/pool.h"

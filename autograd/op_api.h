@@ -12,7 +12,7 @@
 #ifndef AE_OP_API_H
 #define AE_OP_API_H
 
-#include "api.h"
+#include "base/api.h"
 #include "tape.h"
 
 #define AE_MAX_IN 4
@@ -25,7 +25,12 @@ typedef struct ae_node {
   ae_val *saved[2];        /* extra values backward needs (masks, indices) */
   double f[4];             /* float attributes (scale, slope, bounds, ...) */
   int64_t i[8];            /* integer attributes (axes, flags, sizes) */
+  const char *name;        /* the op's name, as its recording passed it (errors, anomaly reports) */
 } ae_node;
+
+/* The op id of leaves (variables, bound parameters); ops/oplist.h's
+ * AE_OP_LEAF is this value. The tape knows no other op id. */
+#define AE_TAPE_LEAF 0
 
 /* Computes input gradients gin[j] from the output gradient g. Leave
  * gin[j] NULL for inputs that get no gradient; check ae_needs_grad(t, n, j)

@@ -15,8 +15,7 @@
 #include <sys/mman.h>
 
 #include "op_api.h"
-#include "rng.h"
-#include "ops/oplist.h"
+#include "base/rng.h"
 #include "tape_internal.h"
 
 struct ae_tape {
@@ -30,6 +29,7 @@ struct ae_tape {
   int sweep_top;
   ae_status status;
   char error[512];
+  const char *cur_op; /* the name the running op passed to ae_op_begin/ae_op_out/ae_arena_alloc */
 };
 
 ae_tape *ae_tape_new(size_t arena_bytes) {
@@ -108,6 +108,7 @@ char *ae_sstr(ae_shape s, char buf[AE_SHAPE_BUF]) { return ae_shape_str(s, buf, 
 
 void *ae_arena_alloc(ae_tape *t, const char *op, size_t bytes) {
   if (t->status != AE_OK) return NULL;
+  t->cur_op = op;
   size_t need = (bytes + AE_ALIGN - 1) / AE_ALIGN * AE_ALIGN;
   if (need > t->arena_size - t->arena_used) {
     ae_raise(t, AE_ERR_ARENA, op, "arena exhausted: needs %zu bytes, %zu of %zu used; create the tape with a larger arena",
@@ -120,6 +121,7 @@ void *ae_arena_alloc(ae_tape *t, const char *op, size_t bytes) {
 }
 
 ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s) {
+  t->cur_op = op;
   if (!ae_shape_valid(s)) {
     ae_raise(t, AE_ERR_SHAPE, op, "%s", ae_last_error());
     return NULL;
@@ -139,6 +141,7 @@ ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s) {
 
 int ae_op_begin(ae_tape *t, const char *op, int nin, ae_val *const *in) {
   if (!t || t->status != AE_OK) return 0;
+  t->cur_op = op;
   for (int j = 0; j < nin; j++)
     if (!in[j]) {
       ae_raise(t, AE_ERR_ARG, op, "input %d is nil", j + 1);
@@ -152,7 +155,7 @@ static int append_node(ae_tape *t, ae_node *n) {
     int cap = t->nodes_cap * 2;
     ae_node **grown = realloc(t->nodes, sizeof *grown * (size_t)cap);
     if (!grown) {
-      ae_raise(t, AE_ERR_NOMEM, ae_op_name(n->op), "cannot grow the node index to %d nodes", cap);
+      ae_raise(t, AE_ERR_NOMEM, n->name, "cannot grow the node index to %d nodes", cap);
       return -1;
     }
     t->nodes = grown; /* the index is the tape's only heap growth */
@@ -172,9 +175,10 @@ static int has_nonfinite(const ae_val *y) {
 ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in) {
   if (t->status != AE_OK || !y) return NULL;
   int64_t position = t->ops_run++;
-  if (t->anomaly && op != AE_OP_LEAF && has_nonfinite(y)) {
+  const char *name = t->cur_op ? t->cur_op : "op";
+  if (t->anomaly && op != AE_TAPE_LEAF && has_nonfinite(y)) {
     char s[AE_SHAPE_BUF];
-    ae_raise(t, AE_ERR_ANOMALY, ae_op_name(op), "produced NaN or Inf in its output %s (op #%lld on the tape)",
+    ae_raise(t, AE_ERR_ANOMALY, name, "produced NaN or Inf in its output %s (op #%lld on the tape)",
              ae_sstr(y->t.shape, s), (long long)position);
     return NULL;
   }
@@ -182,10 +186,11 @@ ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in)
   if (t->grad_enabled)
     for (int j = 0; j < nin; j++) rec |= in[j]->requires_grad;
   if (!rec) return NULL;
-  ae_node *n = ae_arena_alloc(t, ae_op_name(op), sizeof *n);
+  ae_node *n = ae_arena_alloc(t, name, sizeof *n);
   if (!n) return NULL;
   memset(n, 0, sizeof *n);
   n->op = op;
+  n->name = name;
   n->nin = nin;
   for (int j = 0; j < nin; j++) n->in[j] = in[j];
   n->out = y;
@@ -199,7 +204,7 @@ ae_node *ae_op_record(ae_tape *t, int op, ae_val *y, int nin, ae_val *const *in)
 int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max) {
   int n = 0;
   for (int i = 0; i < t->nnodes; i++)
-    if (t->nodes[i]->op == AE_OP_LEAF && t->nodes[i]->out->param) {
+    if (t->nodes[i]->op == AE_TAPE_LEAF && t->nodes[i]->out->param) {
       if (n < max) out[n] = t->nodes[i]->out;
       n++;
     }
@@ -232,7 +237,8 @@ static ae_val *record_leaf(ae_tape *t, const char *op, ae_val *v) {
   ae_node *n = ae_arena_alloc(t, op, sizeof *n);
   if (!n) return NULL;
   memset(n, 0, sizeof *n);
-  n->op = AE_OP_LEAF;
+  n->op = AE_TAPE_LEAF;
+  n->name = op;
   n->out = v;
   int pos = append_node(t, n);
   if (pos < 0) return NULL;

@@ -13,8 +13,8 @@
 #ifndef AE_TAPE_H
 #define AE_TAPE_H
 
-#include "api.h"
-#include "tensor.h"
+#include "base/api.h"
+#include "base/tensor.h"
 
 typedef struct ae_tape ae_tape;
 

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "aezoo.h"
-#include "ops/gemm.h"
-#include "ops/gemm_ukernel.h"
+#include "base/gemm.h"
+#include "base/gemm_ukernel.h"
 
 enum { REPS = 7 };
 

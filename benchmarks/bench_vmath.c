@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "autograd/parallel.h"
-#include "ops/vmath.h"
+#include "base/parallel.h"
+#include "base/vmath.h"
 
 #define N_BIG 1000000
 #define N_TINY 16

@@ -24,7 +24,7 @@
 
 #include "aezoo.h"
 #include "io/dataset.h"
-#include "ops/gemm.h"
+#include "base/gemm.h"
 
 #if !defined(AE_REAL_DOUBLE)
 #error "pca_baseline links the float64 library (aezoo64_dep)"

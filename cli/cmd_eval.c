@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "args.h"
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "ckpt_data.h"
 #include "commands.h"
 #include "common.h"

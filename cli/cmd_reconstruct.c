@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "args.h"
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "ckpt_data.h"
 #include "commands.h"
 #include "common.h"

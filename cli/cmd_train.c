@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "args.h"
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "commands.h"
 #include "common.h"
 #include "run/checkpoint.h"

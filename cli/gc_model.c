@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/rng.h"
+#include "base/rng.h"
 #include "autograd/tape.h"
 
 const char *const gc_scheme_name[GC_NSCHEMES] = {"forward", "central", "richardson"};

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/gradcheck.h"
-#include "autograd/rng.h"
+#include "grad/gradcheck.h"
+#include "base/rng.h"
 #include "common.h"
 #include "run/progress.h"
 #include "ops/ops.h"

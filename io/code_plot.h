@@ -8,12 +8,12 @@
 #ifndef AE_IO_CODE_PLOT_H
 #define AE_IO_CODE_PLOT_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/tensor.h"
+#include "base/tensor.h"
 #include "plot.h"
 
 /* The class names of a data set by its ae_dataset name ("fashion-mnist",

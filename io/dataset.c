@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "idx.h"
 #include "npy.h"
 

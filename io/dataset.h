@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/api.h"
-#include "autograd/tensor.h"
+#include "base/api.h"
+#include "base/tensor.h"
 
 typedef struct ae_dataset {
   ae_tensor *x;    /* (N, C, H, W) images or (N, D) features, (N, T, F) sequences, as ae_real; images in [0,1] */

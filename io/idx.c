@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "autograd/tensor.h"
+#include "base/tensor.h"
 
 void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) {
   char buf[1024];

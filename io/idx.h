@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 /* Element type byte (the third byte of the magic number). */
 enum {

@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "autograd/api.h"
-#include "autograd/tensor.h"
+#include "base/api.h"
+#include "base/tensor.h"
 
 /* Reads a .npy file into a new tensor of ae_real with the file's shape
  * (rank 0..4; a rank-1 file stays rank 1).

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/tensor.h" /* ae_set_last_error */
+#include "base/tensor.h" /* ae_set_last_error */
 
 /* Diagonalises the symmetric d x d matrix a in place; v gets the
  * eigenvectors as columns. */

@@ -7,7 +7,7 @@
 #ifndef AE_IO_PCA_H
 #define AE_IO_PCA_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/tensor.h" /* ae_set_last_error */
+#include "base/tensor.h" /* ae_set_last_error */
 #include "idx.h"             /* ae_io_seterr */
 #include "png.h"             /* ae_png_palette */
 #include "safetensors.h"     /* ae_io_atomic */

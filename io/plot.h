@@ -13,7 +13,7 @@
 #ifndef AE_IO_PLOT_H
 #define AE_IO_PLOT_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

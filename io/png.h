@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/api.h"
-#include "autograd/tensor.h"
+#include "base/api.h"
+#include "base/tensor.h"
 
 /* Grey level of the gaps between grid cells and of empty cells. */
 #define AE_PNG_GRID_BACKGROUND 128

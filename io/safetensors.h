@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/api.h"
-#include "autograd/tensor.h"
+#include "base/api.h"
+#include "base/tensor.h"
 
 /* Element types. Reading accepts all four (converted to ae_real); writing
  * stores F32 (F64 in the float64 build, so nothing is rounded). */

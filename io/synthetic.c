@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/rng.h"
+#include "base/rng.h"
 #include "dataset.h"
 #include "idx.h"
 

@@ -1,7 +1,7 @@
 /* binary.c: element-wise add, sub, mul, div (with numpy broadcasting) and
  * where (select), with their backward rules. Broadcast gradients are
  * summed back to each input's shape by the engine, not here. */
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "broadcast.h"
 #include "oplist.h"
 #include "ops.h"

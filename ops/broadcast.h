@@ -4,7 +4,7 @@
 #ifndef AE_BROADCAST_H
 #define AE_BROADCAST_H
 
-#include "autograd/tensor.h"
+#include "base/tensor.h"
 
 typedef struct ae_bcast {
   int64_t d[4];  /* output sizes, padded on the left with 1s */

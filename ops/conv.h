@@ -19,7 +19,7 @@
 #ifndef AE_CONV_H
 #define AE_CONV_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "autograd/tape.h"
 
 /* Square stride and padding. */

@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "autograd/op_api.h"
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "conv_kernels.h"
-#include "gemm.h"
+#include "base/gemm.h"
 
 /* Elements of one block's column matrix: 512 KiB of float, in L2. */
 #define TILE_ELEMS 131072

@@ -20,7 +20,7 @@
 #ifndef AE_LOSS_H
 #define AE_LOSS_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "autograd/tape.h"
 
 typedef enum ae_reduction {

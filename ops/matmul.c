@@ -4,7 +4,7 @@
  *   y = A^T B:   dA = B g^T,   dB = A g
  *   y = A B^T:   dA = g B,     dB = g^T A
  *   y = A^T B^T: dA = B^T g^T, dB = g^T A^T */
-#include "gemm.h"
+#include "base/gemm.h"
 #include "oplist.h"
 #include "ops.h"
 

@@ -9,7 +9,7 @@
 #include <math.h>
 
 #include "autograd/op_api.h"
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "ops.h"
 
 /* Checks x and the generator; 0 when the op must return NULL. */

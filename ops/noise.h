@@ -15,8 +15,8 @@
 #ifndef AE_NOISE_H
 #define AE_NOISE_H
 
-#include "autograd/api.h"
-#include "autograd/rng.h"
+#include "base/api.h"
+#include "base/rng.h"
 #include "autograd/tape.h"
 
 /* Additive Gaussian noise with clipping:

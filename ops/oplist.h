@@ -55,7 +55,7 @@
   AE_OP_LIST_EXTRA(AE_OP)
 
 /* Ops added by later op families (ops/oplist_extra.h). */
-#include "autograd/api.h"
+#include "base/api.h"
 #include "oplist_extra.h"
 
 typedef enum ae_op_id {

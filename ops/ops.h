@@ -5,7 +5,7 @@
 #ifndef AE_OPS_H
 #define AE_OPS_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "autograd/tape.h"
 
 /* binary.c: element-wise, broadcasting */

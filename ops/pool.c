@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "pool.h"

@@ -17,7 +17,7 @@
 #ifndef AE_POOL_H
 #define AE_POOL_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "autograd/tape.h"
 
 /* pool.c */

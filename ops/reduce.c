@@ -4,11 +4,11 @@
  * result does not depend on the thread count. */
 #include <string.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "broadcast.h"
 #include "oplist.h"
 #include "ops.h"
-#include "vmath.h"
+#include "base/vmath.h"
 
 /* x viewed as (outer, n, inner) around `axis`. */
 typedef struct {

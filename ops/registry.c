@@ -3,6 +3,7 @@
  * (custom_op.c). */
 #include <string.h>
 
+#include "autograd/op_api.h"
 #include "oplist.h"
 
 #define AE__DECL(ID, name) void ae_bw_##name(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin);
@@ -25,6 +26,8 @@ static const ae_backward_fn rules[AE_OP_COUNT] = {
 const char *ae__custom_op_name(int op);
 int ae__custom_op_find(const char *name);
 ae_backward_fn ae__custom_op_backward(int op);
+
+_Static_assert(AE_OP_LEAF == AE_TAPE_LEAF, "the tape marks leaves with AE_TAPE_LEAF");
 
 const char *ae_op_name(int op) { return op >= 0 && op < AE_OP_COUNT ? names[op] : ae__custom_op_name(op); }
 

@@ -18,7 +18,7 @@
 #ifndef AE_RNN_H
 #define AE_RNN_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "autograd/tape.h"
 
 /* One LSTM step: x (B,I), h and c (B,H). Returns h' (B,H); *c_out (may be

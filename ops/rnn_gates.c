@@ -15,12 +15,12 @@
  * The backward kernels recompute the activations from the inputs (nothing
  * is saved but the inputs). Their rules (second order) are the products
  * rule of the formulas above, derived in the comments of each rule. */
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "rnn.h"
 #include "tensor_ops.h"
-#include "vmath.h"
+#include "base/vmath.h"
 
 /* Checks that v is 2-D (rows, cols); names the op and the argument. */
 static int is_mat(ae_tape *t, const char *op, const char *arg, ae_val *v, int64_t rows, int64_t cols) {

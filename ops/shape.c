@@ -2,7 +2,7 @@
  * of two axes, with their backward rules. */
 #include <string.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 

@@ -10,11 +10,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "tensor_ops.h"
-#include "vmath.h"
+#include "base/vmath.h"
 
 typedef struct {
   int64_t outer, n, inner;

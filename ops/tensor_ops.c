@@ -6,7 +6,7 @@
  * is a loop of memcpy'd contiguous rows of n*inner or inner elements. */
 #include <string.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "tensor_ops.h"

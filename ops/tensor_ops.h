@@ -6,7 +6,7 @@
 #ifndef AE_TENSOR_OPS_H
 #define AE_TENSOR_OPS_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "autograd/tape.h"
 
 /* Joins n >= 1 values along an existing axis; all shapes must be equal

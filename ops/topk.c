@@ -7,7 +7,7 @@
  * the first numbers equal to v in index order. The kept set is the one
  * topk.h's total order defines, so it does not depend on the pivots or on
  * the thread count. O(n) per row on average. */
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "topk.h"

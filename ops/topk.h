@@ -21,7 +21,7 @@
 #ifndef AE_TOPK_H
 #define AE_TOPK_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include "autograd/tape.h"
 

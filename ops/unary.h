@@ -4,10 +4,10 @@
 #ifndef AE_UNARY_H
 #define AE_UNARY_H
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
-#include "vmath.h"
+#include "base/vmath.h"
 
 static inline ae_val *ae_unary_begin(ae_tape *t, const char *name, ae_val *x) {
   if (!ae_op_begin(t, name, 1, &x)) return NULL;

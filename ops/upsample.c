@@ -4,7 +4,7 @@
  * (reshape + mean_axis) with no rule of its own. Kernels go parallel over
  * output rows, each row written by one iteration. */
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "pool.h"

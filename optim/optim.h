@@ -27,8 +27,8 @@
 #define AE_OPTIM_H
 
 #include <stdint.h>
-#include "autograd/api.h"
-#include "autograd/tensor.h"
+#include "base/api.h"
+#include "base/tensor.h"
 
 typedef enum ae_opt_kind {
   AE_OPT_SGD,

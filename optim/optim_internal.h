@@ -9,7 +9,7 @@
 #define AE_OPTIM_INTERNAL_H
 
 #include "optim.h"
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 
 #include <math.h>
 

@@ -57,7 +57,7 @@
 #ifndef AE_RUN_CHECKPOINT_H
 #define AE_RUN_CHECKPOINT_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

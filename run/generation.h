@@ -17,7 +17,7 @@
 #ifndef AE_RUN_GENERATION_H
 #define AE_RUN_GENERATION_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 

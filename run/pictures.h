@@ -7,7 +7,7 @@
 #ifndef AE_RUN_PICTURES_H
 #define AE_RUN_PICTURES_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
 #ifndef AE_RUN_PROGRESS_H
 #define AE_RUN_PROGRESS_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stdint.h>
 

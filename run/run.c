@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "pictures.h"
 #include "run_internal.h"
 #include "zoo/footprint.h"

@@ -37,7 +37,7 @@
 #ifndef AE_RUN_RUN_H
 #define AE_RUN_RUN_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stdint.h>
 #include <stdio.h>

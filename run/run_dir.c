@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "autograd/tensor.h"
+#include "base/tensor.h"
 #include "checkpoint.h"
 #include "generation.h"
 

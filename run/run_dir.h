@@ -10,7 +10,7 @@
 #ifndef AE_RUN_RUN_DIR_H
 #define AE_RUN_RUN_DIR_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 typedef struct ae_run_dir {
   int lock_fd; /* -1 when not held (a zeroed struct is "not held" too: fd 0 is never ours) */

@@ -10,7 +10,7 @@
 #ifndef AE_RUN_TRAIN_CSV_H
 #define AE_RUN_TRAIN_CSV_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stdio.h>
 

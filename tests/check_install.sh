@@ -90,7 +90,7 @@ echo "${#all[@]} headers"
 
 step "every ae_ declaration in an installed header is AE_API or AE_INTERNAL"
 # shellcheck disable=SC2046
-python3 "$src/autograd/ae64_names.py" --lint $(find "$inc/aezoo" -name '*.h' | sort)
+python3 "$src/base/ae64_names.py" --lint $(find "$inc/aezoo" -name '*.h' | sort)
 echo ok
 
 step "README example, out of tree"

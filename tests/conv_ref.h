@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "autograd/real.h"
+#include "base/real.h"
 
 typedef struct conv_ref_geom {
   int64_t n, c, h, w;  /* conv2d input (conv_transpose2d output) */

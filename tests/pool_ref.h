@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "autograd/real.h"
+#include "base/real.h"
 
 typedef struct pool_ref_geom {
   int64_t planes, h, w; /* input */

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "aezoo.h"
-#include "ops/gemm.h"
-#include "ops/gemm_ukernel.h"
+#include "base/gemm.h"
+#include "base/gemm_ukernel.h"
 
 #ifdef AE_REAL_DOUBLE
 #define TOL 1e-12

@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/parallel.h"
-#include "ops/vmath.h"
+#include "base/parallel.h"
+#include "base/vmath.h"
 
 #ifdef AE_REAL_DOUBLE
 #define MANT 53

@@ -24,7 +24,7 @@
 
 #include <math.h>
 
-#include "autograd/jacobian.h"
+#include "grad/jacobian.h"
 #include "ops/ops.h"
 #include "zoo.h"
 

@@ -12,7 +12,7 @@
  * `probes` Gaussian probes v (jacobian=hutchinson; Hoffman, Roberts and
  * Yaida 2019, "Robust learning with Jacobian regularization"), which
  * costs `probes` VJPs whatever the code size. */
-#include "autograd/jacobian.h"
+#include "grad/jacobian.h"
 #include "contractive.h"
 #include "layers.h"
 #include "ops/ops.h"

@@ -23,7 +23,7 @@
  * The term is exactly 0 when sigma = 0 (both products are the same
  * computation). Every probe is block diagonal over the batch, so the sum
  * over the batch is divided by B. */
-#include "autograd/jacobian.h"
+#include "grad/jacobian.h"
 #include "contractive.h"
 #include "ops/ops.h"
 #include "zoo.h"

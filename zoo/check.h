@@ -13,8 +13,8 @@
 #ifndef AE_CHECK_H
 #define AE_CHECK_H
 
-#include "autograd/api.h"
-#include "autograd/gradcheck.h"
+#include "base/api.h"
+#include "grad/gradcheck.h"
 #include "model.h"
 
 typedef struct ae_param_check {

@@ -25,7 +25,7 @@
 #ifndef AE_FOOTPRINT_H
 #define AE_FOOTPRINT_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stdint.h>
 

@@ -8,7 +8,7 @@
 #ifndef AE_LATENT_H
 #define AE_LATENT_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 #ifndef AE_LAYERS_H
 #define AE_LAYERS_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "model.h"
 
 typedef enum ae_act { AE_ACT_NONE, AE_ACT_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_LEAKY_RELU } ae_act;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/parallel.h"
-#include "autograd/tensor.h"
+#include "base/parallel.h"
+#include "base/tensor.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *what, long long info) {
   snprintf(err, errlen, fmt, what, info);

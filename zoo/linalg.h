@@ -7,7 +7,7 @@
 #ifndef AE_LINALG_H
 #define AE_LINALG_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

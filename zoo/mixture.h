@@ -13,7 +13,7 @@
 #ifndef AE_MIXTURE_H
 #define AE_MIXTURE_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -20,8 +20,8 @@
 #ifndef AE_MODEL_H
 #define AE_MODEL_H
 
-#include "autograd/api.h"
-#include "autograd/rng.h"
+#include "base/api.h"
+#include "base/rng.h"
 #include "autograd/tape.h"
 #include "optim/optim.h"
 #include "settings.h"

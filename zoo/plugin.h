@@ -23,7 +23,7 @@
 #ifndef AE_PLUGIN_H
 #define AE_PLUGIN_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include "model.h"
 

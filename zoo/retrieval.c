@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 #include "linalg.h"
 
 static int oom(char *err, size_t errlen, const char *what) {

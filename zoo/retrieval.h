@@ -12,12 +12,12 @@
 #ifndef AE_RETRIEVAL_H
 #define AE_RETRIEVAL_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/tensor.h"
+#include "base/tensor.h"
 
 /* n binary codes of `bits` bits, packed in words of 64 (bit j of code i is
  * bit j % 64 of w[i * words + j / 64]). */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "autograd/api.h"
+#include "base/api.h"
 
 typedef enum ae_setting_type {
   AE_SET_INT,    /* an integer in [min, max] */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/jacobian.h"
+#include "grad/jacobian.h"
 #include "latent.h"
 #include "linalg.h"
 

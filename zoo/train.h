@@ -6,7 +6,7 @@
 #ifndef AE_TRAIN_H
 #define AE_TRAIN_H
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "model.h"
 
 typedef struct ae_trainer {

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "autograd/api.h"
+#include "base/api.h"
 #include "layers.h"
 #include "model.h"
 #include "settings.h"

@@ -34,8 +34,8 @@
 #ifndef AE_GEMM_UKERNEL_H
 #define AE_GEMM_UKERNEL_H
 
-#include "autograd/api.h"
-#include "autograd/real.h"
+#include "base/api.h"
+#include "base/real.h"
 
 /* Elements per 64-byte vector: the block size of ae_gemm_transpose_block. */
 #ifdef AE_REAL_DOUBLE

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "op_api.h"
+#include "autograd/op_api.h"
 #include "ops/ops.h"
 
 /* ---- argument checks ---- */

@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #endif
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 
 /* ---- the vector layer -------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
-#include "rng.h"
+#include "base/rng.h"
 
 ae_gc_opts ae_gc_defaults(void) {
   ae_gc_opts o = {.eps = 1e-6, .atol = 1e-5, .rtol = 1e-3, .fast = 0, .seed = 12345, .nondiff = 0, .arena = 0};

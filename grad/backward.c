@@ -4,10 +4,10 @@
  * input gradient back to its input's shape, and accumulates per node. */
 #include <string.h>
 
-#include "op_api.h"
+#include "autograd/op_api.h"
 #include "ops/ops.h"
 #include "ops/oplist.h"
-#include "tape_internal.h"
+#include "autograd/tape_internal.h"
 
 /* Adds g (already of x's shape) into the accumulator slot. */
 static void accumulate(ae_tape *t, ae_val **slot, ae_val *g) { *slot = *slot ? ae_add(t, *slot, g) : g; }

@@ -16,8 +16,8 @@
 
 #include <stdio.h>
 
-#include "api.h"
-#include "tape.h"
+#include "base/api.h"
+#include "autograd/tape.h"
 
 /* Builds one output from the inputs (all on tape t). */
 typedef ae_val *(*ae_gc_fn)(ae_tape *t, ae_val *const *in, void *ctx);

@@ -7,8 +7,8 @@
 #ifndef AE_GEMM_H
 #define AE_GEMM_H
 
-#include "autograd/api.h"
-#include "autograd/real.h"
+#include "base/api.h"
+#include "base/real.h"
 
 typedef enum { AE_GEMM_BUILTIN = 0, AE_GEMM_OPENBLAS = 1 } ae_gemm_backend;
 

@@ -24,16 +24,16 @@
  * Small problems (M*N*K tiny, e.g. the 2x8 matrices of the small zoo models)
  * take a direct loop with no packing and no parallel region.
  */
-#include "ops/gemm.h"
+#include "base/gemm.h"
 
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd/parallel.h"
-#include "autograd/tensor.h"
-#include "ops/gemm_ukernel.h"
+#include "base/parallel.h"
+#include "base/tensor.h"
+#include "base/gemm_ukernel.h"
 
 #ifdef AE_HAVE_OPENBLAS
 #include <cblas.h>

@@ -3,7 +3,7 @@
  * array; ae_gemm_ukernel is an AVX-512 register-blocked kernel when the
  * build targets AVX-512 (one zmm accumulator per row and 16 floats / 8
  * doubles of the tile), and the portable kernel otherwise. */
-#include "ops/gemm_ukernel.h"
+#include "base/gemm_ukernel.h"
 
 #if AE_GEMM_UKERNEL_AVX512
 #include <immintrin.h>

@@ -9,7 +9,7 @@
  * translation units) and compare float32 gradients with a float64
  * reference. The renames come from ae64_names.h, which the build generates
  * from the AE_API declarations in the library's headers
- * (autograd/ae64_names.py): marking a declaration AE_API is the only step. */
+ * (base/ae64_names.py): marking a declaration AE_API is the only step. */
 #ifndef AE_API_H
 #define AE_API_H
 

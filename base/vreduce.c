@@ -8,7 +8,7 @@
  * runs compute up to SUPER chunk sums at a time into a stack array. */
 #include "vmath.h"
 
-#include "autograd/parallel.h"
+#include "base/parallel.h"
 
 #define NACC 16
 #define SUPER 1024 /* chunk sums per parallel pass (8 KiB of stack) */

@@ -15,8 +15,8 @@
 #ifndef AE_VMATH_H
 #define AE_VMATH_H
 
-#include "autograd/api.h"
-#include "autograd/real.h"
+#include "base/api.h"
+#include "base/real.h"
 
 /* Elements per reduction chunk (fixes the summation order). */
 #define AE_V_CHUNK 4096

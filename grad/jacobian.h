@@ -15,9 +15,9 @@
 #ifndef AE_JACOBIAN_H
 #define AE_JACOBIAN_H
 
-#include "api.h"
-#include "rng.h"
-#include "tape.h"
+#include "base/api.h"
+#include "base/rng.h"
+#include "autograd/tape.h"
 
 /* v^T J, of x's shape: one reverse sweep (ae_grad with out-gradient v).
  * v has y's shape (or y's number of elements). */

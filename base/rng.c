@@ -9,7 +9,7 @@
 #include <Random123/philox.h>
 
 #include "parallel.h"
-#include "ops/vmath.h"
+#include "base/vmath.h"
 
 void ae_rng_block(uint64_t seed, uint64_t counter, uint32_t out[4]) {
   philox4x32_ctr_t c = {{(uint32_t)counter, (uint32_t)(counter >> 32), 0x61657a6fu, 0}};
