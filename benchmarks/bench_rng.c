@@ -1,4 +1,4 @@
-/* bench_rng.c: the array draws of autograd/rng.h (float build), ns per
+/* bench_rng.c: the array draws of base/rng.h (float build), ns per
  * element at n = 100352 (a 128 x 784 batch, dae's noise) on the threads
  * OMP_NUM_THREADS allows; each entry is the fastest of many timed calls.
  * A microbenchmark: the training step's share is what `perf` shows.

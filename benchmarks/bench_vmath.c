@@ -1,4 +1,4 @@
-/* bench_vmath.c: ops/vmath.h (float build) against plain libm loops.
+/* bench_vmath.c: base/vmath.h (float build) against plain libm loops.
  * For each function: ns per element at n = 1e6 (all threads and 1
  * thread) and ns per call at n = 16 (the tiny-tensor overhead: no
  * parallel region may be opened). Prints a markdown table; each entry
@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
   }
   g_y = y2;
   int threads = ae_get_threads();
-  printf("ops/vmath float32, %d threads, parallel above %d elements\n\n", threads,
+  printf("base/vmath float32, %d threads, parallel above %d elements\n\n", threads,
          AE_PAR_MIN_ELEMS);
   printf("| function | vmath ns/elem n=1e6 (%d thr) | vmath ns/elem (1 thr) | libm loop ns/elem |"
          " speedup 1 thr | vmath ns/call n=16 | libm ns/call n=16 |\n",

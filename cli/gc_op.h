@@ -1,7 +1,7 @@
 /* gc_op.h: `aezoo gradcheck --op NAME [--shape D,D,...]...`: one built-in
  * op's gradient (first order: every Jacobian entry) and its gradient's
  * gradient (second order) against central differences in float64
- * (autograd/gradcheck.h), at given input shapes with inputs uniform in
+ * (grad/gradcheck.h), at given input shapes with inputs uniform in
  * the op's domain from --seed. */
 #ifndef AE_CLI_GC_OP_H
 #define AE_CLI_GC_OP_H

@@ -3,7 +3,7 @@
  * sparse coding (ISTA / FISTA, as in predictive sparse decomposition).
  *
  * Randomness: every noise op draws from the counter-based generator it is
- * given (autograd/rng.h), exactly numel(x) draws in one call of
+ * given (base/rng.h), exactly numel(x) draws in one call of
  * ae_rng_uniform, ae_rng_normal or ae_rng_bernoulli, which advances
  * rng->counter by numel(x). Draw i depends only on (seed, counter + i), so
  * the same seed and counter give the same noise whatever the thread count,

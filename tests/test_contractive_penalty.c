@@ -1,4 +1,4 @@
-/* test_contractive_penalty.c: the contractive penalty of autograd/jacobian.h,
+/* test_contractive_penalty.c: the contractive penalty of grad/jacobian.h,
  * float64. Checked against independent computations:
  * - the contractive penalty of one sigmoid layer against pylearn2's closed
  *   form sum_b sum_j (h_bj (1 - h_bj))^2 sum_i W_ji^2 and its gradient

@@ -1,7 +1,7 @@
 /* test_determinism.c: the same seed and thread count give bitwise
  * identical losses, gradients and parameters over a few training steps of
  * a 784 -> 256 -> 784 autoencoder on a batch of 128 (sizes above every
- * parallel threshold of autograd/parallel.h); 1 and 2 threads agree
+ * parallel threshold of base/parallel.h); 1 and 2 threads agree
  * within 1e-6 relative (and the test says whether they are bitwise
  * equal); the Philox RNG draws the same numbers with 1 and 2 threads. */
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* test_jacobian.c: the Jacobian tools (autograd/jacobian.h), float64.
+/* test_jacobian.c: the Jacobian tools (grad/jacobian.h), float64.
  * Checked against independent computations:
  * - ae_jacobian and ae_jvp / ae_vjp against Richardson-extrapolated central
  *   differences of small non-linear functions that couple all their inputs

@@ -1,4 +1,4 @@
-/* test_rng.c: the array draws of autograd/rng.h against independent
+/* test_rng.c: the array draws of base/rng.h against independent
  * computations. Uniform and Bernoulli equal, bitwise, their formulas on
  * the words of the scalar Random123 block (ae_rng_block), for odd lengths
  * and across the 2^32 carry of the counter (the batched Philox lanes).

@@ -138,7 +138,7 @@ static void no_alloc_case(int batch, int d, int hdim, int threads, int check_lib
 
 Test(tape, warm_step_allocates_nothing_small) { no_alloc_case(8, 12, 5, 1, 0); }
 
-/* Sizes above the parallel thresholds (autograd/parallel.h): element-wise
+/* Sizes above the parallel thresholds (base/parallel.h): element-wise
  * kernels, reductions and GEMM open OpenMP regions with 2 threads. */
 Test(tape, warm_step_allocates_nothing_parallel) { no_alloc_case(64, 600, 128, 2, 0); }
 

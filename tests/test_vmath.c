@@ -1,4 +1,4 @@
-/* test_vmath.c: the element-wise kernels and reductions of ops/vmath.h,
+/* test_vmath.c: the element-wise kernels and reductions of base/vmath.h,
  * built twice (float: vmath-f32, double: vmath-f64).
  *
  * Accuracy: every function is compared with libm evaluated in long double

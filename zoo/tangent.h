@@ -18,7 +18,7 @@
 /* J = dh/dx at one example x (m->dim values, the model's example shape):
  * *jac (allocated here, caller frees) gets the k x m->dim matrix, row j
  * the gradient of code unit j, *k the code size. Computed from VJPs
- * (autograd/jacobian.h) on a batch holding copies of x, one-hot in code
+ * (grad/jacobian.h) on a batch holding copies of x, one-hot in code
  * unit j on row j (every zoo encoder treats rows independently), up to 256
  * rows a pass. Refused when J is zero: the code is then not a
  * differentiable function of the input on the tape (psd: the code is
