@@ -2,7 +2,7 @@
  * messages, loading a data set, checking and building a model from the
  * command line's MODEL and --set KEY=VALUE arguments, and the output
  * directory helpers. Pictures (reconstructions, samples, scatter plots)
- * are in pictures.h, checkpoints in checkpoint.h, option parsing in args.h.
+ * are in run/pictures.h, checkpoints in run/checkpoint.h, option parsing in args.h.
  *
  * Conventions for commands (see commands.h):
  *   - a command is `int cmd_NAME(int argc, char **argv)` with argv[0] the

@@ -10,7 +10,7 @@
  *                          with metadata format, optimizer, stage,
  *                          steps_taken (the optimiser's own count) and step
  *                          (the run's total step, to match model.safetensors);
- *   train.csv, reconstructions.png, samples.png, ... (cmd_train.c).
+ *   train.csv, reconstructions.png, samples.png, ... (run/run.c).
  * A checkpoint is one generation (run/generation.h): both files are written
  * into a fresh DIR/gen-XXXXXX and published together by renaming one
  * symlink (DIR/current); DIR/model.safetensors and DIR/optimizer.safetensors

@@ -1,6 +1,6 @@
 /* test_cli_train.c: end-to-end tests of `aezoo list` and `aezoo train`: the
  * built binary (path in $AEZOO) is run with fork/exec and what it writes is
- * read back with the checkpoint loader (cli/checkpoint.c) and the
+ * read back with the checkpoint loader (run/checkpoint.c) and the
  * safetensors reader. Sizes are tiny (hidden 16,4; a few hundred examples;
  * tens of steps) so each test takes well under a few seconds: they test the
  * plumbing (files, resume, init, signals, errors), not learning. */

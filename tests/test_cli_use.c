@@ -5,7 +5,7 @@
  * hidden sizes of 16 or less, a few hundred examples: the plumbing is
  * tested, not learning), and what it prints or writes is checked against
  * computations made here with the library (the checkpoint loaded with
- * cli/checkpoint.c, the data with io/dataset.h). */
+ * run/checkpoint.c, the data with io/dataset.h). */
 #include <math.h>
 
 #include "run/checkpoint.h"
