@@ -96,31 +96,6 @@ ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae
 }
 
 
-int cli_mkdir_p(const char *dir) {
-  char path[4096];
-  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-    cli_error("directory name too long: %s", dir);
-    return -1;
-  }
-  for (char *p = path + 1;; p++) {
-    if (*p == '/' || *p == 0) {
-      char c = *p;
-      *p = 0;
-      if (mkdir(path, 0755) && errno != EEXIST) {
-        cli_error("cannot create directory %s: %s", path, strerror(errno));
-        return -1;
-      }
-      *p = c;
-      if (!c) break;
-    }
-  }
-  if (!cli_is_dir(dir)) {
-    cli_error("%s exists and is not a directory", dir);
-    return -1;
-  }
-  return 0;
-}
-
 int cli_path(char *buf, size_t len, const char *dir, const char *name) {
   if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len) {
     cli_error("path too long: %s/%s", dir, name);
@@ -133,10 +108,4 @@ int cli_is_dir(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
-
-int cli_exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0;
-}
-
 

@@ -62,14 +62,10 @@ ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae
 
 
 /* Output directories and paths. */
-/* Creates dir and its missing parents (mode 0755). 0, or -1 after cli_error. */
-int cli_mkdir_p(const char *dir);
 /* buf = dir "/" name. 0, or -1 when it does not fit (after cli_error). */
 int cli_path(char *buf, size_t len, const char *dir, const char *name);
 /* 1 when path exists and is a directory. */
 int cli_is_dir(const char *path);
-/* 1 when path exists (any kind). */
-int cli_exists(const char *path);
 
 
 

@@ -27,7 +27,7 @@ void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
 
 /* FNV-1a over 64-bit words and a final mix: a checksum of a tensor's bytes,
  * kept in the metadata as "checksum.<tensor name>" (16 hex digits). */
-static uint64_t bytes_hash(const void *data, size_t n) {
+uint64_t ae_ckpt_hash(const void *data, size_t n) {
   const unsigned char *p = data;
   uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
   size_t i = 0;
@@ -46,7 +46,7 @@ static uint64_t bytes_hash(const void *data, size_t n) {
 static int add_checked(ae_st_writer *w, const char *name, const ae_tensor *t) {
   char key[600], v[24];
   snprintf(key, sizeof key, "checksum.%s", name);
-  snprintf(v, sizeof v, "%016" PRIx64, bytes_hash(t->data, sizeof(ae_real) * (size_t)t->numel));
+  snprintf(v, sizeof v, "%016" PRIx64, ae_ckpt_hash(t->data, sizeof(ae_real) * (size_t)t->numel));
   return ae_st_writer_add(w, name, t->shape, t->data) || ae_st_writer_meta(w, key, v);
 }
 
@@ -60,7 +60,7 @@ static int verify_tensor(const ae_st_file *f, const char *path, const ae_st_tens
   const void *data = ae_st_data(f, t);
   if (want) {
     char got[24];
-    snprintf(got, sizeof got, "%016" PRIx64, bytes_hash(data, t->bytes));
+    snprintf(got, sizeof got, "%016" PRIx64, ae_ckpt_hash(data, t->bytes));
     if (strcmp(got, want) != 0) {
       snprintf(err, errlen, "%s: tensor '%s' is damaged: its bytes do not match the checksum in the metadata", path,
                t->name);

@@ -141,4 +141,9 @@ AE_API int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta
  * missing or misshapen one is an error naming it (and both shapes). 0 or -1. */
 AE_API int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen);
 
+/* The 64-bit checksum of n bytes kept for every tensor of a checkpoint
+ * (FNV-1a over 64-bit words, then a final mix; order-sensitive). The run's
+ * data fingerprint is the same function over the training data. */
+AE_API uint64_t ae_ckpt_hash(const void *data, size_t n);
+
 #endif

@@ -28,23 +28,25 @@ uint64_t ae__run_mix64(uint64_t x) { /* splitmix64's finaliser */
 
 /* ---- configuration ------------------------------------------------------ */
 
-int ae__run_bad(const char *fmt, ...) {
+static void set_error(const char *fmt, va_list ap) {
   char buf[2048];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  ae_set_last_error("%s", buf);
+}
+
+int ae__run_bad(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  set_error(fmt, ap);
   va_end(ap);
-  ae_set_last_error("%s", buf);
   return AE_RUN_BAD_CONFIG;
 }
 
 int ae__run_fail(const char *fmt, ...) {
-  char buf[2048];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  set_error(fmt, ap);
   va_end(ap);
-  ae_set_last_error("%s", buf);
   return -1;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "optim/optim.h"
 #include "run.h"
 
@@ -78,18 +79,5 @@ double ae_lr_sched_at(const ae_lr_sched *s, double base_lr, int64_t step, int64_
 }
 
 uint64_t ae_run_data_hash(const ae_tensor *x) {
-  /* FNV-1a over 64-bit words, then a final mix; order-sensitive */
-  const unsigned char *p = (const unsigned char *)x->data;
-  size_t n = sizeof(ae_real) * (size_t)x->numel, i = 0;
-  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)x->numel;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    h = (h ^ w) * 0x100000001b3ull;
-  }
-  for (; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
+  return ae_ckpt_hash(x->data, sizeof(ae_real) * (size_t)x->numel);
 }
