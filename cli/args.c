@@ -3,6 +3,7 @@
  * --max-memory option of the commands that build models. */
 #include "args.h"
 #include "zoo/footprint.h"
+#include "zoo/settings.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,23 +17,6 @@ static int builds_models(const cli_cmd_help *cmd) {
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (!strcmp(cmd->name, names[i])) return 1;
   return 0;
-}
-
-/* Decimal only: an optional '-', then digits (no spaces, '+', hex). */
-static int plain_int(const char *v) {
-  const char *p = v + (*v == '-');
-  if (!*p) return 0;
-  for (; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  return 1;
-}
-
-/* Digits, '.', exponents and signs only: no spaces, hex, inf or nan. */
-static int plain_real(const char *v) {
-  if (!*v) return 0;
-  for (const char *p = v; *p; p++)
-    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return 0;
-  return 1;
 }
 
 int cli_parse_bytes(const char *v, int64_t *out) {
@@ -120,7 +104,7 @@ static int set_value(const cli_cmd_help *cmd, cli_opt *o, const char *v) {
   case CLI_INT: {
     errno = 0;
     long long x = strtoll(v, &end, 10);
-    if (!plain_int(v) || *end || errno) {
+    if (!ae_plain_int(v) || *end || errno) {
       fprintf(stderr, "aezoo %s: option %s: '%s' is not an integer\n", cmd->name, o->name, v);
       return -1;
     }
@@ -137,7 +121,7 @@ static int set_value(const cli_cmd_help *cmd, cli_opt *o, const char *v) {
   case CLI_REAL: {
     errno = 0;
     double x = strtod(v, &end);
-    if (!plain_real(v) || *end || errno || !isfinite(x)) {
+    if (!ae_plain_real(v) || *end || errno || !isfinite(x)) {
       fprintf(stderr, "aezoo %s: option %s: '%s' is not a finite number\n", cmd->name, o->name, v);
       return -1;
     }

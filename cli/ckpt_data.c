@@ -15,6 +15,19 @@ ae_model *cli_open_checkpoint(const char *ckpt, ae_ckpt_meta *meta) {
   return m;
 }
 
+const ae_model_def *cli_checkpoint_def(const char *ckpt, ae_ckpt_meta *meta, ae_model **m) {
+  char err[1024];
+  *m = NULL;
+  if (ae_ckpt_read_meta(ckpt, meta, err, sizeof err)) {
+    cli_error("%s", err);
+    return NULL;
+  }
+  const ae_model_def *def = ae_model_lookup(meta->model);
+  if (def) return def;
+  *m = cli_open_checkpoint(ckpt, meta);
+  return *m ? (*m)->def : NULL;
+}
+
 int cli_parse_split(const char *cmd, const char *split) {
   if (strcmp(split, "test") == 0) return CLI_SPLIT_TEST;
   if (strcmp(split, "train") == 0) return CLI_SPLIT_TRAIN;

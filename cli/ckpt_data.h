@@ -18,6 +18,13 @@
  * file and the problem (exit CLI_FAIL). */
 ae_model *cli_open_checkpoint(const char *ckpt, ae_ckpt_meta *meta);
 
+/* The model definition of a checkpoint, found from its metadata alone when
+ * the model is known (so a command can refuse a model that lacks what it
+ * needs before loading anything); a plugin's model is known only once the
+ * checkpoint has loaded its plugin, so then the checkpoint is loaded and
+ * *m holds it (else *m is NULL). NULL after cli_error (exit CLI_FAIL). */
+const ae_model_def *cli_checkpoint_def(const char *ckpt, ae_ckpt_meta *meta, ae_model **m);
+
 /* "test" -> CLI_SPLIT_TEST, "train" -> CLI_SPLIT_TRAIN; -1 after cli_error
  * listing the valid values (exit CLI_USAGE). */
 int cli_parse_split(const char *cmd, const char *split);

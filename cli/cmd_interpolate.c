@@ -65,16 +65,9 @@ int cmd_interpolate(int argc, char **argv) {
 
   ae_ckpt_meta meta;
   char err[1024];
-  if (ae_ckpt_read_meta(pos[0], &meta, err, sizeof err)) {
-    cli_error("%s", err);
-    return CLI_FAIL;
-  }
-  const ae_model_def *def = ae_model_lookup(meta.model);
-  ae_model *m = NULL;
-  if (!def) { /* a plugin's model is known once the checkpoint has loaded its plugin */
-    if (!(m = cli_open_checkpoint(pos[0], &meta))) return CLI_FAIL;
-    def = m->def;
-  }
+  ae_model *m;
+  const ae_model_def *def = cli_checkpoint_def(pos[0], &meta, &m);
+  if (!def) return CLI_FAIL;
   if (!def->decode) {
     char with[512];
     ae_models_with_decode(with, sizeof with);

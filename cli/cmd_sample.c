@@ -136,19 +136,9 @@ int cmd_sample(int argc, char **argv) {
 
   ae_ckpt_meta meta;
   char err[1024];
-  if (ae_ckpt_read_meta(pos[0], &meta, err, sizeof err)) {
-    cli_error("%s", err);
-    return CLI_FAIL;
-  }
-  /* the model is checked before the checkpoint is loaded (a plugin's model
-   * is known only once the checkpoint has loaded its plugin) */
-  const ae_model_def *def = ae_model_lookup(meta.model);
-  ae_model *m = NULL;
-  if (!def) {
-    m = cli_open_checkpoint(pos[0], &meta);
-    if (!m) return CLI_FAIL;
-    def = m->def;
-  }
+  ae_model *m; /* the model is checked before the checkpoint is loaded where it can be */
+  const ae_model_def *def = cli_checkpoint_def(pos[0], &meta, &m);
+  if (!def) return CLI_FAIL;
   if (!def->sample && !def->decode) {
     char gen[512];
     generative_models(gen, sizeof gen);

@@ -103,6 +103,16 @@ static void shape_text(ae_shape s, char *buf, size_t len) {
     used += snprintf(buf + used, len - (size_t)used, "%s%" PRId64, k ? "," : "", s.d[k]);
 }
 
+/* Saves w at path unless building it failed (rc), and frees it. 0 or -1. */
+static int finish_write(ae_st_writer *w, int rc, const char *path, char *err, size_t errlen) {
+  if (rc)
+    snprintf(err, errlen, "%s: %s", path, ae_last_error());
+  else
+    rc = ae_st_writer_save(w, path, err, errlen);
+  ae_st_writer_free(w);
+  return rc;
+}
+
 static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen) {
   ae_st_writer *w = ae_st_writer_new();
   int rc = w ? 0 : -1;
@@ -116,13 +126,7 @@ static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta,
   rc = rc || meta_i64(w, "steps_taken", ae_optim_steps_taken(opt));
   rc = rc || meta_i64(w, "stage", meta->stage);
   rc = rc || meta_i64(w, "step", meta->step);
-  if (rc) {
-    snprintf(err, errlen, "%s: %s", path, ae_last_error());
-  } else {
-    rc = ae_st_writer_save(w, path, err, errlen);
-  }
-  ae_st_writer_free(w);
-  return rc;
+  return finish_write(w, rc, path, err, errlen);
 }
 
 /* Writes the model file (parameters and metadata) at path. */
@@ -171,13 +175,7 @@ static int save_model(const char *path, const ae_model *m, const ae_ckpt_meta *m
   rc = rc || meta_i64(w, "early_stopped", meta->early_stopped);
   rc = rc || meta_i64(w, "data_rows", meta->data_rows);
   rc = rc || meta_u64(w, "data_hash", meta->data_hash);
-  if (rc) {
-    snprintf(err, errlen, "%s: %s", path, ae_last_error());
-  } else {
-    rc = ae_st_writer_save(w, path, err, errlen);
-  }
-  ae_st_writer_free(w);
-  return rc;
+  return finish_write(w, rc, path, err, errlen);
 }
 
 int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,

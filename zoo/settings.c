@@ -21,7 +21,7 @@ void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n) {
 }
 
 /* Decimal only: an optional '-', then digits. No spaces, '+', hex or octal. */
-static int plain_int(const char *v) {
+int ae_plain_int(const char *v) {
   const char *p = v + (*v == '-');
   if (!*p) return 0;
   for (; *p; p++)
@@ -31,7 +31,7 @@ static int plain_int(const char *v) {
 
 /* A plain decimal number: digits, '.', an exponent, signs. No spaces, hex
  * (0x10), inf or nan. */
-static int plain_real(const char *v) {
+int ae_plain_real(const char *v) {
   if (!*v) return 0;
   for (const char *p = v; *p; p++)
     if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) return 0;
@@ -40,7 +40,7 @@ static int plain_real(const char *v) {
 
 static int parse_int(const char *v, int64_t *out) {
   char *end;
-  if (!plain_int(v)) return -1;
+  if (!ae_plain_int(v)) return -1;
   errno = 0;
   long long x = strtoll(v, &end, 10);
   if (errno || end == v || *end) return -1;
@@ -80,7 +80,7 @@ static int check(const ae_setting_def *d, const char *v, char *err, size_t errle
       char *end;
       errno = 0;
       double x = strtod(v, &end);
-      if (!plain_real(v) || end == v || *end || errno || !isfinite(x) || x < d->min || x > d->max) {
+      if (!ae_plain_real(v) || end == v || *end || errno || !isfinite(x) || x < d->min || x > d->max) {
         snprintf(err, errlen, "setting %s=%s: expected a number in [%g, %g]", d->key, v, d->min, d->max);
         return -1;
       }

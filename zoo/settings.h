@@ -65,4 +65,10 @@ AE_API void ae_settings_format(const ae_settings *s, char *buf, size_t len);
  * place; buf must hold strlen(s)+1 bytes). Returns the count. */
 AE_API int ae_settings_split(const char *s, char *buf, size_t buflen, char **out, int max);
 
+/* Strict number text, for settings and the command's options alike: an
+ * integer is an optional '-' then digits (no spaces, '+', hex or octal); a
+ * real has only digits, '.', an exponent and signs (no hex, inf or nan). */
+AE_API int ae_plain_int(const char *v);
+AE_API int ae_plain_real(const char *v);
+
 #endif
