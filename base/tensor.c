@@ -6,16 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local char last_error[512];
+static _Thread_local char last_error[AE_LAST_ERROR_MAX];
 static int64_t heap_allocs;
 
 const char *ae_last_error(void) { return last_error; }
 
+/* Formats into a temporary first, so a message may quote the previous one
+ * (ae_set_last_error("loading %s: %s", path, ae_last_error())). */
 void ae_set_last_error(const char *fmt, ...) {
+  char tmp[AE_LAST_ERROR_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
+  memcpy(last_error, tmp, strlen(tmp) + 1);
 }
 
 void *ae_aligned_alloc(size_t bytes) {

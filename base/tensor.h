@@ -71,7 +71,11 @@ AE_API ae_param *ae_param_new(const char *name, ae_shape s);
 AE_API void ae_param_free(ae_param *p);
 AE_API void ae_param_zero_grad(ae_param *p);
 
-/* The message of the last failed call in this thread ("" if none). */
+/* Errors outside a tape: a call that fails returns NULL or -1 and leaves
+ * its message here, per thread ("" if none). A message is cut at
+ * AE_LAST_ERROR_MAX - 1 bytes; it may quote the previous one:
+ * ae_set_last_error("loading %s: %s", path, ae_last_error()). */
+#define AE_LAST_ERROR_MAX 8192
 AE_API const char *ae_last_error(void);
 AE_API void ae_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

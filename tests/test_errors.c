@@ -1,7 +1,9 @@
 /* test_errors.c: user mistakes give a message naming the op and the
  * shapes, a nil result, a sticky tape error (first error wins, later ops
  * return nil), and never a crash. Messages are checked word for word:
- * they are the interface a user reads. Built for float64. */
+ * they are the interface a user reads. Outside a tape, ae_last_error():
+ * a message may quote the previous one, and a long one is cut, never
+ * overflowed. Built for float64. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -175,4 +177,33 @@ Test(errors, bad_shapes_outside_tapes) {
   EXPECT_ERROR(ae_full(t, zero, 1), AE_ERR_SHAPE, "full: shape: dimension 1 has size 0, must be at least 1");
   ae_tape_reset(t);
   EXPECT_ERROR(ae_reshape(t, ones(AE_SHAPE(2)), neg), AE_ERR_SHAPE, "reshape: cannot reshape (2,) (2 elements) to (-2,)");
+}
+
+/* ---- ae_last_error: the convention for everything outside a tape ---- */
+
+Test(last_error, prefixing_the_previous_message) {
+  ae_set_last_error("bad byte at %d", 7);
+  ae_set_last_error("loading %s: %s", "/data/x.npy", ae_last_error());
+  cr_expect_str_eq(ae_last_error(), "loading /data/x.npy: bad byte at 7");
+  ae_set_last_error("%s; %s", ae_last_error(), ae_last_error());
+  cr_expect_str_eq(ae_last_error(), "loading /data/x.npy: bad byte at 7; loading /data/x.npy: bad byte at 7");
+}
+
+Test(last_error, long_messages_kept_whole_or_cut) {
+  static char msg[2 * AE_LAST_ERROR_MAX];
+  memset(msg, 'a', AE_LAST_ERROR_MAX - 1);
+  msg[AE_LAST_ERROR_MAX - 1] = 0;
+  ae_set_last_error("%s", msg);
+  cr_expect_eq(strlen(ae_last_error()), (size_t)AE_LAST_ERROR_MAX - 1, "an 8191-byte message was cut");
+  cr_expect_str_eq(ae_last_error(), msg);
+  /* one byte more, and twice as long, prefixed by the previous message */
+  memset(msg, 'b', sizeof msg - 1);
+  msg[sizeof msg - 1] = 0;
+  ae_set_last_error("%s", msg);
+  cr_expect_eq(strlen(ae_last_error()), (size_t)AE_LAST_ERROR_MAX - 1);
+  cr_expect_eq(strncmp(ae_last_error(), msg, AE_LAST_ERROR_MAX - 1), 0);
+  ae_set_last_error("x: %s", ae_last_error());
+  cr_expect_eq(strlen(ae_last_error()), (size_t)AE_LAST_ERROR_MAX - 1);
+  cr_expect_eq(strncmp(ae_last_error(), "x: bbb", 6), 0);
+  cr_expect_eq(ae_last_error()[AE_LAST_ERROR_MAX - 2], 'b');
 }
