@@ -241,11 +241,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pca_baseline: the Jacobi self-check failed\n");
     return 1;
   }
-  char err[512];
   ae_dataset tr, te;
   double t0 = now();
-  if (ae_dataset_load(spec, 0, 0, 1, &tr, err, sizeof err) || ae_dataset_load(spec, 1, 0, 1, &te, err, sizeof err)) {
-    fprintf(stderr, "pca_baseline: %s\n", err);
+  if (ae_dataset_load(spec, 0, 0, 1, &tr) || ae_dataset_load(spec, 1, 0, 1, &te)) {
+    fprintf(stderr, "pca_baseline: %s\n", ae_last_error());
     return 1;
   }
   int64_t N = tr.x->shape.d[0];

@@ -111,8 +111,8 @@ int cmd_encode(int argc, char **argv) {
     cli_error("%s", err);
     goto done;
   }
-  if (ae_npy_write(out, codes, err, sizeof err)) {
-    cli_error("encode: %s", err);
+  if (ae_npy_write(out, codes)) {
+    cli_error("encode: %s", ae_last_error());
     goto done;
   }
   char shape[96];
@@ -122,8 +122,8 @@ int cmd_encode(int argc, char **argv) {
     char title[256];
     snprintf(title, sizeof title, "codes of %s on %s", meta.model, spec);
     ae_plot *p = ae_code_plot(codes, d.labels, d.name, title, PLOT_SIDE, NULL);
-    if (!p || ae_plot_save(p, plot, err, sizeof err)) {
-      cli_error("encode --plot: %s", p ? err : ae_last_error());
+    if (!p || ae_plot_save(p, plot)) {
+      cli_error("encode --plot: %s", ae_last_error());
       ae_plot_free(p);
       goto done;
     }

@@ -194,14 +194,13 @@ static int draw(const table *t, const char *run, const char *out) {
     if (!is_meta(t->name[c]) && !is_eval(t->name[c]) && strcmp(t->name[c], "loss")) bad |= add_curve(p, t, c, color++, 0);
   for (int c = 0; c < t->ncols; c++)
     if (is_eval(t->name[c])) bad |= add_curve(p, t, c, color++, 1);
-  char err[1024];
   if (bad) {
     cli_error("plot: out of memory");
     ae_plot_free(p);
     return CLI_FAIL;
   }
-  if (ae_plot_save(p, out, err, sizeof err)) {
-    cli_error("plot: %s", err);
+  if (ae_plot_save(p, out)) {
+    cli_error("plot: %s", ae_last_error());
     ae_plot_free(p);
     return CLI_FAIL;
   }

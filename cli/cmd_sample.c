@@ -82,7 +82,10 @@ static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data
   if (ae_model_is_points(m)) {
     ae_tensor view = *dec;
     view.shape = AE_SHAPE(count, 2);
-    if (ae_png_scatter(out, &view, NULL, 640, 640, err, sizeof err)) goto fail;
+    if (ae_png_scatter(out, &view, NULL, 640, 640)) {
+      snprintf(err, sizeof err, "%s", ae_last_error());
+      goto fail;
+    }
   } else {
     int cols = count < 16 ? (int)count : 16;
     if (ae_picture_examples(m, dec->data, count, cols, out, err, sizeof err)) goto fail;

@@ -170,14 +170,13 @@ int cmd_score_field(int argc, char **argv) {
   ae_plot_title(p, title);
   ae_plot_xlabel(p, "x1");
   ae_plot_ylabel(p, "x2");
-  char err[1024];
   if (ae_plot_scatter(p, np, px, py, lab, names, 2) ||
       ae_plot_quiver(p, "r(x) - x", 3, g2, px + 2 * n, py + 2 * n, u, v, 1.0)) {
     cli_error("score-field: %s", ae_last_error());
     goto done;
   }
-  if (ae_plot_save(p, out, err, sizeof err)) {
-    cli_error("score-field: %s", err);
+  if (ae_plot_save(p, out)) {
+    cli_error("score-field: %s", ae_last_error());
     goto done;
   }
   printf("score field of %s on %s: %" PRId64 "x%" PRId64 " grid, %" PRId64 " training points%s: %s\n", meta.model,

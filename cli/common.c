@@ -33,13 +33,12 @@ void cli_error(const char *fmt, ...) {
 }
 
 int cli_load_data(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *d) {
-  char err[1024];
-  if (ae_dataset_load(spec, split, limit, seed, d, err, sizeof err)) {
-    cli_error("%s", err);
+  if (ae_dataset_load(spec, split, limit, seed, d)) {
+    cli_error("%s", ae_last_error());
     return -1;
   }
-  if (ae_dataset_check_finite(d, err, sizeof err)) {
-    cli_error("%s", err);
+  if (ae_dataset_check_finite(d)) {
+    cli_error("%s", ae_last_error());
     ae_dataset_free(d);
     memset(d, 0, sizeof *d);
     return -1;

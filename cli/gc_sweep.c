@@ -126,8 +126,8 @@ int gc_sweep_run(gc_model *g, int argc, char **argv, int neps, const double *eps
     }
   double xs[2] = {eps[neps - 1], eps[0]}, ys[2] = {g32max, g32max};
   bad |= ae_plot_line(pl, "float32 backward (no eps)", 7, 2, xs, ys, 0);
-  if (bad || ae_plot_save(pl, png, err, sizeof err)) {
-    cli_error("gradcheck: %s", bad ? "out of memory" : err);
+  if (bad || ae_plot_save(pl, png)) {
+    cli_error("gradcheck: %s", bad ? "out of memory" : ae_last_error());
     ae_plot_free(pl);
     goto done;
   }

@@ -34,9 +34,9 @@ void ae_dataset_free(ae_dataset *d) {
   memset(d, 0, sizeof *d);
 }
 
-int ae_dataset_check_finite(const ae_dataset *d, char *err, size_t errlen) {
+int ae_dataset_check_finite(const ae_dataset *d) {
   if (!d || !d->x) {
-    ae_io_seterr(err, errlen, "check_finite: no data");
+    ae_set_last_error("check_finite: no data");
     return -1;
   }
   const ae_tensor *x = d->x;
@@ -53,7 +53,7 @@ int ae_dataset_check_finite(const ae_dataset *d, char *err, size_t errlen) {
       rest %= stride;
       if (used >= sizeof pos) break;
     }
-    ae_io_seterr(err, errlen, "%s: example %lld, position (%s) is %s; the data must be finite", d->name,
+    ae_set_last_error("%s: example %lld, position (%s) is %s; the data must be finite", d->name,
                  (long long)(i / per), pos, isnan(x->data[i]) ? "NaN" : "Inf");
     return -1;
   }
@@ -98,17 +98,17 @@ static ae_shape example_shape(int ndim, const int64_t *d) {
 
 /* Images (and optional labels) from IDX arrays into out. */
 static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, const char *lab_path, int64_t limit,
-                    ae_dataset *out, char *err, size_t errlen) {
+                    ae_dataset *out) {
   int64_t n_all = im->file_rows > 0 ? im->file_rows : im->dims[0]; /* the header's count */
   int64_t n = limit > 0 && limit < im->dims[0] ? limit : im->dims[0];  /* the rows read */
   if (lab) {
     if (lab->ndim != 1 || lab->type == AE_IDX_F32 || lab->type == AE_IDX_F64) {
-      ae_io_seterr(err, errlen, "%s: a labels file must hold one integer per example, found %d-D %s", lab_path,
+      ae_set_last_error("%s: a labels file must hold one integer per example, found %d-D %s", lab_path,
                    lab->ndim, ae_idx_type_name(lab->type));
       return -1;
     }
     if (lab->dims[0] != n_all) {
-      ae_io_seterr(err, errlen, "labels do not match images: %s has %lld images but %s has %lld labels", im_path,
+      ae_set_last_error("labels do not match images: %s has %lld images but %s has %lld labels", im_path,
                    (long long)n_all, lab_path, (long long)lab->dims[0]);
       return -1;
     }
@@ -116,7 +116,7 @@ static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, co
     for (int64_t i = 0; i < n_all; i++) {
       double v = ae_idx_get(lab, i);
       if (v < 0 || v > 1 << 20) {
-        ae_io_seterr(err, errlen, "%s: label %lld is %g; labels must be in 0..%d", lab_path, (long long)i, v, 1 << 20);
+        ae_set_last_error("%s: label %lld is %g; labels must be in 0..%d", lab_path, (long long)i, v, 1 << 20);
         return -1;
       }
       if (v > maxl) maxl = (int64_t)v;
@@ -138,11 +138,11 @@ static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, co
     for (int64_t i = 0; i < m; i++) x[i] = (ae_real)(u[i] / 255.0);
   } else {
     for (int64_t i = 0; i < m; i++) x[i] = (ae_real)ae_idx_get(im, i);
-    if (ae_dataset_check_finite(out, err, errlen)) return -1;
+    if (ae_dataset_check_finite(out)) return -1;
   }
   return 0;
 oom:
-  ae_io_seterr(err, errlen, "%s: out of memory for %lld examples", im_path, (long long)n);
+  ae_set_last_error("%s: out of memory for %lld examples", im_path, (long long)n);
   return -1;
 }
 
@@ -181,11 +181,10 @@ static int find_in_dir(const char *dir, const char *prefix, const char *kind, in
   return 0;
 }
 
-static int load_dir(const char *dir, const char *name, int split, int64_t limit, ae_dataset *out, char *err,
-                    size_t errlen) {
+static int load_dir(const char *dir, const char *name, int split, int64_t limit, ae_dataset *out) {
   const char *prefix = split ? "t10k" : "train";
   if (!is_dir(dir)) {
-    ae_io_seterr(err, errlen, "%s: data directory %s does not exist%s", name, dir,
+    ae_set_last_error("%s: data directory %s does not exist%s", name, dir,
                  !strcmp(name, "fashion-mnist") ? " (install Debian's dataset-fashion-mnist, set AEZOO_DATA, or use "
                                                   "--data fashion-mnist:DIR)"
                                                 : "");
@@ -193,49 +192,49 @@ static int load_dir(const char *dir, const char *name, int split, int64_t limit,
   }
   char im_path[4096], lab_path[4096];
   if (!find_in_dir(dir, prefix, "images", 3, im_path, sizeof im_path)) {
-    ae_io_seterr(err, errlen, "%s: no %s-images-idx3-ubyte.gz (or %s-images-idx3-ubyte) in %s", name, prefix, prefix,
+    ae_set_last_error("%s: no %s-images-idx3-ubyte.gz (or %s-images-idx3-ubyte) in %s", name, prefix, prefix,
                  dir);
     return -1;
   }
   if (!find_in_dir(dir, prefix, "labels", 1, lab_path, sizeof lab_path)) {
-    ae_io_seterr(err, errlen, "%s: no %s-labels-idx1-ubyte.gz (or %s-labels-idx1-ubyte) in %s, next to %s", name,
+    ae_set_last_error("%s: no %s-labels-idx1-ubyte.gz (or %s-labels-idx1-ubyte) in %s, next to %s", name,
                  prefix, prefix, dir, im_path);
     return -1;
   }
   ae_idx im, lab;
-  if (ae_idx_read_rows(im_path, limit, &im, err, errlen)) return -1;
-  if (ae_idx_read(lab_path, &lab, err, errlen)) {
+  if (ae_idx_read_rows(im_path, limit, &im)) return -1;
+  if (ae_idx_read(lab_path, &lab)) {
     ae_idx_free(&im);
     return -1;
   }
-  int rc = from_idx(&im, im_path, &lab, lab_path, limit, out, err, errlen);
+  int rc = from_idx(&im, im_path, &lab, lab_path, limit, out);
   ae_idx_free(&im);
   ae_idx_free(&lab);
   if (rc == 0) snprintf(out->name, sizeof out->name, "%s", name);
   return rc;
 }
 
-static int load_idx_file(const char *path, int64_t limit, ae_dataset *out, char *err, size_t errlen) {
+static int load_idx_file(const char *path, int64_t limit, ae_dataset *out) {
   ae_idx im, lab;
   char lab_path[4096];
-  if (ae_idx_read_rows(path, limit, &im, err, errlen)) return -1;
+  if (ae_idx_read_rows(path, limit, &im)) return -1;
   int has_lab = find_labels_next_to(path, lab_path, sizeof lab_path);
-  if (has_lab && ae_idx_read(lab_path, &lab, err, errlen)) {
+  if (has_lab && ae_idx_read(lab_path, &lab)) {
     ae_idx_free(&im);
     return -1;
   }
   snprintf(out->name, sizeof out->name, "%s", base_name(path));
-  int rc = from_idx(&im, path, has_lab ? &lab : NULL, lab_path, limit, out, err, errlen);
+  int rc = from_idx(&im, path, has_lab ? &lab : NULL, lab_path, limit, out);
   ae_idx_free(&im);
   if (has_lab) ae_idx_free(&lab);
   return rc;
 }
 
-static int load_npy_file(const char *path, int64_t limit, ae_dataset *out, char *err, size_t errlen) {
-  ae_tensor *t = ae_npy_read_rows(path, limit, err, errlen);
+static int load_npy_file(const char *path, int64_t limit, ae_dataset *out) {
+  ae_tensor *t = ae_npy_read_rows(path, limit);
   if (!t) return -1;
   if (t->shape.ndim == 0) {
-    ae_io_seterr(err, errlen, "%s: holds a single scalar; data must have 1 to 4 dimensions (N, ...)", path);
+    ae_set_last_error("%s: holds a single scalar; data must have 1 to 4 dimensions (N, ...)", path);
     ae_tensor_free(t);
     return -1;
   }
@@ -244,12 +243,11 @@ static int load_npy_file(const char *path, int64_t limit, ae_dataset *out, char 
   snprintf(out->name, sizeof out->name, "%s", base_name(path));
   int64_t n = limit > 0 && limit < t->shape.d[0] ? limit : t->shape.d[0];
   if (take_prefix(&out->x, n)) {
-    ae_io_seterr(err, errlen, "%s: out of memory", path);
+    ae_set_last_error("%s: out of memory", path);
     return -1;
   }
-  char why[512];
-  if (ae_dataset_check_finite(out, why, sizeof why)) {
-    ae_io_seterr(err, errlen, "%s: %s", path, why);
+  if (ae_dataset_check_finite(out)) {
+    ae_set_last_error("%s: %s", path, ae_last_error());
     return -1;
   }
   return 0;
@@ -264,54 +262,53 @@ static int has_npy_magic(const char *path) {
   return got == 6 && !memcmp(m, "\x93NUMPY", 6);
 }
 
-int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out, char *err,
-                    size_t errlen) {
+int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out) {
   if (!out) {
-    ae_io_seterr(err, errlen, "dataset_load: output is NULL");
+    ae_set_last_error("dataset_load: output is NULL");
     return -1;
   }
   memset(out, 0, sizeof *out);
   if (split != 0 && split != 1) {
-    ae_io_seterr(err, errlen, "dataset_load: split %d, must be 0 (train) or 1 (test)", split);
+    ae_set_last_error("dataset_load: split %d, must be 0 (train) or 1 (test)", split);
     return -1;
   }
   if (limit < 0) {
-    ae_io_seterr(err, errlen, "dataset_load: limit %lld, must be >= 0 (0 = all)", (long long)limit);
+    ae_set_last_error("dataset_load: limit %lld, must be >= 0 (0 = all)", (long long)limit);
     return -1;
   }
   if (!spec) spec = "fashion-mnist";
   if (!*spec) {
-    ae_io_seterr(err, errlen, "data spec is empty (valid forms: " SPEC_FORMS ")");
+    ae_set_last_error("data spec is empty (valid forms: " SPEC_FORMS ")");
     return -1;
   }
   int rc;
   if (!strcmp(spec, "fashion-mnist"))
-    rc = load_dir(ae_dataset_default_dir(), "fashion-mnist", split, limit, out, err, errlen);
+    rc = load_dir(ae_dataset_default_dir(), "fashion-mnist", split, limit, out);
   else if (!strncmp(spec, "fashion-mnist:", 14) && spec[14])
-    rc = load_dir(spec + 14, "fashion-mnist", split, limit, out, err, errlen);
+    rc = load_dir(spec + 14, "fashion-mnist", split, limit, out);
   else if (!strncmp(spec, "mnist:", 6) && spec[6])
-    rc = load_dir(spec + 6, "mnist", split, limit, out, err, errlen);
+    rc = load_dir(spec + 6, "mnist", split, limit, out);
   else if (ae_synthetic_known(spec))
-    rc = ae_synthetic_make(spec, split, limit, seed, out, err, errlen);
+    rc = ae_synthetic_make(spec, split, limit, seed, out);
   else if (is_dir(spec))
-    rc = load_dir(spec, base_name(spec), split, limit, out, err, errlen);
+    rc = load_dir(spec, base_name(spec), split, limit, out);
   else if (is_file(spec)) {
     size_t len = strlen(spec);
     int npy = (len > 4 && !strcmp(spec + len - 4, ".npy")) || has_npy_magic(spec);
-    rc = npy ? load_npy_file(spec, limit, out, err, errlen) : load_idx_file(spec, limit, out, err, errlen);
+    rc = npy ? load_npy_file(spec, limit, out) : load_idx_file(spec, limit, out);
   } else {
     struct stat st;
     if (stat(spec, &st) == 0) {
-      ae_io_seterr(err, errlen, "data spec '%s': is %s; data must be a regular file or a directory", spec,
+      ae_set_last_error("data spec '%s': is %s; data must be a regular file or a directory", spec,
                    ae_io_file_kind(st.st_mode));
       return -1;
     }
     if (!strcmp(spec, "mnist") || !strncmp(spec, "mnist:", 6))
-      ae_io_seterr(err, errlen, "data spec '%s': mnist needs a directory, mnist:DIR", spec);
+      ae_set_last_error("data spec '%s': mnist needs a directory, mnist:DIR", spec);
     else if (strchr(spec, '/') || strchr(spec, '.'))
-      ae_io_seterr(err, errlen, "data spec '%s': no such file or directory (valid forms: " SPEC_FORMS ")", spec);
+      ae_set_last_error("data spec '%s': no such file or directory (valid forms: " SPEC_FORMS ")", spec);
     else
-      ae_io_seterr(err, errlen, "unknown data spec '%s' (valid forms: " SPEC_FORMS ")", spec);
+      ae_set_last_error("unknown data spec '%s' (valid forms: " SPEC_FORMS ")", spec);
     return -1;
   }
   if (rc != 0) ae_dataset_free(out);

@@ -36,17 +36,16 @@ typedef struct ae_dataset {
 
 /* split: 0 train, 1 test. limit: at most this many examples (0 = all),
  * taken from the start. seed: synthetic sets (ignored by files).
- * 0, or -1 with a message in err (and ae_last_error()); *out is then
+ * 0, or -1 with a message in ae_last_error(); *out is then
  * zeroed. An unknown spec gets a one-line message listing the forms. */
-AE_API int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out, char *err,
-                           size_t errlen);
+AE_API int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out);
 AE_API void ae_dataset_free(ae_dataset *d);
 /* $AEZOO_DATA if set and non-empty, else /usr/share/datasets/fashion-mnist
  * (Debian's dataset-fashion-mnist package). */
 AE_API const char *ae_dataset_default_dir(void);
 /* Checks every value is finite; -1 with a message naming the data set, the
  * first bad example and its position inside the example. */
-AE_API int ae_dataset_check_finite(const ae_dataset *d, char *err, size_t errlen);
+AE_API int ae_dataset_check_finite(const ae_dataset *d);
 
 /* Synthetic sets (synthetic.c), also reachable through ae_dataset_load.
  * 1 when name is one of them. */
@@ -54,7 +53,6 @@ AE_API int ae_synthetic_known(const char *name);
 /* Default sizes: AE_SYNTH_TRAIN examples for split 0, AE_SYNTH_TEST for 1. */
 #define AE_SYNTH_TRAIN 2000
 #define AE_SYNTH_TEST 500
-AE_API int ae_synthetic_make(const char *name, int split, int64_t limit, uint64_t seed, ae_dataset *out, char *err,
-                             size_t errlen);
+AE_API int ae_synthetic_make(const char *name, int split, int64_t limit, uint64_t seed, ae_dataset *out);
 
 #endif

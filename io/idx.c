@@ -8,7 +8,6 @@
 #include "idx.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +17,6 @@
 #include <zlib.h>
 
 #include "base/tensor.h"
-
-void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (err && errlen) snprintf(err, errlen, "%s", buf);
-  ae_set_last_error("%s", buf);
-}
 
 size_t ae_idx_elem_size(int type) {
   switch (type) {
@@ -97,14 +86,14 @@ const char *ae_io_file_kind(unsigned mode) {
   return "not a regular file";
 }
 
-int ae_io_check_regular(const char *path, char *err, size_t errlen) {
+int ae_io_check_regular(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0) {
-    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    ae_set_last_error("%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
   if (!S_ISREG(st.st_mode)) {
-    ae_io_seterr(err, errlen, "%s: is %s, not a regular file", path, ae_io_file_kind(st.st_mode));
+    ae_set_last_error("%s: is %s, not a regular file", path, ae_io_file_kind(st.st_mode));
     return -1;
   }
   return 0;
@@ -113,23 +102,23 @@ int ae_io_check_regular(const char *path, char *err, size_t errlen) {
 /* Opens path for reading without blocking (a FIFO swapped in after the
  * stat must not hang us) and checks again, on the descriptor, that it is a
  * regular file. A FILE, or NULL with a message; *size gets its length. */
-FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errlen) {
-  if (ae_io_check_regular(path, err, errlen)) return NULL;
+FILE *ae_io_open_regular(const char *path, int64_t *size) {
+  if (ae_io_check_regular(path)) return NULL;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   struct stat st;
   if (fd < 0) {
-    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    ae_set_last_error("%s: cannot open: %s", path, strerror(errno));
     return NULL;
   }
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ae_io_seterr(err, errlen, "%s: is %s, not a regular file", path, ae_io_file_kind(st.st_mode));
+    ae_set_last_error("%s: is %s, not a regular file", path, ae_io_file_kind(st.st_mode));
     close(fd);
     return NULL;
   }
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   FILE *f = fdopen(fd, "rb");
   if (!f) {
-    ae_io_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    ae_set_last_error("%s: cannot open: %s", path, strerror(errno));
     close(fd);
     return NULL;
   }
@@ -137,15 +126,15 @@ FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errl
   return f;
 }
 
-static int source_open(source *s, const char *path, char *err, size_t errlen) {
+static int source_open(source *s, const char *path) {
   memset(s, 0, sizeof *s);
   s->path = path;
-  FILE *f = ae_io_open_regular(path, &s->size, err, errlen);
+  FILE *f = ae_io_open_regular(path, &s->size);
   if (!f) return -1;
   unsigned char m[2] = {0, 0};
   size_t got = fread(m, 1, 2, f);
   if (fseek(f, 0, SEEK_SET) != 0) {
-    ae_io_seterr(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    ae_set_last_error("%s: cannot read: %s", path, strerror(errno));
     fclose(f);
     return -1;
   }
@@ -154,7 +143,7 @@ static int source_open(source *s, const char *path, char *err, size_t errlen) {
     fclose(f);
     s->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
     if (!s->gz) {
-      ae_io_seterr(err, errlen, "%s: cannot open as gzip: %s", path, errno ? strerror(errno) : "out of memory");
+      ae_set_last_error("%s: cannot open as gzip: %s", path, errno ? strerror(errno) : "out of memory");
       if (fd >= 0) close(fd);
       return -1;
     }
@@ -249,7 +238,7 @@ static void dims_str(const ae_idx *x, char *buf, size_t len) {
  * follows what is really there), or in one go (plain files, whose length
  * was already checked). Trailing bytes are an error only when every row was
  * wanted (`all`). */
-static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, int all, char *err, size_t errlen) {
+static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, int all) {
   int64_t need = (int64_t)x->bytes;
   int64_t cap = s->f ? need : (need < (1 << 20) ? need : (1 << 20));
   unsigned char *buf = malloc(cap ? (size_t)cap : 1);
@@ -268,8 +257,7 @@ static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, int al
   if (have < need) {
     char d[96];
     dims_str(x, d, sizeof d);
-    ae_io_seterr(err, errlen,
-                 "%s: truncated: the header says %s %s, %lld data bytes after the %lld-byte header, "
+    ae_set_last_error("%s: truncated: the header says %s %s, %lld data bytes after the %lld-byte header, "
                  "but only %lld are there%s%s",
                  path, d, ae_idx_type_name(x->type), (long long)need, (long long)hdr, (long long)have,
                  s->why[0] ? "; " : "", s->why);
@@ -285,14 +273,13 @@ static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, int al
     char d[96];
     dims_str(x, d, sizeof d);
     if (trailing > 0)
-      ae_io_seterr(err, errlen,
-                   "%s: %s%lld trailing bytes: the header says %s %s, %lld bytes in all, but the file "
+      ae_set_last_error("%s: %s%lld trailing bytes: the header says %s %s, %lld bytes in all, but the file "
                    "holds %s%lld",
                    path, trailing >= (1 << 20) ? "at least " : "", (long long)trailing, d,
                    ae_idx_type_name(x->type), (long long)(hdr + need), trailing >= (1 << 20) ? "at least " : "",
                    (long long)(hdr + need + trailing));
     else
-      ae_io_seterr(err, errlen, "%s: after the %lld expected bytes: %s", path, (long long)(hdr + need), s->why);
+      ae_set_last_error("%s: after the %lld expected bytes: %s", path, (long long)(hdr + need), s->why);
     free(buf);
     return -1;
   }
@@ -302,58 +289,56 @@ static int read_data(source *s, const char *path, ae_idx *x, int64_t hdr, int al
   return 0;
 oom:
   free(buf);
-  ae_io_seterr(err, errlen, "%s: out of memory for %lld data bytes", path, (long long)need);
+  ae_set_last_error("%s: out of memory for %lld data bytes", path, (long long)need);
   return -1;
 }
 
-int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen) {
-  return ae_idx_read_rows(path, 0, out, err, errlen);
+int ae_idx_read(const char *path, ae_idx *out) {
+  return ae_idx_read_rows(path, 0, out);
 }
 
-int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err, size_t errlen) {
+int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out) {
   if (!out) {
-    ae_io_seterr(err, errlen, "idx_read: output is NULL");
+    ae_set_last_error("idx_read: output is NULL");
     return -1;
   }
   memset(out, 0, sizeof *out);
   if (!path) {
-    ae_io_seterr(err, errlen, "idx_read: path is NULL");
+    ae_set_last_error("idx_read: path is NULL");
     return -1;
   }
   source s;
-  if (source_open(&s, path, err, errlen) != 0) return -1;
+  if (source_open(&s, path) != 0) return -1;
   ae_idx x = {0};
   unsigned char h[4 + 4 * 4];
   int64_t got = source_read(&s, h, 4);
   if (got < 4) {
-    ae_io_seterr(err, errlen, "%s: %lld bytes, too short for the 4-byte IDX magic number%s%s", path,
+    ae_set_last_error("%s: %lld bytes, too short for the 4-byte IDX magic number%s%s", path,
                  (long long)got, s.why[0] ? "; " : "", s.why);
     goto fail;
   }
   if (h[0] != 0 || h[1] != 0) {
-    ae_io_seterr(err, errlen,
-                 "%s: not an IDX file: wrong magic number 0x%02x%02x%02x%02x (an IDX file starts with two zero "
+    ae_set_last_error("%s: not an IDX file: wrong magic number 0x%02x%02x%02x%02x (an IDX file starts with two zero "
                  "bytes, a type byte and the number of dimensions, e.g. 0x00000803)",
                  path, h[0], h[1], h[2], h[3]);
     goto fail;
   }
   x.type = h[2];
   if (ae_idx_elem_size(x.type) == 0) {
-    ae_io_seterr(err, errlen,
-                 "%s: bad IDX type byte 0x%02x (known: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, "
+    ae_set_last_error("%s: bad IDX type byte 0x%02x (known: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, "
                  "0x0D float32, 0x0E float64)",
                  path, h[2]);
     goto fail;
   }
   x.ndim = h[3];
   if (x.ndim < 1 || x.ndim > 4) {
-    ae_io_seterr(err, errlen, "%s: IDX header has %d dimensions; 1 to 4 are supported", path, x.ndim);
+    ae_set_last_error("%s: IDX header has %d dimensions; 1 to 4 are supported", path, x.ndim);
     goto fail;
   }
   int64_t hdr = 4 + 4 * (int64_t)x.ndim;
   got = source_read(&s, h + 4, 4 * x.ndim);
   if (got < 4 * x.ndim) {
-    ae_io_seterr(err, errlen, "%s: truncated header: %d dimensions need %lld header bytes, the file has %lld%s%s",
+    ae_set_last_error("%s: truncated header: %d dimensions need %lld header bytes, the file has %lld%s%s",
                  path, x.ndim, (long long)hdr, (long long)(4 + got), s.why[0] ? "; " : "", s.why);
     goto fail;
   }
@@ -362,11 +347,11 @@ int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err,
   for (int i = 0; i < x.ndim; i++) {
     x.dims[i] = be32(h + 4 + 4 * i);
     if (x.dims[i] < 1) {
-      ae_io_seterr(err, errlen, "%s: dimension %d has size 0; every dimension must be at least 1", path, i);
+      ae_set_last_error("%s: dimension %d has size 0; every dimension must be at least 1", path, i);
       goto fail;
     }
     if (n > INT64_MAX / x.dims[i]) {
-      ae_io_seterr(err, errlen, "%s: the product of the dimensions overflows at dimension %d (size %lld)", path, i,
+      ae_set_last_error("%s: the product of the dimensions overflows at dimension %d (size %lld)", path, i,
                    (long long)x.dims[i]);
       goto fail;
     }
@@ -375,20 +360,19 @@ int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err,
   if (n > AE_IO_MAX_ELEMS) {
     char d[96];
     dims_str(&x, d, sizeof d);
-    ae_io_seterr(err, errlen, "%s: dimensions %s make %lld elements, more than the limit of %lld", path, d,
+    ae_set_last_error("%s: dimensions %s make %lld elements, more than the limit of %lld", path, d,
                  (long long)n, (long long)AE_IO_MAX_ELEMS);
     goto fail;
   }
   x.bytes = (size_t)n * ae_idx_elem_size(x.type);
   if (max_rows < 0) {
-    ae_io_seterr(err, errlen, "%s: row limit %lld, must be >= 0 (0 = all)", path, (long long)max_rows);
+    ae_set_last_error("%s: row limit %lld, must be >= 0 (0 = all)", path, (long long)max_rows);
     goto fail;
   }
   if (s.gz && (double)(hdr + (int64_t)x.bytes) > (double)s.size * AE_IO_GZIP_MAX_RATIO + 4096) {
     char d[96];
     dims_str(&x, d, sizeof d);
-    ae_io_seterr(err, errlen,
-                 "%s: the header claims %s %s, %lld bytes, but a gzip file of %lld bytes inflates to at most "
+    ae_set_last_error("%s: the header claims %s %s, %lld bytes, but a gzip file of %lld bytes inflates to at most "
                  "about %lld",
                  path, d, ae_idx_type_name(x.type), (long long)(hdr + (int64_t)x.bytes), (long long)s.size,
                  (long long)(s.size * AE_IO_GZIP_MAX_RATIO + 4096));
@@ -399,14 +383,12 @@ int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err,
     dims_str(&x, d, sizeof d);
     int64_t have = s.size - hdr;
     if (have < (int64_t)x.bytes)
-      ae_io_seterr(err, errlen,
-                   "%s: truncated: the header says %s %s, %lld data bytes after the %lld-byte header, "
+      ae_set_last_error("%s: truncated: the header says %s %s, %lld data bytes after the %lld-byte header, "
                    "but only %lld are there (file is %lld bytes, expected %lld)",
                    path, d, ae_idx_type_name(x.type), (long long)x.bytes, (long long)hdr, (long long)have,
                    (long long)s.size, (long long)(hdr + (int64_t)x.bytes));
     else
-      ae_io_seterr(err, errlen,
-                   "%s: %lld trailing bytes: the header says %s %s, %lld bytes in all, but the file holds %lld",
+      ae_set_last_error("%s: %lld trailing bytes: the header says %s %s, %lld bytes in all, but the file holds %lld",
                    path, (long long)(have - (int64_t)x.bytes), d, ae_idx_type_name(x.type),
                    (long long)(hdr + (int64_t)x.bytes), (long long)s.size);
     goto fail;
@@ -417,7 +399,7 @@ int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err,
     x.bytes = x.bytes / (size_t)x.dims[0] * (size_t)max_rows;
     x.dims[0] = max_rows;
   }
-  if (read_data(&s, path, &x, hdr, all, err, errlen) != 0) goto fail;
+  if (read_data(&s, path, &x, hdr, all) != 0) goto fail;
   x.bytes_in = source_offset(&s);
   source_close(&s);
   *out = x;

@@ -41,13 +41,13 @@ typedef struct ae_idx {
 } ae_idx;
 
 /* Reads an IDX file. gzip is detected by its magic bytes (1f 8b), not by
- * the name. 0, or -1 with a message naming the file and the problem in err
- * (and ae_last_error()): unreadable file, wrong magic, unknown type byte,
+ * the name. 0, or -1 with a message naming the file and the problem in
+ * ae_last_error(): unreadable file, wrong magic, unknown type byte,
  * ndim outside 1..4, a zero dimension, dimensions whose product overflows
  * or exceeds AE_IO_MAX_ELEMS, a truncated file or trailing bytes (with the
  * expected and actual byte counts), a corrupt or truncated gzip stream.
  * On failure *out is zeroed and owns nothing. */
-AE_API int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
+AE_API int ae_idx_read(const char *path, ae_idx *out);
 /* The same, reading at most max_rows rows of the first dimension (0 = all).
  * Rows past the limit are never read (nor inflated, for gzip), so damage
  * there (truncation, trailing bytes) goes unseen; a plain file's length is
@@ -55,7 +55,7 @@ AE_API int ae_idx_read(const char *path, ae_idx *out, char *err, size_t errlen);
  * buffer grows with the bytes actually read, so a header that lies costs
  * no more memory than the file holds. Special files (directories, devices,
  * FIFOs, sockets) are refused by what they are, without opening them. */
-AE_API int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out, char *err, size_t errlen);
+AE_API int ae_idx_read_rows(const char *path, int64_t max_rows, ae_idx *out);
 AE_API void ae_idx_free(ae_idx *x);
 
 /* Size in bytes of one element of an IDX type; 0 for an unknown type. */
@@ -70,17 +70,13 @@ AE_API int64_t ae_idx_numel(const ae_idx *x);
 /* Internal to io/: 0 when path is a regular file; else -1 with a message
  * naming the path and what it is ("is a directory", "is a FIFO (named
  * pipe)", "is a character device", ..., "no such file or directory"). */
-AE_API int ae_io_check_regular(const char *path, char *err, size_t errlen);
+AE_API int ae_io_check_regular(const char *path);
 /* Internal to io/: opens a regular file for reading (checked by stat
  * before the open and by fstat after it; opened O_NONBLOCK so a FIFO never
  * hangs). NULL with a message naming the path; *size gets its length. */
 #include <stdio.h>
-AE_API FILE *ae_io_open_regular(const char *path, int64_t *size, char *err, size_t errlen);
+AE_API FILE *ae_io_open_regular(const char *path, int64_t *size);
 /* Internal to io/: "a directory", "a FIFO (named pipe)", ... for st_mode. */
 AE_API const char *ae_io_file_kind(unsigned mode);
-
-/* Internal to io/: writes a formatted message to err (if non-NULL) and to
- * ae_last_error(). */
-AE_INTERNAL void ae_io_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "idx.h"         /* ae_io_seterr, AE_IO_MAX_ELEMS */
+#include "idx.h"         /* ae_io_open_regular, AE_IO_MAX_ELEMS */
 #include "safetensors.h" /* ae_io_atomic */
 
 #define NPY_MAX_HEADER (1 << 20)
@@ -204,31 +204,31 @@ static void fortran_to_c(const ae_real *src, ae_real *dst, const int64_t *d) {
         for (int64_t e = 0; e < d[3]; e++) dst[i++] = src[a + d[0] * (b + d[1] * (c + d[2] * e))];
 }
 
-ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen) { return ae_npy_read_rows(path, 0, err, errlen); }
+ae_tensor *ae_npy_read(const char *path) { return ae_npy_read_rows(path, 0); }
 
-ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_t errlen) {
+ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows) {
   if (!path) {
-    ae_io_seterr(err, errlen, "npy_read: path is NULL");
+    ae_set_last_error("npy_read: path is NULL");
     return NULL;
   }
   int64_t size = 0;
-  FILE *f = ae_io_open_regular(path, &size, err, errlen);
+  FILE *f = ae_io_open_regular(path, &size);
   if (!f) return NULL;
   ae_tensor *t = NULL, *tmp = NULL;
   char *hbuf = NULL;
   unsigned char *raw = NULL;
   unsigned char pre[12];
   if (size < 10 || fread(pre, 1, 10, f) != 10) {
-    ae_io_seterr(err, errlen, "%s: %lld bytes, too short for a .npy header", path, (long long)size);
+    ae_set_last_error("%s: %lld bytes, too short for a .npy header", path, (long long)size);
     goto out;
   }
   if (memcmp(pre, "\x93NUMPY", 6) != 0) {
-    ae_io_seterr(err, errlen, "%s: not a .npy file: bad magic (a .npy file starts with \\x93NUMPY)", path);
+    ae_set_last_error("%s: not a .npy file: bad magic (a .npy file starts with \\x93NUMPY)", path);
     goto out;
   }
   int major = pre[6], minor = pre[7];
   if (major < 1 || major > 3 || minor != 0) {
-    ae_io_seterr(err, errlen, "%s: unsupported .npy version %d.%d (1.0, 2.0 and 3.0 are read)", path, major, minor);
+    ae_set_last_error("%s: unsupported .npy version %d.%d (1.0, 2.0 and 3.0 are read)", path, major, minor);
     goto out;
   }
   int64_t hlen, pre_len;
@@ -237,7 +237,7 @@ ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_
     pre_len = 10;
   } else {
     if (size < 12 || fread(pre + 10, 1, 2, f) != 2) {
-      ae_io_seterr(err, errlen, "%s: %lld bytes, too short for a version %d.0 .npy header", path, (long long)size,
+      ae_set_last_error("%s: %lld bytes, too short for a version %d.0 .npy header", path, (long long)size,
                    major);
       goto out;
     }
@@ -245,46 +245,45 @@ ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_
     pre_len = 12;
   }
   if (pre_len + hlen > size) {
-    ae_io_seterr(err, errlen, "%s: header length %lld runs past the end of the file (%lld bytes after the %lld-byte "
+    ae_set_last_error("%s: header length %lld runs past the end of the file (%lld bytes after the %lld-byte "
                  "preamble, file is %lld bytes)", path, (long long)hlen, (long long)(size - pre_len),
                  (long long)pre_len, (long long)size);
     goto out;
   }
   if (hlen > NPY_MAX_HEADER) {
-    ae_io_seterr(err, errlen, "%s: header length %lld is larger than %d bytes", path, (long long)hlen, NPY_MAX_HEADER);
+    ae_set_last_error("%s: header length %lld is larger than %d bytes", path, (long long)hlen, NPY_MAX_HEADER);
     goto out;
   }
   hbuf = malloc((size_t)hlen + 1);
   if (!hbuf || fread(hbuf, 1, (size_t)hlen, f) != (size_t)hlen) {
-    ae_io_seterr(err, errlen, "%s: cannot read the %lld-byte header", path, (long long)hlen);
+    ae_set_last_error("%s: cannot read the %lld-byte header", path, (long long)hlen);
     goto out;
   }
   hbuf[hlen] = 0;
   if (memchr(hbuf, 0, (size_t)hlen)) {
-    ae_io_seterr(err, errlen, "%s: bad header: it contains a NUL byte", path);
+    ae_set_last_error("%s: bad header: it contains a NUL byte", path);
     goto out;
   }
   npy_header h = {0};
   parser p = {.s = hbuf, .n = (size_t)hlen};
   if (parse_header(&p, &h) != 0) {
-    ae_io_seterr(err, errlen, "%s: bad header dict: %s (header: %.120s)", path, p.why, hbuf);
+    ae_set_last_error("%s: bad header dict: %s (header: %.120s)", path, p.why, hbuf);
     goto out;
   }
   int kind = !strcmp(h.descr, "|u1") ? 1 : !strcmp(h.descr, "<f4") ? 4 : !strcmp(h.descr, "<f8") ? 8 : 0;
   if (!kind) {
-    ae_io_seterr(err, errlen,
-                 "%s: unsupported dtype '%s' (supported: '|u1' uint8, '<f4' float32, '<f8' float64)", path, h.descr);
+    ae_set_last_error("%s: unsupported dtype '%s' (supported: '|u1' uint8, '<f4' float32, '<f8' float64)", path, h.descr);
     goto out;
   }
   int64_t n = 1;
   for (int i = 0; i < h.ndim; i++) {
     if (h.dims[i] < 1) {
-      ae_io_seterr(err, errlen, "%s: dimension %d of the shape has size 0; every dimension must be at least 1", path,
+      ae_set_last_error("%s: dimension %d of the shape has size 0; every dimension must be at least 1", path,
                    i);
       goto out;
     }
     if (n > AE_IO_MAX_ELEMS / h.dims[i]) {
-      ae_io_seterr(err, errlen, "%s: the shape has more than %lld elements (or its product overflows)", path,
+      ae_set_last_error("%s: the shape has more than %lld elements (or its product overflows)", path,
                    (long long)AE_IO_MAX_ELEMS);
       goto out;
     }
@@ -295,11 +294,10 @@ ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_
     char sh[64];
     ae_shape_str(ae_shape_make(h.ndim, h.dims), sh, sizeof sh);
     if (have < need)
-      ae_io_seterr(err, errlen, "%s: truncated data: shape %s of '%s' needs %lld bytes after the header, the file has %lld",
+      ae_set_last_error("%s: truncated data: shape %s of '%s' needs %lld bytes after the header, the file has %lld",
                    path, sh, h.descr, (long long)need, (long long)have);
     else
-      ae_io_seterr(err, errlen,
-                   "%s: %lld trailing bytes: shape %s of '%s' needs %lld bytes after the header, the file has %lld",
+      ae_set_last_error("%s: %lld trailing bytes: shape %s of '%s' needs %lld bytes after the header, the file has %lld",
                    path, (long long)(have - need), sh, h.descr, (long long)need, (long long)have);
     goto out;
   }
@@ -311,20 +309,20 @@ ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_
   t = ae_tensor_new(ae_shape_make(h.ndim, h.dims));
   if (h.fortran && h.ndim > 1) tmp = ae_tensor_new(ae_shape_make(h.ndim, h.dims));
   if (!t || (h.fortran && h.ndim > 1 && !tmp)) {
-    ae_io_seterr(err, errlen, "%s: out of memory for %lld elements", path, (long long)n);
+    ae_set_last_error("%s: out of memory for %lld elements", path, (long long)n);
     goto fail;
   }
   ae_real *dst = tmp ? tmp->data : t->data;
   const int64_t chunk = 1 << 16;
   raw = malloc((size_t)(chunk * kind));
   if (!raw) {
-    ae_io_seterr(err, errlen, "%s: out of memory", path);
+    ae_set_last_error("%s: out of memory", path);
     goto fail;
   }
   for (int64_t i = 0; i < n; i += chunk) {
     int64_t m = n - i < chunk ? n - i : chunk;
     if (fread(raw, (size_t)kind, (size_t)m, f) != (size_t)m) {
-      ae_io_seterr(err, errlen, "%s: read error in the data: %s", path, ferror(f) ? strerror(errno) : "short read");
+      ae_set_last_error("%s: read error in the data: %s", path, ferror(f) ? strerror(errno) : "short read");
       goto fail;
     }
     conv(raw, kind, m, dst + i);
@@ -348,9 +346,9 @@ out:
 
 /* ---- writer -------------------------------------------------------------- */
 
-int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen) {
+int ae_npy_write(const char *path, const ae_tensor *t) {
   if (!path || !t) {
-    ae_io_seterr(err, errlen, "npy_write: %s is NULL", path ? "tensor" : "path");
+    ae_set_last_error("npy_write: %s is NULL", path ? "tensor" : "path");
     return -1;
   }
   char dict[256];
@@ -370,7 +368,7 @@ int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen)
   hdr[total - 1] = '\n';
 
   ae_io_atomic a;
-  if (ae_io_atomic_open(&a, path, err, errlen)) return -1;
+  if (ae_io_atomic_open(&a, path)) return -1;
   int rc = ae_io_atomic_write(&a, hdr, total);
   float buf[4096];
   int swap = !host_is_le();
@@ -387,5 +385,5 @@ int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen)
     rc = ae_io_atomic_write(&a, buf, (size_t)m * sizeof(float));
   }
   /* commit reports a failed write too (and removes the temporary file) */
-  return ae_io_atomic_commit(&a, err, errlen);
+  return ae_io_atomic_commit(&a);
 }

@@ -16,25 +16,26 @@
  * '<f8' (converted to ae_real as they are; float64 values beyond float's
  * range become inf in the float32 build). fortran_order True is accepted
  * and the data reordered to C order. NULL with a message naming the file
- * and the problem in err (and ae_last_error()) for: a bad magic string or
+ * and the problem in ae_last_error() for: a bad magic string or
  * version, a header length past the end of the file, a header dict that
  * does not parse strictly (unknown, missing or repeated keys, malformed
  * values), any other dtype (named in the message), rank above 4, a zero or
  * overflowing dimension, a data length that differs from what the shape
  * and dtype need (truncated or trailing bytes, both counts given). */
-AE_API ae_tensor *ae_npy_read(const char *path, char *err, size_t errlen);
+AE_API ae_tensor *ae_npy_read(const char *path);
 /* The same, keeping at most max_rows rows of the first dimension (0 = all):
  * only those are read (a Fortran-order file of rank above 1 is read whole).
  * The file's length is still checked against the whole shape. Special
  * files (directories, devices, FIFOs, sockets) are refused by what they
  * are, without blocking. */
 #include <stdint.h>
-AE_API ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows, char *err, size_t errlen);
+AE_API ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows);
 
 /* Writes t as float32 ('<f4', C order, version 1.0, header padded to 64
  * bytes as numpy does). In the float64 build values are rounded to float.
  * Atomic: writes a temporary file in the same directory, fsyncs it,
- * renames it over path and fsyncs the directory. 0, or -1 with err. */
-AE_API int ae_npy_write(const char *path, const ae_tensor *t, char *err, size_t errlen);
+ * renames it over path and fsyncs the directory. 0, or -1 with
+ * ae_last_error(). */
+AE_API int ae_npy_write(const char *path, const ae_tensor *t);
 
 #endif

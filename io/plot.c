@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/tensor.h" /* ae_set_last_error */
-#include "idx.h"             /* ae_io_seterr */
 #include "png.h"             /* ae_png_palette */
 #include "safetensors.h"     /* ae_io_atomic */
 
@@ -486,11 +485,11 @@ static cairo_status_t on_write(void *closure, const unsigned char *data, unsigne
   return ae_io_atomic_write(closure, data, n) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
-int ae_plot_save(ae_plot *p, const char *path, char *err, size_t errlen) {
+int ae_plot_save(ae_plot *p, const char *path) {
   ae_plot_layout(p);
   cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, p->w, p->h);
   if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS) {
-    ae_io_seterr(err, errlen, "%s: cannot draw the plot: %s", path, cairo_status_to_string(cairo_surface_status(sf)));
+    ae_set_last_error("%s: cannot draw the plot: %s", path, cairo_status_to_string(cairo_surface_status(sf)));
     cairo_surface_destroy(sf);
     return -1;
   }
@@ -499,22 +498,22 @@ int ae_plot_save(ae_plot *p, const char *path, char *err, size_t errlen) {
   cairo_status_t st = cairo_status(cr);
   cairo_destroy(cr);
   if (st != CAIRO_STATUS_SUCCESS) {
-    ae_io_seterr(err, errlen, "%s: cannot draw the plot: %s", path, cairo_status_to_string(st));
+    ae_set_last_error("%s: cannot draw the plot: %s", path, cairo_status_to_string(st));
     cairo_surface_destroy(sf);
     return -1;
   }
   ae_io_atomic f;
-  if (ae_io_atomic_open(&f, path, err, errlen) != 0) {
+  if (ae_io_atomic_open(&f, path) != 0) {
     cairo_surface_destroy(sf);
     return -1;
   }
   st = cairo_surface_write_to_png_stream(sf, on_write, &f);
   cairo_surface_destroy(sf);
   if (st != CAIRO_STATUS_SUCCESS) {
-    ae_io_seterr(err, errlen, "%s: cannot write the PNG: %s", path,
+    ae_set_last_error("%s: cannot write the PNG: %s", path,
                  f.err_no ? strerror(f.err_no) : cairo_status_to_string(st));
     ae_io_atomic_abort(&f);
     return -1;
   }
-  return ae_io_atomic_commit(&f, err, errlen);
+  return ae_io_atomic_commit(&f);
 }

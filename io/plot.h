@@ -5,7 +5,7 @@
  * and quiver arrows (a vector field). Colours are tab10 (ae_png_palette).
  *
  * Use: p = ae_plot_new(w, h); set title, labels, scales; add series; then
- * ae_plot_save(p, path, err, errlen) lays the figure out, draws it and
+ * ae_plot_save(p, path) lays the figure out, draws it and
  * replaces path atomically (temporary file, fsync, rename). After
  * ae_plot_layout (which ae_plot_save calls), ae_plot_px / ae_plot_py map
  * data coordinates to the pixel coordinates they are drawn at, so callers
@@ -74,7 +74,7 @@ AE_API void ae_plot_ranges(const ae_plot *p, double *xlo, double *xhi, double *y
 AE_API int ae_plot_nice_ticks(double lo, double hi, int max, double *ticks);
 
 /* Lays out, draws and writes the figure as a PNG (atomic replace). 0, or
- * -1 with a message naming the path and the problem in err. */
-AE_API int ae_plot_save(ae_plot *p, const char *path, char *err, size_t errlen);
+ * -1 with a message naming the path and the problem in ae_last_error(). */
+AE_API int ae_plot_save(ae_plot *p, const char *path);
 
 #endif

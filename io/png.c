@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idx.h"         /* ae_io_seterr */
 #include "safetensors.h" /* ae_io_atomic */
 
 /* ---- encoding --------------------------------------------------------------- */
@@ -69,27 +68,27 @@ static int encode(png_job *j) {
   return 0;
 }
 
-static int write_png(const char *path, const uint8_t *pix, int w, int h, int ch, char *err, size_t errlen) {
+static int write_png(const char *path, const uint8_t *pix, int w, int h, int ch) {
   png_job *j = calloc(1, sizeof *j);
   if (!j) {
-    ae_io_seterr(err, errlen, "%s: out of memory", path);
+    ae_set_last_error("%s: out of memory", path);
     return -1;
   }
   j->pix = pix;
   j->w = w;
   j->h = h;
   j->ch = ch;
-  if (ae_io_atomic_open(&j->file, path, err, errlen) != 0) {
+  if (ae_io_atomic_open(&j->file, path) != 0) {
     free(j);
     return -1;
   }
   if (encode(j) != 0) {
     ae_io_atomic_abort(&j->file);
-    ae_io_seterr(err, errlen, "%s: cannot write the PNG: %s", path, j->msg);
+    ae_set_last_error("%s: cannot write the PNG: %s", path, j->msg);
     free(j);
     return -1;
   }
-  int rc = ae_io_atomic_commit(&j->file, err, errlen);
+  int rc = ae_io_atomic_commit(&j->file);
   free(j);
   return rc;
 }
@@ -102,9 +101,9 @@ static uint8_t to_u8(ae_real x) {
 
 /* ---- grids -------------------------------------------------------------------- */
 
-int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int zoom, char *err, size_t errlen) {
+int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int zoom) {
   if (!path || !imgs) {
-    ae_io_seterr(err, errlen, "png_grid: %s is NULL", path ? "images" : "path");
+    ae_set_last_error("png_grid: %s is NULL", path ? "images" : "path");
     return -1;
   }
   const ae_shape *s = &imgs->shape;
@@ -116,16 +115,16 @@ int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int 
   } else if (s->ndim == 3) {
     n = s->d[0], c = 1, h = s->d[1], w = s->d[2];
   } else {
-    ae_io_seterr(err, errlen, "%s: images of shape %s; a grid needs (N, C, H, W) or (N, H, W)", path, sb);
+    ae_set_last_error("%s: images of shape %s; a grid needs (N, C, H, W) or (N, H, W)", path, sb);
     return -1;
   }
   if (c != 1 && c != 3) {
-    ae_io_seterr(err, errlen, "%s: images of shape %s have %lld channels; a grid needs 1 (grey) or 3 (RGB)", path, sb,
+    ae_set_last_error("%s: images of shape %s have %lld channels; a grid needs 1 (grey) or 3 (RGB)", path, sb,
                  (long long)c);
     return -1;
   }
   if (n < 1 || cols < 1 || gap < 0 || zoom < 1) {
-    ae_io_seterr(err, errlen, "%s: grid of %lld images with cols %d, gap %d, zoom %d; need N >= 1, cols >= 1, gap >= 0, zoom >= 1",
+    ae_set_last_error("%s: grid of %lld images with cols %d, gap %d, zoom %d; need N >= 1, cols >= 1, gap >= 0, zoom >= 1",
                  path, (long long)n, cols, gap, zoom);
     return -1;
   }
@@ -133,14 +132,14 @@ int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int 
   int64_t cw = w * zoom + gap, chh = h * zoom + gap; /* cell pitch */
   int64_t W = (int64_t)cols * cw + gap, H = rows * chh + gap;
   if (w * zoom > AE_PNG_MAX_SIDE || h * zoom > AE_PNG_MAX_SIDE || W > AE_PNG_MAX_SIDE || H > AE_PNG_MAX_SIDE) {
-    ae_io_seterr(err, errlen, "%s: a grid of %lld images %s in %d columns (gap %d, zoom %d) is too large; at most %d pixels a side",
+    ae_set_last_error("%s: a grid of %lld images %s in %d columns (gap %d, zoom %d) is too large; at most %d pixels a side",
                  path, (long long)n, sb, cols, gap, zoom, AE_PNG_MAX_SIDE);
     return -1;
   }
   size_t bytes = (size_t)W * (size_t)H * (size_t)c;
   uint8_t *pix = malloc(bytes);
   if (!pix) {
-    ae_io_seterr(err, errlen, "%s: out of memory for a %lldx%lld picture", path, (long long)W, (long long)H);
+    ae_set_last_error("%s: out of memory for a %lldx%lld picture", path, (long long)W, (long long)H);
     return -1;
   }
   memset(pix, AE_PNG_GRID_BACKGROUND, bytes);
@@ -153,7 +152,7 @@ int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int 
         for (int64_t k = 0; k < c; k++) p[k] = to_u8(img[(k * h + y / zoom) * w + x / zoom]);
       }
   }
-  int rc = write_png(path, pix, (int)W, (int)H, (int)c, err, errlen);
+  int rc = write_png(path, pix, (int)W, (int)H, (int)c);
   free(pix);
   return rc;
 }
@@ -173,20 +172,19 @@ static void put(uint8_t *pix, int w, int x, int y, const uint8_t rgb[3]) {
   memcpy(pix + ((size_t)y * (size_t)w + (size_t)x) * 3, rgb, 3);
 }
 
-int ae_png_scatter(const char *path, const ae_tensor *pts, const int32_t *labels, int width, int height, char *err,
-                   size_t errlen) {
+int ae_png_scatter(const char *path, const ae_tensor *pts, const int32_t *labels, int width, int height) {
   if (!path || !pts) {
-    ae_io_seterr(err, errlen, "png_scatter: %s is NULL", path ? "points" : "path");
+    ae_set_last_error("png_scatter: %s is NULL", path ? "points" : "path");
     return -1;
   }
   if (pts->shape.ndim != 2 || pts->shape.d[1] != 2) {
     char sb[64];
     ae_shape_str(pts->shape, sb, sizeof sb);
-    ae_io_seterr(err, errlen, "%s: points of shape %s; a scatter plot needs (N, 2)", path, sb);
+    ae_set_last_error("%s: points of shape %s; a scatter plot needs (N, 2)", path, sb);
     return -1;
   }
   if (width < 32 || height < 32 || width > AE_PNG_MAX_SIDE || height > AE_PNG_MAX_SIDE) {
-    ae_io_seterr(err, errlen, "%s: scatter plot of %dx%d pixels; each side must be in 32..%d", path, width, height,
+    ae_set_last_error("%s: scatter plot of %dx%d pixels; each side must be in 32..%d", path, width, height,
                  AE_PNG_MAX_SIDE);
     return -1;
   }
@@ -214,7 +212,7 @@ int ae_png_scatter(const char *path, const ae_tensor *pts, const int32_t *labels
   size_t bytes = (size_t)width * (size_t)height * 3;
   uint8_t *pix = malloc(bytes);
   if (!pix) {
-    ae_io_seterr(err, errlen, "%s: out of memory for a %dx%d picture", path, width, height);
+    ae_set_last_error("%s: out of memory for a %dx%d picture", path, width, height);
     return -1;
   }
   memset(pix, AE_PNG_SCATTER_BACKGROUND, bytes);
@@ -241,7 +239,7 @@ int ae_png_scatter(const char *path, const ae_tensor *pts, const int32_t *labels
   }
   for (int x = x0; x <= x1; x++) put(pix, width, x, y0, frame), put(pix, width, x, y1, frame);
   for (int y = y0; y <= y1; y++) put(pix, width, x0, y, frame), put(pix, width, x1, y, frame);
-  int rc = write_png(path, pix, width, height, 3, err, errlen);
+  int rc = write_png(path, pix, width, height, 3);
   free(pix);
   return rc;
 }

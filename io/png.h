@@ -29,17 +29,17 @@
  * rows = ceil(N / cols); image i sits in row i / cols, column i % cols, so
  * a caller makes bands (inputs, then reconstructions) by ordering.
  * Grey images give a grey PNG, RGB images an RGB PNG. 0, or -1 with a
- * message naming the path and the problem in err and ae_last_error(). */
-AE_API int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int zoom, char *err, size_t errlen);
+ * message naming the path and the problem in ae_last_error(). */
+AE_API int ae_png_grid(const char *path, const ae_tensor *imgs, int cols, int gap, int zoom);
 
 /* A scatter plot of the rows of pts (N, 2): x = column 0, y = column 1
  * (up). Coloured by labels[i] (NULL: all in palette colour 0), with the
  * 10-colour palette of ae_png_palette. Auto-scaled to the finite points'
  * range, the same scale on both axes, with a margin; a frame around the
  * plot area and light zero axes where 0 is in range; non-finite points are
- * skipped. width, height in 32..AE_PNG_MAX_SIDE. 0, or -1 with err. */
-AE_API int ae_png_scatter(const char *path, const ae_tensor *pts, const int32_t *labels, int width, int height, char *err,
-                          size_t errlen);
+ * skipped. width, height in 32..AE_PNG_MAX_SIDE. 0, or -1 with
+ * ae_last_error(). */
+AE_API int ae_png_scatter(const char *path, const ae_tensor *pts, const int32_t *labels, int width, int height);
 
 /* Colour of a label (matplotlib's tab10: blue, orange, green, red, purple,
  * brown, pink, grey, olive, cyan); labels wrap modulo 10, negative ones too. */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "idx.h" /* ae_io_seterr */
+#include "idx.h" /* ae_io_open_regular */
 
 struct ae_st_file {
   char *path;
@@ -119,11 +119,11 @@ static const char *json_kind(const cJSON *v) {
   return "invalid";
 }
 
-/* Parses one tensor entry into t (name not set). On failure writes the
- * reason into why. */
-static int parse_entry(const cJSON *e, size_t buflen, ae_st_tensor *t, char *why, size_t wl) {
+/* Parses one tensor entry into t (name not set). On failure -1 with the
+ * reason in ae_last_error(). */
+static int parse_entry(const cJSON *e, size_t buflen, ae_st_tensor *t) {
   if (!cJSON_IsObject(e)) {
-    snprintf(why, wl, "its entry is %s, not an object", json_kind(e));
+    ae_set_last_error("its entry is %s, not an object", json_kind(e));
     return -1;
   }
   const cJSON *dt = NULL, *sh = NULL, *off = NULL;
@@ -133,35 +133,35 @@ static int parse_entry(const cJSON *e, size_t buflen, ae_st_tensor *t, char *why
                          : strcmp(c->string, "data_offsets") == 0 ? &off
                                                                   : NULL;
     if (!slot) {
-      snprintf(why, wl, "unexpected key \"%.64s\" (an entry holds dtype, shape and data_offsets only)", c->string);
+      ae_set_last_error("unexpected key \"%.64s\" (an entry holds dtype, shape and data_offsets only)", c->string);
       return -1;
     }
     if (*slot) {
-      snprintf(why, wl, "key \"%s\" appears twice", c->string);
+      ae_set_last_error("key \"%s\" appears twice", c->string);
       return -1;
     }
     *slot = c;
   }
   if (!dt || !sh || !off) {
-    snprintf(why, wl, "no \"%s\"", !dt ? "dtype" : !sh ? "shape" : "data_offsets");
+    ae_set_last_error("no \"%s\"", !dt ? "dtype" : !sh ? "shape" : "data_offsets");
     return -1;
   }
   if (!cJSON_IsString(dt)) {
-    snprintf(why, wl, "dtype is %s, not a string", json_kind(dt));
+    ae_set_last_error("dtype is %s, not a string", json_kind(dt));
     return -1;
   }
   t->dtype = dtype_parse(dt->valuestring);
   if (!t->dtype) {
-    snprintf(why, wl, "unsupported dtype \"%.32s\" (aezoo reads F32, F64, F16 and BF16)", dt->valuestring);
+    ae_set_last_error("unsupported dtype \"%.32s\" (aezoo reads F32, F64, F16 and BF16)", dt->valuestring);
     return -1;
   }
   if (!cJSON_IsArray(sh)) {
-    snprintf(why, wl, "shape is %s, not a list", json_kind(sh));
+    ae_set_last_error("shape is %s, not a list", json_kind(sh));
     return -1;
   }
   int nd = cJSON_GetArraySize(sh);
   if (nd > AE_ST_MAX_DIMS) {
-    snprintf(why, wl, "shape has %d dimensions; at most %d are supported", nd, AE_ST_MAX_DIMS);
+    ae_set_last_error("shape has %d dimensions; at most %d are supported", nd, AE_ST_MAX_DIMS);
     return -1;
   }
   t->ndim = nd;
@@ -170,12 +170,12 @@ static int parse_entry(const cJSON *e, size_t buflen, ae_st_tensor *t, char *why
   for (const cJSON *c = sh->child; c; c = c->next, k++) {
     uint64_t v;
     if (json_uint(c, &v) != 0) {
-      snprintf(why, wl, "shape entry %d is not a non-negative integer", k);
+      ae_set_last_error("shape entry %d is not a non-negative integer", k);
       return -1;
     }
     t->shape[k] = (int64_t)v;
     if (__builtin_mul_overflow(numel, v, &numel) || numel > ((uint64_t)1 << 60)) {
-      snprintf(why, wl, "the shape's element count overflows");
+      ae_set_last_error("the shape's element count overflows");
       return -1;
     }
   }
@@ -185,24 +185,24 @@ static int parse_entry(const cJSON *e, size_t buflen, ae_st_tensor *t, char *why
   uint64_t b, en;
   if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 || json_uint(off->child, &b) != 0 ||
       json_uint(off->child->next, &en) != 0) {
-    snprintf(why, wl, "data_offsets is not a list of two non-negative integers [begin, end]");
+    ae_set_last_error("data_offsets is not a list of two non-negative integers [begin, end]");
     return -1;
   }
   if (en < b) {
-    snprintf(why, wl, "data_offsets [%llu, %llu] end before they begin", (unsigned long long)b,
+    ae_set_last_error("data_offsets [%llu, %llu] end before they begin", (unsigned long long)b,
              (unsigned long long)en);
     return -1;
   }
   if (en - b != need) {
     char s[160];
     shape_fmt(t->shape, nd, s, sizeof s);
-    snprintf(why, wl, "data_offsets [%llu, %llu] span %llu bytes, but shape %s of %s needs %llu",
+    ae_set_last_error("data_offsets [%llu, %llu] span %llu bytes, but shape %s of %s needs %llu",
              (unsigned long long)b, (unsigned long long)en, (unsigned long long)(en - b), s,
              ae_st_dtype_name(t->dtype), (unsigned long long)need);
     return -1;
   }
   if (en > buflen) {
-    snprintf(why, wl, "data_offsets [%llu, %llu] run past the end of the data buffer (%zu bytes): truncated file?",
+    ae_set_last_error("data_offsets [%llu, %llu] run past the end of the data buffer (%zu bytes): truncated file?",
              (unsigned long long)b, (unsigned long long)en, buflen);
     return -1;
   }
@@ -223,21 +223,20 @@ static int cmp_name(const void *a, const void *b) {
 }
 
 /* Fills f from the parsed header root. */
-static int load_header(ae_st_file *f, const cJSON *root, char *err, size_t errlen) {
+static int load_header(ae_st_file *f, const cJSON *root) {
   const char *path = f->path;
   int total = cJSON_GetArraySize(root);
   f->t = calloc((size_t)(total > 0 ? total : 1), sizeof *f->t);
   if (!f->t) goto oom;
   int seen_meta = 0;
-  char why[320];
   for (const cJSON *e = root->child; e; e = e->next) {
     if (strcmp(e->string, "__metadata__") == 0) {
       if (seen_meta++) {
-        ae_io_seterr(err, errlen, "%s: __metadata__ appears twice in the header", path);
+        ae_set_last_error("%s: __metadata__ appears twice in the header", path);
         return -1;
       }
       if (!cJSON_IsObject(e)) {
-        ae_io_seterr(err, errlen, "%s: __metadata__ is %s, not an object of strings", path, json_kind(e));
+        ae_set_last_error("%s: __metadata__ is %s, not an object of strings", path, json_kind(e));
         return -1;
       }
       int m = cJSON_GetArraySize(e);
@@ -246,13 +245,13 @@ static int load_header(ae_st_file *f, const cJSON *root, char *err, size_t errle
       if (!f->mkey || !f->mval) goto oom;
       for (const cJSON *c = e->child; c; c = c->next) {
         if (!cJSON_IsString(c)) {
-          ae_io_seterr(err, errlen, "%s: metadata value for \"%.64s\" is %s; metadata values must be strings", path,
+          ae_set_last_error("%s: metadata value for \"%.64s\" is %s; metadata values must be strings", path,
                        c->string, json_kind(c));
           return -1;
         }
         for (int i = 0; i < f->nmeta; i++)
           if (strcmp(f->mkey[i], c->string) == 0) {
-            ae_io_seterr(err, errlen, "%s: metadata key \"%.64s\" appears twice", path, c->string);
+            ae_set_last_error("%s: metadata key \"%.64s\" appears twice", path, c->string);
             return -1;
           }
         f->mkey[f->nmeta] = strdup(c->string);
@@ -263,8 +262,8 @@ static int load_header(ae_st_file *f, const cJSON *root, char *err, size_t errle
       continue;
     }
     ae_st_tensor *t = &f->t[f->n];
-    if (parse_entry(e, f->buflen, t, why, sizeof why) != 0) {
-      ae_io_seterr(err, errlen, "%s: tensor '%.128s': %s", path, e->string, why);
+    if (parse_entry(e, f->buflen, t) != 0) {
+      ae_set_last_error("%s: tensor '%.128s': %s", path, e->string, ae_last_error());
       return -1;
     }
     t->name = strdup(e->string);
@@ -279,7 +278,7 @@ static int load_header(ae_st_file *f, const cJSON *root, char *err, size_t errle
     qsort(names, (size_t)f->n, sizeof *names, cmp_name);
     for (int i = 1; i < f->n; i++)
       if (strcmp(names[i - 1], names[i]) == 0) {
-        ae_io_seterr(err, errlen, "%s: tensor '%.128s' appears twice in the header", path, names[i]);
+        ae_set_last_error("%s: tensor '%.128s' appears twice in the header", path, names[i]);
         free(names);
         return -1;
       }
@@ -291,48 +290,47 @@ static int load_header(ae_st_file *f, const cJSON *root, char *err, size_t errle
   for (int i = 0; i < f->n; i++) {
     const ae_st_tensor *t = &f->t[i];
     if (t->offset < pos) {
-      ae_io_seterr(err, errlen, "%s: tensor '%.128s' (bytes %zu..%zu) overlaps tensor '%.128s' (which ends at %zu)", path,
+      ae_set_last_error("%s: tensor '%.128s' (bytes %zu..%zu) overlaps tensor '%.128s' (which ends at %zu)", path,
                    t->name, t->offset, t->offset + t->bytes, f->t[i - 1].name, pos);
       return -1;
     }
     if (t->offset > pos) {
-      ae_io_seterr(err, errlen, "%s: bytes %zu..%zu of the data buffer belong to no tensor (a hole before tensor '%.128s')",
+      ae_set_last_error("%s: bytes %zu..%zu of the data buffer belong to no tensor (a hole before tensor '%.128s')",
                    path, pos, t->offset, t->name);
       return -1;
     }
     pos = t->offset + t->bytes;
   }
   if (pos != f->buflen) {
-    ae_io_seterr(err, errlen,
-                 "%s: the data buffer has %zu bytes but the tensors cover %zu: %zu trailing bytes belong to no tensor",
+    ae_set_last_error("%s: the data buffer has %zu bytes but the tensors cover %zu: %zu trailing bytes belong to no tensor",
                  path, f->buflen, pos, f->buflen - pos);
     return -1;
   }
   return 0;
 oom:
-  ae_io_seterr(err, errlen, "%s: out of memory reading the header", path);
+  ae_set_last_error("%s: out of memory reading the header", path);
   return -1;
 }
 
-ae_st_file *ae_st_read(const char *path, char *err, size_t errlen) {
+ae_st_file *ae_st_read(const char *path) {
   if (!path) {
-    ae_io_seterr(err, errlen, "st_read: path is NULL");
+    ae_set_last_error("st_read: path is NULL");
     return NULL;
   }
   ae_st_file *f = calloc(1, sizeof *f);
   if (!f || !(f->path = strdup(path))) {
     free(f);
-    ae_io_seterr(err, errlen, "%s: out of memory", path);
+    ae_set_last_error("%s: out of memory", path);
     return NULL;
   }
   cJSON *root = NULL;
   int64_t fsize = 0;
-  FILE *fp = ae_io_open_regular(path, &fsize, err, errlen); /* refuses FIFOs, devices, directories */
+  FILE *fp = ae_io_open_regular(path, &fsize); /* refuses FIFOs, devices, directories */
   if (!fp) goto fail;
   size_t size = (size_t)fsize;
   f->raw = malloc(size ? size : 1);
   if (!f->raw) {
-    ae_io_seterr(err, errlen, "%s: out of memory for %zu bytes", path, size);
+    ae_set_last_error("%s: out of memory for %zu bytes", path, size);
     fclose(fp);
     goto fail;
   }
@@ -340,56 +338,56 @@ ae_st_file *ae_st_read(const char *path, char *err, size_t errlen) {
   int rerr = ferror(fp);
   fclose(fp);
   if (rerr || got != size) {
-    ae_io_seterr(err, errlen, "%s: read error (%zu of %zu bytes)", path, got, size);
+    ae_set_last_error("%s: read error (%zu of %zu bytes)", path, got, size);
     goto fail;
   }
   if (size < 8) {
-    ae_io_seterr(err, errlen, "%s: %zu bytes, too short for a safetensors file (8-byte header length, then the header)",
+    ae_set_last_error("%s: %zu bytes, too short for a safetensors file (8-byte header length, then the header)",
                  path, size);
     goto fail;
   }
   uint64_t n = 0;
   for (int i = 7; i >= 0; i--) n = (n << 8) | f->raw[i];
   if (n > AE_ST_MAX_HEADER) {
-    ae_io_seterr(err, errlen, "%s: header length %llu is above the limit of %llu bytes (not a safetensors file?)", path,
+    ae_set_last_error("%s: header length %llu is above the limit of %llu bytes (not a safetensors file?)", path,
                  (unsigned long long)n, (unsigned long long)AE_ST_MAX_HEADER);
     goto fail;
   }
   if (n > size - 8) {
-    ae_io_seterr(err, errlen, "%s: header length %llu runs past the end of the file (%zu bytes): truncated header?",
+    ae_set_last_error("%s: header length %llu runs past the end of the file (%zu bytes): truncated header?",
                  path, (unsigned long long)n, size);
     goto fail;
   }
   const char *hdr = (const char *)f->raw + 8;
   if (n < 2 || hdr[0] != '{') {
-    ae_io_seterr(err, errlen, "%s: the header does not start with '{' (not a safetensors file?)", path);
+    ae_set_last_error("%s: the header does not start with '{' (not a safetensors file?)", path);
     goto fail;
   }
   if (!ae_io_utf8_valid(hdr, (size_t)n)) {
-    ae_io_seterr(err, errlen, "%s: the header is not valid UTF-8", path);
+    ae_set_last_error("%s: the header is not valid UTF-8", path);
     goto fail;
   }
   const char *end = NULL;
   root = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
   if (!root) {
     size_t at = end && end >= hdr && end <= hdr + n ? (size_t)(end - hdr) : 0;
-    ae_io_seterr(err, errlen, "%s: the header is not valid JSON (error near byte %zu of %llu)", path, at,
+    ae_set_last_error("%s: the header is not valid JSON (error near byte %zu of %llu)", path, at,
                  (unsigned long long)n);
     goto fail;
   }
   for (const char *p = end; p < hdr + n; p++)
     if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-      ae_io_seterr(err, errlen, "%s: unexpected bytes after the header's JSON object (at byte %zu of %llu)", path,
+      ae_set_last_error("%s: unexpected bytes after the header's JSON object (at byte %zu of %llu)", path,
                    (size_t)(p - hdr), (unsigned long long)n);
       goto fail;
     }
   if (!cJSON_IsObject(root)) {
-    ae_io_seterr(err, errlen, "%s: the header is not a JSON object", path);
+    ae_set_last_error("%s: the header is not a JSON object", path);
     goto fail;
   }
   f->buf = f->raw + 8 + n;
   f->buflen = size - 8 - (size_t)n;
-  if (load_header(f, root, err, errlen) != 0) goto fail;
+  if (load_header(f, root) != 0) goto fail;
   cJSON_Delete(root);
   return f;
 fail:
@@ -472,7 +470,7 @@ static void convert(const unsigned char *src, int dtype, int64_t n, ae_real *dst
   }
 }
 
-static const ae_st_tensor *find_or_err(const ae_st_file *f, const char *name, char *err, size_t errlen) {
+static const ae_st_tensor *find_or_err(const ae_st_file *f, const char *name) {
   const ae_st_tensor *t = ae_st_find(f, name);
   if (t) return t;
   char list[400];
@@ -481,18 +479,17 @@ static const ae_st_tensor *find_or_err(const ae_st_file *f, const char *name, ch
   for (int i = 0; i < f->n && k < sizeof list - 8; i++)
     k += (size_t)snprintf(list + k, sizeof list - k, "%s'%.64s'", i ? ", " : "", f->t[i].name);
   if (k >= sizeof list - 8) snprintf(list + sizeof list - 8, 8, ", ...");
-  ae_io_seterr(err, errlen, "%s: no tensor '%.128s' (the file holds %d: %s)", f->path, name ? name : "(null)", f->n,
+  ae_set_last_error("%s: no tensor '%.128s' (the file holds %d: %s)", f->path, name ? name : "(null)", f->n,
                f->n ? list : "none");
   return NULL;
 }
 
-int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_real *dst, char *err,
-                    size_t errlen) {
+int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_real *dst) {
   if (!f || !dst) {
-    ae_io_seterr(err, errlen, "st_load_into: %s is NULL", f ? "destination" : "file");
+    ae_set_last_error("st_load_into: %s is NULL", f ? "destination" : "file");
     return -1;
   }
-  const ae_st_tensor *t = find_or_err(f, name, err, errlen);
+  const ae_st_tensor *t = find_or_err(f, name);
   if (!t) return -1;
   int same = t->ndim == expect.ndim;
   for (int i = 0; same && i < t->ndim; i++) same = t->shape[i] == expect.d[i];
@@ -500,32 +497,32 @@ int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_r
     char a[160], b[160];
     shape_fmt(t->shape, t->ndim, a, sizeof a);
     shape_fmt(expect.d, expect.ndim, b, sizeof b);
-    ae_io_seterr(err, errlen, "%s: tensor '%.128s' has shape %s; expected %s", f->path, name, a, b);
+    ae_set_last_error("%s: tensor '%.128s' has shape %s; expected %s", f->path, name, a, b);
     return -1;
   }
   convert(f->buf + t->offset, t->dtype, t->numel, dst);
   return 0;
 }
 
-ae_tensor *ae_st_load_tensor(const ae_st_file *f, const char *name, char *err, size_t errlen) {
+ae_tensor *ae_st_load_tensor(const ae_st_file *f, const char *name) {
   if (!f) {
-    ae_io_seterr(err, errlen, "st_load_tensor: file is NULL");
+    ae_set_last_error("st_load_tensor: file is NULL");
     return NULL;
   }
-  const ae_st_tensor *t = find_or_err(f, name, err, errlen);
+  const ae_st_tensor *t = find_or_err(f, name);
   if (!t) return NULL;
   char s[160];
   shape_fmt(t->shape, t->ndim, s, sizeof s);
   int ok = t->ndim <= AE_MAX_DIMS;
   for (int i = 0; ok && i < t->ndim; i++) ok = t->shape[i] >= 1;
   if (!ok) {
-    ae_io_seterr(err, errlen, "%s: tensor '%.128s' has shape %s; a tensor needs at most %d dimensions, none of size 0",
+    ae_set_last_error("%s: tensor '%.128s' has shape %s; a tensor needs at most %d dimensions, none of size 0",
                  f->path, name, s, AE_MAX_DIMS);
     return NULL;
   }
   ae_tensor *out = ae_tensor_new(ae_shape_make(t->ndim, t->shape));
   if (!out) {
-    ae_io_seterr(err, errlen, "%s: tensor '%.128s' %s: %s", f->path, name, s, ae_last_error());
+    ae_set_last_error("%s: tensor '%.128s' %s: %s", f->path, name, s, ae_last_error());
     return NULL;
   }
   convert(f->buf + t->offset, t->dtype, t->numel, out->data);

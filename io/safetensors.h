@@ -43,8 +43,8 @@ typedef struct ae_st_tensor {
 typedef struct ae_st_file ae_st_file;
 
 /* Reads and validates a whole file. NULL with a message naming the file and
- * the problem (and the tensor, when it is about one) in err and
- * ae_last_error() for: an unreadable file, fewer than 8 bytes, a header
+ * the problem (and the tensor, when it is about one) in ae_last_error()
+ * for: an unreadable file, fewer than 8 bytes, a header
  * length beyond the file or above AE_ST_MAX_HEADER, a header that is not
  * UTF-8 or not one JSON object (trailing non-space bytes included), an entry
  * that is not {"dtype", "shape", "data_offsets"} with nothing else, an
@@ -55,7 +55,7 @@ typedef struct ae_st_file ae_st_file;
  * between tensors or bytes after the last one, duplicate names, and
  * __metadata__ that is not an object of strings. Nothing half-read is ever
  * returned. */
-AE_API ae_st_file *ae_st_read(const char *path, char *err, size_t errlen);
+AE_API ae_st_file *ae_st_read(const char *path);
 AE_API void ae_st_free(ae_st_file *f);
 
 AE_API const char *ae_st_path(const ae_st_file *f);
@@ -75,11 +75,10 @@ AE_API const char *ae_st_dtype_name(int dtype);
 /* Copies tensor `name` into dst (expect's numel values), converting to
  * ae_real. 0, or -1 with a message naming the file and the tensor if it is
  * missing, or if its shape differs from `expect` (both shapes given). */
-AE_API int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_real *dst, char *err,
-                           size_t errlen);
+AE_API int ae_st_load_into(const ae_st_file *f, const char *name, ae_shape expect, ae_real *dst);
 /* A new tensor holding tensor `name` with its own shape (rank 0..4, no zero
  * sizes). NULL with a message when missing or not representable. */
-AE_API ae_tensor *ae_st_load_tensor(const ae_st_file *f, const char *name, char *err, size_t errlen);
+AE_API ae_tensor *ae_st_load_tensor(const ae_st_file *f, const char *name);
 
 /* Writing: collect tensors and metadata, then save atomically. The writer
  * keeps the data pointers (not copies): the data must stay valid and
@@ -96,7 +95,7 @@ AE_API int ae_st_writer_meta(ae_st_writer *w, const char *key, const char *value
  * path, fsync the directory. On any failure the previous file at path is
  * untouched, the temporary file is removed, and -1 comes back with a
  * message naming path. The writer can be saved again. */
-AE_API int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errlen);
+AE_API int ae_st_writer_save(ae_st_writer *w, const char *path);
 AE_API void ae_st_writer_free(ae_st_writer *w);
 
 /* ---- internal to io/: atomic replacement of a file ---------------------- */
@@ -109,13 +108,14 @@ typedef struct ae_io_atomic {
   int err_no;    /* errno of the first failed write */
 } ae_io_atomic;
 
-/* Creates the temporary file (mode 0644). 0, or -1 with err. */
-AE_INTERNAL int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errlen);
+/* Creates the temporary file (mode 0644). 0, or -1 with ae_last_error(). */
+AE_INTERNAL int ae_io_atomic_open(ae_io_atomic *a, const char *path);
 /* Appends n bytes. 0, or -1 with the errno kept in a->err_no. */
 AE_INTERNAL int ae_io_atomic_write(ae_io_atomic *a, const void *buf, size_t n);
 /* fsync, close, rename over the target, fsync the directory. On failure
- * the temporary file is removed and err names the target. Frees a. */
-AE_INTERNAL int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen);
+ * the temporary file is removed and ae_last_error() names the target.
+ * Frees a. */
+AE_INTERNAL int ae_io_atomic_commit(ae_io_atomic *a);
 /* Closes and removes the temporary file; frees a. */
 AE_INTERNAL void ae_io_atomic_abort(ae_io_atomic *a);
 

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "idx.h" /* ae_io_seterr */
 #include "safetensors.h"
 
 int (*ae_io_atomic_test_hook)(const char *path, size_t written, size_t n) = NULL;
@@ -25,14 +24,14 @@ static int host_is_le(void) {
 
 /* ---- atomic file replacement -------------------------------------------- */
 
-int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errlen) {
+int ae_io_atomic_open(ae_io_atomic *a, const char *path) {
   memset(a, 0, sizeof *a);
   a->fd = -1;
   size_t plen = strlen(path);
   a->path = strdup(path);
   a->tmp = malloc(plen + 16);
   if (!a->path || !a->tmp) {
-    ae_io_seterr(err, errlen, "%s: out of memory", path);
+    ae_set_last_error("%s: out of memory", path);
     free(a->path);
     free(a->tmp);
     return -1;
@@ -40,7 +39,7 @@ int ae_io_atomic_open(ae_io_atomic *a, const char *path, char *err, size_t errle
   snprintf(a->tmp, plen + 16, "%s.tmp.XXXXXX", path);
   a->fd = mkstemp(a->tmp);
   if (a->fd < 0) {
-    ae_io_seterr(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
+    ae_set_last_error("%s: cannot create a temporary file next to it: %s", path, strerror(errno));
     free(a->path);
     free(a->tmp);
     return -1;
@@ -83,7 +82,7 @@ void ae_io_atomic_abort(ae_io_atomic *a) {
   atomic_release(a);
 }
 
-int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen) {
+int ae_io_atomic_commit(ae_io_atomic *a) {
   int e = a->err_no;
   if (!e && fsync(a->fd) != 0) e = errno;
   if (close(a->fd) != 0 && !e) e = errno;
@@ -91,7 +90,7 @@ int ae_io_atomic_commit(ae_io_atomic *a, char *err, size_t errlen) {
   if (!e && rename(a->tmp, a->path) != 0) e = errno;
   if (e) {
     unlink(a->tmp);
-    ae_io_seterr(err, errlen, "%s: write failed: %s (the previous file, if any, is unchanged)", a->path, strerror(e));
+    ae_set_last_error("%s: write failed: %s (the previous file, if any, is unchanged)", a->path, strerror(e));
     atomic_release(a);
     return -1;
   }
@@ -252,9 +251,9 @@ static char *build_header(const ae_st_writer *w, int dtype, size_t esize) {
   return s;
 }
 
-int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errlen) {
+int ae_st_writer_save(ae_st_writer *w, const char *path) {
   if (!w || !path) {
-    ae_io_seterr(err, errlen, "st_writer_save: %s is NULL", w ? "path" : "writer");
+    ae_set_last_error("st_writer_save: %s is NULL", w ? "path" : "writer");
     return -1;
   }
 #ifdef AE_REAL_DOUBLE
@@ -265,7 +264,7 @@ int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errle
   const size_t esize = sizeof(ae_real);
   char *json = build_header(w, dtype, esize);
   if (!json) {
-    ae_io_seterr(err, errlen, "%s: out of memory building the header", path);
+    ae_set_last_error("%s: out of memory building the header", path);
     return -1;
   }
   size_t jlen = strlen(json);
@@ -273,7 +272,7 @@ int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errle
   unsigned char *head = malloc(8 + hlen);
   if (!head) {
     free(json);
-    ae_io_seterr(err, errlen, "%s: out of memory building the header", path);
+    ae_set_last_error("%s: out of memory building the header", path);
     return -1;
   }
   for (int i = 0; i < 8; i++) head[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
@@ -282,7 +281,7 @@ int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errle
   free(json);
 
   ae_io_atomic a;
-  if (ae_io_atomic_open(&a, path, err, errlen) != 0) {
+  if (ae_io_atomic_open(&a, path) != 0) {
     free(head);
     return -1;
   }
@@ -307,5 +306,5 @@ int ae_st_writer_save(ae_st_writer *w, const char *path, char *err, size_t errle
       rc = ae_io_atomic_write(&a, chunk, m * esize);
     }
   }
-  return ae_io_atomic_commit(&a, err, errlen);
+  return ae_io_atomic_commit(&a);
 }

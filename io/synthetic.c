@@ -36,11 +36,10 @@ int ae_synthetic_known(const char *name) {
 
 static double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
-int ae_synthetic_make(const char *name, int split, int64_t limit, uint64_t seed, ae_dataset *out, char *err,
-                      size_t errlen) {
+int ae_synthetic_make(const char *name, int split, int64_t limit, uint64_t seed, ae_dataset *out) {
   memset(out, 0, sizeof *out);
   if (!ae_synthetic_known(name)) {
-    ae_io_seterr(err, errlen, "synthetic: unknown set '%s' (spiral, swissroll, sines)", name ? name : "(null)");
+    ae_set_last_error("synthetic: unknown set '%s' (spiral, swissroll, sines)", name ? name : "(null)");
     return -1;
   }
   int64_t n = split == 0 ? AE_SYNTH_TRAIN : AE_SYNTH_TEST;
@@ -50,7 +49,7 @@ int ae_synthetic_make(const char *name, int split, int64_t limit, uint64_t seed,
   if (!sines) out->labels = malloc((size_t)n * sizeof(int32_t));
   if (!out->x || (!sines && !out->labels)) {
     ae_dataset_free(out);
-    ae_io_seterr(err, errlen, "%s: out of memory for %lld examples", name, (long long)n);
+    ae_set_last_error("%s: out of memory for %lld examples", name, (long long)n);
     return -1;
   }
   snprintf(out->name, sizeof out->name, "%s", name);

@@ -107,8 +107,8 @@ static void shape_text(ae_shape s, char *buf, size_t len) {
 static int finish_write(ae_st_writer *w, int rc, const char *path, char *err, size_t errlen) {
   if (rc)
     snprintf(err, errlen, "%s: %s", path, ae_last_error());
-  else
-    rc = ae_st_writer_save(w, path, err, errlen);
+  else if ((rc = ae_st_writer_save(w, path)))
+    snprintf(err, errlen, "%s", ae_last_error());
   ae_st_writer_free(w);
   return rc;
 }
@@ -375,8 +375,8 @@ static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m, ch
 int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen) {
   char path[4096];
   ae_ckpt_model_path(ckpt, path, sizeof path);
-  ae_st_file *f = ae_st_read(path, err, errlen);
-  if (!f) return -1;
+  ae_st_file *f = ae_st_read(path);
+  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), -1;
   int rc = parse_meta(f, path, meta, err, errlen);
   ae_st_free(f);
   return rc;
@@ -419,7 +419,7 @@ static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int e
     if (verify_tensor(f, path, ae_st_find(f, m->params[i]->name), err, errlen)) return -1;
   for (int i = 0; i < m->nparams; i++) {
     ae_param *p = m->params[i];
-    if (ae_st_load_into(f, p->name, p->value.shape, p->value.data, err, errlen)) return -1; /* checked above */
+    if (ae_st_load_into(f, p->name, p->value.shape, p->value.data)) return snprintf(err, errlen, "%s", ae_last_error()), -1; /* checked above */
   }
   return 0;
 }
@@ -427,8 +427,8 @@ static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int e
 ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta_out, char *err, size_t errlen) {
   char path[4096];
   ae_ckpt_model_path(ckpt, path, sizeof path);
-  ae_st_file *f = ae_st_read(path, err, errlen);
-  if (!f) return NULL;
+  ae_st_file *f = ae_st_read(path);
+  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), NULL;
   ae_ckpt_meta meta;
   ae_model *m = NULL;
   if (parse_meta(f, path, &meta, err, errlen)) goto done;
@@ -477,8 +477,8 @@ done:
 }
 
 int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen) {
-  ae_st_file *f = ae_st_read(file, err, errlen);
-  if (!f) return -1;
+  ae_st_file *f = ae_st_read(file);
+  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), -1;
   int rc = copy_params(f, file, m, 0, err, errlen);
   ae_st_free(f);
   return rc;
@@ -487,8 +487,8 @@ int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen)
 int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_OPTIM_FILE);
-  ae_st_file *f = ae_st_read(path, err, errlen);
-  if (!f) return -1;
+  ae_st_file *f = ae_st_read(path);
+  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), -1;
   int rc = -1;
   reader r = {f, path, err, errlen, 0};
   const char *fmt = ae_st_meta(f, "format");
@@ -547,7 +547,10 @@ int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta,
   for (int i = 0; i < n; i++) {
     const char *name;
     ae_tensor *t = ae_optim_state_tensor(opt, i, &name);
-    if (ae_st_load_into(f, name, t->shape, t->data, err, errlen)) goto done;
+    if (ae_st_load_into(f, name, t->shape, t->data)) {
+      snprintf(err, errlen, "%s", ae_last_error());
+      goto done;
+    }
   }
   ae_optim_set_steps_taken(opt, taken);
   rc = 0;

@@ -70,7 +70,7 @@ static int scatter_two(const char *path, const char *title, const char *const na
     ae_plot_ylabel(p, "x2");
     rc = ae_plot_scatter(p, total, x, y, lab, names, 2);
     if (rc) snprintf(err, errlen, "%s: %s", path, ae_last_error());
-    else rc = ae_plot_save(p, path, err, errlen);
+    else if ((rc = ae_plot_save(p, path))) snprintf(err, errlen, "%s", ae_last_error());
   } else {
     snprintf(err, errlen, "%s: out of memory", path);
   }
@@ -130,7 +130,8 @@ int ae_picture_reconstructions(ae_model *m, const ae_dataset *d, int64_t count, 
       memcpy(grid->data + ((c * bands + b) * cols + k) * row, s + i * row, sizeof(ae_real) * (size_t)row);
     }
   }
-  rc = ae_png_grid(path, grid, cols, 2, zoom_for(m), err, errlen);
+  rc = ae_png_grid(path, grid, cols, 2, zoom_for(m));
+  if (rc) snprintf(err, errlen, "%s", ae_last_error());
 done:
   ae_tensor_free(grid);
   ae_tape_free(t);
@@ -166,7 +167,8 @@ int ae_picture_samples(ae_model *m, int64_t count, uint64_t seed, const char *pa
       ae_tensor view = s->t;
       view.shape = img;
       int cols = count < PIC_COLS ? (int)count : PIC_COLS;
-      rc = ae_png_grid(path, &view, cols, 2, zoom_for(m), err, errlen);
+      rc = ae_png_grid(path, &view, cols, 2, zoom_for(m));
+      if (rc) snprintf(err, errlen, "%s", ae_last_error());
     }
   }
   ae_tape_free(t);
@@ -215,7 +217,8 @@ int ae_picture_codes(ae_model *m, const ae_dataset *d, int64_t count, const char
       snprintf(title, sizeof title, "codes of %s on %s", m->def->name, d->name);
       ae_plot *p = ae_code_plot(&view, d->labels, d->name, title, PIC_SIDE, NULL);
       if (!p) snprintf(err, errlen, "%s: %s", path, ae_last_error());
-      rc = p ? ae_plot_save(p, path, err, errlen) : -1;
+      rc = p ? ae_plot_save(p, path) : -1;
+      if (p && rc) snprintf(err, errlen, "%s", ae_last_error());
       ae_plot_free(p);
     }
   }
@@ -235,7 +238,8 @@ int ae_picture_examples(const ae_model *m, const ae_real *rows, int64_t n, int c
   }
   for (int64_t i = 0; i < grid->numel; i++)
     if (grid->data[i] != grid->data[i]) grid->data[i] = (ae_real)(AE_PNG_GRID_BACKGROUND / 255.0);
-  int rc = ae_png_grid(path, grid, cols, 2, zoom_for(m), err, errlen);
+  int rc = ae_png_grid(path, grid, cols, 2, zoom_for(m));
+  if (rc) snprintf(err, errlen, "%s", ae_last_error());
   ae_tensor_free(grid);
   return rc;
 }

@@ -16,12 +16,11 @@
 /* ---- data ---------------------------------------------------------------- */
 
 static int load_data(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *d) {
-  char err[1024];
-  if (ae_dataset_load(spec, split, limit, seed, d, err, sizeof err)) return fail("%s", err);
-  if (ae_dataset_check_finite(d, err, sizeof err)) {
+  if (ae_dataset_load(spec, split, limit, seed, d)) return fail("%s", ae_last_error());
+  if (ae_dataset_check_finite(d)) {
     ae_dataset_free(d);
     memset(d, 0, sizeof *d);
-    return fail("%s", err);
+    return fail("%s", ae_last_error());
   }
   if (d->x->shape.ndim < 2) {
     ae_dataset_free(d);

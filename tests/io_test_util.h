@@ -16,12 +16,11 @@
 /* ---- temp directory and file helpers ------------------------------------ */
 
 static char dir[256];
-static char err[1024];
 
 static inline void mkdir_tmp(void) {
   snprintf(dir, sizeof dir, "/tmp/aezoo_test_io_XXXXXX");
   cr_assert(mkdtemp(dir), "mkdtemp failed");
-  err[0] = 0;
+  ae_set_last_error("%s", ""); /* no message left by a previous test */
   ae_io_atomic_test_hook = NULL; /* a test that failed may have left one set */
 }
 
@@ -77,6 +76,6 @@ static inline unsigned char *read_whole(const char *path, size_t *n) {
   return b;
 }
 
-#define ASSERT_ERR(sub) cr_assert(strstr(err, sub), "message '%s' should contain '%s'", err, sub)
+#define ASSERT_ERR(sub) cr_assert(strstr(ae_last_error(), sub), "message '%s' should contain '%s'", ae_last_error(), sub)
 
 #endif

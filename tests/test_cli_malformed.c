@@ -168,17 +168,16 @@ Test(cli_malformed, npy_files_with_bad_headers) {
  * `mval` (NULL: removed). */
 static void rewrite(const char *meta_from, const char *tensors, const char *drop, int extra, const char *mkey,
                     const char *mval, const char *dst) {
-  char err[512];
-  ae_st_file *fm = ae_st_read(meta_from, err, sizeof err), *ft = ae_st_read(tensors, err, sizeof err);
-  cr_assert(fm && ft, "%s", err);
+  ae_st_file *fm = ae_st_read(meta_from), *ft = ae_st_read(tensors);
+  cr_assert(fm && ft, "%s", ae_last_error());
   ae_st_writer *w = ae_st_writer_new();
   ae_tensor *keep[64]; /* the writer keeps pointers to the data until it saves */
   int nkeep = 0;
   for (int i = 0; i < ae_st_count(ft) && nkeep < 64; i++) {
     const ae_st_tensor *t = ae_st_get(ft, i);
     if (drop && strcmp(t->name, drop) == 0) continue;
-    ae_tensor *x = keep[nkeep++] = ae_st_load_tensor(ft, t->name, err, sizeof err);
-    cr_assert(x, "%s", err);
+    ae_tensor *x = keep[nkeep++] = ae_st_load_tensor(ft, t->name);
+    cr_assert(x, "%s", ae_last_error());
     cr_assert_eq(ae_st_writer_add(w, t->name, x->shape, x->data), 0);
   }
   static const ae_real z[3] = {1, 2, 3};
@@ -189,7 +188,7 @@ static void rewrite(const char *meta_from, const char *tensors, const char *drop
     cr_assert_eq(ae_st_writer_meta(w, k, ae_st_meta(fm, k)), 0);
   }
   if (mkey && mval) cr_assert_eq(ae_st_writer_meta(w, mkey, mval), 0);
-  cr_assert_eq(ae_st_writer_save(w, dst, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_st_writer_save(w, dst), 0, "%s", ae_last_error());
   ae_st_writer_free(w);
   for (int i = 0; i < nkeep; i++) ae_tensor_free(keep[i]);
   ae_st_free(fm);

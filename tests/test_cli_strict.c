@@ -72,7 +72,7 @@ Test(cli_strict, memory_estimate_refuses_huge_models_and_accepts_defaults) {
   for (int64_t i = 0; i < x->numel; i++) x->data[i] = (ae_real)(i % 7) / 7;
   char err[256];
   const char *data = tmp_path("two.npy");
-  cr_assert_eq(ae_npy_write(data, x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_npy_write(data, x), 0, "%s", ae_last_error());
   ae_tensor_free(x);
   const char *out = tmp_path("run");
   cr_assert_eq(AEZOO("train", "ae", "--data", data, "--set", "hidden=1000000", "--steps", "1", "--max-memory", "8G",

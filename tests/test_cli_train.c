@@ -102,9 +102,8 @@ static int has_file(const char *dir, const char *name) {
 
 /* Every tensor of file a equals file b's byte for byte (same names, shapes, bytes). */
 static void same_tensors(const char *a, const char *b) {
-  char err[512];
-  ae_st_file *fa = ae_st_read(a, err, sizeof err), *fb = ae_st_read(b, err, sizeof err);
-  cr_assert(fa && fb, "%s", err);
+  ae_st_file *fa = ae_st_read(a), *fb = ae_st_read(b);
+  cr_assert(fa && fb, "%s", ae_last_error());
   cr_assert_eq(ae_st_count(fa), ae_st_count(fb));
   cr_assert_gt(ae_st_count(fa), 0);
   for (int i = 0; i < ae_st_count(fa); i++) {

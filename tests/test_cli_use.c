@@ -54,8 +54,7 @@ Test(cli_use, eval_prints_the_loss_its_terms_and_the_pixel_mse) {
   ae_ckpt_meta meta;
   ae_model *m = load(run, &meta);
   ae_dataset d;
-  char err[512];
-  cr_assert_eq(ae_dataset_load("spiral", 1, 0, meta.seed, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("spiral", 1, 0, meta.seed, &d), 0, "%s", ae_last_error());
   ae_tape *t = ae_tape_new((size_t)64 << 20);
   ae_set_grad_enabled(t, 0);
   ae_val *y = m->def->reconstruct(m, t, ae_const_tensor(t, d.x));
@@ -195,16 +194,15 @@ Test(cli_use, encode_writes_the_codes_in_batches_and_plots_2d_codes) {
   cr_assert_eq(AEZOO("encode", vae, "--limit", "50", "--batch-size", "7", "--out", tmp_path("c.npy"), "--plot",
                      tmp_path("c.png")),
                0, "%s", err_now());
-  char err[512];
-  ae_tensor *c = ae_npy_read(tmp_path("c.npy"), err, sizeof err);
-  cr_assert(c, "%s", err);
+  ae_tensor *c = ae_npy_read(tmp_path("c.npy"));
+  cr_assert(c, "%s", ae_last_error());
   cr_assert(c->shape.ndim == 2 && c->shape.d[0] == 50 && c->shape.d[1] == 2);
   cr_assert(strstr(npy_header_text(tmp_path("c.npy")), "'shape': (50, 2)"), "%s", npy_header_text(tmp_path("c.npy")));
   /* equal to mu of the same 50 images computed here in one batch */
   ae_ckpt_meta meta;
   ae_model *m = load(vae, &meta);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load("fashion-mnist", 1, 50, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("fashion-mnist", 1, 50, 0, &d), 0, "%s", ae_last_error());
   ae_tape *t = ae_tape_new((size_t)64 << 20);
   ae_set_grad_enabled(t, 0);
   ae_val *mu = m->def->encode(m, t, ae_const_tensor(t, d.x));

@@ -35,13 +35,12 @@ static void check_split(int split, const expect *e) {
   cr_assert(stat(FASHION_DIR, &st) == 0 && S_ISDIR(st.st_mode),
             FASHION_DIR " is missing: install Debian's dataset-fashion-mnist (scripts/test does)");
   unsetenv("AEZOO_DATA");
-  char err[1024];
   ae_dataset d;
   /* CPU time (all threads), not wall time: the suite runs tests side by
    * side, and a loaded machine must not make this fail. Unloaded, the
    * train split takes about 0.3 s, most of it in zlib's inflate. */
   double w0 = now(CLOCK_MONOTONIC), t0 = now(CLOCK_PROCESS_CPUTIME_ID);
-  cr_assert_eq(ae_dataset_load("fashion-mnist", split, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("fashion-mnist", split, 0, 0, &d), 0, "%s", ae_last_error());
   double dt = now(CLOCK_PROCESS_CPUTIME_ID) - t0, wall = now(CLOCK_MONOTONIC) - w0;
   cr_log_info("fashion-mnist split %d loaded in %.3f CPU s, %.3f s wall", split, dt, wall);
   cr_assert_str_eq(d.name, "fashion-mnist");
@@ -79,7 +78,7 @@ static void check_split(int split, const expect *e) {
   ae_dataset_free(&d);
 
   /* limit: the same first examples */
-  cr_assert_eq(ae_dataset_load("fashion-mnist", split, 3, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("fashion-mnist", split, 3, 0, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.x->shape.d[0], 3);
   cr_assert_eq(d.labels[2], e->first_labels[2]);
   ae_dataset_free(&d);
@@ -96,12 +95,11 @@ Test(fashion, test_split) {
 }
 
 Test(fashion, named_directory_and_idx_path_spec) {
-  char err[1024];
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load("fashion-mnist:" FASHION_DIR, 1, 5, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("fashion-mnist:" FASHION_DIR, 1, 5, 0, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.labels[4], 6);
   ae_dataset_free(&d);
-  cr_assert_eq(ae_dataset_load(FASHION_DIR "/t10k-images-idx3-ubyte.gz", 0, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(FASHION_DIR "/t10k-images-idx3-ubyte.gz", 0, 0, 0, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.x->shape.d[0], 10000);
   cr_assert_not_null(d.labels, "labels found next to the images file");
   cr_assert_eq(d.labels[1], 2);

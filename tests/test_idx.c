@@ -51,10 +51,10 @@ static size_t small_images(unsigned char *out, unsigned char *pix) {
 static void expect_idx_fail(const char *path, const char *sub) {
   ae_idx x;
   x.data = (void *)1;
-  cr_assert_eq(ae_idx_read(path, &x, err, sizeof err), -1, "%s: read should fail", path);
+  cr_assert_eq(ae_idx_read(path, &x), -1, "%s: read should fail", path);
   cr_assert_null(x.data, "a failed read owns no data");
   ASSERT_ERR(sub);
-  cr_assert(strstr(err, path), "message '%s' should name the file", err);
+  cr_assert(strstr(ae_last_error(), path), "message '%s' should name the file", ae_last_error());
 }
 
 /* ---- IDX ----------------------------------------------------------------- */
@@ -68,7 +68,7 @@ Test(idx, plain_and_gzipped_u8_read_back_exactly) {
   const char *paths[] = {at("a.idx"), at("a.idx.gz"), at("gz_without_suffix")};
   for (int k = 0; k < 3; k++) {
     ae_idx x;
-    cr_assert_eq(ae_idx_read(paths[k], &x, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ae_idx_read(paths[k], &x), 0, "%s", ae_last_error());
     cr_assert_eq(x.type, AE_IDX_U8);
     cr_assert_eq(x.ndim, 3);
     cr_assert(x.dims[0] == 3 && x.dims[1] == 2 && x.dims[2] == 4 && x.dims[3] == 1);
@@ -87,7 +87,7 @@ Test(idx, multibyte_types_are_big_endian) {
   size_t n = idx_bytes(buf, 0x0D, 1, (uint32_t[]){2}, f32, 8);
   write_gz(at("f.gz"), buf, n);
   ae_idx x;
-  cr_assert_eq(ae_idx_read(at("f.gz"), &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read(at("f.gz"), &x), 0, "%s", ae_last_error());
   cr_assert_eq(((float *)x.data)[0], -2.5f);
   cr_assert_eq(((float *)x.data)[1], 1.0f);
   ae_idx_free(&x);
@@ -95,7 +95,7 @@ Test(idx, multibyte_types_are_big_endian) {
   unsigned char i16[4] = {0xFF, 0xFE, 0x01, 0x00};
   n = idx_bytes(buf, 0x0B, 2, (uint32_t[]){1, 2}, i16, 4);
   write_file(at("s"), buf, n);
-  cr_assert_eq(ae_idx_read(at("s"), &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read(at("s"), &x), 0, "%s", ae_last_error());
   cr_assert_eq(ae_idx_get(&x, 0), -2.0);
   cr_assert_eq(ae_idx_get(&x, 1), 256.0);
   ae_idx_free(&x);
@@ -103,7 +103,7 @@ Test(idx, multibyte_types_are_big_endian) {
   unsigned char i32[4] = {0x00, 0x00, 0x01, 0x02};
   n = idx_bytes(buf, 0x0C, 1, (uint32_t[]){1}, i32, 4);
   write_file(at("i"), buf, n);
-  cr_assert_eq(ae_idx_read(at("i"), &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read(at("i"), &x), 0, "%s", ae_last_error());
   cr_assert_eq(((int32_t *)x.data)[0], 258);
   ae_idx_free(&x);
 
@@ -114,7 +114,7 @@ Test(idx, multibyte_types_are_big_endian) {
   for (int i = 0; i < 8; i++) f64[i] = (unsigned char)(bits >> (56 - 8 * i));
   n = idx_bytes(buf, 0x0E, 1, (uint32_t[]){1}, f64, 8);
   write_file(at("d"), buf, n);
-  cr_assert_eq(ae_idx_read(at("d"), &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read(at("d"), &x), 0, "%s", ae_last_error());
   cr_assert_eq(((double *)x.data)[0], 1e300);
   ae_idx_free(&x);
 }
@@ -234,7 +234,7 @@ Test(dataset, mnist_dir_images_scaled_and_labels) {
   char spec[300];
   snprintf(spec, sizeof spec, "mnist:%s", dir);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(spec, 0, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(spec, 0, 0, 0, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.x->shape.ndim, 4);
   cr_assert(d.x->shape.d[0] == 5 && d.x->shape.d[1] == 1 && d.x->shape.d[2] == 2 && d.x->shape.d[3] == 3);
   for (int i = 0; i < 30; i++) cr_assert_eq(d.x->data[i], (ae_real)((unsigned char)(i * 7) / 255.0));
@@ -243,7 +243,7 @@ Test(dataset, mnist_dir_images_scaled_and_labels) {
   cr_assert_str_eq(d.name, "mnist");
   ae_dataset_free(&d);
   /* limit: a prefix; nclasses still from the whole file */
-  cr_assert_eq(ae_dataset_load(spec, 0, 2, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(spec, 0, 2, 0, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.x->shape.d[0], 2);
   cr_assert_eq(d.x->data[11], (ae_real)(77 / 255.0));
   cr_assert_eq(d.nclasses, 4);
@@ -253,11 +253,11 @@ Test(dataset, mnist_dir_images_scaled_and_labels) {
   mkdir_tmp();
   write_mnist_dir(3, 3, 0);
   snprintf(spec, sizeof spec, "mnist:%s", dir);
-  cr_assert_eq(ae_dataset_load(dir, 0, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(dir, 0, 0, 0, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.x->shape.d[0], 3);
   ae_dataset_free(&d);
   /* split 1 wants t10k- files, which are missing */
-  cr_assert_eq(ae_dataset_load(spec, 1, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(spec, 1, 0, 0, &d), -1);
   ASSERT_ERR("no t10k-images-idx3-ubyte.gz");
   ASSERT_ERR(dir);
   cr_assert_null(d.x);
@@ -268,27 +268,27 @@ Test(dataset, labels_count_mismatch_names_both_files) {
   char spec[300];
   snprintf(spec, sizeof spec, "mnist:%s", dir);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(spec, 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(spec, 0, 0, 0, &d), -1);
   ASSERT_ERR("labels do not match images");
   ASSERT_ERR("train-images-idx3-ubyte.gz has 3 images");
   ASSERT_ERR("train-labels-idx1-ubyte.gz has 2 labels");
   cr_assert_null(d.x);
   cr_assert_null(d.labels);
   /* the same through an IDX path spec, which finds the labels next to it */
-  cr_assert_eq(ae_dataset_load(at("train-images-idx3-ubyte.gz"), 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(at("train-images-idx3-ubyte.gz"), 0, 0, 0, &d), -1);
   ASSERT_ERR("has 2 labels");
 }
 
 Test(dataset, idx_path_spec_finds_labels_or_goes_without) {
   write_mnist_dir(4, 4, 0);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(at("train-images-idx3-ubyte"), 1, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(at("train-images-idx3-ubyte"), 1, 0, 0, &d), 0, "%s", ae_last_error());
   cr_assert_not_null(d.labels);
   cr_assert_eq(d.labels[3], 3);
   cr_assert_str_eq(d.name, "train-images-idx3-ubyte");
   ae_dataset_free(&d);
   unlink(at("train-labels-idx1-ubyte"));
-  cr_assert_eq(ae_dataset_load(at("train-images-idx3-ubyte"), 0, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(at("train-images-idx3-ubyte"), 0, 0, 0, &d), 0, "%s", ae_last_error());
   cr_assert_null(d.labels);
   cr_assert_eq(d.nclasses, 0);
   ae_dataset_free(&d);
@@ -296,25 +296,25 @@ Test(dataset, idx_path_spec_finds_labels_or_goes_without) {
 
 Test(dataset, bad_specs_and_missing_dirs) {
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load("cifar", 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("cifar", 0, 0, 0, &d), -1);
   ASSERT_ERR("unknown data spec 'cifar'");
   ASSERT_ERR("mnist:DIR");
   ASSERT_ERR("spiral, swissroll, sines");
-  cr_assert_null(strchr(err, '\n'), "one line");
-  cr_assert_eq(ae_dataset_load("/no/such/file.npy", 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_null(strchr(ae_last_error(), '\n'), "one line");
+  cr_assert_eq(ae_dataset_load("/no/such/file.npy", 0, 0, 0, &d), -1);
   ASSERT_ERR("no such file or directory");
-  cr_assert_eq(ae_dataset_load("mnist", 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("mnist", 0, 0, 0, &d), -1);
   ASSERT_ERR("mnist:DIR");
-  cr_assert_eq(ae_dataset_load("fashion-mnist:/no/such/dir", 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("fashion-mnist:/no/such/dir", 0, 0, 0, &d), -1);
   ASSERT_ERR("/no/such/dir does not exist");
-  cr_assert_eq(ae_dataset_load("spiral", 2, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("spiral", 2, 0, 0, &d), -1);
   ASSERT_ERR("split 2");
-  cr_assert_eq(ae_dataset_load("spiral", 0, -1, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("spiral", 0, -1, 0, &d), -1);
   ASSERT_ERR("limit -1");
   /* AEZOO_DATA moves the default */
   setenv("AEZOO_DATA", dir, 1);
   cr_assert_str_eq(ae_dataset_default_dir(), dir);
-  cr_assert_eq(ae_dataset_load("fashion-mnist", 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("fashion-mnist", 0, 0, 0, &d), -1);
   ASSERT_ERR("no train-images-idx3-ubyte.gz");
   ASSERT_ERR(dir);
   unsetenv("AEZOO_DATA");

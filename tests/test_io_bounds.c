@@ -97,10 +97,9 @@ static int read_capped(const char *path, long extra_mb, const char *sub) {
     r.rlim_cur = r.rlim_max = (rlim_t)(kb + extra_mb * 1024) * 1024;
     if (kb < 0 || setrlimit(RLIMIT_AS, &r)) _exit(4);
     ae_idx x;
-    char e[1024];
-    if (ae_idx_read(path, &x, e, sizeof e) == 0) _exit(2);
-    if (!strstr(e, sub)) {
-      fprintf(stderr, "capped read: %s\n", e);
+    if (ae_idx_read(path, &x) == 0) _exit(2);
+    if (!strstr(ae_last_error(), sub)) {
+      fprintf(stderr, "capped read: %s\n", ae_last_error());
       _exit(1);
     }
     _exit(0);
@@ -118,7 +117,7 @@ Test(io_bounds, tiny_gzip_claiming_4_gib_is_refused_before_allocating) {
   free(read_whole(at("claims4g.gz"), &sz));
   cr_assert_leq(sz, 40, "the gzip is %zu bytes", sz);
   ae_idx x;
-  cr_assert_eq(ae_idx_read(at("claims4g.gz"), &x, err, sizeof err), -1);
+  cr_assert_eq(ae_idx_read(at("claims4g.gz"), &x), -1);
   cr_assert_null(x.data);
   ASSERT_ERR(at("claims4g.gz"));
   ASSERT_ERR("4294967295");
@@ -136,7 +135,7 @@ Test(io_bounds, lying_header_costs_memory_in_proportion_to_the_data) {
   size_t hl = idx_header(h, AE_IDX_U8, 1, (uint32_t[]){512u << 20});
   write_gz_idx(at("lies.gz"), h, hl, 2u << 20, from_file_noise);
   ae_idx x;
-  cr_assert_eq(ae_idx_read(at("lies.gz"), &x, err, sizeof err), -1);
+  cr_assert_eq(ae_idx_read(at("lies.gz"), &x), -1);
   ASSERT_ERR("truncated");
   ASSERT_ERR(at("lies.gz"));
   /* the old reader allocated 64 MiB up front: under a 40 MiB cap it ran out of memory */
@@ -153,7 +152,7 @@ Test(io_bounds, row_limit_stops_gzip_inflation_early) {
   cr_assert_gt(gzsize, 1000000, "the test file should be large (%zu bytes)", gzsize);
 
   ae_idx x;
-  cr_assert_eq(ae_idx_read_rows(at("big-images-idx3-ubyte.gz"), 10, &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read_rows(at("big-images-idx3-ubyte.gz"), 10, &x), 0, "%s", ae_last_error());
   cr_assert_eq(x.dims[0], 10);
   cr_assert_eq(x.file_rows, ROWS);
   cr_assert_eq(x.bytes, 10 * COLS);
@@ -163,36 +162,36 @@ Test(io_bounds, row_limit_stops_gzip_inflation_early) {
   ae_idx_free(&x);
 
   /* the whole file consumes it all */
-  cr_assert_eq(ae_idx_read(at("big-images-idx3-ubyte.gz"), &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read(at("big-images-idx3-ubyte.gz"), &x), 0, "%s", ae_last_error());
   cr_assert_eq(x.bytes_in, (int64_t)gzsize);
   ae_idx_free(&x);
 
   /* a damaged tail: the limited read never gets there, the full read does */
   write_file(at("cut-images-idx3-ubyte.gz"), whole, gzsize / 2);
   free(whole);
-  cr_assert_eq(ae_idx_read_rows(at("cut-images-idx3-ubyte.gz"), 10, &x, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_idx_read_rows(at("cut-images-idx3-ubyte.gz"), 10, &x), 0, "%s", ae_last_error());
   ae_idx_free(&x);
-  cr_assert_eq(ae_idx_read(at("cut-images-idx3-ubyte.gz"), &x, err, sizeof err), -1);
+  cr_assert_eq(ae_idx_read(at("cut-images-idx3-ubyte.gz"), &x), -1);
 
   /* the data set front end passes --limit down */
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(at("cut-images-idx3-ubyte.gz"), 0, 10, 1, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(at("cut-images-idx3-ubyte.gz"), 0, 10, 1, &d), 0, "%s", ae_last_error());
   cr_assert_eq(d.x->shape.d[0], 10);
   cr_assert_float_eq(d.x->data[5], noisy(5) / 255.0, 1e-6);
   ae_dataset_free(&d);
-  cr_assert_eq(ae_dataset_load(at("cut-images-idx3-ubyte.gz"), 0, 0, 1, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(at("cut-images-idx3-ubyte.gz"), 0, 0, 1, &d), -1);
 }
 
 Test(io_bounds, npy_row_limit_reads_the_first_rows) {
   ae_tensor *t = ae_tensor_new(AE_SHAPE(1000, 8));
   for (int64_t i = 0; i < t->numel; i++) t->data[i] = (ae_real)i;
-  cr_assert_eq(ae_npy_write(at("a.npy"), t, err, sizeof err), 0, "%s", err);
-  ae_tensor *r = ae_npy_read_rows(at("a.npy"), 10, err, sizeof err);
-  cr_assert(r, "%s", err);
+  cr_assert_eq(ae_npy_write(at("a.npy"), t), 0, "%s", ae_last_error());
+  ae_tensor *r = ae_npy_read_rows(at("a.npy"), 10);
+  cr_assert(r, "%s", ae_last_error());
   cr_assert(r->shape.ndim == 2 && r->shape.d[0] == 10 && r->shape.d[1] == 8);
   for (int64_t i = 0; i < r->numel; i++) cr_assert_eq(r->data[i], (ae_real)i);
   ae_tensor_free(r);
-  r = ae_npy_read_rows(at("a.npy"), 5000, err, sizeof err); /* more than there are: all */
+  r = ae_npy_read_rows(at("a.npy"), 5000); /* more than there are: all */
   cr_assert(r && r->shape.d[0] == 1000);
   ae_tensor_free(r);
   ae_tensor_free(t);
@@ -200,16 +199,16 @@ Test(io_bounds, npy_row_limit_reads_the_first_rows) {
 
 static void expect_kind(const char *path, const char *kind) {
   ae_idx x;
-  cr_assert_eq(ae_idx_read(path, &x, err, sizeof err), -1);
+  cr_assert_eq(ae_idx_read(path, &x), -1);
   ASSERT_ERR(kind);
   ASSERT_ERR(path);
-  cr_assert_null(ae_npy_read(path, err, sizeof err));
+  cr_assert_null(ae_npy_read(path));
   ASSERT_ERR(kind);
-  cr_assert_null(ae_st_read(path, err, sizeof err));
+  cr_assert_null(ae_st_read(path));
   ASSERT_ERR(kind);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(path, 0, 0, 1, &d, err, sizeof err), -1);
-  cr_assert(!strstr(err, "no such file"), "'%s' should not say no such file", err);
+  cr_assert_eq(ae_dataset_load(path, 0, 0, 1, &d), -1);
+  cr_assert(!strstr(ae_last_error(), "no such file"), "'%s' should not say no such file", ae_last_error());
 }
 
 Test(io_bounds, special_files_are_named_for_what_they_are) {
@@ -217,7 +216,7 @@ Test(io_bounds, special_files_are_named_for_what_they_are) {
   cr_assert_eq(mkfifo(at("fifo"), 0600), 0);
   expect_kind(at("fifo"), "FIFO"); /* and does not hang: no writer ever opens it */
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(at("fifo"), 0, 0, 1, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(at("fifo"), 0, 0, 1, &d), -1);
   ASSERT_ERR("FIFO");
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   cr_assert(s >= 0);
@@ -227,14 +226,14 @@ Test(io_bounds, special_files_are_named_for_what_they_are) {
   expect_kind(at("sock"), "socket");
   close(s);
   ae_idx x;
-  cr_assert_eq(ae_idx_read(dir, &x, err, sizeof err), -1);
+  cr_assert_eq(ae_idx_read(dir, &x), -1);
   ASSERT_ERR("directory");
-  cr_assert_null(ae_npy_read(dir, err, sizeof err));
+  cr_assert_null(ae_npy_read(dir));
   ASSERT_ERR("directory");
 }
 
 Test(io_bounds, empty_data_spec_is_an_error) {
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load("", 0, 0, 1, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load("", 0, 0, 1, &d), -1);
   ASSERT_ERR("empty");
 }

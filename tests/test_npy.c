@@ -37,10 +37,10 @@ static void write_npy(const char *path, int major, const char *dict, const void 
 }
 
 static void expect_npy_fail(const char *path, const char *sub) {
-  ae_tensor *t = ae_npy_read(path, err, sizeof err);
+  ae_tensor *t = ae_npy_read(path);
   cr_assert_null(t, "%s: read should fail", path);
   ASSERT_ERR(sub);
-  cr_assert(strstr(err, path), "message '%s' should name the file", err);
+  cr_assert(strstr(ae_last_error(), path), "message '%s' should name the file", ae_last_error());
 }
 
 Test(npy, write_then_read_bit_exact) {
@@ -48,9 +48,9 @@ Test(npy, write_then_read_bit_exact) {
   for (int i = 0; i < 24; i++) t->data[i] = (ae_real)((i - 11) * 0.15625f * (i % 3 ? 1 : 1e-3f));
   t->data[5] = (ae_real)1e-40f; /* a float32 subnormal */
   t->data[6] = (ae_real)-0.0f;
-  cr_assert_eq(ae_npy_write(at("a.npy"), t, err, sizeof err), 0, "%s", err);
-  ae_tensor *r = ae_npy_read(at("a.npy"), err, sizeof err);
-  cr_assert_not_null(r, "%s", err);
+  cr_assert_eq(ae_npy_write(at("a.npy"), t), 0, "%s", ae_last_error());
+  ae_tensor *r = ae_npy_read(at("a.npy"));
+  cr_assert_not_null(r, "%s", ae_last_error());
   cr_assert(ae_shape_eq(r->shape, t->shape));
   for (int i = 0; i < 24; i++) {
     float a = (float)t->data[i], b = (float)r->data[i];
@@ -66,7 +66,7 @@ Test(npy, write_then_read_bit_exact) {
   cr_assert_eq(raw[127], '\n');
   free(raw);
   /* no temporary left behind; rewriting replaces the file */
-  cr_assert_eq(ae_npy_write(at("a.npy"), r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_npy_write(at("a.npy"), r), 0, "%s", ae_last_error());
   DIR *dd = opendir(dir);
   int files = 0;
   struct dirent *e;
@@ -77,17 +77,17 @@ Test(npy, write_then_read_bit_exact) {
   ae_tensor_free(r);
   /* rank 1 and rank 0 shapes */
   t = ae_tensor_full(AE_SHAPE(5), 2);
-  cr_assert_eq(ae_npy_write(at("v.npy"), t, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_npy_write(at("v.npy"), t), 0, "%s", ae_last_error());
   raw = read_whole(at("v.npy"), &n);
   cr_assert(strstr((char *)raw + 10, "'shape': (5,), }"));
   free(raw);
-  r = ae_npy_read(at("v.npy"), err, sizeof err);
+  r = ae_npy_read(at("v.npy"));
   cr_assert(r && r->shape.ndim == 1 && r->shape.d[0] == 5 && r->data[4] == 2);
   ae_tensor_free(t);
   ae_tensor_free(r);
   /* a write that cannot happen */
   t = ae_tensor_new(AE_SHAPE(1));
-  cr_assert_eq(ae_npy_write("/no/such/dir/x.npy", t, err, sizeof err), -1);
+  cr_assert_eq(ae_npy_write("/no/such/dir/x.npy", t), -1);
   ASSERT_ERR("cannot create");
   ae_tensor_free(t);
 }
@@ -95,24 +95,24 @@ Test(npy, write_then_read_bit_exact) {
 Test(npy, dtypes_versions_and_fortran_order) {
   unsigned char u8[6] = {0, 51, 102, 153, 204, 255};
   write_npy(at("u.npy"), 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }", u8, 6);
-  ae_tensor *t = ae_npy_read(at("u.npy"), err, sizeof err);
-  cr_assert_not_null(t, "%s", err);
+  ae_tensor *t = ae_npy_read(at("u.npy"));
+  cr_assert_not_null(t, "%s", ae_last_error());
   cr_assert(t->shape.ndim == 2 && t->shape.d[0] == 2 && t->shape.d[1] == 3);
   for (int i = 0; i < 6; i++) cr_assert_eq(t->data[i], (ae_real)(u8[i] * (1.0 / 255.0)));
   ae_tensor_free(t);
 
   double f8[4] = {1.5, -2.25, 1e-3, 3.0};
   write_npy(at("d.npy"), 2, "{\"descr\": \"<f8\", \"shape\": (4,), \"fortran_order\": False}", f8, 32);
-  t = ae_npy_read(at("d.npy"), err, sizeof err);
-  cr_assert_not_null(t, "%s", err);
+  t = ae_npy_read(at("d.npy"));
+  cr_assert_not_null(t, "%s", ae_last_error());
   for (int i = 0; i < 4; i++) cr_assert_eq(t->data[i], (ae_real)f8[i]);
   ae_tensor_free(t);
 
   /* Fortran order: the (2,3) matrix [[0,1,2],[3,4,5]] stored column by column; Python 2's 2L */
   float fo[6] = {0, 3, 1, 4, 2, 5};
   write_npy(at("f.npy"), 3, "{'descr': '<f4', 'fortran_order': True, 'shape': (2L, 3L), }", fo, 24);
-  t = ae_npy_read(at("f.npy"), err, sizeof err);
-  cr_assert_not_null(t, "%s", err);
+  t = ae_npy_read(at("f.npy"));
+  cr_assert_not_null(t, "%s", ae_last_error());
   for (int i = 0; i < 6; i++) cr_assert_eq(t->data[i], (ae_real)i);
   ae_tensor_free(t);
   /* Fortran order, rank 3: element (a,b,c) at a + 2*(b + 3*c) */
@@ -124,8 +124,8 @@ Test(npy, dtypes_versions_and_fortran_order) {
         f3[a + 2 * (b + 3 * c)] = (float)(100 * a + 10 * b + c);
       }
   write_npy(at("f3.npy"), 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }", f3, 96);
-  t = ae_npy_read(at("f3.npy"), err, sizeof err);
-  cr_assert_not_null(t, "%s", err);
+  t = ae_npy_read(at("f3.npy"));
+  cr_assert_not_null(t, "%s", ae_last_error());
   for (int i = 0; i < 24; i++) cr_assert_eq(t->data[i], (ae_real)want[i]);
   ae_tensor_free(t);
 }
@@ -188,7 +188,7 @@ Test(dataset, npy_shapes_and_nan_rejected) {
   for (int i = 0; i < 12; i++) u8[i] = (unsigned char)(20 * i);
   write_npy(at("img.npy"), 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2, 3), }", u8, 12);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load(at("img.npy"), 0, 0, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(at("img.npy"), 0, 0, 0, &d), 0, "%s", ae_last_error());
   cr_assert(d.x->shape.ndim == 4 && d.x->shape.d[0] == 2 && d.x->shape.d[1] == 1 && d.x->shape.d[2] == 2 &&
             d.x->shape.d[3] == 3);
   cr_assert_eq(d.x->data[11], (ae_real)(220 * (1.0 / 255.0)));
@@ -198,26 +198,26 @@ Test(dataset, npy_shapes_and_nan_rejected) {
 
   float v[3] = {1, 2, 3};
   write_npy(at("v.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", v, 12);
-  cr_assert_eq(ae_dataset_load(at("v.npy"), 0, 2, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(at("v.npy"), 0, 2, 0, &d), 0, "%s", ae_last_error());
   cr_assert(d.x->shape.ndim == 2 && d.x->shape.d[0] == 2 && d.x->shape.d[1] == 1);
   cr_assert_eq(d.x->data[1], 2);
   ae_dataset_free(&d);
 
   float rows[2 * 4] = {0, 1, 2, 3, 4, 5, NAN, 7};
   write_npy(at("nan.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }", rows, 32);
-  cr_assert_eq(ae_dataset_load(at("nan.npy"), 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(at("nan.npy"), 0, 0, 0, &d), -1);
   ASSERT_ERR("nan.npy");
   ASSERT_ERR("example 1, position (2) is NaN");
   cr_assert_null(d.x);
   /* the NaN is past the limit: fine */
-  cr_assert_eq(ae_dataset_load(at("nan.npy"), 0, 1, 0, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load(at("nan.npy"), 0, 1, 0, &d), 0, "%s", ae_last_error());
   ae_dataset_free(&d);
 
   write_npy(at("s.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", v, 4);
-  cr_assert_eq(ae_dataset_load(at("s.npy"), 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(at("s.npy"), 0, 0, 0, &d), -1);
   ASSERT_ERR("single scalar");
   write_file(at("bad.npy"), "not numpy at all", 16);
-  cr_assert_eq(ae_dataset_load(at("bad.npy"), 0, 0, 0, &d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_load(at("bad.npy"), 0, 0, 0, &d), -1);
   ASSERT_ERR("bad magic");
 }
 
@@ -225,9 +225,9 @@ Test(dataset, check_finite_names_example_and_position) {
   ae_dataset d = {0};
   d.x = ae_tensor_new(AE_SHAPE(3, 1, 2, 2));
   snprintf(d.name, sizeof d.name, "demo");
-  cr_assert_eq(ae_dataset_check_finite(&d, err, sizeof err), 0);
+  cr_assert_eq(ae_dataset_check_finite(&d), 0);
   d.x->data[2 * 4 + 3] = (ae_real)INFINITY;
-  cr_assert_eq(ae_dataset_check_finite(&d, err, sizeof err), -1);
+  cr_assert_eq(ae_dataset_check_finite(&d), -1);
   ASSERT_ERR("demo: example 2, position (0,1,1) is Inf");
   ae_dataset_free(&d);
 }
@@ -238,11 +238,11 @@ Test(dataset, synthetic_sets_reproducible_shaped_in_unit_range) {
   const char *names[] = {"spiral", "swissroll", "sines"};
   for (int k = 0; k < 3; k++) {
     ae_dataset a, b, c, t, p;
-    cr_assert_eq(ae_dataset_load(names[k], 0, 0, 7, &a, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(ae_dataset_load(names[k], 0, 0, 7, &b, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(ae_dataset_load(names[k], 0, 0, 8, &c, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(ae_dataset_load(names[k], 1, 0, 7, &t, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(ae_dataset_load(names[k], 0, 10, 7, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ae_dataset_load(names[k], 0, 0, 7, &a), 0, "%s", ae_last_error());
+    cr_assert_eq(ae_dataset_load(names[k], 0, 0, 7, &b), 0, "%s", ae_last_error());
+    cr_assert_eq(ae_dataset_load(names[k], 0, 0, 8, &c), 0, "%s", ae_last_error());
+    cr_assert_eq(ae_dataset_load(names[k], 1, 0, 7, &t), 0, "%s", ae_last_error());
+    cr_assert_eq(ae_dataset_load(names[k], 0, 10, 7, &p), 0, "%s", ae_last_error());
     cr_assert_str_eq(a.name, names[k]);
     cr_assert_eq(a.x->shape.d[0], AE_SYNTH_TRAIN);
     cr_assert_eq(t.x->shape.d[0], AE_SYNTH_TEST);
@@ -289,7 +289,7 @@ Test(dataset, synthetic_geometry) {
    * equal u, so class means lie near the centre. swissroll: radius t/(2b)
    * with t in [1.5pi, 4.5pi]. sines: within [0.5 - A/2, 0.5 + A/2]. */
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load("swissroll", 0, 0, 3, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("swissroll", 0, 0, 3, &d), 0, "%s", ae_last_error());
   const double b = 4.5 * M_PI + 0.3;
   for (int64_t i = 0; i < d.x->shape.d[0]; i++) {
     double x = (d.x->data[2 * i] - 0.5) * 2 * b, y = (d.x->data[2 * i + 1] - 0.5) * 2 * b;
@@ -300,7 +300,7 @@ Test(dataset, synthetic_geometry) {
     cr_assert(r > t_lo - 0.4 && r < t_hi + 0.4, "label %d radius %g", d.labels[i], r);
   }
   ae_dataset_free(&d);
-  cr_assert_eq(ae_dataset_load("sines", 0, 50, 3, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("sines", 0, 50, 3, &d), 0, "%s", ae_last_error());
   for (int64_t i = 0; i < 50; i++) {
     /* a sine sampled at 32 steps with f >= 0.15 covers > 4.6 rad: it must go up and down */
     int up = 0, down = 0;

@@ -141,8 +141,8 @@ Test(retrieval, pca_sign_and_pixels_retrieve_far_above_chance) {
   int b = 16;
   ae_dataset tr, te;
   char err[512];
-  cr_assert_eq(ae_dataset_load("fashion-mnist", 0, n, 0, &tr, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(ae_dataset_load("fashion-mnist", 1, nq, 0, &te, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("fashion-mnist", 0, n, 0, &tr), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_dataset_load("fashion-mnist", 1, nq, 0, &te), 0, "%s", ae_last_error());
   double *x = as_double(tr.x, n), *q = as_double(te.x, nq);
   double *mean = malloc(sizeof(double) * (size_t)d), *dirs = malloc(sizeof(double) * (size_t)(b * d)), var[16];
   cr_assert_eq(ae_pca(x, n, d, b, mean, dirs, var, err, sizeof err), 0, "%s", err);

@@ -222,8 +222,7 @@ Test(run, stale_temporary_files_are_removed_at_start) {
 static void write_points(const char *path, int64_t n) {
   ae_tensor *t = ae_tensor_new(AE_SHAPE(n, 2));
   for (int64_t i = 0; i < 2 * n; i++) t->data[i] = (ae_real)sin(0.37 * (double)i);
-  char err[512];
-  cr_assert_eq(ae_npy_write(path, t, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_npy_write(path, t), 0, "%s", ae_last_error());
   ae_tensor_free(t);
 }
 
@@ -309,7 +308,7 @@ Test(run, a_cosine_schedule_moves_the_learning_rate_of_the_run) {
   ae_trainer *tr = ae_trainer_new(b, &cfg, 0, 0, err, sizeof err);
   cr_assert(tr, "%s", err);
   ae_dataset d;
-  cr_assert_eq(ae_dataset_load("spiral", 0, 256, 1, &d, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_dataset_load("spiral", 0, 256, 1, &d), 0, "%s", ae_last_error());
   ae_tensor *batch = ae_tensor_new(AE_SHAPE(32, 2));
   int64_t idx[32];
   for (int i = 0; i < 32; i++) idx[i] = 32 + i; /* the second batch of the unshuffled epoch */

@@ -64,12 +64,12 @@ Test(st, roundtrip_names_shapes_data_metadata) {
   cr_assert(ae_st_writer_meta(wr, "settings", "{\"hidden\": [256, 64], \"note\": \"a\\tb\nc\"} \xc3\xa9\xe2\x82\xac") == 0);
   cr_assert(ae_st_writer_meta(wr, "step", "1") == 0);
   cr_assert(ae_st_writer_meta(wr, "step", "1200") == 0); /* replaced */
-  cr_assert(ae_st_writer_save(wr, at("m.safetensors"), err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_writer_save(wr, at("m.safetensors")) == 0, "%s", ae_last_error());
   ae_st_writer_free(wr);
   cr_assert_eq(count_files(), 1, "a temporary file was left behind");
 
-  ae_st_file *f = ae_st_read(at("m.safetensors"), err, sizeof err);
-  cr_assert(f, "%s", err);
+  ae_st_file *f = ae_st_read(at("m.safetensors"));
+  cr_assert(f, "%s", ae_last_error());
   cr_assert_eq(ae_st_count(f), 4);
   const char *names[] = {"enc.weight", "enc.bias", "scalar", "big"};
   const int nd[] = {2, 1, 0, 4};
@@ -84,14 +84,14 @@ Test(st, roundtrip_names_shapes_data_metadata) {
   cr_assert(t->shape[0] == 2 && t->shape[1] == 3 && t->shape[2] == 4 && t->shape[3] == 5 && t->numel == 120);
   cr_assert_eq(t->bytes, 120 * sizeof(ae_real));
   ae_real w2[12], b2[3], s2[1], big2[120];
-  cr_assert(ae_st_load_into(f, "enc.weight", AE_SHAPE(3, 4), w2, err, sizeof err) == 0, "%s", err);
-  cr_assert(ae_st_load_into(f, "enc.bias", AE_SHAPE(3), b2, err, sizeof err) == 0, "%s", err);
-  cr_assert(ae_st_load_into(f, "scalar", AE_SHAPE(), s2, err, sizeof err) == 0, "%s", err);
-  cr_assert(ae_st_load_into(f, "big", AE_SHAPE(2, 3, 4, 5), big2, err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_load_into(f, "enc.weight", AE_SHAPE(3, 4), w2) == 0, "%s", ae_last_error());
+  cr_assert(ae_st_load_into(f, "enc.bias", AE_SHAPE(3), b2) == 0, "%s", ae_last_error());
+  cr_assert(ae_st_load_into(f, "scalar", AE_SHAPE(), s2) == 0, "%s", ae_last_error());
+  cr_assert(ae_st_load_into(f, "big", AE_SHAPE(2, 3, 4, 5), big2) == 0, "%s", ae_last_error());
   cr_assert(memcmp(w, w2, sizeof w) == 0 && memcmp(b, b2, sizeof b) == 0 && memcmp(s, s2, sizeof s) == 0 &&
             memcmp(big, big2, sizeof big) == 0, "data not bit-exact");
-  ae_tensor *bt = ae_st_load_tensor(f, "big", err, sizeof err);
-  cr_assert(bt, "%s", err);
+  ae_tensor *bt = ae_st_load_tensor(f, "big");
+  cr_assert(bt, "%s", ae_last_error());
   cr_assert(ae_shape_eq(bt->shape, AE_SHAPE(2, 3, 4, 5)) && memcmp(bt->data, big, sizeof big) == 0);
   ae_tensor_free(bt);
   cr_assert_eq(ae_st_meta_count(f), 3);
@@ -109,7 +109,7 @@ Test(st, byte_exact_small_file) {
   ae_real v[4] = {1, 2, 3, 4};
   ae_st_writer *wr = ae_st_writer_new();
   cr_assert(ae_st_writer_add(wr, "w", AE_SHAPE(2, 2), v) == 0);
-  cr_assert(ae_st_writer_save(wr, at("w.safetensors"), err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_writer_save(wr, at("w.safetensors")) == 0, "%s", ae_last_error());
   ae_st_writer_free(wr);
   size_t n;
   unsigned char *b = read_whole(at("w.safetensors"), &n);
@@ -132,14 +132,14 @@ Test(st, byte_exact_small_file) {
 
 Test(st, empty_writer_gives_valid_file) {
   ae_st_writer *wr = ae_st_writer_new();
-  cr_assert(ae_st_writer_save(wr, at("e.safetensors"), err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_writer_save(wr, at("e.safetensors")) == 0, "%s", ae_last_error());
   ae_st_writer_free(wr);
   size_t n;
   unsigned char *b = read_whole(at("e.safetensors"), &n);
   cr_assert(n == 16 && b[0] == 8 && memcmp(b + 8, "{}      ", 8) == 0);
   free(b);
-  ae_st_file *f = ae_st_read(at("e.safetensors"), err, sizeof err);
-  cr_assert(f, "%s", err);
+  ae_st_file *f = ae_st_read(at("e.safetensors"));
+  cr_assert(f, "%s", ae_last_error());
   cr_assert_eq(ae_st_count(f), 0);
   ae_st_free(f);
 }
@@ -157,8 +157,8 @@ Test(st, reads_foreign_dtypes_and_order) {
                             0x00, 0x3C, 0x00, 0xC0, 0x00, 0x38, /* f16 1, -2, 0.5 */
                             0x80, 0x3F, 0x40, 0xC0};            /* bf16 1, -3 */
   write_raw(at("f.safetensors"), strlen(json), json, strlen(json), data, sizeof data);
-  ae_st_file *f = ae_st_read(at("f.safetensors"), err, sizeof err);
-  cr_assert(f, "%s", err);
+  ae_st_file *f = ae_st_read(at("f.safetensors"));
+  cr_assert(f, "%s", ae_last_error());
   cr_assert_eq(ae_st_count(f), 4);
   cr_assert_str_eq(ae_st_get(f, 0)->name, "d"); /* sorted by offset */
   cr_assert_str_eq(ae_st_get(f, 1)->name, "h");
@@ -167,12 +167,12 @@ Test(st, reads_foreign_dtypes_and_order) {
   cr_assert_eq(ae_st_find(f, "z")->numel, 0);
   cr_assert_str_eq(ae_st_meta(f, "format"), "pt");
   ae_real d, h[3], b[2];
-  cr_assert(ae_st_load_into(f, "d", AE_SHAPE(), &d, err, sizeof err) == 0, "%s", err);
-  cr_assert(ae_st_load_into(f, "h", AE_SHAPE(3), h, err, sizeof err) == 0, "%s", err);
-  cr_assert(ae_st_load_into(f, "b", AE_SHAPE(1, 2), b, err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_load_into(f, "d", AE_SHAPE(), &d) == 0, "%s", ae_last_error());
+  cr_assert(ae_st_load_into(f, "h", AE_SHAPE(3), h) == 0, "%s", ae_last_error());
+  cr_assert(ae_st_load_into(f, "b", AE_SHAPE(1, 2), b) == 0, "%s", ae_last_error());
   cr_assert(d == (ae_real)0.25 && h[0] == 1 && h[1] == -2 && h[2] == (ae_real)0.5 && b[0] == 1 && b[1] == -3);
-  cr_assert_null(ae_st_load_tensor(f, "z", err, sizeof err), "a zero-size tensor cannot be an ae_tensor");
-  cr_assert(strstr(err, "'z'") && strstr(err, "(0,5)"), "%s", err);
+  cr_assert_null(ae_st_load_tensor(f, "z"), "a zero-size tensor cannot be an ae_tensor");
+  cr_assert(strstr(ae_last_error(), "'z'") && strstr(ae_last_error(), "(0,5)"), "%s", ae_last_error());
   ae_st_free(f);
 }
 
@@ -181,10 +181,10 @@ Test(st, f16_subnormal_and_specials) {
   /* 2^-24 (smallest subnormal), 2^-15 (subnormal), +inf, 65504 (largest) */
   unsigned char data[8] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x7C, 0xFF, 0x7B};
   write_raw(at("h.safetensors"), strlen(json), json, strlen(json), data, 8);
-  ae_st_file *f = ae_st_read(at("h.safetensors"), err, sizeof err);
-  cr_assert(f, "%s", err);
+  ae_st_file *f = ae_st_read(at("h.safetensors"));
+  cr_assert(f, "%s", ae_last_error());
   ae_real h[4];
-  cr_assert(ae_st_load_into(f, "h", AE_SHAPE(4), h, err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_load_into(f, "h", AE_SHAPE(4), h) == 0, "%s", ae_last_error());
   cr_assert(h[0] == (ae_real)ldexp(1, -24) && h[1] == (ae_real)ldexp(1, -15) && isinf(h[2]) && h[3] == 65504,
             "%g %g %g %g", (double)h[0], (double)h[1], (double)h[2], (double)h[3]);
   ae_st_free(f);
@@ -254,14 +254,13 @@ Test(st, malformed_files_rejected) {
     const bad_case *c = &cases[i];
     const char *p = at("bad.safetensors");
     write_st(p, c->json, c->dlen);
-    err[0] = 0;
-    ae_st_file *f = ae_st_read(p, err, sizeof err);
+    ae_set_last_error("%s", ""); /* a failure must say why */
+    ae_st_file *f = ae_st_read(p);
     cr_expect_null(f, "%s: accepted", c->label);
     ae_st_free(f);
-    cr_expect(strstr(err, p) != NULL, "%s: message does not name the file: %s", c->label, err);
-    cr_expect(strstr(err, c->want1) != NULL, "%s: message '%s' lacks '%s'", c->label, err, c->want1);
-    if (c->want2) cr_expect(strstr(err, c->want2) != NULL, "%s: message '%s' lacks '%s'", c->label, err, c->want2);
-    cr_expect_str_eq(ae_last_error(), err, "%s: ae_last_error differs", c->label);
+    cr_expect(strstr(ae_last_error(), p) != NULL, "%s: message does not name the file: %s", c->label, ae_last_error());
+    cr_expect(strstr(ae_last_error(), c->want1) != NULL, "%s: message '%s' lacks '%s'", c->label, ae_last_error(), c->want1);
+    if (c->want2) cr_expect(strstr(ae_last_error(), c->want2) != NULL, "%s: message '%s' lacks '%s'", c->label, ae_last_error(), c->want2);
   }
 }
 
@@ -271,32 +270,32 @@ Test(st, truncated_or_tiny_files_rejected) {
   write_raw(p, 0, "", 0, NULL, 0);
   FILE *fp = fopen(p, "wb");
   fclose(fp);
-  cr_assert_null(ae_st_read(p, err, sizeof err));
-  cr_assert(strstr(err, p) && strstr(err, "0 bytes, too short"), "%s", err);
+  cr_assert_null(ae_st_read(p));
+  cr_assert(strstr(ae_last_error(), p) && strstr(ae_last_error(), "0 bytes, too short"), "%s", ae_last_error());
   fp = fopen(p, "wb");
   fwrite("abc", 1, 3, fp);
   fclose(fp);
-  cr_assert_null(ae_st_read(p, err, sizeof err));
-  cr_assert(strstr(err, "3 bytes, too short"), "%s", err);
+  cr_assert_null(ae_st_read(p));
+  cr_assert(strstr(ae_last_error(), "3 bytes, too short"), "%s", ae_last_error());
   /* a header cut short: the length says 64, 30 bytes follow */
   const char *json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}";
   write_raw(p, 64, json, 30, NULL, 0);
-  cr_assert_null(ae_st_read(p, err, sizeof err));
-  cr_assert(strstr(err, "header length 64 runs past the end of the file (38 bytes)"), "%s", err);
+  cr_assert_null(ae_st_read(p));
+  cr_assert(strstr(ae_last_error(), "header length 64 runs past the end of the file (38 bytes)"), "%s", ae_last_error());
   /* a length field far beyond the file, and one above the cap */
   write_raw(p, 1000, json, strlen(json), NULL, 16);
-  cr_assert_null(ae_st_read(p, err, sizeof err));
-  cr_assert(strstr(err, "header length 1000 runs past the end"), "%s", err);
+  cr_assert_null(ae_st_read(p));
+  cr_assert(strstr(ae_last_error(), "header length 1000 runs past the end"), "%s", ae_last_error());
   write_raw(p, (uint64_t)1 << 40, json, strlen(json), NULL, 16);
-  cr_assert_null(ae_st_read(p, err, sizeof err));
-  cr_assert(strstr(err, "above the limit"), "%s", err);
+  cr_assert_null(ae_st_read(p));
+  cr_assert(strstr(ae_last_error(), "above the limit"), "%s", ae_last_error());
   /* a good file cut at every length is rejected every time, never read */
   ae_real v[6] = {1, 2, 3, 4, 5, 6};
   ae_st_writer *wr = ae_st_writer_new();
   ae_st_writer_add(wr, "a", AE_SHAPE(2), v);
   ae_st_writer_add(wr, "b", AE_SHAPE(4), v + 2);
   ae_st_writer_meta(wr, "model", "x");
-  cr_assert(ae_st_writer_save(wr, at("good.safetensors"), err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_writer_save(wr, at("good.safetensors")) == 0, "%s", ae_last_error());
   ae_st_writer_free(wr);
   size_t n;
   unsigned char *b = read_whole(at("good.safetensors"), &n);
@@ -304,15 +303,15 @@ Test(st, truncated_or_tiny_files_rejected) {
     fp = fopen(p, "wb");
     fwrite(b, 1, cut, fp);
     fclose(fp);
-    ae_st_file *f = ae_st_read(p, err, sizeof err);
+    ae_st_file *f = ae_st_read(p);
     cr_expect_null(f, "truncated to %zu of %zu bytes: accepted", cut, n);
     ae_st_free(f);
   }
   free(b);
-  cr_assert_null(ae_st_read(at("missing.safetensors"), err, sizeof err));
-  cr_assert(strstr(err, "cannot open") && strstr(err, "missing.safetensors"), "%s", err);
-  cr_assert_null(ae_st_read(dir, err, sizeof err));
-  cr_assert(strstr(err, "not a regular file"), "%s", err);
+  cr_assert_null(ae_st_read(at("missing.safetensors")));
+  cr_assert(strstr(ae_last_error(), "cannot open") && strstr(ae_last_error(), "missing.safetensors"), "%s", ae_last_error());
+  cr_assert_null(ae_st_read(dir));
+  cr_assert(strstr(ae_last_error(), "not a regular file"), "%s", ae_last_error());
 }
 
 Test(st, load_into_names_missing_and_misshapen) {
@@ -320,20 +319,20 @@ Test(st, load_into_names_missing_and_misshapen) {
   ae_st_writer *wr = ae_st_writer_new();
   ae_st_writer_add(wr, "enc.w", AE_SHAPE(3, 4), v);
   ae_st_writer_add(wr, "enc.b", AE_SHAPE(3), v);
-  cr_assert(ae_st_writer_save(wr, at("m.safetensors"), err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_writer_save(wr, at("m.safetensors")) == 0, "%s", ae_last_error());
   ae_st_writer_free(wr);
-  ae_st_file *f = ae_st_read(at("m.safetensors"), err, sizeof err);
-  cr_assert(f, "%s", err);
+  ae_st_file *f = ae_st_read(at("m.safetensors"));
+  cr_assert(f, "%s", ae_last_error());
   ae_real dst[12];
-  cr_assert(ae_st_load_into(f, "dec.w", AE_SHAPE(4, 3), dst, err, sizeof err) == -1);
-  cr_assert(strstr(err, "m.safetensors") && strstr(err, "no tensor 'dec.w'") && strstr(err, "'enc.w', 'enc.b'"), "%s",
-            err);
-  cr_assert(ae_st_load_into(f, "enc.w", AE_SHAPE(4, 3), dst, err, sizeof err) == -1);
-  cr_assert(strstr(err, "tensor 'enc.w' has shape (3,4); expected (4,3)"), "%s", err);
-  cr_assert(ae_st_load_into(f, "enc.b", AE_SHAPE(1, 3), dst, err, sizeof err) == -1);
-  cr_assert(strstr(err, "tensor 'enc.b' has shape (3); expected (1,3)"), "%s", err);
-  cr_assert_null(ae_st_load_tensor(f, "nope", err, sizeof err));
-  cr_assert(strstr(err, "no tensor 'nope'"), "%s", err);
+  cr_assert(ae_st_load_into(f, "dec.w", AE_SHAPE(4, 3), dst) == -1);
+  cr_assert(strstr(ae_last_error(), "m.safetensors") && strstr(ae_last_error(), "no tensor 'dec.w'") && strstr(ae_last_error(), "'enc.w', 'enc.b'"), "%s",
+            ae_last_error());
+  cr_assert(ae_st_load_into(f, "enc.w", AE_SHAPE(4, 3), dst) == -1);
+  cr_assert(strstr(ae_last_error(), "tensor 'enc.w' has shape (3,4); expected (4,3)"), "%s", ae_last_error());
+  cr_assert(ae_st_load_into(f, "enc.b", AE_SHAPE(1, 3), dst) == -1);
+  cr_assert(strstr(ae_last_error(), "tensor 'enc.b' has shape (3); expected (1,3)"), "%s", ae_last_error());
+  cr_assert_null(ae_st_load_tensor(f, "nope"));
+  cr_assert(strstr(ae_last_error(), "no tensor 'nope'"), "%s", ae_last_error());
   ae_st_free(f);
 }
 
@@ -371,18 +370,18 @@ static void save_values(const char *path, ae_real fill, int64_t n) {
   ae_st_writer *wr = ae_st_writer_new();
   ae_st_writer_add(wr, "w", AE_SHAPE(n), v);
   ae_st_writer_meta(wr, "step", fill == 1 ? "1" : "2");
-  int rc = ae_st_writer_save(wr, path, err, sizeof err);
+  int rc = ae_st_writer_save(wr, path);
   ae_st_writer_free(wr);
   free(v);
-  cr_assert(rc == 0 || ae_io_atomic_test_hook, "%s", err);
+  cr_assert(rc == 0 || ae_io_atomic_test_hook, "%s", ae_last_error());
 }
 
 static void check_values(const char *path, ae_real fill, int64_t n) {
-  ae_st_file *f = ae_st_read(path, err, sizeof err);
-  cr_assert(f, "the previous checkpoint was damaged: %s", err);
+  ae_st_file *f = ae_st_read(path);
+  cr_assert(f, "the previous checkpoint was damaged: %s", ae_last_error());
   cr_assert_str_eq(ae_st_meta(f, "step"), fill == 1 ? "1" : "2");
   ae_real *v = malloc((size_t)n * sizeof *v);
-  cr_assert(ae_st_load_into(f, "w", AE_SHAPE(n), v, err, sizeof err) == 0, "%s", err);
+  cr_assert(ae_st_load_into(f, "w", AE_SHAPE(n), v) == 0, "%s", ae_last_error());
   for (int64_t i = 0; i < n; i++) cr_assert(v[i] == fill);
   free(v);
   ae_st_free(f);
@@ -398,7 +397,7 @@ Test(st, failed_save_keeps_previous_file) {
     ae_io_atomic_test_hook = fail_hook;
     save_values(p, 2, n);
     ae_io_atomic_test_hook = NULL;
-    cr_assert(strstr(err, p) && strstr(err, "write failed") && strstr(err, "unchanged"), "%s", err);
+    cr_assert(strstr(ae_last_error(), p) && strstr(ae_last_error(), "write failed") && strstr(ae_last_error(), "unchanged"), "%s", ae_last_error());
     check_values(p, 1, n);
     cr_assert_eq(count_files(), 1, "the temporary file was not removed");
   }
@@ -429,14 +428,14 @@ Test(st, unwritable_target_reports_error) {
   ae_real v[2] = {1, 2};
   ae_st_writer *wr = ae_st_writer_new();
   ae_st_writer_add(wr, "w", AE_SHAPE(2), v);
-  cr_assert(ae_st_writer_save(wr, at("no/such/dir/m.safetensors"), err, sizeof err) == -1);
-  cr_assert(strstr(err, "no/such/dir/m.safetensors") && strstr(err, "cannot create a temporary file"), "%s", err);
+  cr_assert(ae_st_writer_save(wr, at("no/such/dir/m.safetensors")) == -1);
+  cr_assert(strstr(ae_last_error(), "no/such/dir/m.safetensors") && strstr(ae_last_error(), "cannot create a temporary file"), "%s", ae_last_error());
   /* a directory where the file should be: the rename fails, nothing left over */
   char sub[600];
   snprintf(sub, sizeof sub, "%s/isdir", dir);
   cr_assert(mkdir(sub, 0755) == 0);
-  cr_assert(ae_st_writer_save(wr, sub, err, sizeof err) == -1);
-  cr_assert(strstr(err, "write failed"), "%s", err);
+  cr_assert(ae_st_writer_save(wr, sub) == -1);
+  cr_assert(strstr(ae_last_error(), "write failed"), "%s", ae_last_error());
   rmdir(sub);
   cr_assert_eq(count_files(), 0);
   ae_st_writer_free(wr);

@@ -11,9 +11,8 @@ static int loaded[2];
 
 const ae_tensor *zt_fashion(int split, int64_t n) {
   if (!loaded[split]) {
-    char err[512];
-    if (ae_dataset_load("fashion-mnist", split, split ? 10000 : 20000, 0, &cache[split], err, sizeof err)) {
-      fprintf(stderr, "zoo tests need Fashion-MNIST (Debian package dataset-fashion-mnist): %s\n", err);
+    if (ae_dataset_load("fashion-mnist", split, split ? 10000 : 20000, 0, &cache[split])) {
+      fprintf(stderr, "zoo tests need Fashion-MNIST (Debian package dataset-fashion-mnist): %s\n", ae_last_error());
       abort();
     }
     loaded[split] = 1;

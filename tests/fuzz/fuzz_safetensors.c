@@ -7,10 +7,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *p = fuzz_write("in.safetensors", data, size);
-  char err[1024];
-  ae_st_file *f = ae_st_read(p, err, sizeof err);
+  ae_set_last_error("%s", ""); /* a failure must say why */
+  ae_st_file *f = ae_st_read(p);
   if (!f) {
-    if (!err[0]) abort();
+    if (!ae_last_error()[0]) abort();
     return 0;
   }
   for (int i = 0; i < ae_st_count(f); i++) {
@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     volatile unsigned char x = 0;
     const unsigned char *b = ae_st_data(f, t);
     for (size_t k = 0; k < t->bytes; k++) x ^= b[k];
-    ae_tensor *u = ae_st_load_tensor(f, t->name, err, sizeof err);
+    ae_tensor *u = ae_st_load_tensor(f, t->name);
     if (u && u->numel != t->numel) abort();
     ae_tensor_free(u);
   }
