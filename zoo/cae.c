@@ -27,6 +27,7 @@
 #include "grad/jacobian.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 /* ---- shared by cae, cae-deep and cae-h ---- */
 

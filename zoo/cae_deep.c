@@ -17,6 +17,7 @@
 #include "layers.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct cae_deep_state {
   ae_mlp enc, dec;

@@ -27,6 +27,7 @@
 #include "contractive.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 
 static const ae_setting_def settings[] = {

@@ -21,6 +21,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct linear_state {
   ae_dense enc, dec;

@@ -43,6 +43,7 @@
 #include "ops/noise.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 #define POWER_ITERS 30
 

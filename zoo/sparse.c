@@ -26,6 +26,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct sparse_state {
   ae_dense enc, dec;

@@ -18,6 +18,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct stacked_state {
   ae_mlp enc, dec; /* enc.layer[i] = f_{i+1}; dec.layer[L-1-i] = g_{i+1} */

@@ -21,6 +21,7 @@
 #include "ops/noise.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct vae_state {
   ae_mlp enc, dec;       /* x -> h; z -> logits */

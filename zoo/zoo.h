@@ -11,14 +11,6 @@
 #include "settings.h"
 #include "footprint.h"
 
-/* Every model definition (one per file in zoo/). */
-AE_API extern const ae_model_def ae_model_ae;
-AE_API extern const ae_model_def ae_model_linear_ae, ae_model_deep_ae, ae_model_stacked_ae;
-AE_API extern const ae_model_def ae_model_sparse_l1, ae_model_sparse_kl;
-AE_API extern const ae_model_def ae_model_dae, ae_model_cae, ae_model_cae_deep, ae_model_cae_h;
-AE_API extern const ae_model_def ae_model_conv_ae, ae_model_conv_dae, ae_model_deconv_ae;
-AE_API extern const ae_model_def ae_model_vae, ae_model_psd, ae_model_seq_ae;
-
 /* Shared by the MLP models (defined in model_parts.c). The "hidden" setting gives
  * the encoder's sizes; the decoder mirrors it. */
 AE_API int ae_zoo_build_mirrored_mlp(ae_model *m, ae_mlp *enc, ae_mlp *dec, ae_act act, ae_act code_act, ae_rng *rng);
