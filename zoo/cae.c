@@ -13,12 +13,14 @@
  * the encoder can be swapped for any other (the tests check that the two
  * agree). jacobian=exact costs min(hidden, dim) products per step (784
  * JVPs at 784-1000); jacobian=hutchinson estimates it without bias from
- * `probes` VJPs with Gaussian probes. Measured at 784-1000, batch 128, one
- * thread: exact 6.0 s and 9-13 GiB of tape per step (far past the
- * trainer's default 512 MiB arena), hutchinson 28 ms and 27 MiB with one
- * probe (66 ms with 4), no penalty 13 ms; so the default is
- * jacobian=hutchinson with 4 probes, and jacobian=exact is for small
- * widths (or a trainer given an arena that large).
+ * `probes` VJPs with Gaussian probes. At the reference width (784-1000)
+ * exact costs hundreds of times a plain step in time, and its tape (one
+ * JVP graph per input dimension, kept for the double backward) outgrows the
+ * trainer's default arena, while hutchinson costs a few plain steps; so the
+ * default is jacobian=hutchinson with 4 probes, and jacobian=exact is for
+ * small widths (or a trainer given a large arena). To measure: `aezoo train
+ * cae --set jacobian=exact|hutchinson` prints the step time, and
+ * benchmarks/zoo_vs_torch.sh times the reference configuration.
  * This file also holds what the contractive models share (contractive.h). */
 #include "contractive.h"
 
@@ -95,8 +97,8 @@ static const ae_setting_def settings[] = {
     {"loss", AE_SET_CHOICE, "bce", "reconstruction loss", "mse|bce", 0, 0},
     {"weight_decay", AE_SET_REAL, "0", "L2 penalty coefficient on weights", NULL, 0, 10},
     {"jacobian", AE_SET_CHOICE, "hutchinson",
-     "penalty: Hutchinson's unbiased estimate, or exact (min(hidden, dim) products: ~9 GiB of tape at 784-1000, "
-     "batch 128)",
+     "penalty: Hutchinson's unbiased estimate, or exact (min(hidden, dim) products per step; its tape grows with "
+     "hidden * dim * batch)",
      "exact|hutchinson", 0, 0},
     {"probes", AE_SET_INT, "4", "random probes per step for jacobian=hutchinson (at most 1000)", NULL, 1, 1000},
 };
