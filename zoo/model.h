@@ -36,6 +36,19 @@ typedef struct ae_terms {
   ae_val *val[AE_MAX_TERMS];
 } ae_terms;
 AE_API void ae_terms_add(ae_terms *tm, const char *name, ae_val *v);
+/* A loss term: records weight * term as `name` in terms (train.csv, eval)
+ * and returns l + weight * term (just weight * term when l is NULL; a
+ * weight of 1 adds the term as it is). Usage:
+ *   l = ae_term(t, terms, l, "kl", beta, kl); */
+AE_API ae_val *ae_term(ae_tape *t, ae_terms *terms, ae_val *l, const char *name, double weight, ae_val *term);
+
+/* A grad-mode scope: runs the block with grad mode `mode`, the caller's
+ * mode available inside as the int `outer`, then restores it. Leave the
+ * block by its end (not break, goto or return), or the mode stays set.
+ *   AE_GRAD_MODE(t, 1, training) { ... create_graph = training ... } */
+#define AE_GRAD_MODE(t, mode, outer)                                                     \
+  for (int outer = ae_set_grad_enabled((t), (mode)), outer##_scope_ = 1; outer##_scope_; \
+       outer##_scope_ = 0, ae_set_grad_enabled((t), outer))
 
 /* What data a model accepts. */
 typedef enum ae_input_kind {

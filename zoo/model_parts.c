@@ -30,16 +30,13 @@ ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae
   int bce = strcmp(ae_settings_str(&m->settings, "loss"), "bce") == 0;
   ae_val *l = bce ? ae_bce_with_logits_loss(t, logits, target, AE_REDUCE_BATCH_MEAN)
                   : ae_mse_loss(t, ae_sigmoid(t, logits), target, AE_REDUCE_MEAN);
-  ae_terms_add(terms, bce ? "bce" : "mse", l);
-  return l;
+  return ae_term(t, terms, NULL, bce ? "bce" : "mse", 1, l);
 }
 
 /* Adds the weight-decay term (if any) to loss. */
 ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms) {
   ae_val *wd = ae_weight_decay_term(t, m, ae_settings_real(&m->settings, "weight_decay"));
-  if (!wd) return loss;
-  ae_terms_add(terms, "weight_decay", wd);
-  return ae_add(t, loss, wd);
+  return wd ? ae_term(t, terms, loss, "weight_decay", 1, wd) : loss;
 }
 
 /* x~ ~ q(x~ | x) from the settings noise, sigma and nu. */
