@@ -178,26 +178,26 @@ static void mfista_step(ae_tape *t, mfista *s) {
   ae_val *yv = ae_var(t, s->shape, s->y);
   ae_val *g = ae_grad1(t, energy(t, s->xf, yv, s->d, s->fx, s->lambda, s->gamma, BATCH_SUM).smooth, NULL,
                        yv, 0);
-  int old = ae_set_grad_enabled(t, 0);
-  ae_val *z = ae_ista_step(t, ae_detach(t, yv), g, (ae_real)s->step, (ae_real)s->lambda);
-  ae_val *ez = energy(t, s->xf, z, s->d, s->fx, s->lambda, s->gamma, PER_EXAMPLE).total;
-  if (ae_tape_ok(t)) {
-    /* x_k = the better of z_k and x_{k-1}, per example */
-    memcpy(s->xprev, s->xk, bytes);
-    for (int64_t b = 0; b < B; b++)
-      if (ez->t.data[b] <= s->ek[b]) {
-        memcpy(s->xk + b * K, z->t.data + b * K, sizeof(ae_real) * (size_t)K);
-        s->ek[b] = ez->t.data[b];
-      }
-    /* y_{k+1} = x_k + (t_k / t_{k+1}) (z_k - x_k) + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1}) */
-    double tn = (1 + sqrt(1 + 4 * s->tk * s->tk)) / 2;
-    ae_val *xk = ae_const(t, s->shape, s->xk), *xprev = ae_const(t, s->shape, s->xprev);
-    ae_val *yn = ae_add(t, ae_add(t, xk, ae_scale(t, ae_sub(t, z, xk), (ae_real)(s->tk / tn))),
-                        ae_scale(t, ae_sub(t, xk, xprev), (ae_real)((s->tk - 1) / tn)));
-    s->tk = tn;
-    if (yn) memcpy(s->y, yn->t.data, bytes);
+  AE_GRAD_MODE(t, 0, outer) {
+    ae_val *z = ae_ista_step(t, ae_detach(t, yv), g, (ae_real)s->step, (ae_real)s->lambda);
+    ae_val *ez = energy(t, s->xf, z, s->d, s->fx, s->lambda, s->gamma, PER_EXAMPLE).total;
+    if (ae_tape_ok(t)) {
+      /* x_k = the better of z_k and x_{k-1}, per example */
+      memcpy(s->xprev, s->xk, bytes);
+      for (int64_t b = 0; b < B; b++)
+        if (ez->t.data[b] <= s->ek[b]) {
+          memcpy(s->xk + b * K, z->t.data + b * K, sizeof(ae_real) * (size_t)K);
+          s->ek[b] = ez->t.data[b];
+        }
+      /* y_{k+1} = x_k + (t_k / t_{k+1}) (z_k - x_k) + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1}) */
+      double tn = (1 + sqrt(1 + 4 * s->tk * s->tk)) / 2;
+      ae_val *xk = ae_const(t, s->shape, s->xk), *xprev = ae_const(t, s->shape, s->xprev);
+      ae_val *yn = ae_add(t, ae_add(t, xk, ae_scale(t, ae_sub(t, z, xk), (ae_real)(s->tk / tn))),
+                          ae_scale(t, ae_sub(t, xk, xprev), (ae_real)((s->tk - 1) / tn)));
+      s->tk = tn;
+      if (yn) memcpy(s->y, yn->t.data, bytes);
+    }
   }
-  ae_set_grad_enabled(t, old);
 }
 
 /* z* = argmin_z E(x, z) by `steps` MFISTA iterations from z = fx, the
@@ -207,32 +207,33 @@ static ae_val *infer(ae_model *m, ae_tape *t, ae_val *xf, ae_val *fx) {
   if (!xf || !fx) return NULL;
   mfista s = {.xf = xf, .fx = fx, .shape = fx->t.shape, .tk = 1};
   s.lambda = ae_settings_real(&m->settings, "lambda"), s.gamma = ae_settings_real(&m->settings, "gamma");
-  int steps = (int)ae_settings_int(&m->settings, "steps"), grad_mode = ae_set_grad_enabled(t, 1);
-  s.d = ae_detach(t, ae_param_bind(t, ps->dict));
-  /* x_0 = y_1 = F(x), E(x_0) */
-  size_t n = (size_t)fx->t.numel, bytes = n * sizeof(ae_real);
-  ae_val *x0 = ae_add_scalar(t, fx, 0);
-  ae_val *e0 = energy(t, xf, fx, s.d, fx, s.lambda, s.gamma, PER_EXAMPLE).total;
-  s.xk = ae_arena_alloc(t, "psd.infer", bytes), s.xprev = ae_arena_alloc(t, "psd.infer", bytes);
-  s.y = ae_arena_alloc(t, "psd.infer", bytes);
-  s.ek = ae_arena_alloc(t, "psd.infer", (size_t)s.shape.d[0] * sizeof(ae_real));
-  ae_real *scratch = ae_arena_alloc(
-      t, "psd.infer", (size_t)(ps->dict->value.shape.d[0] + ps->dict->value.shape.d[1]) * sizeof(ae_real));
-  ae_tape_mark mark = ae_tape_get_mark(t);
-  if (ae_tape_ok(t)) {
-    memcpy(s.xk, x0->t.data, bytes), memcpy(s.xprev, x0->t.data, bytes), memcpy(s.y, x0->t.data, bytes);
-    memcpy(s.ek, e0->t.data, (size_t)s.shape.d[0] * sizeof(ae_real));
-    double sq = sigma_max_sq(ps->dict, scratch);
-    s.step = 1 / (2 * (1.02 * sq + s.gamma));
-    if (!(sq >= 0))
-      ae_raise(t, AE_ERR_ARG, "psd.infer", "the dictionary's largest singular value is not finite");
-    for (int k = 0; k < steps && ae_tape_ok(t); k++) {
-      mfista_step(t, &s);
-      ae_tape_rewind(t, mark);
+  int steps = (int)ae_settings_int(&m->settings, "steps");
+  AE_GRAD_MODE(t, 1, outer) { /* the energy's gradient in z, whatever the caller's mode */
+    s.d = ae_detach(t, ae_param_bind(t, ps->dict));
+    /* x_0 = y_1 = F(x), E(x_0) */
+    size_t n = (size_t)fx->t.numel, bytes = n * sizeof(ae_real);
+    ae_val *x0 = ae_add_scalar(t, fx, 0);
+    ae_val *e0 = energy(t, xf, fx, s.d, fx, s.lambda, s.gamma, PER_EXAMPLE).total;
+    s.xk = ae_arena_alloc(t, "psd.infer", bytes), s.xprev = ae_arena_alloc(t, "psd.infer", bytes);
+    s.y = ae_arena_alloc(t, "psd.infer", bytes);
+    s.ek = ae_arena_alloc(t, "psd.infer", (size_t)s.shape.d[0] * sizeof(ae_real));
+    ae_real *scratch = ae_arena_alloc(
+        t, "psd.infer", (size_t)(ps->dict->value.shape.d[0] + ps->dict->value.shape.d[1]) * sizeof(ae_real));
+    ae_tape_mark mark = ae_tape_get_mark(t);
+    if (ae_tape_ok(t)) {
+      memcpy(s.xk, x0->t.data, bytes), memcpy(s.xprev, x0->t.data, bytes), memcpy(s.y, x0->t.data, bytes);
+      memcpy(s.ek, e0->t.data, (size_t)s.shape.d[0] * sizeof(ae_real));
+      double sq = sigma_max_sq(ps->dict, scratch);
+      s.step = 1 / (2 * (1.02 * sq + s.gamma));
+      if (!(sq >= 0))
+        ae_raise(t, AE_ERR_ARG, "psd.infer", "the dictionary's largest singular value is not finite");
+      for (int k = 0; k < steps && ae_tape_ok(t); k++) {
+        mfista_step(t, &s);
+        ae_tape_rewind(t, mark);
+      }
     }
+    ae_tape_rewind(t, mark);
   }
-  ae_tape_rewind(t, mark);
-  ae_set_grad_enabled(t, grad_mode);
   return ae_tape_ok(t) ? ae_const(t, s.shape, s.xk) : NULL;
 }
 
