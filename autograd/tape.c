@@ -11,8 +11,9 @@
  * window: what the rule allocated and does not keep is given back (the
  * kept values are moved down to the window's start), and gradient
  * buffers it has consumed go on a free list, kept inside the free blocks
- * themselves, by exact size, from which later values of a window take
- * their data. */
+ * themselves, by exact size, from which later values take their data.
+ * A value's owner may also put its buffer there when no rule reads it
+ * (ae__tape_release). */
 #include "tape.h"
 
 #include <math.h>
@@ -198,17 +199,20 @@ static void free_put(ae_tape *t, free_block *b, size_t size) {
   if (end > t->free_hi) t->free_hi = end;
 }
 
-/* A free block of exactly aligned(bytes) bytes, or NULL; logged in the
- * window, which gives it back at its end unless a kept value uses it. */
+/* A free block of exactly aligned(bytes) bytes, or NULL. Inside a window
+ * it is logged, and the window gives it back at its end unless a kept
+ * value uses it; outside one it belongs to the new value for good. */
 static void *free_take(ae_tape *t, size_t bytes) {
   size_t size = aligned(bytes);
-  if (size == 0 || t->ntaken == TAKEN_MAX) return NULL;
+  if (size == 0 || (t->in_window && t->ntaken == TAKEN_MAX)) return NULL;
   for (free_block **p = &t->free_list[bucket_of(size)]; *p; p = &(*p)->next)
     if ((*p)->size == size) {
       free_block *b = *p;
       *p = b->next;
-      t->taken[t->ntaken] = b;
-      t->taken_size[t->ntaken++] = size;
+      if (t->in_window) {
+        t->taken[t->ntaken] = b;
+        t->taken_size[t->ntaken++] = size;
+      }
       return b;
     }
   return NULL;
@@ -223,7 +227,7 @@ ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s) {
   ae_val *v = ae_arena_alloc(t, op, sizeof *v);
   if (!v) return NULL;
   int64_t n = ae_shape_numel(s);
-  v->t.data = t->in_window ? free_take(t, (size_t)n * sizeof(ae_real)) : NULL;
+  v->t.data = t->free_hi ? free_take(t, (size_t)n * sizeof(ae_real)) : NULL;
   if (!v->t.data) v->t.data = ae_arena_alloc(t, op, (size_t)n * sizeof(ae_real));
   if (!v->t.data) return NULL;
   v->t.shape = s;
@@ -430,6 +434,15 @@ int ae__tape_window_end(ae_tape *t, ae_val **keep, int nkeep, unsigned char *fre
 void ae__tape_recycle(ae_tape *t, ae_val *v) {
   size_t size = aligned((size_t)v->t.numel * sizeof(ae_real));
   if (size) free_put(t, (free_block *)v->t.data, size);
+}
+
+void ae__tape_release(ae_tape *t, ae_val *v) {
+  unsigned char *d = (unsigned char *)v->t.data;
+  size_t size = aligned((size_t)v->t.numel * sizeof(ae_real));
+  if (!t->reuse || t->in_window || t->status != AE_OK || !size || d < t->arena ||
+      d + size > t->arena + t->arena_used || (size_t)(d - t->arena) % AE_ALIGN)
+    return;
+  free_put(t, (free_block *)d, size);
 }
 
 /* ---- leaves ---- */

@@ -26,8 +26,15 @@ const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed,
  * ae__tape_recycle puts v's data on the free list: the caller vouches
  * that nothing else uses it and that it was allocated whole. */
 #define AE_TAPE_WINDOW_KEEP 8
+/* The free list serves every new value's data (ae_op_out), inside a
+ * window or not. ae__tape_release puts the buffer of a recorded value on
+ * it, for a value whose data nothing will read again: no rule reads it
+ * (neither its own node's nor its consumers') and no one else holds it.
+ * Its node stays, with its shape. A no-op with reuse off, inside a
+ * window, or for data that is not a whole arena allocation. */
 int ae__tape_window_begin(ae_tape *t);
 int ae__tape_window_end(ae_tape *t, ae_val **keep, int nkeep, unsigned char *fresh);
 void ae__tape_recycle(ae_tape *t, ae_val *v);
+void ae__tape_release(ae_tape *t, ae_val *v);
 
 #endif

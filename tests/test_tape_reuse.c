@@ -3,7 +3,8 @@
  * reuse equal gradients without it bitwise, on every zoo model's loss and
  * on graphs that pass gradients through (add, reshape, broadcasting,
  * shared inputs); a long chain's arena peak is far lower with reuse;
- * create_graph and second-order gradients are unaffected; gradients
+ * create_graph and second-order gradients are unaffected; the squares of
+ * a contractive penalty are released once summed; gradients
  * returned by ae_grad survive later sweeps; mark/rewind and reset around
  * sweeps; a warm training step still allocates nothing. Built for float64. */
 #include <criterion/criterion.h>
@@ -283,6 +284,41 @@ Test(tape_reuse, create_graph_sweep_keeps_everything) {
     ae_tensor_free(xt);
   }
   cr_expect_eq(used[0], used[1], "a create_graph sweep used %zu bytes with reuse, %zu without", used[1], used[0]);
+}
+
+/* The exact contractive penalty with create_graph: one VJP per code unit,
+ * each product squared and summed. The squares are read by no rule, so
+ * their buffers serve the next unit's values: the arena after the
+ * penalty holds about one square instead of one per unit, and the
+ * parameter gradient through it all is bitwise the same. */
+static size_t penalty_grads(int reuse, ae_real *gw) {
+  enum { B = 8, D = 50, H = 16 };
+  ae_tensor *xt = rand_tensor(AE_SHAPE(B, D), 9, 0, 1), *wt = rand_tensor(AE_SHAPE(H, D), 10, -0.3, 0.3);
+  ae_param *w = ae_param_new("w", AE_SHAPE(H, D));
+  memcpy(w->value.data, wt->data, sizeof(ae_real) * H * D);
+  ae_tape *t = ae_tape_new(0);
+  ae_tape_set_reuse(t, reuse);
+  ae_val *x = ae_var_tensor(t, xt), *wv = ae_param_bind(t, w);
+  ae_val *h = ae_sigmoid(t, ae_matmul(t, x, wv, 0, 1));
+  ae_val *pen = ae_jacobian_frobenius_sq(t, h, x, 1);
+  cr_assert(pen, "%s", ae_tape_error(t));
+  size_t used = ae_tape_arena_used(t);
+  cr_assert_eq(ae_backward(t, pen), 0, "%s", ae_tape_error(t));
+  memcpy(gw, w->grad.data, sizeof(ae_real) * H * D);
+  ae_tape_free(t);
+  ae_param_free(w);
+  ae_tensor_free(xt);
+  ae_tensor_free(wt);
+  return used;
+}
+
+Test(tape_reuse, frobenius_penalty_releases_its_squares) {
+  static ae_real on[16 * 50], off[16 * 50];
+  size_t used_on = penalty_grads(1, on), used_off = penalty_grads(0, off);
+  cr_expect(same_bits(on, off, 16 * 50), "the penalty's gradient differs with reuse");
+  size_t square = 8 * 50 * sizeof(ae_real);
+  cr_expect(used_off - used_on >= 15 * square, "the penalty used %zu bytes with reuse, %zu without: expected %zu less",
+            used_on, used_off, 15 * square);
 }
 
 /* ---- mark and rewind, reset ---- */
