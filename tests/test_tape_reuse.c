@@ -4,7 +4,8 @@
  * on graphs that pass gradients through (add, reshape, broadcasting,
  * shared inputs); a long chain's arena peak is far lower with reuse;
  * create_graph and second-order gradients are unaffected; the squares of
- * a contractive penalty are released once summed; gradients
+ * a contractive penalty and the pieces of an LSTM unroll are released
+ * once no rule reads them; gradients
  * returned by ae_grad survive later sweeps; mark/rewind and reset around
  * sweeps; a warm training step still allocates nothing. Built for float64. */
 #include <criterion/criterion.h>
@@ -319,6 +320,64 @@ Test(tape_reuse, frobenius_penalty_releases_its_squares) {
   size_t square = 8 * 50 * sizeof(ae_real);
   cr_expect(used_off - used_on >= 15 * square, "the penalty used %zu bytes with reuse, %zu without: expected %zu less",
             used_on, used_off, 15 * square);
+}
+
+/* An LSTM unroll releases each step's [h c] once cut, and after the
+ * loop the pieces cut from x and the steps' h (no rule reads them): the
+ * forward pass holds less, while the outputs, x itself, first- and
+ * second-order gradients stay bitwise the same. x with and without grad
+ * (cut by halving, or by selects). */
+typedef struct lstm_run {
+  size_t forward;
+  ae_real out[4 * 7 * 5], hl[4 * 5], gx[4 * 7 * 3], gw[20 * 3], gw2[20 * 3];
+} lstm_run;
+
+static void lstm_case(int reuse, int x_grad, lstm_run *r) {
+  enum { B = 4, T = 7, I = 3, H = 5 };
+  ae_tensor *xt = rand_tensor(AE_SHAPE(B, T, I), 11, -1, 1), *wi = rand_tensor(AE_SHAPE(4 * H, I), 12, -0.5, 0.5),
+            *wh = rand_tensor(AE_SHAPE(4 * H, H), 13, -0.5, 0.5), *bi = rand_tensor(AE_SHAPE(4 * H), 14, -0.5, 0.5),
+            *bh = rand_tensor(AE_SHAPE(4 * H), 15, -0.5, 0.5);
+  ae_tape *t = ae_tape_new(0);
+  ae_tape_set_reuse(t, reuse);
+  ae_val *x = x_grad ? ae_var_tensor(t, xt) : ae_const_tensor(t, xt), *w = ae_var_tensor(t, wi);
+  ae_val *hl = NULL, *cl = NULL;
+  ae_val *out = ae_lstm_unroll(t, x, NULL, NULL, w, ae_var_tensor(t, wh), ae_const_tensor(t, bi), ae_const_tensor(t, bh),
+                               &hl, &cl);
+  cr_assert(out && hl && cl, "%s", ae_tape_error(t));
+  ae_val *loss = ae_add(t, ae_sum(t, ae_square(t, out)), ae_add(t, ae_sum(t, hl), ae_sum(t, ae_square(t, cl))));
+  r->forward = ae_tape_arena_used(t);
+  memcpy(r->out, out->t.data, sizeof r->out);
+  memcpy(r->hl, hl->t.data, sizeof r->hl);
+  ae_val *ins[2] = {w, x}, *g[2];
+  cr_assert_eq(ae_grad(t, 1, &loss, NULL, x_grad ? 2 : 1, ins, g, 1), 0, "%s", ae_tape_error(t));
+  memcpy(r->gw, g[0]->t.data, sizeof r->gw);
+  if (x_grad) memcpy(r->gx, g[1]->t.data, sizeof r->gx);
+  ae_val *pen = ae_sum(t, ae_square(t, g[0]));
+  ae_val *g2 = ae_grad1(t, pen, NULL, w, 0);
+  cr_assert(g2, "%s", ae_tape_error(t));
+  memcpy(r->gw2, g2->t.data, sizeof r->gw2);
+  cr_expect(same_bits(x->t.data, xt->data, B * T * I), "the unroll changed its input x");
+  cr_expect(same_bits(r->out, out->t.data, B * T * H) && same_bits(r->hl, hl->t.data, B * H),
+            "the unroll's outputs changed during the sweeps");
+  ae_tape_free(t);
+  ae_tensor *ts[5] = {xt, wi, wh, bi, bh};
+  for (int k = 0; k < 5; k++) ae_tensor_free(ts[k]);
+}
+
+Test(tape_reuse, lstm_unroll_releases_its_pieces) {
+  for (int x_grad = 0; x_grad < 2; x_grad++) {
+    static lstm_run on, off;
+    memset(&on, 0, sizeof on);
+    memset(&off, 0, sizeof off);
+    lstm_case(1, x_grad, &on);
+    lstm_case(0, x_grad, &off);
+    cr_expect(same_bits(on.out, off.out, 4 * 7 * 5) && same_bits(on.hl, off.hl, 4 * 5), "x_grad %d: outputs differ", x_grad);
+    cr_expect(same_bits(on.gw, off.gw, 20 * 3) && same_bits(on.gx, off.gx, 4 * 7 * 3),
+              "x_grad %d: first-order gradients differ with reuse", x_grad);
+    cr_expect(same_bits(on.gw2, off.gw2, 20 * 3), "x_grad %d: second-order gradients differ with reuse", x_grad);
+    cr_expect(on.forward < off.forward, "x_grad %d: the forward pass holds %zu bytes with reuse, %zu without", x_grad,
+              on.forward, off.forward);
+  }
 }
 
 /* ---- mark and rewind, reset ---- */
