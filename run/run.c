@@ -190,11 +190,12 @@ static int train_loop(run *r, ae_run_result *res) {
     r->batch->shape = bs;
     set_lr(r);
     if (ae_trainer_step(r->tr, r->batch)) {
+      const char *why = ae__par_comm_error(r) ? ae__par_comm_error(r) : r->tr->error;
       ae_progress_clear(&r->prog);
       if (r->ckpt_written)
-        return fail("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", r->tr->error,
-                    r->out, mt->step);
-      return fail("training stopped: %s; no checkpoint was written", r->tr->error);
+        return fail("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", why, r->out,
+                    mt->step);
+      return fail("training stopped: %s; no checkpoint was written", why);
     }
     stop = stop_signal;
     if (ae__par_after_step(r, &stop)) return -1;

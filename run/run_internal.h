@@ -30,6 +30,7 @@ typedef struct run_par {
   int64_t flat_n;
   int started;     /* the ranks compared notes at the start */
   int running;     /* ... and agreed: from here a failure ends the job */
+  char comm_error[1024]; /* why the gradients' sum failed ("": it did not) */
 } run_par;
 
 /* The run's state and resources. */
@@ -81,6 +82,7 @@ int ae__par_split(run *r);                                 /* the rows of this r
 void ae__par_optim_hook(run *r, ae_optim_config *cfg);     /* gradients summed in ae_optim_step */
 int ae__par_start(run *r, int failed);                     /* the ranks agree at the start; 0, -1 or AE_RUN_BAD_CONFIG */
 int ae__par_after_step(run *r, int *stop);                 /* the loss, terms and stop flag summed; 0 or -1 */
+const char *ae__par_comm_error(const run *r);              /* NULL, or why a step's gradient sum failed */
 int ae__par_check_params(run *r);                          /* parameters equal on every rank; 0 or -1 */
 int ae__par_finish(run *r);                                /* every rank waits for rank 0's last writes */
 void ae__par_fail(run *r);                                 /* a failure after the start ends every rank */

@@ -75,7 +75,10 @@ static int reduce_grads(void *ctx, ae_param **ps, int n) {
     for (int64_t j = 0; j < g->numel; j++) p->flat[k + j] = g->data[j] * p->weight;
     k += g->numel;
   }
-  if (ae__comm_sum(p->comm, p->flat, k)) return -1;
+  if (ae__comm_sum(p->comm, p->flat, k)) {
+    snprintf(p->comm_error, sizeof p->comm_error, "%s", ae_last_error());
+    return -1;
+  }
   k = 0;
   for (int i = 0; i < n; i++) {
     ae_tensor *g = &ps[i]->grad;
@@ -84,6 +87,8 @@ static int reduce_grads(void *ctx, ae_param **ps, int n) {
   }
   return 0;
 }
+
+const char *ae__par_comm_error(const run *r) { return r->par.comm_error[0] ? r->par.comm_error : NULL; }
 
 void ae__par_optim_hook(run *r, ae_optim_config *cfg) {
   if (r->par.size == 1) return;
@@ -158,7 +163,7 @@ int ae__par_start(run *r, int failed) {
   snprintf(keep, sizeof keep, "%s", ae_last_error());
   if (ae__comm_allgather(p->comm, &mine, sizeof mine, all)) {
     free(all);
-    return fail("rank %d: at the start: %s", p->rank, ae_last_error());
+    return fail("at the start: %s", ae_last_error());
   }
   int rc = 0;
   static const char *const what[3] = {"configuration (the model, its settings and the options)", "data",
@@ -211,7 +216,7 @@ int ae__par_after_step(run *r, int *stop) {
     for (int i = 0; i < nt; i++) r->tr->term[i] = term[i];
     *stop = s;
   } else {
-    fail("rank %d, step %" PRId64 ": %s", p->rank, r->meta.step, ae_last_error());
+    fail("step %" PRId64 ": %s", r->meta.step, ae_last_error());
   }
   if (v != all) free(v);
   return rc;
@@ -224,7 +229,7 @@ int ae__par_check_params(run *r) {
   if (!all) return fail("out of memory");
   int rc = ae__comm_allgather(p->comm, &mine, sizeof mine, all);
   if (rc) {
-    fail("rank %d, checkpoint at step %" PRId64 ": %s", p->rank, r->meta.step, ae_last_error());
+    fail("checkpoint at step %" PRId64 ": %s", r->meta.step, ae_last_error());
   } else {
     for (int k = 1; k < p->size && rc == 0; k++)
       if (all[k] != all[0])
@@ -243,7 +248,7 @@ int ae__par_finish(run *r) {
   if (!v) return fail("out of memory");
   int rc = ae__comm_allgather(p->comm, &one, 1, v);
   if (v != all) free(v);
-  return rc ? fail("rank %d, at the end: %s", p->rank, ae_last_error()) : 0;
+  return rc ? fail("at the end: %s", ae_last_error()) : 0;
 }
 
 void ae__par_fail(run *r) {
