@@ -189,6 +189,7 @@ static int train_loop(run *r, ae_run_result *res) {
     ae_gather_rows(r->train.x, r->perm + mt->step_in_epoch * r->bsz + r->par.row0, r->par.rows, r->batch);
     r->batch->shape = bs;
     set_lr(r);
+    ae__par_step_begin(r);
     if (ae_trainer_step(r->tr, r->batch)) {
       const char *why = ae__par_comm_error(r) ? ae__par_comm_error(r) : r->tr->error;
       ae_progress_clear(&r->prog);

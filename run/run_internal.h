@@ -27,6 +27,7 @@ typedef struct run_par {
   int64_t row0, rows;
   ae_real weight;  /* rows / batch: the rank's share of the batch mean */
   ae_real *flat;   /* every gradient, packed for one sum */
+  ae_batch_share share; /* the model's view of the batch (ae_zoo_batch_mean) during a step */
   int64_t flat_n;
   int started;     /* the ranks compared notes at the start */
   int running;     /* ... and agreed: from here a failure ends the job */
@@ -81,6 +82,7 @@ int ae__par_root(const run *r);                            /* 1 on rank 0 */
 int ae__par_split(run *r);                                 /* the rows of this rank; 0 or AE_RUN_BAD_CONFIG */
 void ae__par_optim_hook(run *r, ae_optim_config *cfg);     /* gradients summed in ae_optim_step */
 int ae__par_start(run *r, int failed);                     /* the ranks agree at the start; 0, -1 or AE_RUN_BAD_CONFIG */
+void ae__par_step_begin(run *r);                           /* the model sees the whole batch (m->share) */
 int ae__par_after_step(run *r, int *stop);                 /* the loss, terms and stop flag summed; 0 or -1 */
 const char *ae__par_comm_error(const run *r);              /* NULL, or why a step's gradient sum failed */
 int ae__par_check_params(run *r);                          /* parameters equal on every rank; 0 or -1 */

@@ -35,6 +35,14 @@ int ae__par_init(run *r) {
 
 int ae__par_root(const run *r) { return r->par.rank == 0; }
 
+/* ae_batch_share.sum: a batch statistic summed over the ranks. */
+static int share_sum(void *ctx, ae_real *buf, int64_t n) {
+  run_par *p = ctx;
+  if (ae__comm_sum(p->comm, buf, n) == 0) return 0;
+  snprintf(p->comm_error, sizeof p->comm_error, "%s", ae_last_error());
+  return -1;
+}
+
 int ae__par_split(run *r) {
   run_par *p = &r->par;
   int64_t b = r->bsz, n = p->size;
@@ -52,6 +60,7 @@ int ae__par_split(run *r) {
   if (!p->flat) return fail("out of memory for the gradients' buffer");
   p->flat_n = total;
   if (ae_rng_set_rows(&r->tr->rng, p->row0, p->rows, b)) return fail("%s", ae_last_error());
+  p->share = (ae_batch_share){p->row0, p->rows, b, share_sum, p};
   return 0;
 }
 
@@ -191,9 +200,14 @@ int ae__par_start(run *r, int failed) {
   return rc;
 }
 
+void ae__par_step_begin(run *r) {
+  if (r->par.size > 1) r->m->share = &r->par.share;
+}
+
 int ae__par_after_step(run *r, int *stop) {
   run_par *p = &r->par;
   if (p->size == 1) return 0;
+  r->m->share = NULL; /* evaluation and pictures see their own batches */
   enum { MAXV = AE_MAX_TERMS + 2 };
   double mine[MAXV], all[64 * MAXV], *v = all;
   int nt = r->tr->nterms < AE_MAX_TERMS ? r->tr->nterms : AE_MAX_TERMS, nv = nt + 2;
