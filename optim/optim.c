@@ -257,6 +257,7 @@ int ae_optim_step(ae_optim *o) {
     ae_set_last_error("optim_step: optimiser is NULL");
     return -1;
   }
+  if (o->cfg.reduce_grads && o->cfg.reduce_grads(o->cfg.reduce_ctx, o->params, o->nparams)) return -1;
   for (int i = 0; i < o->nparams; i++) {
     const ae_param *p = o->params[i];
     if (!all_finite(p->grad.data, p->grad.numel)) {

@@ -60,3 +60,20 @@ int ae_zoo_check_pool_levels(ae_model *m, int n) {
   }
   return 0;
 }
+
+ae_val *ae_zoo_batch_mean(ae_model *m, ae_tape *t, ae_val *h) {
+  ae_val *local = ae_mean_axis(t, h, 0, 0);
+  const ae_batch_share *sh = m->share;
+  if (!sh || !local) return local;
+  /* (local - local) + global: the value is exactly the global mean, the
+   * gradient flows to this process's rows through local */
+  ae_val *global = ae_full(t, local->t.shape, 0);
+  if (!global) return NULL;
+  ae_real w = (ae_real)((double)sh->rows / (double)sh->total_rows);
+  for (int64_t i = 0; i < local->t.numel; i++) global->t.data[i] = local->t.data[i] * w;
+  if (sh->sum(sh->ctx, global->t.data, global->t.numel)) {
+    ae_raise(t, AE_ERR_ARG, "batch_mean", "the sum over the processes failed: %s", ae_last_error());
+    return NULL;
+  }
+  return ae_add(t, ae_sub(t, local, ae_detach(t, local)), global);
+}

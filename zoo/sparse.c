@@ -86,7 +86,8 @@ static ae_val *l1_penalty(ae_model *m, ae_tape *t, ae_val *h, ae_terms *terms) {
 /* beta sum_j KL(rho || rho_hat_j), rho_hat = mean of h over the batch */
 static ae_val *kl_penalty(ae_model *m, ae_tape *t, ae_val *h, ae_terms *terms) {
   double rho = ae_settings_real(&m->settings, "rho"), beta = ae_settings_real(&m->settings, "beta");
-  return ae_term(t, terms, NULL, "kl", beta, ae_kl_sparsity(t, (ae_real)rho, h, AE_REDUCE_SUM));
+  /* ae_kl_sparsity's formula, with the batch mean over every process of a data-parallel run */
+  return ae_term(t, terms, NULL, "kl", beta, ae_kl_bernoulli(t, (ae_real)rho, ae_zoo_batch_mean(m, t, h), AE_REDUCE_SUM));
 }
 
 static ae_val *l1_loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {

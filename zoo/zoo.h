@@ -24,5 +24,11 @@ AE_API ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae
  * with ae_set_last_error). */
 AE_API ae_val *ae_zoo_corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng);
 AE_API int ae_zoo_check_pool_levels(ae_model *m, int n);
+/* The mean of h (B, ...) over its batch axis, (...): ae_mean_axis(h, 0),
+ * or in a data-parallel step (m->share) the mean over the whole batch of
+ * every process, the same bits on each, whose gradient reaches this
+ * process's rows as 1/rows (the run's weighting rows / total_rows makes it
+ * the exact 1/total_rows). NULL on a tape error (a failed sum raises one). */
+AE_API ae_val *ae_zoo_batch_mean(ae_model *m, ae_tape *t, ae_val *h);
 
 #endif
