@@ -1,11 +1,19 @@
 /* tape.c: the tape's arena, its node index, sticky errors, grad and
- * anomaly modes, and the leaf constructors.
+ * anomaly modes, the leaf constructors, and the reuse of memory inside a
+ * reverse sweep (rule windows, the free list of gradient buffers).
  *
  * Data structure: one arena (bump allocator, rewound by reset), mapped
  * with mmap so its pages are committed only when first touched: a large
  * arena costs nothing until a step uses it
  * holds values, their data and the nodes; a heap array `nodes` indexes
- * the nodes by position and only grows (so a warm tape never mallocs). */
+ * the nodes by position and only grows (so a warm tape never mallocs).
+ * Inside a sweep without create_graph, backward.c brackets each rule in a
+ * window: what the rule allocated and does not keep is given back (the
+ * kept values are moved down to the window's start), and gradient
+ * buffers it has consumed go on a free list, kept inside the free blocks
+ * themselves, by exact size, from which later values take their data.
+ * A value's owner may also put its buffer there when no rule reads it
+ * (ae__tape_release). */
 #include "tape.h"
 
 #include <math.h>
@@ -17,6 +25,15 @@
 #include "op_api.h"
 #include "base/rng.h"
 #include "tape_internal.h"
+
+#define FREE_BUCKETS 64 /* free lists, by size in AE_ALIGN units modulo this */
+#define TAKEN_MAX 64    /* free blocks one rule window may take */
+
+/* A free block: its first bytes (every block is at least AE_ALIGN bytes). */
+typedef struct free_block {
+  struct free_block *next;
+  size_t size; /* bytes, a multiple of AE_ALIGN */
+} free_block;
 
 struct ae_tape {
   unsigned char *arena;
@@ -30,6 +47,19 @@ struct ae_tape {
   ae_status status;
   char error[512];
   const char *cur_op; /* the name the running op passed to ae_op_begin/ae_op_out/ae_arena_alloc */
+  size_t arena_peak;  /* the largest arena_used since creation or reset */
+  int reuse;          /* sweeps without create_graph reclaim memory (ae_tape_set_reuse) */
+  /* Free gradient buffers, by exact size (see free_take). free_hi: the end
+   * of the highest one, so that a rewind above it has nothing to drop. */
+  struct free_block *free_list[FREE_BUCKETS];
+  unsigned char *free_hi;
+  /* The open rule window (ae__tape_window_begin): the arena top and node
+   * count at its start, and the free blocks its values took. */
+  int in_window, ntaken;
+  size_t window_start;
+  int window_nodes;
+  struct free_block *taken[TAKEN_MAX];
+  size_t taken_size[TAKEN_MAX];
 };
 
 ae_tape *ae_tape_new(size_t arena_bytes) {
@@ -51,6 +81,7 @@ ae_tape *ae_tape_new(size_t arena_bytes) {
     return NULL;
   }
   t->grad_enabled = 1;
+  t->reuse = 1;
   return t;
 }
 
@@ -61,12 +92,19 @@ void ae_tape_free(ae_tape *t) {
   free(t);
 }
 
+static void free_clear(ae_tape *t) {
+  memset(t->free_list, 0, sizeof t->free_list);
+  t->free_hi = NULL;
+}
+
 void ae_tape_reset(ae_tape *t) {
   t->arena_used = 0;
+  t->arena_peak = 0;
   t->nnodes = 0;
   t->ops_run = 0;
   t->status = AE_OK;
   t->error[0] = 0;
+  free_clear(t);
 }
 
 ae_tape_mark ae_tape_get_mark(const ae_tape *t) {
@@ -74,8 +112,28 @@ ae_tape_mark ae_tape_get_mark(const ae_tape *t) {
   return m;
 }
 
+/* Drops the free blocks that end above the arena offset `top`. */
+static void free_drop_above(ae_tape *t, size_t top) {
+  unsigned char *limit = t->arena + top, *hi = NULL;
+  if (!t->free_hi || t->free_hi <= limit) return;
+  for (int b = 0; b < FREE_BUCKETS; b++)
+    for (free_block **p = &t->free_list[b]; *p;) {
+      unsigned char *end = (unsigned char *)*p + (*p)->size;
+      if (end > limit) {
+        *p = (*p)->next;
+        continue;
+      }
+      if (end > hi) hi = end;
+      p = &(*p)->next;
+    }
+  t->free_hi = hi;
+}
+
 void ae_tape_rewind(ae_tape *t, ae_tape_mark m) {
-  if (m.arena_used <= t->arena_used) t->arena_used = m.arena_used;
+  if (m.arena_used <= t->arena_used) {
+    t->arena_used = m.arena_used;
+    free_drop_above(t, m.arena_used); /* free blocks below the mark stay free */
+  }
   if (m.nnodes <= t->nnodes) t->nnodes = m.nnodes;
 }
 
@@ -84,6 +142,12 @@ int ae_tape_ok(const ae_tape *t) { return t && t->status == AE_OK; }
 const char *ae_tape_error(const ae_tape *t) { return t ? t->error : "tape is NULL"; }
 size_t ae_tape_arena_used(const ae_tape *t) { return t->arena_used; }
 size_t ae_tape_arena_size(const ae_tape *t) { return t->arena_size; }
+size_t ae_tape_arena_peak(const ae_tape *t) { return t->arena_peak; }
+int ae_tape_set_reuse(ae_tape *t, int on) {
+  int old = t->reuse;
+  t->reuse = on != 0;
+  return old;
+}
 int ae_tape_node_count(const ae_tape *t) { return t->nnodes; }
 
 int ae_set_grad_enabled(ae_tape *t, int on) {
@@ -117,7 +181,41 @@ void *ae_arena_alloc(ae_tape *t, const char *op, size_t bytes) {
   }
   void *p = t->arena + t->arena_used;
   t->arena_used += need;
+  if (t->arena_used > t->arena_peak) t->arena_peak = t->arena_used;
   return p;
+}
+
+/* ---- the free list of gradient buffers ---- */
+
+static size_t aligned(size_t bytes) { return (bytes + AE_ALIGN - 1) / AE_ALIGN * AE_ALIGN; }
+static int bucket_of(size_t size) { return (int)(size / AE_ALIGN % FREE_BUCKETS); }
+
+static void free_put(ae_tape *t, free_block *b, size_t size) {
+  int k = bucket_of(size);
+  b->size = size;
+  b->next = t->free_list[k];
+  t->free_list[k] = b;
+  unsigned char *end = (unsigned char *)b + size;
+  if (end > t->free_hi) t->free_hi = end;
+}
+
+/* A free block of exactly aligned(bytes) bytes, or NULL. Inside a window
+ * it is logged, and the window gives it back at its end unless a kept
+ * value uses it; outside one it belongs to the new value for good. */
+static void *free_take(ae_tape *t, size_t bytes) {
+  size_t size = aligned(bytes);
+  if (size == 0 || (t->in_window && t->ntaken == TAKEN_MAX)) return NULL;
+  for (free_block **p = &t->free_list[bucket_of(size)]; *p; p = &(*p)->next)
+    if ((*p)->size == size) {
+      free_block *b = *p;
+      *p = b->next;
+      if (t->in_window) {
+        t->taken[t->ntaken] = b;
+        t->taken_size[t->ntaken++] = size;
+      }
+      return b;
+    }
+  return NULL;
 }
 
 ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s) {
@@ -129,7 +227,8 @@ ae_val *ae_op_out(ae_tape *t, const char *op, ae_shape s) {
   ae_val *v = ae_arena_alloc(t, op, sizeof *v);
   if (!v) return NULL;
   int64_t n = ae_shape_numel(s);
-  v->t.data = ae_arena_alloc(t, op, (size_t)n * sizeof(ae_real));
+  v->t.data = t->free_hi ? free_take(t, (size_t)n * sizeof(ae_real)) : NULL;
+  if (!v->t.data) v->t.data = ae_arena_alloc(t, op, (size_t)n * sizeof(ae_real));
   if (!v->t.data) return NULL;
   v->t.shape = s;
   v->t.numel = n;
@@ -229,6 +328,122 @@ const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed,
 
 /* Internal accessor for backward.c and tests (tape_internal.h). */
 ae_node *ae__tape_node(ae_tape *t, int i) { return t->nodes[i]; }
+
+/* ---- rule windows: what a rule of a sweep without create_graph keeps ---- */
+
+int ae__tape_window_begin(ae_tape *t) {
+  if (!t->reuse || t->in_window || t->status != AE_OK) return 0;
+  t->in_window = 1;
+  t->ntaken = 0;
+  t->window_start = t->arena_used;
+  t->window_nodes = t->nnodes;
+  return 1;
+}
+
+/* A kept range of the window's region, and where it moves. */
+typedef struct span {
+  unsigned char *lo, *hi, *to;
+} span;
+
+static unsigned char *relocate(const span *sp, int ns, unsigned char *p) {
+  for (int k = 0; k < ns; k++)
+    if (p >= sp[k].lo && p < sp[k].hi) return p - sp[k].lo + sp[k].to;
+  return p;
+}
+
+static int overlaps(const unsigned char *a, size_t an, const unsigned char *b, size_t bn) {
+  return an && bn && a < b + bn && b < a + an;
+}
+
+int ae__tape_window_end(ae_tape *t, ae_val **keep, int nkeep, unsigned char *fresh) {
+  for (int k = 0; k < nkeep; k++) fresh[k] = 0;
+  int ntaken = t->ntaken;
+  t->in_window = 0;
+  t->ntaken = 0;
+  /* After an error, or a rule that recorded nodes (which may point into
+   * the window), keep everything; blocks it took stay out of the list. */
+  if (t->status != AE_OK || t->nnodes != t->window_nodes) return 0;
+  unsigned char *lo = t->arena + t->window_start, *top = t->arena + t->arena_used;
+  span sp[2 * AE_TAPE_WINDOW_KEEP];
+  int ns = 0;
+  if (nkeep > AE_TAPE_WINDOW_KEEP) return 0;
+  for (int k = 0; k < nkeep; k++) {
+    unsigned char *v = (unsigned char *)keep[k], *d = (unsigned char *)keep[k]->t.data;
+    size_t dn = (size_t)keep[k]->t.numel * sizeof(ae_real);
+    if (v >= lo && v < top) sp[ns++] = (span){v, v + sizeof(ae_val), NULL};
+    if (dn && d >= lo && d < top) sp[ns++] = (span){d, d + dn, NULL};
+  }
+  /* sort by address (a handful), merge overlaps, pack down from lo */
+  for (int a = 1; a < ns; a++)
+    for (int b = a; b > 0 && sp[b].lo < sp[b - 1].lo; b--) {
+      span x = sp[b];
+      sp[b] = sp[b - 1], sp[b - 1] = x;
+    }
+  int nm = 0;
+  for (int a = 0; a < ns; a++)
+    if (nm && sp[a].lo < sp[nm - 1].hi) {
+      if (sp[a].hi > sp[nm - 1].hi) sp[nm - 1].hi = sp[a].hi;
+    } else
+      sp[nm++] = sp[a];
+  unsigned char *cur = lo;
+  for (int a = 0; a < nm; a++) {
+    size_t misalign = (size_t)(sp[a].lo - t->arena) % AE_ALIGN; /* keep each range's alignment */
+    sp[a].to = cur + misalign;
+    cur = t->arena + aligned((size_t)(sp[a].to + (sp[a].hi - sp[a].lo) - t->arena));
+  }
+  ae_val *moved[AE_TAPE_WINDOW_KEEP];
+  ae_real *data[AE_TAPE_WINDOW_KEEP];
+  for (int k = 0; k < nkeep; k++) {
+    moved[k] = (ae_val *)relocate(sp, nm, (unsigned char *)keep[k]);
+    data[k] = (ae_real *)relocate(sp, nm, (unsigned char *)keep[k]->t.data);
+  }
+  for (int a = 0; a < nm; a++)
+    if (sp[a].to != sp[a].lo) memmove(sp[a].to, sp[a].lo, (size_t)(sp[a].hi - sp[a].lo));
+  for (int k = 0; k < nkeep; k++) {
+    if (moved[k]->t.data != data[k]) moved[k]->t.data = data[k];
+    keep[k] = moved[k];
+  }
+  t->arena_used = (size_t)(cur - t->arena);
+  /* Fresh: the data was allocated by this window (its region, or a free
+   * block it took, whole). Taken blocks no kept value uses go back. */
+  for (int k = 0; k < nkeep; k++) {
+    unsigned char *d = (unsigned char *)keep[k]->t.data;
+    size_t dn = (size_t)keep[k]->t.numel * sizeof(ae_real);
+    fresh[k] = dn && d >= lo && d < t->arena + t->arena_used && (size_t)(d - t->arena) % AE_ALIGN == 0;
+    for (int j = 0; j < nkeep && fresh[k]; j++)
+      if (overlaps(d, aligned(dn), (unsigned char *)keep[j], sizeof(ae_val))) fresh[k] = 0;
+  }
+  for (int b = 0; b < ntaken; b++) {
+    unsigned char *p = (unsigned char *)t->taken[b];
+    size_t size = t->taken_size[b];
+    int used = 0, holds_val = 0;
+    for (int k = 0; k < nkeep; k++) {
+      unsigned char *d = (unsigned char *)keep[k]->t.data;
+      used |= overlaps(p, size, d, (size_t)keep[k]->t.numel * sizeof(ae_real));
+      holds_val |= overlaps(p, size, (unsigned char *)keep[k], sizeof(ae_val));
+    }
+    for (int k = 0; k < nkeep; k++)
+      if (!holds_val && keep[k]->t.data == (ae_real *)p && aligned((size_t)keep[k]->t.numel * sizeof(ae_real)) == size)
+        fresh[k] = 1;
+    used |= holds_val;
+    if (!used) free_put(t, t->taken[b], size);
+  }
+  return 1;
+}
+
+void ae__tape_recycle(ae_tape *t, ae_val *v) {
+  size_t size = aligned((size_t)v->t.numel * sizeof(ae_real));
+  if (size) free_put(t, (free_block *)v->t.data, size);
+}
+
+void ae__tape_release(ae_tape *t, ae_val *v) {
+  unsigned char *d = (unsigned char *)v->t.data;
+  size_t size = aligned((size_t)v->t.numel * sizeof(ae_real));
+  if (!t->reuse || t->in_window || t->status != AE_OK || !size || d < t->arena ||
+      d + size > t->arena + t->arena_used || (size_t)(d - t->arena) % AE_ALIGN)
+    return;
+  free_put(t, (free_block *)d, size);
+}
 
 /* ---- leaves ---- */
 

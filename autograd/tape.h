@@ -64,6 +64,15 @@ AE_API void ae_tape_rewind(ae_tape *t, ae_tape_mark m);
 AE_API size_t ae_tape_arena_used(const ae_tape *t);
 AE_API size_t ae_tape_arena_size(const ae_tape *t);
 AE_API int ae_tape_node_count(const ae_tape *t);
+/* The arena's high-water mark: the largest ae_tape_arena_used since the
+ * tape was created or last reset (its pages stay committed). */
+AE_API size_t ae_tape_arena_peak(const ae_tape *t);
+/* Memory reuse in reverse sweeps without create_graph (on by default):
+ * each rule's scratch is given back as soon as the rule has run, and a
+ * gradient buffer the sweep has consumed is reused for a later gradient
+ * of the same size. Results are bitwise the same either way; off, every
+ * value of a sweep stays until reset or rewind. Returns the old setting. */
+AE_API int ae_tape_set_reuse(ae_tape *t, int on);
 
 /* Grad mode: when off, ops record nothing (inference, optimiser-side
  * computations, backward without create_graph). Returns the old mode. */

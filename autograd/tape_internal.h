@@ -12,4 +12,29 @@ ae_node *ae__tape_node(ae_tape *t, int i);
  * ae_needs_grad); returns the previous mask, its top in *old_top. */
 const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed, int top, int *old_top);
 
+/* Memory reuse in a reverse sweep without create_graph (backward.c).
+ * A window brackets one rule (and the accumulation of its results):
+ * ae__tape_window_begin opens it (0 when reuse is off or a window is
+ * already open: then no window); while it is open, new values take their
+ * data from the free list when a block of their exact size is there.
+ * ae__tape_window_end keeps the values keep[0..nkeep) (at most
+ * AE_TAPE_WINDOW_KEEP) and gives back everything else the window
+ * allocated: kept values it allocated move down to the window's start
+ * (keep[] is updated), unused free blocks return to the list. fresh[k] is
+ * 1 when keep[k]'s data was allocated by the window, whole. Returns 0
+ * (keeping everything) after an error or when the rule recorded nodes.
+ * ae__tape_recycle puts v's data on the free list: the caller vouches
+ * that nothing else uses it and that it was allocated whole. */
+#define AE_TAPE_WINDOW_KEEP 8
+/* The free list serves every new value's data (ae_op_out), inside a
+ * window or not. ae__tape_release puts the buffer of a recorded value on
+ * it, for a value whose data nothing will read again: no rule reads it
+ * (neither its own node's nor its consumers') and no one else holds it.
+ * Its node stays, with its shape. A no-op with reuse off, inside a
+ * window, or for data that is not a whole arena allocation. */
+int ae__tape_window_begin(ae_tape *t);
+int ae__tape_window_end(ae_tape *t, ae_val **keep, int nkeep, unsigned char *fresh);
+void ae__tape_recycle(ae_tape *t, ae_val *v);
+void ae__tape_release(ae_tape *t, ae_val *v);
+
 #endif

@@ -9,6 +9,7 @@
 #include <Random123/philox.h>
 
 #include "parallel.h"
+#include "tensor.h"
 #include "base/vmath.h"
 
 void ae_rng_block(uint64_t seed, uint64_t counter, uint32_t out[4]) {
@@ -24,6 +25,31 @@ void ae_rng_block(uint64_t seed, uint64_t counter, uint32_t out[4]) {
 void ae_rng_init(ae_rng *r, uint64_t seed) {
   r->seed = seed;
   r->counter = 0;
+  r->row0 = r->rows = r->total_rows = 0;
+}
+
+int ae_rng_set_rows(ae_rng *r, int64_t row0, int64_t rows, int64_t total_rows) {
+  if (!(row0 == 0 && rows == 0 && total_rows == 0) && !(row0 >= 0 && rows >= 1 && rows <= total_rows - row0)) {
+    ae_set_last_error("rng: rows [%lld, %lld + %lld) do not lie in a batch of %lld", (long long)row0, (long long)row0,
+                      (long long)rows, (long long)total_rows);
+    return -1;
+  }
+  r->row0 = row0;
+  r->rows = rows;
+  r->total_rows = total_rows;
+  return 0;
+}
+
+/* A draw of n values: its first value's position in the whole draw, and
+ * the whole draw's length (by how much the counter advances). */
+static void row_span(const ae_rng *r, int64_t n, uint64_t *first, uint64_t *whole) {
+  *first = 0;
+  *whole = (uint64_t)n;
+  if (r->total_rows > 0 && r->rows > 0 && n % r->rows == 0) {
+    uint64_t per = (uint64_t)(n / r->rows);
+    *first = (uint64_t)r->row0 * per;
+    *whole = (uint64_t)r->total_rows * per;
+  }
 }
 
 /* Blocks per batch: the unit of the lane loops and of parallel work. */
@@ -169,7 +195,9 @@ double ae_rng_double(ae_rng *r) {
   } while (0)
 
 void ae_rng_uniform(ae_rng *r, ae_real *out, int64_t n, ae_real lo, ae_real hi) {
-  uint64_t seed = r->seed, base = r->counter;
+  uint64_t first, whole;
+  row_span(r, n, &first, &whole);
+  uint64_t seed = r->seed, base = r->counter + first;
   double span = (double)hi - (double)lo;
   FOR_BATCHES(n, n, base, seed, {
     ae_real *o = out + b0;
@@ -178,11 +206,13 @@ void ae_rng_uniform(ae_rng *r, ae_real *out, int64_t n, ae_real lo, ae_real hi) 
       o[k] = v < hi ? v : lo; /* rounding can reach hi when span is large */
     }
   });
-  r->counter += (uint64_t)n;
+  r->counter += whole;
 }
 
 /* Box-Muller on pairs: block (counter + p) gives normals 2p (cosine) and
- * 2p+1 (sine), in ae_real arithmetic: u1 = 1 - m 2^-b in (0,1] and
+ * 2p+1 (sine) of the whole draw; out[i0 + 2k] and out[i0 + 2k + 1] are
+ * pair k's (i0 is -1 when a row slice starts at a sine half), written
+ * where they lie in [0, n). In ae_real arithmetic: u1 = 1 - m 2^-b in (0,1] and
  * t = 2 m' 2^-b in [0,2) from b-bit integers m, m' (b = 24 for float, 53
  * for double, so both are exact), radius sqrt(-2 log u1), angle pi t
  * through sincospi (no argument reduction error). The tail reaches
@@ -204,31 +234,37 @@ static void normal_batch(const uint32_t w[4][BATCH], int np, int64_t i0, int64_t
   for (int k = 0; k < np; k++) rad[k] *= -2;
   ae_v_sqrt(np, rad, rad);
   ae_v_sincospi(np, t, sn, cs);
-  ae_real *o = out + i0;
-  if (i0 + 2 * (int64_t)np <= n) {
+  if (i0 >= 0 && i0 + 2 * (int64_t)np <= n) {
+    ae_real *o = out + i0;
     for (int k = 0; k < np; k++) {
       ae_real sr = std * rad[k];
       o[2 * k] = mean + sr * cs[k];
       o[2 * k + 1] = mean + sr * sn[k];
     }
-  } else { /* the last batch of an odd n: the final pair has no sine half */
+  } else { /* an end of the draw: the halves of a pair outside [0, n) are not ours */
     for (int k = 0; k < np; k++) {
       ae_real sr = std * rad[k];
-      o[2 * k] = mean + sr * cs[k];
-      if (i0 + 2 * k + 1 < n) o[2 * k + 1] = mean + sr * sn[k];
+      int64_t a = i0 + 2 * (int64_t)k;
+      if (a >= 0 && a < n) out[a] = mean + sr * cs[k];
+      if (a + 1 >= 0 && a + 1 < n) out[a + 1] = mean + sr * sn[k];
     }
   }
 }
 
 void ae_rng_normal(ae_rng *r, ae_real *out, int64_t n, ae_real mean, ae_real std) {
-  uint64_t seed = r->seed, base = r->counter;
-  int64_t pairs = (n + 1) / 2;
-  FOR_BATCHES(n, pairs, base, seed, { normal_batch((const uint32_t(*)[BATCH])w, nb, 2 * b0, n, out, mean, std); });
-  r->counter += (uint64_t)n; /* n blocks reserved, so draws never overlap */
+  uint64_t first, whole;
+  row_span(r, n, &first, &whole);
+  int64_t odd = (int64_t)(first & 1), pairs = (odd + n + 1) / 2;
+  uint64_t seed = r->seed, base = r->counter + first / 2;
+  FOR_BATCHES(n, pairs, base, seed,
+              { normal_batch((const uint32_t(*)[BATCH])w, nb, 2 * b0 - odd, n, out, mean, std); });
+  r->counter += whole; /* a block reserved per value, so draws never overlap */
 }
 
 void ae_rng_bernoulli(ae_rng *r, ae_real *out, int64_t n, double p) {
-  uint64_t seed = r->seed, base = r->counter;
+  uint64_t first, whole;
+  row_span(r, n, &first, &whole);
+  uint64_t seed = r->seed, base = r->counter + first;
   FOR_BATCHES(n, n, base, seed, {
     ae_real *o = out + b0;
     for (int k = 0; k < nb; k++) {
@@ -236,5 +272,5 @@ void ae_rng_bernoulli(ae_rng *r, ae_real *out, int64_t n, double p) {
       o[k] = u < p ? 1 : 0;
     }
   });
-  r->counter += (uint64_t)n;
+  r->counter += whole;
 }

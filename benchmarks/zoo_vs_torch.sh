@@ -227,9 +227,10 @@ header' >"$csv"
       failed=1
       return
     fi
-    # the baseline run must have stopped at --init, after loading and building
+    # the baseline run must have stopped at --init, after loading and building:
+    # its error names the absent file
     base_ok=0
-    grep -q -- '--init' "$d.base.err" && base_ok=1
+    grep -q 'absent\.safetensors' "$d.base.err" && base_ok=1
     awk -F, -v w="$warmup" -v e="$stop" -v n="$n" -v t="$t" -v r="$r" -v m="$m" -v ld="$ld" -v ok="$base_ok" '
       FILENAME ~ /train.csv$/ && FNR > 1 { if ($1 == w) a = $NF; if ($1 == e) { b = $NF; last = $4 } if ($1 == 1) first = $4 }
       FILENAME ~ /base.ru$/ { split($0, B, " ") }

@@ -48,8 +48,9 @@ static void usage(FILE *f) {
 }
 
 /* OpenMP threads that spin while waiting starve each other on a busy
- * machine (measured at load 8 on 2 cores: ae 25.7 ms a step spinning,
- * 3.0 ms passive). libgomp reads its wait policy when it loads, before
+ * machine (a step can take several times longer spinning than passive when
+ * other processes hold the cores; benchmarks/reference_results.sh compares
+ * the two with OMP_WAIT_POLICY). libgomp reads its wait policy when it loads, before
  * main, so when the user has not chosen one the program re-executes itself
  * once with OMP_WAIT_POLICY=passive. */
 static void prefer_passive_waiting(char **argv) {

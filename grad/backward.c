@@ -1,7 +1,18 @@
 /* backward.c: the reverse sweep. Walks the tape from the outputs down,
  * calls each node's backward rule (ops written in differentiable ops, run
  * with grad mode = create_graph), undoes broadcasting once by summing each
- * input gradient back to its input's shape, and accumulates per node. */
+ * input gradient back to its input's shape, and accumulates per node.
+ *
+ * Without create_graph the gradients are no graph values, and the sweep
+ * reclaims memory as it goes (tape_internal.h): each rule runs in a
+ * window that keeps only the gradients it produced, and a gradient buffer
+ * the sweep owns alone is put on the tape's free list once consumed (its
+ * node's rule has run, or it was summed into a new accumulator). Owned:
+ * allocated whole by the window that produced it, or handed on from the
+ * consumed gradient it aliases (a reshape or an add's rule passes the
+ * gradient through), and shared with no other node's gradient. Gradients
+ * the caller gets (the targets), the output gradients given, and every
+ * forward value are never owned. */
 #include <string.h>
 
 #include "autograd/op_api.h"
@@ -17,6 +28,48 @@ static ae_val *fit_to(ae_tape *t, ae_val *g, const ae_val *x) {
   if (!g || ae_shape_eq(g->t.shape, x->t.shape)) return g;
   if (g->t.numel == x->t.numel) return ae_reshape(t, g, x->t.shape);
   return ae_sum_to(t, g, x->t.shape);
+}
+
+static int same_memory(const ae_val *a, const ae_val *b) {
+  const ae_real *p = a->t.data, *q = b->t.data;
+  return a->t.numel && b->t.numel && p < q + b->t.numel && q < p + a->t.numel;
+}
+
+/* Closes the window of node i's rule, which set acc[slot[0..n)] (their
+ * values before it: old[]): keeps those, decides which of them the sweep
+ * owns, and recycles the owned buffers the rule consumed (acc[i], and old
+ * accumulators replaced by a sum). */
+static void reclaim(ae_tape *t, int i, ae_val **acc, unsigned char *owned, const unsigned char *target,
+                    const int *slot, ae_val *const *old, int n) {
+  ae_val *keep[AE_MAX_IN];
+  unsigned char fresh[AE_MAX_IN], owned_before[AE_MAX_IN];
+  for (int k = 0; k < n; k++) keep[k] = acc[slot[k]], owned_before[k] = owned[slot[k]];
+  if (!ae__tape_window_end(t, keep, n, fresh)) {
+    for (int k = 0; k < n; k++) owned[slot[k]] = 0;
+    return;
+  }
+  int give = owned[i] && !target[i]; /* acc[i] is consumed: its buffer may go */
+  for (int k = 0; k < n; k++) {
+    acc[slot[k]] = keep[k];
+    /* an old accumulator kept as it was (no new gradient added) stays as it was */
+    if (keep[k] == old[k]) continue;
+    int own = fresh[k];
+    if (!own && give && keep[k]->t.data == acc[i]->t.data && keep[k]->t.numel == acc[i]->t.numel) own = 2;
+    for (int j = 0; j < n && own; j++)
+      if (j != k && same_memory(keep[k], keep[j])) own = 0;
+    if (own == 2) give = 0; /* handed on: acc[i]'s buffer is now keep[k]'s */
+    owned[slot[k]] = own != 0;
+  }
+  for (int k = 0; k < n; k++) { /* replaced by a sum: the old accumulator is consumed */
+    if (!old[k] || keep[k] == old[k] || !owned_before[k]) continue;
+    int alone = 1;
+    for (int j = 0; j < n; j++) alone &= !same_memory(old[k], keep[j]);
+    if (alone) ae__tape_recycle(t, old[k]);
+  }
+  for (int k = 0; k < n && give; k++)
+    if (same_memory(keep[k], acc[i])) give = 0;
+  if (give) ae__tape_recycle(t, acc[i]);
+  owned[i] = 0;
 }
 
 /* The sweep shared by ae_grad and ae_backward. Fills acc[0..top] with the
@@ -40,16 +93,25 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
     ae_val *gy = ogs && ogs[k] ? ogs[k] : ae_full(t, y->t.shape, 1);
     accumulate(t, &acc[y->node], gy);
   }
+  /* owned[i]: acc[i]'s buffer belongs to the sweep alone (NULL: no reuse) */
+  unsigned char *owned = NULL;
+  if (!create_graph && (owned = ae_arena_alloc(t, "grad", (size_t)top + 1))) memset(owned, 0, (size_t)top + 1);
   for (int i = top; i >= 0 && ae_tape_ok(t); i--) {
     ae_node *n = ae__tape_node(t, i);
     if (!acc[i] || n->op == AE_OP_LEAF || !needed[i]) continue;
-    ae_val *gin[AE_MAX_IN] = {0};
+    int win = owned && ae__tape_window_begin(t);
+    ae_val *gin[AE_MAX_IN] = {0}, *old[AE_MAX_IN];
+    int slot[AE_MAX_IN], nslot = 0;
     ae_op_backward(n->op)(t, n, acc[i], gin);
     for (int j = 0; j < n->nin; j++) {
       ae_val *x = n->in[j];
       if (!gin[j] || x->node < 0 || !needed[x->node]) continue;
+      int k = 0;
+      while (k < nslot && slot[k] != x->node) k++;
+      if (k == nslot) slot[nslot] = x->node, old[nslot++] = acc[x->node];
       accumulate(t, &acc[x->node], fit_to(t, gin[j], x));
     }
+    if (win) reclaim(t, i, acc, owned, target, slot, old, nslot);
   }
   ae__tape_set_sweep(t, old_needed, old_top, &old_top);
   ae_set_grad_enabled(t, old_mode);

@@ -233,12 +233,17 @@ void ae_bw_gather2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
 
 /* Constant mask of x's shape: 1 where entry i is the last in its plane to
  * write its index (the one max_unpool2d keeps), 0 where a later entry
- * overwrites it; NULL (no mask needed) when no index repeats. */
+ * overwrites it; NULL (no mask needed) when no index repeats. The owner
+ * table (8 bytes per output element) is scratch, and so is the mask when
+ * it is not needed (pooling windows that do not overlap): the arena takes
+ * both back. */
 static ae_val *winner_mask(ae_tape *t, const ae_val *idx, const ae_val *y) {
   int64_t planes = idx->t.shape.d[0] * idx->t.shape.d[1], nin = idx->t.shape.d[2] * idx->t.shape.d[3];
   int64_t nout = y->t.shape.d[2] * y->t.shape.d[3];
-  int64_t *owner = ae_arena_alloc(t, "max_unpool2d", (size_t)y->t.numel * sizeof(int64_t));
+  ae_tape_mark before = ae_tape_get_mark(t);
   ae_val *mask = ae_op_out(t, "max_unpool2d", idx->t.shape);
+  ae_tape_mark scratch = ae_tape_get_mark(t);
+  int64_t *owner = mask ? ae_arena_alloc(t, "max_unpool2d", (size_t)y->t.numel * sizeof(int64_t)) : NULL;
   if (!owner || !mask) return NULL;
   const ae_real *pi = idx->t.data;
   ae_real *pm = mask->t.data;
@@ -254,6 +259,7 @@ static ae_val *winner_mask(ae_tape *t, const ae_val *idx, const ae_val *y) {
       losers += !win;
     }
   });
+  ae_tape_rewind(t, losers ? scratch : before);
   return losers ? mask : NULL;
 }
 

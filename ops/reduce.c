@@ -4,23 +4,12 @@
  * result does not depend on the thread count. */
 #include <string.h>
 
+#include "axis_view.h"
 #include "base/parallel.h"
 #include "broadcast.h"
 #include "oplist.h"
 #include "ops.h"
 #include "base/vmath.h"
-
-/* x viewed as (outer, n, inner) around `axis`. */
-typedef struct {
-  int64_t outer, n, inner;
-} axis_view;
-
-static axis_view view_of(ae_shape s, int axis) {
-  axis_view v = {1, s.d[axis], 1};
-  for (int k = 0; k < axis; k++) v.outer *= s.d[k];
-  for (int k = axis + 1; k < s.ndim; k++) v.inner *= s.d[k];
-  return v;
-}
 
 static int norm_axis(ae_tape *t, const char *op, ae_shape s, int axis) {
   int a = axis < 0 ? axis + s.ndim : axis;

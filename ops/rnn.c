@@ -14,10 +14,13 @@
  * levels of slices) rather than T slices of the whole: O(T log T) instead
  * of O(T^2) work and arena in backward. The input projection is therefore
  * done per step, not as one (B*T,I) matmul whose (B,T,4H) result would
- * have to be cut the same way. */
+ * have to be cut the same way. A step's [h' c'] is released once cut
+ * (autograd/tape_internal.h): its buffer serves the next step; after an
+ * LSTM unroll, so are the pieces of x and the steps' h. */
 #include "rnn.h"
 
 #include "autograd/op_api.h"
+#include "autograd/tape_internal.h"
 #include "ops.h"
 #include "tensor_ops.h"
 
@@ -88,7 +91,11 @@ static ae_val *lstm_step(ae_tape *t, const cell_ctx *k, ae_val *x, ae_val *h, ae
   ae_val *xh = ae_concat(t, k->ones ? 3 : 2, (ae_val *[]){x, h, k->ones}, 1);
   ae_val *y = ae_lstm_gates(t, ae_matmul(t, xh, k->w, 0, 1), c);
   *c_out = ae_slice(t, y, 1, k->H, k->H);
-  return ae_slice(t, y, 1, 0, k->H);
+  ae_val *hn = ae_slice(t, y, 1, 0, k->H);
+  /* [h' c'] is read by no rule (lstm_gates' reads its inputs, slice's
+   * only shapes) and by no one else: its buffer serves the next step */
+  if (hn && *c_out) ae__tape_release(t, y);
+  return hn;
 }
 
 static void gru_prepare(ae_tape *t, cell_ctx *k, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih, ae_val *b_hh) {
@@ -134,27 +141,43 @@ ae_val *ae_gru_cell(ae_tape *t, ae_val *x, ae_val *h, ae_val *w_ih, ae_val *w_hh
   return ae_tape_ok(t) ? hn : NULL;
 }
 
-/* xs[0..n) = the steps lo..lo+n of v (B,n,I) as (B,I) values, by halving. */
-static void split_halving(ae_tape *t, ae_val *v, int64_t n, ae_val **xs) {
+/* xs[0..n) = the steps lo..lo+n of v (B,n,I) as (B,I) values, by halving;
+ * the slices it cuts are appended to cut[*ncut...]. */
+static void split_halving(ae_tape *t, ae_val *v, int64_t n, ae_val **xs, ae_val **cut, int64_t *ncut) {
   if (n == 1) {
     *xs = ae_reshape(t, v, AE_SHAPE(v->t.shape.d[0], v->t.shape.d[2]));
     return;
   }
   int64_t m = n / 2;
-  split_halving(t, ae_slice(t, v, 1, 0, m), m, xs);
-  split_halving(t, ae_slice(t, v, 1, m, n - m), n - m, xs + m);
+  ae_val *lo = ae_slice(t, v, 1, 0, m), *hi = ae_slice(t, v, 1, m, n - m);
+  cut[(*ncut)++] = lo, cut[(*ncut)++] = hi;
+  split_halving(t, lo, m, xs, cut, ncut);
+  split_halving(t, hi, n - m, xs + m, cut, ncut);
 }
 
-/* The T steps of x (B,T,I) in the arena; NULL on error. */
-static ae_val **split_steps(ae_tape *t, const char *op, ae_val *x) {
+/* The T steps of x (B,T,I) in the arena; NULL on error. The values made
+ * to cut them (slices or selects, at most 2T) go to *cut, *ncut. */
+static ae_val **split_steps(ae_tape *t, const char *op, ae_val *x, ae_val ***cut, int64_t *ncut) {
   int64_t T = x->t.shape.d[1];
   ae_val **xs = ae_arena_alloc(t, op, sizeof *xs * (size_t)T);
-  if (!xs) return NULL;
+  *cut = ae_arena_alloc(t, op, sizeof **cut * (size_t)(2 * T));
+  *ncut = 0;
+  if (!xs || !*cut) return NULL;
   if (x->requires_grad && ae_grad_enabled(t))
-    split_halving(t, x, T, xs);
+    split_halving(t, x, T, xs, *cut, ncut);
   else
-    for (int64_t s = 0; s < T; s++) xs[s] = ae_select(t, x, 1, s);
+    for (int64_t s = 0; s < T; s++) (*cut)[(*ncut)++] = xs[s] = ae_select(t, x, 1, s);
   return ae_tape_ok(t) ? xs : NULL;
+}
+
+/* After an LSTM unroll: the pieces cut from x, and every step's h but the
+ * last (which the caller may get), are read by no rule (slice's, select's,
+ * concat's and stack's read only shapes; lstm_gates reads c, not h) and
+ * by no one else: their buffers serve what follows. */
+static void release_lstm_steps(ae_tape *t, const ae_val *x, ae_val **cut, int64_t ncut, ae_val **hs, int64_t T) {
+  for (int64_t k = 0; k < ncut; k++)
+    if (cut[k] && cut[k]->t.data != x->t.data) ae__tape_release(t, cut[k]); /* slices copy; x is the caller's */
+  for (int64_t s = 0; s + 1 < T; s++) ae__tape_release(t, hs[s]);
 }
 
 static int check_steps(ae_tape *t, const char *op, ae_val *x) {
@@ -173,8 +196,8 @@ ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_
   if (!check_args(t, "lstm_unroll", 4, 3, x, h0, c0, w_ih, w_hh, b_ih, b_hh, &k.B, &I, &k.H) ||
       !check_steps(t, "lstm_unroll", x))
     return NULL;
-  int64_t T = x->t.shape.d[1];
-  ae_val **xs = split_steps(t, "lstm_unroll", x);
+  int64_t T = x->t.shape.d[1], ncut;
+  ae_val **cut, **xs = split_steps(t, "lstm_unroll", x, &cut, &ncut);
   ae_val **hs = ae_arena_alloc(t, "lstm_unroll", sizeof *hs * (size_t)T);
   if (!xs || !hs) return NULL;
   lstm_prepare(t, &k, w_ih, w_hh, b_ih, b_hh);
@@ -182,6 +205,7 @@ ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_
   for (int64_t s = 0; s < T && ae_tape_ok(t); s++) h = hs[s] = lstm_step(t, &k, xs[s], h, c, &c);
   ae_val *out = ae_tape_ok(t) ? ae_stack(t, (int)T, hs, 1) : NULL;
   if (!out) return NULL;
+  release_lstm_steps(t, x, cut, ncut, hs, T);
   if (h_last) *h_last = h;
   if (c_last) *c_last = c;
   return out;
@@ -195,8 +219,8 @@ ae_val *ae_gru_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *w_ih, ae_val *w
   if (!check_args(t, "gru_unroll", 3, 3, x, h0, NULL, w_ih, w_hh, b_ih, b_hh, &k.B, &I, &k.H) ||
       !check_steps(t, "gru_unroll", x))
     return NULL;
-  int64_t T = x->t.shape.d[1];
-  ae_val **xs = split_steps(t, "gru_unroll", x);
+  int64_t T = x->t.shape.d[1], ncut;
+  ae_val **cut, **xs = split_steps(t, "gru_unroll", x, &cut, &ncut);
   ae_val **hs = ae_arena_alloc(t, "gru_unroll", sizeof *hs * (size_t)T);
   if (!xs || !hs) return NULL;
   gru_prepare(t, &k, w_ih, w_hh, b_ih, b_hh);

@@ -47,7 +47,8 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
   int64_t H = state_h(t, "lstm_gates", "c", c), B = c->t.shape.d[0];
   if (!H || !is_mat(t, "lstm_gates", "pre-activations", p, B, 4 * H)) return NULL;
   ae_val *y = ae_op_out(t, "lstm_gates", SHAPE2(B, 2 * H));
-  ae_real *act = ae_arena_alloc(t, "lstm_gates", sizeof(ae_real) * (size_t)(B * 4 * H));
+  ae_tape_mark scratch = ae_tape_get_mark(t); /* the activations are not kept: backward recomputes them */
+  ae_real *act = y ? ae_arena_alloc(t, "lstm_gates", sizeof(ae_real) * (size_t)(B * 4 * H)) : NULL;
   if (!y || !act) return NULL;
   const ae_real *P = p->t.data, *C = c->t.data;
   ae_real *Y = y->t.data;
@@ -62,6 +63,7 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
     ae_v_tanh(H, yb + H, yb);
     for (int64_t j = 0; j < H; j++) yb[j] *= a[3 * H + j];
   });
+  ae_tape_rewind(t, scratch);
   ae_op_record(t, AE_OP_LSTM_GATES, y, 2, in);
   return y;
 }
@@ -158,7 +160,8 @@ ae_val *ae_gru_gates(ae_tape *t, ae_val *gx, ae_val *gh, ae_val *h) {
   int64_t B, H;
   if (!ae_op_begin(t, "gru_gates", 3, in) || !gru_check(t, "gru_gates", gx, gh, h, &B, &H)) return NULL;
   ae_val *y = ae_op_out(t, "gru_gates", SHAPE2(B, H));
-  ae_real *act = ae_arena_alloc(t, "gru_gates", sizeof(ae_real) * (size_t)(B * 3 * H));
+  ae_tape_mark scratch = ae_tape_get_mark(t); /* the activations are not kept: backward recomputes them */
+  ae_real *act = y ? ae_arena_alloc(t, "gru_gates", sizeof(ae_real) * (size_t)(B * 3 * H)) : NULL;
   if (!y || !act) return NULL;
   const ae_real *X = gx->t.data, *Hh = gh->t.data, *S = h->t.data;
   ae_real *Y = y->t.data;
@@ -175,6 +178,7 @@ ae_val *ae_gru_gates(ae_tape *t, ae_val *gx, ae_val *gh, ae_val *h) {
       yb[j] = (1 - z) * a[2 * H + j] + z * sb[j];
     }
   });
+  ae_tape_rewind(t, scratch);
   ae_op_record(t, AE_OP_GRU_GATES, y, 3, in);
   return y;
 }

@@ -10,15 +10,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "axis_view.h"
 #include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "tensor_ops.h"
 #include "base/vmath.h"
-
-typedef struct {
-  int64_t outer, n, inner;
-} axis_view;
 
 enum { BLK = 64 }; /* columns reduced together when inner > 1 */
 
@@ -60,9 +57,7 @@ static ae_val *softmax_common(ae_tape *t, const char *op, int id, ae_val *x, int
     ae_raise(t, AE_ERR_ARG, op, "axis %d is out of range for shape %s", axis, ae_sstr(sh, b));
     return NULL;
   }
-  axis_view v = {1, sh.d[a], 1};
-  for (int k = 0; k < a; k++) v.outer *= sh.d[k];
-  for (int k = a + 1; k < sh.ndim; k++) v.inner *= sh.d[k];
+  axis_view v = view_of(sh, a);
   int64_t nred = v.outer * v.inner, numel = x->t.numel, rows = v.outer * v.n;
   ae_val *y = ae_op_out(t, op, sh);
   ae_real *m = ae_arena_alloc(t, op, (size_t)nred * sizeof(ae_real));

@@ -6,21 +6,11 @@
  * is a loop of memcpy'd contiguous rows of n*inner or inner elements. */
 #include <string.h>
 
+#include "axis_view.h"
 #include "base/parallel.h"
 #include "oplist.h"
 #include "ops.h"
 #include "tensor_ops.h"
-
-typedef struct {
-  int64_t outer, n, inner;
-} axis_view;
-
-static axis_view view_of(ae_shape s, int axis) {
-  axis_view v = {1, s.d[axis], 1};
-  for (int k = 0; k < axis; k++) v.outer *= s.d[k];
-  for (int k = axis + 1; k < s.ndim; k++) v.inner *= s.d[k];
-  return v;
-}
 
 /* axis in [-nd, nd) -> [0, nd), else -1 with AE_ERR_ARG naming the shape. */
 static int norm_axis(ae_tape *t, const char *op, ae_shape s, int axis, int nd) {

@@ -1,6 +1,7 @@
 /* optim.c: optimiser construction and validation, the per-kind defaults
  * and names, state-buffer listing, zero_grad, lr and step count, and
- * ae_optim_step's dispatch (after a scan of every gradient for NaN/Inf).
+ * ae_optim_step's dispatch, all read from one table of rows, one per
+ * optimiser (after a scan of every gradient for NaN/Inf).
  * The updates themselves live in sgd.c, adam.c, rmsprop.c, adagrad.c. */
 #include "optim_internal.h"
 
@@ -9,18 +10,111 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const kind_names[AE_OPT_COUNT] = {
-    "sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "rmsprop", "adagrad",
+/* Each family's checks of its own fields (lr, weight_decay and
+ * max_grad_norm are checked for every kind) and its state buffers, in
+ * torch's order (returns how many). */
+static int check_range(const char *kind, const char *field, double v, double lo, double hi,
+                       int hi_open);
+
+static int sgd_validate(const ae_optim_config *c, const char *k) {
+  if (check_range(k, "momentum", c->momentum, 0, INFINITY, 1) ||
+      check_range(k, "dampening", c->dampening, -INFINITY, INFINITY, 1))
+    return -1;
+  if (c->kind != AE_OPT_SGD && c->momentum == 0) {
+    ae_set_last_error("optim %s: momentum must be > 0", k);
+    return -1;
+  }
+  if (c->kind == AE_OPT_NESTEROV && c->dampening != 0) {
+    ae_set_last_error("optim nesterov: dampening = %g, must be 0", c->dampening);
+    return -1;
+  }
+  return 0;
+}
+
+static int adam_validate(const ae_optim_config *c, const char *k) {
+  if (c->kind == AE_OPT_NADAM && check_range(k, "momentum_decay", c->momentum_decay, 0, INFINITY, 1))
+    return -1;
+  return check_range(k, "beta1", c->beta1, 0, 1, 1) || check_range(k, "beta2", c->beta2, 0, 1, 1) ||
+                 check_range(k, "eps", c->eps, 0, INFINITY, 1)
+             ? -1
+             : 0;
+}
+
+static int rmsprop_validate(const ae_optim_config *c, const char *k) {
+  return check_range(k, "alpha", c->alpha, 0, INFINITY, 1) ||
+                 check_range(k, "momentum", c->momentum, 0, INFINITY, 1) ||
+                 check_range(k, "eps", c->eps, 0, INFINITY, 1)
+             ? -1
+             : 0;
+}
+
+static int adagrad_validate(const ae_optim_config *c, const char *k) {
+  return check_range(k, "lr_decay", c->lr_decay, 0, INFINITY, 1) ||
+                 check_range(k, "initial_accumulator", c->initial_accumulator, 0, INFINITY, 1) ||
+                 check_range(k, "eps", c->eps, 0, INFINITY, 1)
+             ? -1
+             : 0;
+}
+
+static int sgd_buffers(const ae_optim_config *c, const char *names[AE_OPT_MAX_BUFS]) {
+  int n = 0;
+  if (c->momentum != 0) names[n++] = "momentum_buffer";
+  return n;
+}
+
+static int adam_buffers(const ae_optim_config *c, const char *names[AE_OPT_MAX_BUFS]) {
+  (void)c;
+  names[0] = "exp_avg";
+  names[1] = "exp_avg_sq";
+  return 2;
+}
+
+static int rmsprop_buffers(const ae_optim_config *c, const char *names[AE_OPT_MAX_BUFS]) {
+  int n = 0;
+  names[n++] = "square_avg";
+  if (c->momentum > 0) names[n++] = "momentum_buffer";
+  if (c->centered) names[n++] = "grad_avg";
+  return n;
+}
+
+static int adagrad_buffers(const ae_optim_config *c, const char *names[AE_OPT_MAX_BUFS]) {
+  (void)c;
+  names[0] = "sum";
+  return 1;
+}
+
+/* One row per optimiser, indexed by ae_opt_kind: its name, the defaults
+ * that differ from the shared ones in ae_optim_defaults (0: keep the
+ * shared value), its checks, buffers and update. */
+typedef struct {
+  const char *name;
+  double lr, momentum, weight_decay, eps;
+  int (*validate)(const ae_optim_config *c, const char *k);
+  int (*buffers)(const ae_optim_config *c, const char *names[AE_OPT_MAX_BUFS]);
+  void (*step)(ae_optim *o, int64_t t);
+} opt_row;
+
+static const opt_row rows[AE_OPT_COUNT] = {
+    [AE_OPT_SGD] = {"sgd", 1e-2, 0, 0, 0, sgd_validate, sgd_buffers, ae__sgd_step},
+    [AE_OPT_MOMENTUM] = {"momentum", 1e-2, 0.9, 0, 0, sgd_validate, sgd_buffers, ae__sgd_step},
+    [AE_OPT_NESTEROV] = {"nesterov", 1e-2, 0.9, 0, 0, sgd_validate, sgd_buffers, ae__sgd_step},
+    [AE_OPT_ADAM] = {"adam", 1e-3, 0, 0, 0, adam_validate, adam_buffers, ae__adam_step},
+    [AE_OPT_ADAMW] = {"adamw", 1e-3, 0, 1e-2, 0, adam_validate, adam_buffers, ae__adam_step},
+    [AE_OPT_NADAM] = {"nadam", 2e-3, 0, 0, 0, adam_validate, adam_buffers, ae__nadam_step},
+    [AE_OPT_RMSPROP] = {"rmsprop", 1e-2, 0, 0, 0, rmsprop_validate, rmsprop_buffers,
+                        ae__rmsprop_step},
+    [AE_OPT_ADAGRAD] = {"adagrad", 1e-2, 0, 0, 1e-10, adagrad_validate, adagrad_buffers,
+                        ae__adagrad_step},
 };
 
 const char *ae_opt_kind_name(ae_opt_kind k) {
-  return ((unsigned)k < AE_OPT_COUNT) ? kind_names[k] : "?";
+  return ((unsigned)k < AE_OPT_COUNT) ? rows[k].name : "?";
 }
 
 int ae_opt_kind_parse(const char *name, ae_opt_kind *out) {
   if (name)
     for (int k = 0; k < AE_OPT_COUNT; k++)
-      if (strcasecmp(name, kind_names[k]) == 0) {
+      if (strcasecmp(name, rows[k].name) == 0) {
         if (out) *out = (ae_opt_kind)k;
         return 0;
       }
@@ -38,17 +132,15 @@ ae_optim_config ae_optim_defaults(ae_opt_kind kind) {
   c.eps = 1e-8;
   c.alpha = 0.99;
   c.momentum_decay = 4e-3;
-  switch (kind) {
-  case AE_OPT_SGD: c.lr = 1e-2; break;
-  case AE_OPT_MOMENTUM:
-  case AE_OPT_NESTEROV: c.lr = 1e-2; c.momentum = 0.9; break;
-  case AE_OPT_ADAM: c.lr = 1e-3; break;
-  case AE_OPT_ADAMW: c.lr = 1e-3; c.weight_decay = 1e-2; break;
-  case AE_OPT_NADAM: c.lr = 2e-3; break;
-  case AE_OPT_RMSPROP: c.lr = 1e-2; break;
-  case AE_OPT_ADAGRAD: c.lr = 1e-2; c.eps = 1e-10; break;
-  default: c.lr = -1; break;
+  if ((unsigned)kind >= AE_OPT_COUNT) {
+    c.lr = -1;
+    return c;
   }
+  const opt_row *r = &rows[kind];
+  c.lr = r->lr;
+  c.momentum = r->momentum;
+  c.weight_decay = r->weight_decay;
+  if (r->eps) c.eps = r->eps;
   return c;
 }
 
@@ -69,76 +161,12 @@ static int validate(const ae_optim_config *c) {
     ae_set_last_error("optim: unknown optimiser kind %d", (int)c->kind);
     return -1;
   }
-  const char *k = kind_names[c->kind];
+  const char *k = rows[c->kind].name;
   if (check_range(k, "lr", c->lr, 0, INFINITY, 1) ||
       check_range(k, "weight_decay", c->weight_decay, 0, INFINITY, 1) ||
       check_range(k, "max_grad_norm", c->max_grad_norm, 0, INFINITY, 1))
     return -1;
-  switch (c->kind) {
-  case AE_OPT_SGD:
-  case AE_OPT_MOMENTUM:
-  case AE_OPT_NESTEROV:
-    if (check_range(k, "momentum", c->momentum, 0, INFINITY, 1) ||
-        check_range(k, "dampening", c->dampening, -INFINITY, INFINITY, 1))
-      return -1;
-    if (c->kind != AE_OPT_SGD && c->momentum == 0) {
-      ae_set_last_error("optim %s: momentum must be > 0", k);
-      return -1;
-    }
-    if (c->kind == AE_OPT_NESTEROV && c->dampening != 0) {
-      ae_set_last_error("optim nesterov: dampening = %g, must be 0", c->dampening);
-      return -1;
-    }
-    return 0;
-  case AE_OPT_NADAM:
-    if (check_range(k, "momentum_decay", c->momentum_decay, 0, INFINITY, 1)) return -1;
-    /* fall through */
-  case AE_OPT_ADAM:
-  case AE_OPT_ADAMW:
-    if (check_range(k, "beta1", c->beta1, 0, 1, 1) || check_range(k, "beta2", c->beta2, 0, 1, 1) ||
-        check_range(k, "eps", c->eps, 0, INFINITY, 1))
-      return -1;
-    return 0;
-  case AE_OPT_RMSPROP:
-    if (check_range(k, "alpha", c->alpha, 0, INFINITY, 1) ||
-        check_range(k, "momentum", c->momentum, 0, INFINITY, 1) ||
-        check_range(k, "eps", c->eps, 0, INFINITY, 1))
-      return -1;
-    return 0;
-  case AE_OPT_ADAGRAD:
-    if (check_range(k, "lr_decay", c->lr_decay, 0, INFINITY, 1) ||
-        check_range(k, "initial_accumulator", c->initial_accumulator, 0, INFINITY, 1) ||
-        check_range(k, "eps", c->eps, 0, INFINITY, 1))
-      return -1;
-    return 0;
-  default: return 0;
-  }
-}
-
-/* The kind's buffer names, in torch's order; returns how many. */
-static int buffer_names(const ae_optim_config *c, const char *names[AE_OPT_MAX_BUFS]) {
-  int n = 0;
-  switch (c->kind) {
-  case AE_OPT_SGD:
-  case AE_OPT_MOMENTUM:
-  case AE_OPT_NESTEROV:
-    if (c->momentum != 0) names[n++] = "momentum_buffer";
-    break;
-  case AE_OPT_ADAM:
-  case AE_OPT_ADAMW:
-  case AE_OPT_NADAM:
-    names[n++] = "exp_avg";
-    names[n++] = "exp_avg_sq";
-    break;
-  case AE_OPT_RMSPROP:
-    names[n++] = "square_avg";
-    if (c->momentum > 0) names[n++] = "momentum_buffer";
-    if (c->centered) names[n++] = "grad_avg";
-    break;
-  case AE_OPT_ADAGRAD: names[n++] = "sum"; break;
-  default: break;
-  }
-  return n;
+  return rows[c->kind].validate(c, k);
 }
 
 double ae__nadam_mu(double beta1, double psi, int64_t t) {
@@ -151,7 +179,7 @@ ae_optim *ae_optim_new(const ae_optim_config *cfg, ae_param **params, int nparam
     return NULL;
   }
   if (validate(cfg)) return NULL;
-  const char *kname = kind_names[cfg->kind];
+  const char *kname = rows[cfg->kind].name;
   if (!params || nparams < 1) {
     ae_set_last_error("optim %s: empty parameter list", kname);
     return NULL;
@@ -180,7 +208,7 @@ ae_optim *ae_optim_new(const ae_optim_config *cfg, ae_param **params, int nparam
   memcpy(o->params, params, (size_t)nparams * sizeof *o->params);
 
   const char *names[AE_OPT_MAX_BUFS];
-  o->nbuf = buffer_names(cfg, names);
+  o->nbuf = rows[cfg->kind].buffers(cfg, names);
   if (o->nbuf) {
     o->state = calloc((size_t)nparams * (size_t)o->nbuf, sizeof *o->state);
     if (!o->state) goto oom;
@@ -229,6 +257,7 @@ int ae_optim_step(ae_optim *o) {
     ae_set_last_error("optim_step: optimiser is NULL");
     return -1;
   }
+  if (o->cfg.reduce_grads && o->cfg.reduce_grads(o->cfg.reduce_ctx, o->params, o->nparams)) return -1;
   for (int i = 0; i < o->nparams; i++) {
     const ae_param *p = o->params[i];
     if (!all_finite(p->grad.data, p->grad.numel)) {
@@ -236,24 +265,14 @@ int ae_optim_step(ae_optim *o) {
       while (j < p->grad.numel && isfinite((double)p->grad.data[j])) j++;
       ae_set_last_error("optim %s: gradient of parameter '%s' (index %d) is not finite "
                         "(element %lld = %g); step skipped, nothing changed",
-                        kind_names[o->cfg.kind], p->name, i, (long long)j,
+                        rows[o->cfg.kind].name, p->name, i, (long long)j,
                         j < p->grad.numel ? (double)p->grad.data[j] : 0.0);
       return -1;
     }
   }
   if (o->cfg.max_grad_norm > 0) ae_clip_grad_norm(o->params, o->nparams, o->cfg.max_grad_norm);
   int64_t t = o->steps + 1;
-  switch (o->cfg.kind) {
-  case AE_OPT_SGD:
-  case AE_OPT_MOMENTUM:
-  case AE_OPT_NESTEROV: ae__sgd_step(o, t); break;
-  case AE_OPT_ADAM:
-  case AE_OPT_ADAMW: ae__adam_step(o, t); break;
-  case AE_OPT_NADAM: ae__nadam_step(o, t); break;
-  case AE_OPT_RMSPROP: ae__rmsprop_step(o, t); break;
-  case AE_OPT_ADAGRAD: ae__adagrad_step(o, t); break;
-  default: break;
-  }
+  rows[o->cfg.kind].step(o, t);
   o->steps = t;
   return 0;
 }
@@ -270,7 +289,7 @@ int ae_optim_set_lr(ae_optim *o, double lr) {
   }
   if (!(lr >= 0) || isinf(lr)) {
     ae_set_last_error("optim %s: lr = %g is invalid (must be finite and >= 0)",
-                      kind_names[o->cfg.kind], lr);
+                      rows[o->cfg.kind].name, lr);
     return -1;
   }
   o->cfg.lr = lr;

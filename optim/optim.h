@@ -59,6 +59,13 @@ typedef struct ae_optim_config {
   double initial_accumulator; /* Adagrad initial_accumulator_value */
   double max_grad_norm;       /* all: > 0 clips the gradients' total 2-norm to it
                                  (ae_clip_grad_norm) before each step; 0: no clipping */
+  /* Called first in every ae_optim_step with the optimiser's parameters,
+   * before the finiteness scan and clipping: a data-parallel run (run/)
+   * replaces each gradient by its sum over the processes here, so models
+   * that step the optimiser themselves get it too. 0, or -1 with
+   * ae_last_error() (the step is skipped). NULL: none. */
+  int (*reduce_grads)(void *ctx, ae_param **params, int nparams);
+  void *reduce_ctx;
 } ae_optim_config;
 
 typedef struct ae_optim ae_optim;

@@ -3,7 +3,7 @@
  * model, trainer, the loop over the stage/epoch/step budget, evaluation at
  * epoch ends, checkpoints (best/ too), early stopping, and the pictures at
  * the end. Options: run_config.c; data: run_data.c; the schedules and the
- * data fingerprint: run_support.c. */
+ * data fingerprint: run_support.c; several processes (MPI): run_parallel.c. */
 #include "run.h"
 
 #include <inttypes.h>
@@ -51,6 +51,7 @@ static void run_free(run *r) {
   ae_tensor_free(r->batch);
   ae_train_csv_close(&r->csv);
   ae_run_dir_close(&r->dir);
+  ae__par_free(r);
 }
 
 void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t seed, int stage, int64_t epoch) {
@@ -80,12 +81,13 @@ static int save(run *r) {
                     r->m->params[i]->name, r->meta.step, r->out);
       }
   }
+  if (ae__par_check_params(r)) return -1;
   r->meta.rng_seed = r->tr->rng.seed;
   r->meta.rng_counter = r->tr->rng.counter;
   r->meta.wall_time = r->wall0 + (ae_monotonic_seconds() - r->t0);
   r->meta.threads = ae_get_threads();
   ae_train_csv_flush(&r->csv);
-  if (ae_ckpt_save(r->out, r->m, r->tr->opt, &r->meta, err, sizeof err)) {
+  if (ae__par_root(r) && ae_ckpt_save(r->out, r->m, r->tr->opt, &r->meta, err, sizeof err)) {
     ae_progress_clear(&r->prog);
     return fail("cannot write the checkpoint: %s", err);
   }
@@ -96,6 +98,7 @@ static int save(run *r) {
 /* OUT/best/: the model at the best validation loss (no optimiser state). */
 static int save_best(run *r) {
   char dir[4200], err[1024];
+  if (!ae__par_root(r)) return 0;
   snprintf(dir, sizeof dir, "%s/best", r->out);
   if (mkdir(dir, 0755) && !ae_run_is_dir(dir)) return fail("cannot create %s", dir);
   if (ae_ckpt_save(dir, r->m, NULL, &r->meta, err, sizeof err)) return fail("cannot write the best checkpoint: %s", err);
@@ -164,7 +167,7 @@ static int train_loop(run *r, ae_run_result *res) {
   ae_ckpt_meta *mt = &r->meta;
   ae_shape bs = r->batch->shape;
   int64_t steps_here = 0;
-  int have_perm = 0;
+  int have_perm = 0, stop = 0;
   res->status = AE_RUN_FINISHED;
   while (!(mt->stage == mt->nstages - 1 && mt->stage_step >= r->budget) && !mt->early_stopped) {
     if (mt->stage_step >= r->budget) { /* next stage */
@@ -182,16 +185,21 @@ static int train_loop(run *r, ae_run_result *res) {
         r->epoch_count = 0;
       }
     }
-    ae_gather_rows(r->train.x, r->perm + mt->step_in_epoch * r->bsz, r->bsz, r->batch);
+    /* this process's rows of the batch (all of them in one process) */
+    ae_gather_rows(r->train.x, r->perm + mt->step_in_epoch * r->bsz + r->par.row0, r->par.rows, r->batch);
     r->batch->shape = bs;
     set_lr(r);
+    ae__par_step_begin(r);
     if (ae_trainer_step(r->tr, r->batch)) {
+      const char *why = ae__par_comm_error(r) ? ae__par_comm_error(r) : r->tr->error;
       ae_progress_clear(&r->prog);
       if (r->ckpt_written)
-        return fail("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", r->tr->error,
-                    r->out, mt->step);
-      return fail("training stopped: %s; no checkpoint was written", r->tr->error);
+        return fail("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", why, r->out,
+                    mt->step);
+      return fail("training stopped: %s; no checkpoint was written", why);
     }
+    stop = stop_signal;
+    if (ae__par_after_step(r, &stop)) return -1;
     mt->step++;
     mt->stage_step++;
     mt->step_in_epoch++;
@@ -239,11 +247,11 @@ static int train_loop(run *r, ae_run_result *res) {
       res->status = AE_RUN_EARLY_STOPPED;
       break;
     }
-    if (stop_signal || (r->c->stop_after > 0 && steps_here >= r->c->stop_after && !mt->finished)) {
+    if (stop || (r->c->stop_after > 0 && steps_here >= r->c->stop_after && !mt->finished)) {
       if (!saved && save(r)) return -1;
       ae_progress_clear(&r->prog);
-      res->status = stop_signal ? AE_RUN_INTERRUPTED : AE_RUN_STOPPED;
-      res->signal = stop_signal > 0 ? stop_signal : 0;
+      res->status = stop ? AE_RUN_INTERRUPTED : AE_RUN_STOPPED;
+      res->signal = stop > 0 ? stop : 0;
       return 0;
     }
   }
@@ -326,6 +334,7 @@ static int setup_trainer(run *r) {
   ae_optim_config cfg = ae_optim_defaults(kind);
   cfg.lr = mt->lr;
   cfg.max_grad_norm = mt->clip_grad_norm;
+  ae__par_optim_hook(r, &cfg);
   r->tr = ae_trainer_new(r->m, &cfg, mt->rng_seed, 0, err, sizeof err);
   if (!r->tr) return fail("%s", err);
   if (!r->resumed) return 0;
@@ -346,6 +355,8 @@ static int setup_budget(run *r) {
   r->per_epoch = r->n / r->bsz;
   r->budget = mt->epochs ? mt->epochs * r->per_epoch : mt->steps;
   r->total = r->budget * mt->nstages;
+  int rc = ae__par_split(r);
+  if (rc) return rc;
   uint64_t hash = ae_run_data_hash(r->train.x);
   if (r->resumed) {
     if (mt->data_rows && (mt->data_rows != r->n || mt->data_hash != hash)) {
@@ -367,7 +378,7 @@ static int setup_budget(run *r) {
   mt->data_rows = r->n;
   mt->data_hash = hash;
   ae_shape bs = ae_shape_make(ex.ndim + 1, NULL);
-  bs.d[0] = r->bsz;
+  bs.d[0] = r->par.rows;
   for (int k = 0; k < ex.ndim; k++) bs.d[k + 1] = ex.d[k];
   r->perm = malloc(sizeof(int64_t) * (size_t)r->n);
   r->batch = ae_tensor_new(bs);
@@ -401,7 +412,8 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
   r.c = c;
   r.last_test = r.last_val = NAN;
   stop_signal = 0;
-  int rc = ae__run_setup_meta(&r);
+  int rc = ae__par_init(&r);
+  if (!rc) rc = ae__run_setup_meta(&r);
   if (!rc) rc = ae__run_check_options(&r);
   if (rc) goto done;
   const char *out = c->out ? c->out : c->resume;
@@ -410,7 +422,7 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
   else
     snprintf(r.out, sizeof r.out, "runs/%s", r.meta.model);
   int same_dir = c->resume && strcmp(c->resume, r.out) == 0;
-  if ((rc = ae_run_dir_open(&r.dir, r.out, same_dir, c->force))) goto done;
+  if (ae__par_root(&r) && (rc = ae_run_dir_open(&r.dir, r.out, same_dir, c->force))) goto done;
   rc = -1;
   if (ae__run_open_data(&r) || setup_model(&r) || setup_trainer(&r) || (rc = setup_budget(&r))) {
     if (rc == 0) rc = -1;
@@ -418,11 +430,14 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
   }
   rc = -1;
   char err[1024];
-  if (ae_train_csv_open(&r.csv, r.out, c->resume, r.meta.step, r.m, r.test.x, r.val.x != NULL, err, sizeof err)) {
+  if (ae__par_root(&r) &&
+      ae_train_csv_open(&r.csv, r.out, c->resume, r.meta.step, r.m, r.test.x, r.val.x != NULL, err, sizeof err)) {
     fail("%s", err);
     goto done;
   }
-  FILE *rep = c->no_report ? NULL : c->report;
+  if ((rc = ae__par_start(&r, 0))) goto done;
+  rc = -1;
+  FILE *rep = c->no_report || !ae__par_root(&r) ? NULL : c->report;
   if (r.meta.finished) {
     if (rep) fprintf(rep, "the run in %s is already finished (step %" PRId64 ")\n", c->resume, r.meta.step);
     res.status = r.meta.early_stopped ? AE_RUN_EARLY_STOPPED : AE_RUN_FINISHED;
@@ -432,12 +447,13 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
   r.ckpt_written = r.resumed;
   r.t0 = ae_monotonic_seconds();
   r.wall0 = r.meta.wall_time;
-  ae_progress_init(&r.prog, c->quiet, r.meta.step);
-  if (!c->quiet && r.prog.mode == AE_PROGRESS_LINES)
+  int quiet = c->quiet || !ae__par_root(&r);
+  ae_progress_init(&r.prog, quiet, r.meta.step);
+  if (!quiet && r.prog.mode == AE_PROGRESS_LINES)
     fprintf(stderr, "training %s (%" PRId64 " parameters) on %s: %" PRId64 " examples%s, %" PRId64 " steps of %" PRId64
-                    "%s\n",
+                    "%s%s\n",
             r.meta.model, ae_model_param_count(r.m), r.train.name, r.n, r.val.x ? " (validation split off)" : "",
-            r.total, r.bsz, r.resumed ? " (resumed)" : "");
+            r.total, r.bsz, r.par.size > 1 ? " split over processes" : "", r.resumed ? " (resumed)" : "");
   if (c->handle_signals) install_signals();
   rc = train_loop(&r, &res);
   if (c->handle_signals) restore_signals();
@@ -450,9 +466,12 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
       fprintf(rep, "trained %s for %" PRId64 " steps; checkpoint: %s/%s\n", r.meta.model, r.meta.step, r.out,
               AE_CKPT_MODEL_FILE);
     }
-    if (!c->no_pictures && pictures(&r)) rc = -1;
+    if (!c->no_pictures && ae__par_root(&r) && pictures(&r)) rc = -1;
   }
+  if (rc == 0 && ae__par_finish(&r)) rc = -1;
 done:
+  if (!r.par.started) ae__par_start(&r, 1); /* the other ranks learn that this one could not start */
+  if (rc < 0) ae__par_fail(&r);             /* after the start: ends every rank */
   res.step = r.meta.step;
   res.total_steps = r.total;
   res.test_loss = r.last_test;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "checkpoint.h"
+#include "comm.h"
 #include "io/dataset.h"
 #include "progress.h"
 #include "run.h"
@@ -16,6 +17,22 @@
 #include "zoo/train.h"
 
 #define AE_RUN_BAD_CONFIG (-2)
+
+/* A data-parallel run's share (run_parallel.c): this process is rank
+ * `rank` of `size`; it computes rows [row0, row0 + rows) of each batch.
+ * One process: rank 0 of 1, all rows. */
+typedef struct run_par {
+  ae_comm *comm;
+  int rank, size;
+  int64_t row0, rows;
+  ae_real weight;  /* rows / batch: the rank's share of the batch mean */
+  ae_real *flat;   /* every gradient, packed for one sum */
+  ae_batch_share share; /* the model's view of the batch (ae_zoo_batch_mean) during a step */
+  int64_t flat_n;
+  int started;     /* the ranks compared notes at the start */
+  int running;     /* ... and agreed: from here a failure ends the job */
+  char comm_error[1024]; /* why the gradients' sum failed ("": it did not) */
+} run_par;
 
 /* The run's state and resources. */
 typedef struct run {
@@ -38,6 +55,7 @@ typedef struct run {
   double last_test, last_val;
   int ckpt_written; /* any checkpoint exists in out */
   int resumed;
+  run_par par;
 } run;
 
 /* Set ae_last_error() and return AE_RUN_BAD_CONFIG (a usage error) or -1. */
@@ -53,5 +71,23 @@ int ae__run_check_options(run *r);
 /* run_data.c: the training (less the validation split), validation and test data. */
 int ae__run_open_data(run *r);
 ae_shape ae__run_example_shape(const ae_tensor *x);
+
+/* run_parallel.c: data-parallel training across processes (comm.h).
+ * Every rank runs the whole run on the same data, draws the same
+ * permutation and computes its rows of each batch; gradients, the loss and
+ * the stop flag are summed over the ranks each step; rank 0 alone writes
+ * files (ae__par_root). With one process each is a no-op. */
+int ae__par_init(run *r);                                  /* the ranks; 0 or -1 */
+int ae__par_root(const run *r);                            /* 1 on rank 0 */
+int ae__par_split(run *r);                                 /* the rows of this rank; 0 or AE_RUN_BAD_CONFIG */
+void ae__par_optim_hook(run *r, ae_optim_config *cfg);     /* gradients summed in ae_optim_step */
+int ae__par_start(run *r, int failed);                     /* the ranks agree at the start; 0, -1 or AE_RUN_BAD_CONFIG */
+void ae__par_step_begin(run *r);                           /* the model sees the whole batch (m->share) */
+int ae__par_after_step(run *r, int *stop);                 /* the loss, terms and stop flag summed; 0 or -1 */
+const char *ae__par_comm_error(const run *r);              /* NULL, or why a step's gradient sum failed */
+int ae__par_check_params(run *r);                          /* parameters equal on every rank; 0 or -1 */
+int ae__par_finish(run *r);                                /* every rank waits for rank 0's last writes */
+void ae__par_fail(run *r);                                 /* a failure after the start ends every rank */
+void ae__par_free(run *r);
 
 #endif

@@ -187,7 +187,7 @@ done:
 /* Tapes start small and grow only when a row needs it: meson runs tests
  * with MALLOC_PERTURB_ set, which makes glibc write every byte of a fresh
  * allocation, so a default 64 MiB arena per tape (several tapes per row)
- * cost about a minute of page faults for the whole table. */
+ * would spend most of the table's time in page faults. */
 #define ARENA_FIRST ((size_t)1 << 20)
 #define ARENA_LAST ((size_t)1 << 30)
 

@@ -123,6 +123,46 @@ Test(optim, lr_get_set_and_zero_grad) {
   fx_free(&f);
 }
 
+/* reduce_grads: a hook that doubles every gradient; one that fails. */
+static int double_grads(void *ctx, ae_param **ps, int n) {
+  (*(int *)ctx)++;
+  for (int i = 0; i < n; i++)
+    for (int64_t j = 0; j < ps[i]->grad.numel; j++) ps[i]->grad.data[j] *= 2;
+  return 0;
+}
+static int refuse(void *ctx, ae_param **ps, int n) {
+  (void)ctx, (void)ps, (void)n;
+  ae_set_last_error("no answer from rank 1");
+  return -1;
+}
+
+Test(optim, reduce_grads_runs_first_and_its_failure_skips_the_step) {
+  fixture f;
+  fx_init(&f);
+  int calls = 0;
+  ae_optim_config c = ae_optim_defaults(AE_OPT_SGD);
+  c.lr = 0.5;
+  c.max_grad_norm = 1e9; /* clipping sees the reduced gradients (no clip here) */
+  c.reduce_grads = double_grads;
+  c.reduce_ctx = &calls;
+  ae_optim *o = ae_optim_new(&c, f.ps, 2);
+  fx_set_grad(&f, 1);
+  cr_assert_eq(ae_optim_step(o), 0);
+  cr_assert_eq(calls, 1);
+  for (int j = 0; j < N; j++)
+    cr_assert(close_to((double)*fx_elem(&f, j, 0), P0[j] - 0.5 * 2 * grad_at(j, 1), TOL), "element %d", j);
+  ae_optim_free(o);
+  c.reduce_grads = refuse;
+  o = ae_optim_new(&c, f.ps, 2);
+  double before = (double)f.w->value.data[0];
+  cr_assert_eq(ae_optim_step(o), -1);
+  cr_assert(strstr(ae_last_error(), "rank 1"));
+  cr_assert_eq((double)f.w->value.data[0], before);
+  cr_assert_eq(ae_optim_steps_taken(o), 0);
+  ae_optim_free(o);
+  fx_free(&f);
+}
+
 Test(optim, kind_names_and_defaults) {
   const char *names[] = {"sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "rmsprop", "adagrad"};
   for (int k = 0; k < AE_OPT_COUNT; k++) {

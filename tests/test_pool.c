@@ -158,6 +158,23 @@ Test(pool, unpool_of_pool_keeps_exactly_the_maxima) {
   ae_tape_free(t);
 }
 
+/* max_unpool2d's winner table is scratch, and so is its mask when no
+ * index repeats (2x2 pooling, stride 2): recording the op leaves its
+ * value and node on the arena, not 8 bytes per output element more. */
+Test(pool, unpool_keeps_no_scratch) {
+  ae_tape *t = ae_tape_new(0);
+  ae_rng r;
+  ae_rng_init(&r, 13);
+  ae_val *x = rand_val(t, AE_SHAPE(2, 4, 16, 16), &r, 0.5, 2, 1), *idx = NULL;
+  ae_val *y = ae_max_pool2d(t, x, 2, 2, 0, &idx);
+  size_t before = ae_tape_arena_used(t);
+  ae_val *u = ae_max_unpool2d(t, y, idx, 16, 16);
+  cr_assert(u && u->requires_grad, "%s", ae_tape_error(t));
+  size_t grew = ae_tape_arena_used(t) - before, value = (size_t)u->t.numel * sizeof(ae_real);
+  cr_expect(grew < value + 1024, "max_unpool2d kept %zu bytes for a %zu-byte value", grew, value);
+  ae_tape_free(t);
+}
+
 Test(pool, ties_pick_the_first_max_in_scan_order) {
   ae_tape *t = ae_tape_new(0);
   /* one 4x4 plane, all equal: each 2x2 window (stride 2) picks its top-left */

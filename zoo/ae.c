@@ -18,6 +18,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct ae_state {
   ae_mlp enc, dec;

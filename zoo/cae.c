@@ -13,12 +13,14 @@
  * the encoder can be swapped for any other (the tests check that the two
  * agree). jacobian=exact costs min(hidden, dim) products per step (784
  * JVPs at 784-1000); jacobian=hutchinson estimates it without bias from
- * `probes` VJPs with Gaussian probes. Measured at 784-1000, batch 128, one
- * thread: exact 6.0 s and 9-13 GiB of tape per step (far past the
- * trainer's default 512 MiB arena), hutchinson 28 ms and 27 MiB with one
- * probe (66 ms with 4), no penalty 13 ms; so the default is
- * jacobian=hutchinson with 4 probes, and jacobian=exact is for small
- * widths (or a trainer given an arena that large).
+ * `probes` VJPs with Gaussian probes. At the reference width (784-1000)
+ * exact costs hundreds of times a plain step in time, and its tape (one
+ * JVP graph per input dimension, kept for the double backward) outgrows the
+ * trainer's default arena, while hutchinson costs a few plain steps; so the
+ * default is jacobian=hutchinson with 4 probes, and jacobian=exact is for
+ * small widths (or a trainer given a large arena). To measure: `aezoo train
+ * cae --set jacobian=exact|hutchinson` prints the step time, and
+ * benchmarks/zoo_vs_torch.sh times the reference configuration.
  * This file also holds what the contractive models share (contractive.h). */
 #include "contractive.h"
 
@@ -27,11 +29,11 @@
 #include "grad/jacobian.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 /* ---- shared by cae, cae-deep and cae-h ---- */
 
-ae_val *ae_zoo_input_var(ae_model *m, ae_tape *t, ae_val *x, int penalised, int *was) {
-  *was = ae_set_grad_enabled(t, penalised || ae_grad_enabled(t));
+ae_val *ae_zoo_input_var(ae_model *m, ae_tape *t, ae_val *x, int penalised) {
   ae_val *flat = ae_model_flat(m, t, x);
   return flat && penalised ? ae_var(t, flat->t.shape, flat->t.data) : flat;
 }
@@ -94,8 +96,8 @@ static const ae_setting_def settings[] = {
     {"loss", AE_SET_CHOICE, "bce", "reconstruction loss", "mse|bce", 0, 0},
     {"weight_decay", AE_SET_REAL, "0", "L2 penalty coefficient on weights", NULL, 0, 10},
     {"jacobian", AE_SET_CHOICE, "hutchinson",
-     "penalty: Hutchinson's unbiased estimate, or exact (min(hidden, dim) products: ~9 GiB of tape at 784-1000, "
-     "batch 128)",
+     "penalty: Hutchinson's unbiased estimate, or exact (min(hidden, dim) products per step; its tape grows with "
+     "hidden * dim * batch)",
      "exact|hutchinson", 0, 0},
     {"probes", AE_SET_INT, "4", "random probes per step for jacobian=hutchinson (at most 1000)", NULL, 1, 1000},
 };
@@ -104,17 +106,14 @@ static const ae_setting_def settings[] = {
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   ae_zoo_cae_net *net = m->state;
   double lambda = ae_settings_real(&m->settings, "lambda");
-  int training;
-  ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0, &training);
-  ae_val *h = ae_zoo_cae_code(t, net, x_in);
-  ae_val *jac = lambda > 0 ? ae_zoo_contractive_penalty(m, t, h, x_in, training, rng) : NULL;
-  ae_set_grad_enabled(t, training);
-  ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, net, h), x, terms);
-  if (jac) {
-    ae_val *pen = ae_scale(t, jac, (ae_real)lambda);
-    ae_terms_add(terms, "contractive", pen);
-    l = ae_add(t, l, pen);
+  ae_val *h = NULL, *jac = NULL;
+  AE_GRAD_MODE(t, AE_ZOO_PENALTY_GRAD(t, lambda > 0), training) {
+    ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0);
+    h = ae_zoo_cae_code(t, net, x_in);
+    if (lambda > 0) jac = ae_zoo_contractive_penalty(m, t, h, x_in, training, rng);
   }
+  ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, net, h), x, terms);
+  if (jac) l = ae_term(t, terms, l, "contractive", lambda, jac);
   return ae_zoo_add_weight_decay(m, t, l, terms);
 }
 

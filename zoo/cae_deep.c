@@ -17,6 +17,7 @@
 #include "layers.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct cae_deep_state {
   ae_mlp enc, dec;
@@ -56,17 +57,14 @@ static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   cae_deep_state *s = m->state;
   double lambda = ae_settings_real(&m->settings, "lambda");
-  int training;
-  ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0, &training);
-  ae_val *h = ae_mlp_apply(t, &s->enc, x_in);
-  ae_val *jac = lambda > 0 ? ae_zoo_contractive_penalty(m, t, h, x_in, training, rng) : NULL;
-  ae_set_grad_enabled(t, training);
-  ae_val *l = ae_zoo_recon_loss(m, t, ae_mlp_apply(t, &s->dec, h), x, terms);
-  if (jac) {
-    ae_val *pen = ae_scale(t, jac, (ae_real)lambda);
-    ae_terms_add(terms, "contractive", pen);
-    l = ae_add(t, l, pen);
+  ae_val *h = NULL, *jac = NULL;
+  AE_GRAD_MODE(t, AE_ZOO_PENALTY_GRAD(t, lambda > 0), training) {
+    ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0);
+    h = ae_mlp_apply(t, &s->enc, x_in);
+    if (lambda > 0) jac = ae_zoo_contractive_penalty(m, t, h, x_in, training, rng);
   }
+  ae_val *l = ae_zoo_recon_loss(m, t, ae_mlp_apply(t, &s->dec, h), x, terms);
+  if (jac) l = ae_term(t, terms, l, "contractive", lambda, jac);
   return ae_zoo_add_weight_decay(m, t, l, terms);
 }
 

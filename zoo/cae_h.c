@@ -27,6 +27,7 @@
 #include "contractive.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 
 static const ae_setting_def settings[] = {
@@ -71,23 +72,17 @@ static ae_val *higher_order(ae_model *m, ae_tape *t, ae_val *x, ae_val *x_var, a
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   ae_zoo_cae_net *net = m->state;
   double lambda = ae_settings_real(&m->settings, "lambda"), gamma = ae_settings_real(&m->settings, "gamma");
-  int training;
-  ae_val *x_in = ae_zoo_input_var(m, t, x, lambda > 0 || gamma > 0, &training);
-  ae_val *h = ae_zoo_cae_code(t, net, x_in);
-  ae_val *jac = lambda > 0 ? ae_zoo_contractive_penalty(m, t, h, x_in, training, rng) : NULL;
-  ae_val *jac_diff = gamma > 0 ? higher_order(m, t, x, x_in, h, training, rng) : NULL;
-  ae_set_grad_enabled(t, training);
+  int penalised = lambda > 0 || gamma > 0;
+  ae_val *h = NULL, *jac = NULL, *jac_diff = NULL;
+  AE_GRAD_MODE(t, AE_ZOO_PENALTY_GRAD(t, penalised), training) {
+    ae_val *x_in = ae_zoo_input_var(m, t, x, penalised);
+    h = ae_zoo_cae_code(t, net, x_in);
+    if (lambda > 0) jac = ae_zoo_contractive_penalty(m, t, h, x_in, training, rng);
+    if (gamma > 0) jac_diff = higher_order(m, t, x, x_in, h, training, rng);
+  }
   ae_val *l = ae_zoo_recon_loss(m, t, ae_zoo_cae_logits(t, net, h), x, terms);
-  if (jac) {
-    ae_val *pen = ae_scale(t, jac, (ae_real)lambda);
-    ae_terms_add(terms, "contractive", pen);
-    l = ae_add(t, l, pen);
-  }
-  if (jac_diff) {
-    ae_val *pen_h = ae_scale(t, jac_diff, (ae_real)gamma);
-    ae_terms_add(terms, "higher_order", pen_h);
-    l = ae_add(t, l, pen_h);
-  }
+  if (jac) l = ae_term(t, terms, l, "contractive", lambda, jac);
+  if (jac_diff) l = ae_term(t, terms, l, "higher_order", gamma, jac_diff);
   return ae_zoo_add_weight_decay(m, t, l, terms);
 }
 

@@ -12,12 +12,13 @@
 
 /* The input the encoder reads, x (B, example...) flattened to (B, dim).
  * With `penalised` (a Jacobian term has a nonzero weight) it is a var, a
- * leaf the penalty differentiates the code with respect to, and grad mode
- * is switched on so that the code's graph exists even when evaluating.
- * *was receives the caller's grad mode (1: training, the penalty must be
- * differentiable; 0: evaluating); restore it with ae_set_grad_enabled(t,
- * *was) once the penalty is built. Without `penalised`, the flat constant. */
-ae_val *ae_zoo_input_var(ae_model *m, ae_tape *t, ae_val *x, int penalised, int *was);
+ * leaf the penalty differentiates the code with respect to. The caller
+ * builds the code and the penalty inside AE_GRAD_MODE(t,
+ * AE_ZOO_PENALTY_GRAD(t, penalised), training), so the code's graph exists
+ * even when evaluating, and the penalty is differentiable (create_graph)
+ * when the caller was training. Without `penalised`, the flat constant. */
+ae_val *ae_zoo_input_var(ae_model *m, ae_tape *t, ae_val *x, int penalised);
+#define AE_ZOO_PENALTY_GRAD(t, penalised) ((penalised) || ae_grad_enabled(t))
 
 /* mean over the batch of ||dh_b/dx_b||_F^2 for h (B, code) computed from
  * x_var (B, dim): ae_jacobian_frobenius_sq (setting jacobian=exact) or

@@ -24,6 +24,7 @@
 #include "ops/conv.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct conv_ae_state {
   int n; /* convolution layers per side */

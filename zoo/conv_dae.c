@@ -31,6 +31,7 @@
 #include "ops/ops.h"
 #include "ops/pool.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct conv_dae_state {
   int n;

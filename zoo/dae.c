@@ -18,6 +18,7 @@
 #include "layers.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct dae_state {
   ae_mlp enc, dec;

@@ -30,6 +30,7 @@
 #include "ops/ops.h"
 #include "ops/pool.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct deconv_ae_state {
   int n;

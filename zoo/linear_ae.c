@@ -21,6 +21,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct linear_state {
   ae_dense enc, dec;
@@ -76,8 +77,7 @@ static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *t
   (void)rng;
   ae_val *x_hat = decode_flat(m, t, encode(m, t, x));
   ae_val *mse = ae_mse_loss(t, x_hat, ae_model_flat(m, t, x), AE_REDUCE_MEAN);
-  ae_terms_add(terms, "mse", mse);
-  return ae_zoo_add_weight_decay(m, t, mse, terms);
+  return ae_zoo_add_weight_decay(m, t, ae_term(t, terms, NULL, "mse", 1, mse), terms);
 }
 
 const ae_model_def ae_model_linear_ae = {

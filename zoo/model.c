@@ -14,6 +14,12 @@ void ae_terms_add(ae_terms *tm, const char *name, ae_val *v) {
   tm->val[tm->n++] = v;
 }
 
+ae_val *ae_term(ae_tape *t, ae_terms *terms, ae_val *l, const char *name, double weight, ae_val *term) {
+  ae_val *p = weight == 1 ? term : ae_scale(t, term, (ae_real)weight);
+  ae_terms_add(terms, name, p);
+  return l ? ae_add(t, l, p) : p;
+}
+
 static int accepts(const ae_model_def *d, ae_shape ex, char *err, size_t errlen) {
   char s[64];
   if (d->input == AE_INPUT_IMAGE && ex.ndim != 3) {

@@ -36,6 +36,19 @@ typedef struct ae_terms {
   ae_val *val[AE_MAX_TERMS];
 } ae_terms;
 AE_API void ae_terms_add(ae_terms *tm, const char *name, ae_val *v);
+/* A loss term: records weight * term as `name` in terms (train.csv, eval)
+ * and returns l + weight * term (just weight * term when l is NULL; a
+ * weight of 1 adds the term as it is). Usage:
+ *   l = ae_term(t, terms, l, "kl", beta, kl); */
+AE_API ae_val *ae_term(ae_tape *t, ae_terms *terms, ae_val *l, const char *name, double weight, ae_val *term);
+
+/* A grad-mode scope: runs the block with grad mode `mode`, the caller's
+ * mode available inside as the int `outer`, then restores it. Leave the
+ * block by its end (not break, goto or return), or the mode stays set.
+ *   AE_GRAD_MODE(t, 1, training) { ... create_graph = training ... } */
+#define AE_GRAD_MODE(t, mode, outer)                                                     \
+  for (int outer = ae_set_grad_enabled((t), (mode)), outer##_scope_ = 1; outer##_scope_; \
+       outer##_scope_ = 0, ae_set_grad_enabled((t), outer))
 
 /* What data a model accepts. */
 typedef enum ae_input_kind {
@@ -94,6 +107,21 @@ typedef struct ae_model_def {
   ae_val *(*decode)(ae_model *m, ae_tape *t, ae_val *h);
 } ae_model_def;
 
+/* A data-parallel run's batch (run/run_parallel.c), set in ae_model.share
+ * while a training step runs on several processes, NULL otherwise: this
+ * process computes rows [row0, row0 + rows) of a batch of total_rows, and
+ * the run multiplies its gradients by rows / total_rows before summing
+ * them over the processes. A term that couples a batch's examples (a
+ * batch mean inside a non-linearity, as sparse-kl's KL penalty) reaches
+ * the whole batch through ae_zoo_batch_mean, which calls sum. */
+typedef struct ae_batch_share {
+  int64_t row0, rows, total_rows;
+  /* buf[0..n) := its sum over the processes, the same bits on each; 0, or
+   * -1 with ae_last_error() */
+  int (*sum)(void *ctx, ae_real *buf, int64_t n);
+  void *ctx;
+} ae_batch_share;
+
 struct ae_model {
   const ae_model_def *def;
   ae_settings settings;
@@ -104,6 +132,7 @@ struct ae_model {
   int stage;
   void *state;
   int nstages; /* set by build() when the stage count depends on the settings (stacked-ae); else 0 */
+  const ae_batch_share *share; /* a data-parallel step's batch (above); NULL: the batch is all here */
 };
 
 /* The registry: every zoo model, in listing order. */

@@ -30,16 +30,13 @@ ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae
   int bce = strcmp(ae_settings_str(&m->settings, "loss"), "bce") == 0;
   ae_val *l = bce ? ae_bce_with_logits_loss(t, logits, target, AE_REDUCE_BATCH_MEAN)
                   : ae_mse_loss(t, ae_sigmoid(t, logits), target, AE_REDUCE_MEAN);
-  ae_terms_add(terms, bce ? "bce" : "mse", l);
-  return l;
+  return ae_term(t, terms, NULL, bce ? "bce" : "mse", 1, l);
 }
 
 /* Adds the weight-decay term (if any) to loss. */
 ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *terms) {
   ae_val *wd = ae_weight_decay_term(t, m, ae_settings_real(&m->settings, "weight_decay"));
-  if (!wd) return loss;
-  ae_terms_add(terms, "weight_decay", wd);
-  return ae_add(t, loss, wd);
+  return wd ? ae_term(t, terms, loss, "weight_decay", 1, wd) : loss;
 }
 
 /* x~ ~ q(x~ | x) from the settings noise, sigma and nu. */
@@ -62,4 +59,21 @@ int ae_zoo_check_pool_levels(ae_model *m, int n) {
     return -1;
   }
   return 0;
+}
+
+ae_val *ae_zoo_batch_mean(ae_model *m, ae_tape *t, ae_val *h) {
+  ae_val *local = ae_mean_axis(t, h, 0, 0);
+  const ae_batch_share *sh = m->share;
+  if (!sh || !local) return local;
+  /* (local - local) + global: the value is exactly the global mean, the
+   * gradient flows to this process's rows through local */
+  ae_val *global = ae_full(t, local->t.shape, 0);
+  if (!global) return NULL;
+  ae_real w = (ae_real)((double)sh->rows / (double)sh->total_rows);
+  for (int64_t i = 0; i < local->t.numel; i++) global->t.data[i] = local->t.data[i] * w;
+  if (sh->sum(sh->ctx, global->t.data, global->t.numel)) {
+    ae_raise(t, AE_ERR_ARG, "batch_mean", "the sum over the processes failed: %s", ae_last_error());
+    return NULL;
+  }
+  return ae_add(t, ae_sub(t, local, ae_detach(t, local)), global);
 }

@@ -38,11 +38,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autograd/op_api.h"
 #include "layers.h"
 #include "ops/loss.h"
 #include "ops/noise.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 #define POWER_ITERS 30
 
@@ -122,55 +124,80 @@ static double sigma_max_sq(const ae_param *d, ae_real *buf) {
   return rq;
 }
 
-/* Per-example energy E(x_b, z_b), shape (B). */
-static ae_val *energy_rows(ae_tape *t, ae_val *xf, ae_val *z, ae_val *d, ae_val *fx, double lambda, double gamma) {
-  ae_val *e = ae_add(t, ae_sum_axis(t, ae_square(t, ae_sub(t, xf, ae_matmul(t, z, d, 0, 1))), 1, 0),
-                     ae_scale(t, ae_sum_axis(t, ae_square(t, ae_sub(t, z, fx)), 1, 0), (ae_real)gamma));
-  return ae_add(t, e, ae_scale(t, ae_sum_axis(t, ae_abs(t, z), 1, 0), (ae_real)lambda));
+/* How the energy's terms are reduced: per example (shape (B)), summed
+ * over the batch, or the batch mean (the loss). */
+typedef enum { PER_EXAMPLE, BATCH_SUM, BATCH_MEAN } reduction;
+
+static ae_val *reduce(ae_tape *t, ae_val *v, reduction r) {
+  switch (r) {
+  case PER_EXAMPLE: return ae_sum_axis(t, v, 1, 0);
+  case BATCH_SUM: return ae_sum(t, v);
+  default: return ae_loss_reduce(t, v, AE_REDUCE_BATCH_MEAN);
+  }
 }
 
-/* The smooth part of the energy summed over the batch,
- * sum_b ||x_b - D z_b||^2 + gamma ||z_b - F(x_b)||^2. */
-static ae_val *smooth_energy(ae_tape *t, ae_val *xf, ae_val *z, ae_val *d, ae_val *fx, double gamma) {
-  return ae_add(t, ae_sum(t, ae_square(t, ae_sub(t, xf, ae_matmul(t, z, d, 0, 1)))),
-                ae_scale(t, ae_sum(t, ae_square(t, ae_sub(t, z, fx))), (ae_real)gamma));
+/* E(x, z) = ||x - D z||^2 + lambda |z|_1 + gamma ||z - F(x)||^2 and its
+ * terms, each reduced by r: the one definition used by the inference (per
+ * example, and the smooth part summed for its gradient), the loss and
+ * evaluation (batch mean). d is the dictionary, fx = F(x). */
+typedef struct energy_terms {
+  ae_val *recon, *pred, *l1;
+  ae_val *smooth; /* recon + pred: what MFISTA differentiates */
+  ae_val *total;  /* smooth + l1 (MFISTA's order; its comparisons see it) */
+} energy_terms;
+
+static energy_terms energy(ae_tape *t, ae_val *xf, ae_val *z, ae_val *d, ae_val *fx, double lambda,
+                           double gamma, reduction r) {
+  energy_terms e;
+  e.recon = reduce(t, ae_square(t, ae_sub(t, xf, ae_matmul(t, z, d, 0, 1))), r);
+  e.pred = ae_scale(t, reduce(t, ae_square(t, ae_sub(t, z, fx)), r), (ae_real)gamma);
+  e.l1 = ae_scale(t, reduce(t, ae_abs(t, z), r), (ae_real)lambda);
+  e.smooth = ae_add(t, e.recon, e.pred);
+  e.total = ae_add(t, e.smooth, e.l1);
+  return e;
 }
 
 /* MFISTA's state: the batch and its prediction (constants), the detached
- * dictionary, the iterates x_k, x_{k-1}, the extrapolated point y_k, and
+ * dictionary, and its own buffers in the tape's arena (allocated before
+ * the iterations' mark, so they outlive each rewind; tape values are never
+ * written): the iterates x_k, x_{k-1}, the extrapolated point y_k, and
  * E(x_k) per example. */
 typedef struct mfista {
-  ae_val *xf, *fx, *d, *xk, *xprev, *y, *ek;
+  ae_val *xf, *fx, *d;
+  ae_shape shape; /* (B, code) */
+  ae_real *xk, *xprev, *y, *ek;
   double step, lambda, gamma, tk;
 } mfista;
 
-/* One MFISTA iteration; its values are rewound by the caller, the state is
- * updated in place. */
+/* One MFISTA iteration; its values are rewound by the caller, the buffers
+ * are updated in place. */
 static void mfista_step(ae_tape *t, mfista *s) {
-  size_t bytes = sizeof(ae_real) * (size_t)s->xk->t.numel;
-  int64_t B = s->xk->t.shape.d[0], K = s->xk->t.shape.d[1];
+  int64_t B = s->shape.d[0], K = s->shape.d[1];
+  size_t bytes = sizeof(ae_real) * (size_t)(B * K);
   /* z_k = prox_{lambda/L}(y_k - grad f(y_k) / L), the gradient by autodiff */
-  ae_val *yv = ae_var(t, s->y->t.shape, s->y->t.data);
-  ae_val *g = ae_grad1(t, smooth_energy(t, s->xf, yv, s->d, s->fx, s->gamma), NULL, yv, 0);
-  int old = ae_set_grad_enabled(t, 0);
-  ae_val *z = ae_ista_step(t, ae_detach(t, yv), g, (ae_real)s->step, (ae_real)s->lambda);
-  ae_val *ez = energy_rows(t, s->xf, z, s->d, s->fx, s->lambda, s->gamma);
-  if (ae_tape_ok(t)) {
-    /* x_k = the better of z_k and x_{k-1}, per example */
-    memcpy(s->xprev->t.data, s->xk->t.data, bytes);
-    for (int64_t b = 0; b < B; b++)
-      if (ez->t.data[b] <= s->ek->t.data[b]) {
-        memcpy(s->xk->t.data + b * K, z->t.data + b * K, sizeof(ae_real) * (size_t)K);
-        s->ek->t.data[b] = ez->t.data[b];
-      }
-    /* y_{k+1} = x_k + (t_k / t_{k+1}) (z_k - x_k) + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1}) */
-    double tn = (1 + sqrt(1 + 4 * s->tk * s->tk)) / 2;
-    ae_val *yn = ae_add(t, ae_add(t, s->xk, ae_scale(t, ae_sub(t, z, s->xk), (ae_real)(s->tk / tn))),
-                        ae_scale(t, ae_sub(t, s->xk, s->xprev), (ae_real)((s->tk - 1) / tn)));
-    s->tk = tn;
-    if (yn) memcpy(s->y->t.data, yn->t.data, bytes);
+  ae_val *yv = ae_var(t, s->shape, s->y);
+  ae_val *g = ae_grad1(t, energy(t, s->xf, yv, s->d, s->fx, s->lambda, s->gamma, BATCH_SUM).smooth, NULL,
+                       yv, 0);
+  AE_GRAD_MODE(t, 0, outer) {
+    ae_val *z = ae_ista_step(t, ae_detach(t, yv), g, (ae_real)s->step, (ae_real)s->lambda);
+    ae_val *ez = energy(t, s->xf, z, s->d, s->fx, s->lambda, s->gamma, PER_EXAMPLE).total;
+    if (ae_tape_ok(t)) {
+      /* x_k = the better of z_k and x_{k-1}, per example */
+      memcpy(s->xprev, s->xk, bytes);
+      for (int64_t b = 0; b < B; b++)
+        if (ez->t.data[b] <= s->ek[b]) {
+          memcpy(s->xk + b * K, z->t.data + b * K, sizeof(ae_real) * (size_t)K);
+          s->ek[b] = ez->t.data[b];
+        }
+      /* y_{k+1} = x_k + (t_k / t_{k+1}) (z_k - x_k) + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1}) */
+      double tn = (1 + sqrt(1 + 4 * s->tk * s->tk)) / 2;
+      ae_val *xk = ae_const(t, s->shape, s->xk), *xprev = ae_const(t, s->shape, s->xprev);
+      ae_val *yn = ae_add(t, ae_add(t, xk, ae_scale(t, ae_sub(t, z, xk), (ae_real)(s->tk / tn))),
+                          ae_scale(t, ae_sub(t, xk, xprev), (ae_real)((s->tk - 1) / tn)));
+      s->tk = tn;
+      if (yn) memcpy(s->y, yn->t.data, bytes);
+    }
   }
-  ae_set_grad_enabled(t, old);
 }
 
 /* z* = argmin_z E(x, z) by `steps` MFISTA iterations from z = fx, the
@@ -178,28 +205,36 @@ static void mfista_step(ae_tape *t, mfista *s) {
 static ae_val *infer(ae_model *m, ae_tape *t, ae_val *xf, ae_val *fx) {
   psd_state *ps = m->state;
   if (!xf || !fx) return NULL;
-  mfista s = {.xf = xf, .fx = fx, .tk = 1};
+  mfista s = {.xf = xf, .fx = fx, .shape = fx->t.shape, .tk = 1};
   s.lambda = ae_settings_real(&m->settings, "lambda"), s.gamma = ae_settings_real(&m->settings, "gamma");
-  int steps = (int)ae_settings_int(&m->settings, "steps"), grad_mode = ae_set_grad_enabled(t, 1);
-  s.d = ae_detach(t, ae_param_bind(t, ps->dict));
-  /* x_0 = y_1 = F(x): copies, updated in place by mfista_step */
-  s.xk = ae_add_scalar(t, fx, 0), s.xprev = ae_add_scalar(t, fx, 0), s.y = ae_add_scalar(t, fx, 0);
-  s.ek = energy_rows(t, xf, fx, s.d, fx, s.lambda, s.gamma);
-  ae_val *scratch = ae_full(t, AE_SHAPE(ps->dict->value.shape.d[0] + ps->dict->value.shape.d[1]), 0);
-  ae_tape_mark mark = ae_tape_get_mark(t);
-  if (ae_tape_ok(t)) {
-    double sq = sigma_max_sq(ps->dict, scratch->t.data);
-    s.step = 1 / (2 * (1.02 * sq + s.gamma));
-    if (!(sq >= 0))
-      ae_raise(t, AE_ERR_ARG, "psd.infer", "the dictionary's largest singular value is not finite");
-    for (int k = 0; k < steps && ae_tape_ok(t); k++) {
-      mfista_step(t, &s);
-      ae_tape_rewind(t, mark);
+  int steps = (int)ae_settings_int(&m->settings, "steps");
+  AE_GRAD_MODE(t, 1, outer) { /* the energy's gradient in z, whatever the caller's mode */
+    s.d = ae_detach(t, ae_param_bind(t, ps->dict));
+    /* x_0 = y_1 = F(x), E(x_0) */
+    size_t n = (size_t)fx->t.numel, bytes = n * sizeof(ae_real);
+    ae_val *x0 = ae_add_scalar(t, fx, 0);
+    ae_val *e0 = energy(t, xf, fx, s.d, fx, s.lambda, s.gamma, PER_EXAMPLE).total;
+    s.xk = ae_arena_alloc(t, "psd.infer", bytes), s.xprev = ae_arena_alloc(t, "psd.infer", bytes);
+    s.y = ae_arena_alloc(t, "psd.infer", bytes);
+    s.ek = ae_arena_alloc(t, "psd.infer", (size_t)s.shape.d[0] * sizeof(ae_real));
+    ae_real *scratch = ae_arena_alloc(
+        t, "psd.infer", (size_t)(ps->dict->value.shape.d[0] + ps->dict->value.shape.d[1]) * sizeof(ae_real));
+    ae_tape_mark mark = ae_tape_get_mark(t);
+    if (ae_tape_ok(t)) {
+      memcpy(s.xk, x0->t.data, bytes), memcpy(s.xprev, x0->t.data, bytes), memcpy(s.y, x0->t.data, bytes);
+      memcpy(s.ek, e0->t.data, (size_t)s.shape.d[0] * sizeof(ae_real));
+      double sq = sigma_max_sq(ps->dict, scratch);
+      s.step = 1 / (2 * (1.02 * sq + s.gamma));
+      if (!(sq >= 0))
+        ae_raise(t, AE_ERR_ARG, "psd.infer", "the dictionary's largest singular value is not finite");
+      for (int k = 0; k < steps && ae_tape_ok(t); k++) {
+        mfista_step(t, &s);
+        ae_tape_rewind(t, mark);
+      }
     }
+    ae_tape_rewind(t, mark);
   }
-  ae_tape_rewind(t, mark);
-  ae_set_grad_enabled(t, grad_mode);
-  return ae_tape_ok(t) ? s.xk : NULL;
+  return ae_tape_ok(t) ? ae_const(t, s.shape, s.xk) : NULL;
 }
 
 /* The inferred codes of the flat batch xf, given its prediction fx. */
@@ -215,24 +250,21 @@ static ae_val *codes(ae_model *m, ae_tape *t, ae_val *xf, ae_val *fx) {
   return ae_const_tensor(t, s->held);
 }
 
-/* E(x, z) with z constant, its terms, and weight decay. */
-static ae_val *energy(ae_model *m, ae_tape *t, ae_val *xf, ae_val *z, ae_val *fx, ae_terms *terms) {
+/* E(x, z) with z constant (the batch mean), its terms, and weight decay. */
+static ae_val *loss_at(ae_model *m, ae_tape *t, ae_val *xf, ae_val *z, ae_val *fx, ae_terms *terms) {
   psd_state *s = m->state;
-  double lambda = ae_settings_real(&m->settings, "lambda"), gamma = ae_settings_real(&m->settings, "gamma");
-  ae_val *dz = ae_matmul(t, z, ae_param_bind(t, s->dict), 0, 1);
-  ae_val *recon = ae_loss_reduce(t, ae_square(t, ae_sub(t, xf, dz)), AE_REDUCE_BATCH_MEAN);
-  ae_val *l1 = ae_scale(t, ae_loss_reduce(t, ae_abs(t, z), AE_REDUCE_BATCH_MEAN), (ae_real)lambda);
-  ae_val *pred = ae_scale(t, ae_loss_reduce(t, ae_square(t, ae_sub(t, z, fx)), AE_REDUCE_BATCH_MEAN), (ae_real)gamma);
-  ae_terms_add(terms, "recon", recon);
-  ae_terms_add(terms, "l1", l1);
-  ae_terms_add(terms, "prediction", pred);
-  return ae_zoo_add_weight_decay(m, t, ae_add(t, ae_add(t, recon, l1), pred), terms);
+  energy_terms e = energy(t, xf, z, ae_param_bind(t, s->dict), fx, ae_settings_real(&m->settings, "lambda"),
+                          ae_settings_real(&m->settings, "gamma"), BATCH_MEAN);
+  ae_terms_add(terms, "recon", e.recon);
+  ae_terms_add(terms, "l1", e.l1);
+  ae_terms_add(terms, "prediction", e.pred);
+  return ae_zoo_add_weight_decay(m, t, e.total, terms);
 }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
   (void)rng;
   ae_val *xf = ae_model_flat(m, t, x), *fx = predict(m, t, xf);
-  return energy(m, t, xf, codes(m, t, xf, fx), fx, terms);
+  return loss_at(m, t, xf, codes(m, t, xf, fx), fx, terms);
 }
 
 static int train_step(ae_model *m, ae_tape *t, ae_val *x, ae_optim *opt, ae_rng *rng, ae_terms *terms,

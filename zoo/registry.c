@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "zoo.h"
+#include "models_internal.h"
 
 static const ae_model_def *const models[] = {
     &ae_model_ae,

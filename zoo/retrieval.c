@@ -8,6 +8,7 @@
 
 #include "base/parallel.h"
 #include "linalg.h"
+#include "nearest.h"
 
 static int oom(char *err, size_t errlen, const char *what) {
   snprintf(err, errlen, "%s: out of memory", what);
@@ -188,17 +189,6 @@ int ae_retrieve_hamming(const ae_bits *db, const int32_t *db_lab, const ae_bits 
   return 0;
 }
 
-typedef struct dist_idx {
-  double dist;
-  int64_t idx;
-} dist_idx;
-
-static int by_dist(const void *a, const void *b) {
-  const dist_idx *x = a, *y = b;
-  if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
-  return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, const double *q, int64_t nq,
                           const int32_t *q_lab, int64_t d, ae_retrieval_score *s, int64_t *top, int ntop, char *err,
                           size_t errlen) {
@@ -230,7 +220,7 @@ int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, co
         for (int64_t j = 0; j < d; j++) acc += (r[j] - qr[j]) * (r[j] - qr[j]);
         di[i].dist = acc, di[i].idx = i;
       }
-      qsort(di, (size_t)n, sizeof *di, by_dist);
+      ae_zoo_sort_by_dist(di, n);
       for (int64_t i = 0; i < n; i++) order[i] = di[i].idx;
       ae_retrieval_score_ranking(order, n, db_lab, q_lab[qi], pq + qi * s->nk, apq + qi, s->k, s->nk);
       if (top)

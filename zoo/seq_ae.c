@@ -16,6 +16,7 @@
 #include "ops/rnn.h"
 #include "ops/tensor_ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct lstm_params {
   ae_param *w_ih, *w_hh, *b_ih, *b_hh;

@@ -26,6 +26,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct sparse_state {
   ae_dense enc, dec;
@@ -79,17 +80,14 @@ static ae_val *sparse_loss(ae_model *m, ae_tape *t, ae_val *x, ae_terms *terms,
 /* lambda (1/B) sum_b sum_j |h_bj| */
 static ae_val *l1_penalty(ae_model *m, ae_tape *t, ae_val *h, ae_terms *terms) {
   double lambda = ae_settings_real(&m->settings, "lambda");
-  ae_val *p = ae_scale(t, ae_loss_reduce(t, ae_abs(t, h), AE_REDUCE_BATCH_MEAN), (ae_real)lambda);
-  ae_terms_add(terms, "l1", p);
-  return p;
+  return ae_term(t, terms, NULL, "l1", lambda, ae_loss_reduce(t, ae_abs(t, h), AE_REDUCE_BATCH_MEAN));
 }
 
 /* beta sum_j KL(rho || rho_hat_j), rho_hat = mean of h over the batch */
 static ae_val *kl_penalty(ae_model *m, ae_tape *t, ae_val *h, ae_terms *terms) {
   double rho = ae_settings_real(&m->settings, "rho"), beta = ae_settings_real(&m->settings, "beta");
-  ae_val *p = ae_scale(t, ae_kl_sparsity(t, (ae_real)rho, h, AE_REDUCE_SUM), (ae_real)beta);
-  ae_terms_add(terms, "kl", p);
-  return p;
+  /* ae_kl_sparsity's formula, with the batch mean over every process of a data-parallel run */
+  return ae_term(t, terms, NULL, "kl", beta, ae_kl_bernoulli(t, (ae_real)rho, ae_zoo_batch_mean(m, t, h), AE_REDUCE_SUM));
 }
 
 static ae_val *l1_loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {

@@ -18,6 +18,7 @@
 #include "ops/loss.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct stacked_state {
   ae_mlp enc, dec; /* enc.layer[i] = f_{i+1}; dec.layer[L-1-i] = g_{i+1} */
@@ -100,9 +101,7 @@ static ae_val *add_stage_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *
     ae_val *sq = ae_sum(t, ae_square(t, ae_param_bind(t, stage_layer(m, m->stage, which)->w)));
     sum = sum ? ae_add(t, sum, sq) : sq;
   }
-  ae_val *term = ae_scale(t, sum, (ae_real)(wd / 2));
-  ae_terms_add(terms, "weight_decay", term);
-  return ae_add(t, loss, term);
+  return ae_term(t, terms, loss, "weight_decay", wd / 2, sum);
 }
 
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) {
@@ -122,8 +121,8 @@ static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *t
   if (k == 0) {
     l = ae_zoo_recon_loss(m, t, back, x, terms);
   } else {
-    l = ae_mse_loss(t, ae_act_apply(t, s->dec.hidden, back), below, AE_REDUCE_MEAN);
-    ae_terms_add(terms, code_terms[k], l);
+    ae_val *mse = ae_mse_loss(t, ae_act_apply(t, s->dec.hidden, back), below, AE_REDUCE_MEAN);
+    l = ae_term(t, terms, NULL, code_terms[k], 1, mse);
   }
   return add_stage_decay(m, t, l, terms);
 }

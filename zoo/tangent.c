@@ -9,6 +9,7 @@
 #include "grad/jacobian.h"
 #include "latent.h"
 #include "linalg.h"
+#include "nearest.h"
 
 #define JAC_ROWS 128 /* code units per pass */
 
@@ -109,17 +110,6 @@ done:
   return rc;
 }
 
-typedef struct dist_idx {
-  double dist;
-  int64_t idx;
-} dist_idx;
-
-static int by_dist(const void *a, const void *b) {
-  const dist_idx *x = a, *y = b;
-  if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
-  return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 int ae_local_pca(const ae_real *train, int64_t n, int64_t d, const ae_real *x, int64_t neighbours, int ndir,
                  double *var, double *dirs, int64_t *idx, char *err, size_t errlen) {
   if (neighbours < 2 || neighbours > n || ndir < 1 || ndir >= neighbours || ndir > d) {
@@ -143,7 +133,7 @@ int ae_local_pca(const ae_real *train, int64_t n, int64_t d, const ae_real *x, i
     for (int64_t j = 0; j < d; j++) acc += ((double)row[j] - x[j]) * ((double)row[j] - x[j]);
     di[i].dist = acc, di[i].idx = i;
   }
-  qsort(di, (size_t)n, sizeof *di, by_dist);
+  ae_zoo_sort_by_dist(di, n);
   for (int64_t a = 0; a < neighbours; a++) {
     if (idx) idx[a] = di[a].idx;
     for (int64_t j = 0; j < d; j++) nb[a * d + j] = (double)train[di[a].idx * d + j];

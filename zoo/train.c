@@ -113,9 +113,12 @@ int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
     char why[sizeof tr->error];
     snprintf(why, sizeof why, "%s", tr->error);
     tr->rng = saved;
+    const ae_batch_share *share = tr->m->share;
+    tr->m->share = NULL; /* the replay runs on this process alone */
     ae_set_anomaly(tr->tape, 1);
     run_step(tr, batch, rc == -2 ? LOSS_ONLY : LOSS_AND_GRADS);
     ae_set_anomaly(tr->tape, 0);
+    tr->m->share = share;
     const char *op = ae_tape_ok(tr->tape) ? "no op produced a NaN or Inf in anomaly mode" : ae_tape_error(tr->tape);
     if (rc == -2)
       snprintf(tr->error, sizeof tr->error, "the loss is %g at step %lld: %s", tr->loss, (long long)tr->step, op);

@@ -21,6 +21,7 @@
 #include "ops/noise.h"
 #include "ops/ops.h"
 #include "zoo.h"
+#include "models_internal.h"
 
 typedef struct vae_state {
   ae_mlp enc, dec;       /* x -> h; z -> logits */
@@ -84,11 +85,10 @@ static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *t
   ae_val *z = ae_reparameterize(t, mu, logvar, rng);
   ae_val *logits = ae_mlp_apply(t, &s->dec, z);
   ae_val *recon = ae_bce_with_logits_loss(t, logits, ae_model_flat(m, t, x), AE_REDUCE_BATCH_MEAN);
-  ae_val *kl = ae_scale(t, ae_kl_gaussian(t, mu, logvar, AE_REDUCE_BATCH_MEAN),
-                        (ae_real)ae_settings_real(&m->settings, "beta"));
-  ae_terms_add(terms, "recon", recon);
-  ae_terms_add(terms, "kl", kl);
-  return ae_zoo_add_weight_decay(m, t, ae_add(t, recon, kl), terms);
+  ae_val *kl = ae_kl_gaussian(t, mu, logvar, AE_REDUCE_BATCH_MEAN);
+  ae_val *l = ae_term(t, terms, NULL, "recon", 1, recon);
+  l = ae_term(t, terms, l, "kl", ae_settings_real(&m->settings, "beta"), kl);
+  return ae_zoo_add_weight_decay(m, t, l, terms);
 }
 
 const ae_model_def ae_model_vae = {

@@ -11,14 +11,6 @@
 #include "settings.h"
 #include "footprint.h"
 
-/* Every model definition (one per file in zoo/). */
-AE_API extern const ae_model_def ae_model_ae;
-AE_API extern const ae_model_def ae_model_linear_ae, ae_model_deep_ae, ae_model_stacked_ae;
-AE_API extern const ae_model_def ae_model_sparse_l1, ae_model_sparse_kl;
-AE_API extern const ae_model_def ae_model_dae, ae_model_cae, ae_model_cae_deep, ae_model_cae_h;
-AE_API extern const ae_model_def ae_model_conv_ae, ae_model_conv_dae, ae_model_deconv_ae;
-AE_API extern const ae_model_def ae_model_vae, ae_model_psd, ae_model_seq_ae;
-
 /* Shared by the MLP models (defined in model_parts.c). The "hidden" setting gives
  * the encoder's sizes; the decoder mirrors it. */
 AE_API int ae_zoo_build_mirrored_mlp(ae_model *m, ae_mlp *enc, ae_mlp *dec, ae_act act, ae_act code_act, ae_rng *rng);
@@ -32,5 +24,11 @@ AE_API ae_val *ae_zoo_add_weight_decay(ae_model *m, ae_tape *t, ae_val *loss, ae
  * with ae_set_last_error). */
 AE_API ae_val *ae_zoo_corrupt(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng);
 AE_API int ae_zoo_check_pool_levels(ae_model *m, int n);
+/* The mean of h (B, ...) over its batch axis, (...): ae_mean_axis(h, 0),
+ * or in a data-parallel step (m->share) the mean over the whole batch of
+ * every process, the same bits on each, whose gradient reaches this
+ * process's rows as 1/rows (the run's weighting rows / total_rows makes it
+ * the exact 1/total_rows). NULL on a tape error (a failed sum raises one). */
+AE_API ae_val *ae_zoo_batch_mean(ae_model *m, ae_tape *t, ae_val *h);
 
 #endif

@@ -34,10 +34,8 @@ static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) {
 static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *terms) { /* mse + lambda |h|_1 */
   ae_val *h = encode(m, t, x);
   ae_val *mse = ae_mse_loss(t, decode(m, t, h), ae_model_flat(m, t, x), AE_REDUCE_MEAN);
-  ae_val *l1 = ae_scale(t, ae_l1_penalty(t, h), ae_settings_real(&m->settings, "lambda") / h->t.shape.d[0]);
-  ae_terms_add(terms, "mse", mse);
-  ae_terms_add(terms, "l1", l1);
-  return ae_add(t, mse, l1);
+  ae_val *l = ae_term(t, terms, NULL, "mse", 1, mse);
+  return ae_term(t, terms, l, "l1", ae_settings_real(&m->settings, "lambda") / h->t.shape.d[0], ae_l1_penalty(t, h));
 }
 const ae_model_def ae_model_tied_ae = {.name = "tied-ae", .description = "tied weights, L1 code", .settings = settings,
     .nsettings = 2, .state_size = sizeof(tied), .build = build, .loss = loss, .encode = encode,
