@@ -9,17 +9,15 @@
 #include "common.h"
 
 ae_model *cli_open_checkpoint(const char *ckpt, ae_ckpt_meta *meta) {
-  char err[1024];
-  ae_model *m = ae_ckpt_load_model(ckpt, meta, err, sizeof err);
-  if (!m) cli_error("%s", err);
+  ae_model *m = ae_ckpt_load_model(ckpt, meta);
+  if (!m) cli_error("%s", ae_last_error());
   return m;
 }
 
 const ae_model_def *cli_checkpoint_def(const char *ckpt, ae_ckpt_meta *meta, ae_model **m) {
-  char err[1024];
   *m = NULL;
-  if (ae_ckpt_read_meta(ckpt, meta, err, sizeof err)) {
-    cli_error("%s", err);
+  if (ae_ckpt_read_meta(ckpt, meta)) {
+    cli_error("%s", ae_last_error());
     return NULL;
   }
   const ae_model_def *def = ae_model_lookup(meta->model);

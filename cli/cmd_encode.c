@@ -27,13 +27,14 @@ static const char about[] =
     "or its model.safetensors. --plot draws a 2-unit code as a scatter plot coloured\n"
     "by label (the tab10 colours of labels 0..9).";
 
-/* Encodes x (N, example...) in batches into a new tensor (N, code...). */
-static ae_tensor *encode_all(ae_model *m, const ae_tensor *x, int64_t batch, char *err, size_t errlen) {
+/* Encodes x (N, example...) in batches into a new tensor (N, code...);
+ * NULL with ae_last_error(). */
+static ae_tensor *encode_all(ae_model *m, const ae_tensor *x, int64_t batch) {
   int64_t n = x->shape.d[0], row = m->dim;
   ae_tape *t = ae_tape_new(ENCODE_ARENA);
   ae_tensor *codes = NULL;
   if (!t) {
-    snprintf(err, errlen, "encode: %s", ae_last_error());
+    ae_set_last_error("encode: %s", ae_last_error());
     return NULL;
   }
   int64_t width = 0;
@@ -49,7 +50,7 @@ static ae_tensor *encode_all(ae_model *m, const ae_tensor *x, int64_t batch, cha
     ae_set_grad_enabled(t, 0);
     ae_val *c = m->def->encode(m, t, ae_const_tensor(t, &view));
     if (!ae_tape_ok(t) || !c) {
-      snprintf(err, errlen, "encode: %s", ae_tape_error(t));
+      ae_set_last_error("encode: %s", ae_tape_error(t));
       goto fail;
     }
     if (!codes) {
@@ -58,7 +59,7 @@ static ae_tensor *encode_all(ae_model *m, const ae_tensor *x, int64_t batch, cha
       width = c->t.numel / b;
       codes = ae_tensor_new(cs);
       if (!codes) {
-        snprintf(err, errlen, "encode: %s", ae_last_error());
+        ae_set_last_error("encode: %s", ae_last_error());
         goto fail;
       }
     }
@@ -100,15 +101,14 @@ int cmd_encode(int argc, char **argv) {
   ae_ckpt_meta meta;
   ae_model *m = cli_open_checkpoint(pos[0], &meta);
   if (!m) return CLI_FAIL;
-  char err[1024];
   ae_dataset d = {0};
   ae_tensor *codes = NULL;
   const char *spec;
   rc = CLI_FAIL;
   if (cli_open_data(&meta, m, data, split, limit, &d, &spec)) goto done;
-  codes = encode_all(m, d.x, batch, err, sizeof err);
+  codes = encode_all(m, d.x, batch);
   if (!codes) {
-    cli_error("%s", err);
+    cli_error("%s", ae_last_error());
     goto done;
   }
   if (ae_npy_write(out, codes)) {

@@ -27,17 +27,18 @@ static const char about[] =
     "Noise inside the loss (denoisers' corruption, the vae's z, stochastic\n"
     "penalties) is drawn from --seed, so the same command prints the same numbers.";
 
-/* The vae's negative ELBO: recon + kl at beta = 1 (its "kl" term carries beta). */
+/* The vae's negative ELBO: recon + kl at beta = 1 (its "kl" term carries
+ * beta). 0, or -1 with ae_last_error(). */
 static int neg_elbo(ae_model *m, const ae_tensor *x, int64_t n, int64_t batch, uint64_t seed,
-                    const ae_eval_result *r, double *out, char *err, size_t errlen) {
+                    const ae_eval_result *r, double *out) {
   double beta = ae_settings_real(&m->settings, "beta");
   ae_eval_result r1 = *r;
   if (beta != 1) {
     char keep[AE_SETTING_LEN];
     snprintf(keep, sizeof keep, "%s", ae_settings_str(&m->settings, "beta"));
-    if (ae_settings_set(&m->settings, "beta", "1", err, errlen)) return -1;
-    int rc = ae_evaluate(m, x, n, batch, seed, &r1, err, errlen);
-    ae_settings_set(&m->settings, "beta", keep, err, errlen);
+    if (ae_settings_set(&m->settings, "beta", "1")) return -1;
+    int rc = ae_evaluate(m, x, n, batch, seed, &r1);
+    ae_settings_set(&m->settings, "beta", keep);
     if (rc) return -1;
   }
   double recon = NAN, kl = NAN;
@@ -47,7 +48,7 @@ static int neg_elbo(ae_model *m, const ae_tensor *x, int64_t n, int64_t batch, u
     if (strcmp(r1.term_name[i], "kl") == 0) kl = r1.term[i], found |= 2;
   }
   if (found != 3) {
-    snprintf(err, errlen, "the loss of model %s has no recon and kl terms", m->def->name);
+    ae_set_last_error("the loss of model %s has no recon and kl terms", m->def->name);
     return -1;
   }
   *out = recon + kl;
@@ -90,9 +91,9 @@ int cmd_eval(int argc, char **argv) {
   uint64_t s = seed >= 0 ? (uint64_t)seed : meta.seed;
   int64_t n = d.x->shape.d[0];
   ae_eval_result r;
-  char err[1024], desc[1200], path[4096];
-  if (ae_evaluate(m, d.x, n, batch, s, &r, err, sizeof err)) {
-    cli_error("eval: %s", err);
+  char desc[1200], path[4096];
+  if (ae_evaluate(m, d.x, n, batch, s, &r)) {
+    cli_error("eval: %s", ae_last_error());
     goto done;
   }
   ae_ckpt_model_path(pos[0], path, sizeof path);
@@ -104,8 +105,8 @@ int cmd_eval(int argc, char **argv) {
   printf("mse_pixel     %.6g\n", r.mse_pixel);
   if (is_vae(m)) {
     double ne;
-    if (neg_elbo(m, d.x, n, batch, s, &r, &ne, err, sizeof err)) {
-      cli_error("eval: negative ELBO: %s", err);
+    if (neg_elbo(m, d.x, n, batch, s, &r, &ne)) {
+      cli_error("eval: negative ELBO: %s", ae_last_error());
       goto done;
     }
     printf("neg_elbo      %.6g nats per example (recon + KL at beta = 1; this model trained with beta = %s)\n", ne,

@@ -169,11 +169,10 @@ static int check_second(ae_model *m, const ae_tensor *x, const gc_cli *c, int *a
   ae_param_check res[AE_MAX_PARAMS], rows[AE_MAX_PARAMS];
   ae_gc_opts o = ae_gc_defaults();
   o.eps = c->eps, o.atol = c->atol, o.rtol = c->rtol, o.seed = (uint64_t)c->seed;
-  char err[1024];
   double t0 = ae_monotonic_seconds();
-  int r = ae_model_gradgradcheck(m, x, (uint64_t)c->seed, &o, res, err, sizeof err);
+  int r = ae_model_gradgradcheck(m, x, (uint64_t)c->seed, &o, res);
   if (r < 0) {
-    cli_error("gradcheck %s: %s", m->def->name, err);
+    cli_error("gradcheck %s: %s", m->def->name, ae_last_error());
     return -1;
   }
   printf("  second order: Hessian-vector products H v against differences of the gradient along v\n");
@@ -239,14 +238,13 @@ static int check_first(ae_model *m, ae_tensor *x, const gc_cli *c, int *all_ok) 
   size_t per = (size_t)(g.n ? g.n : 1);
   double *an = malloc(sizeof(double) * per), *num = malloc(sizeof(double) * per);
   int rc = -1;
-  char err[1024];
   if (!an || !num) {
     cli_error("gradcheck: out of memory");
     goto out;
   }
   if (c->f32) {
-    if (gc_f32_run(&g, c->argc, c->argv, 0, NULL, an, NULL, err, sizeof err)) {
-      cli_error("gradcheck %s --float32: %s", m->def->name, err);
+    if (gc_f32_run(&g, c->argc, c->argv, 0, NULL, an, NULL)) {
+      cli_error("gradcheck %s --float32: %s", m->def->name, ae_last_error());
       goto out;
     }
   } else if (gc_model_grad(&g, an)) {
@@ -293,8 +291,7 @@ static int run_checks(ae_model *m, ae_tensor *x, const gc_cli *c, const char *in
   if (c->sweep) {
     double eps[GC_SWEEP_MAX];
     int neps;
-    char err[512];
-    gc_sweep_parse(c->sweep, eps, &neps, err, sizeof err); /* checked in cmd_gradcheck */
+    gc_sweep_parse(c->sweep, eps, &neps); /* checked in cmd_gradcheck */
     char png[4096];
     if (c->out) snprintf(png, sizeof png, "%s", c->out);
     else snprintf(png, sizeof png, "eps-sweep-%s.png", def->name);
@@ -397,9 +394,8 @@ int cmd_gradcheck(int argc, char **argv) {
   if (c.sweep) {
     double eps[GC_SWEEP_MAX];
     int neps;
-    char err[512];
-    if (gc_sweep_parse(c.sweep, eps, &neps, err, sizeof err)) {
-      cli_error("gradcheck: %s", err);
+    if (gc_sweep_parse(c.sweep, eps, &neps)) {
+      cli_error("gradcheck: %s", ae_last_error());
       return CLI_USAGE;
     }
     if (c.second || c.fast || c.f32 || c.op) {

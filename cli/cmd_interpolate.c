@@ -31,9 +31,10 @@ static const char about[] =
     "(ghostly overlays) mostly are not. Needs a model that decodes a code on its own\n"
     "(every zoo model but deconv-ae).";
 
-/* mean over the rows of x of mean((reconstruct(x) - x)^2) */
-static int recon_mse(ae_model *m, const ae_tensor *x, double *mse, char *err, size_t errlen) {
-  ae_tensor *r = ae_reconstruct_all(m, x, 256, err, errlen);
+/* mean over the rows of x of mean((reconstruct(x) - x)^2); 0, or -1 with
+ * ae_last_error() */
+static int recon_mse(ae_model *m, const ae_tensor *x, double *mse) {
+  ae_tensor *r = ae_reconstruct_all(m, x, 256);
   if (!r) return -1;
   double s = 0;
   for (int64_t i = 0; i < x->numel; i++) s += ((double)r->data[i] - x->data[i]) * ((double)r->data[i] - x->data[i]);
@@ -64,7 +65,6 @@ int cmd_interpolate(int argc, char **argv) {
   if (threads) ae_set_threads((int)threads);
 
   ae_ckpt_meta meta;
-  char err[1024];
   ae_model *m;
   const ae_model_def *def = cli_checkpoint_def(pos[0], &meta, &m);
   if (!def) return CLI_FAIL;
@@ -109,8 +109,8 @@ int cmd_interpolate(int argc, char **argv) {
   for (int64_t p = 0; p < pairs; p++) {
     const ae_real *a = d.x->data + p * dim, *b = d.x->data + (p + pairs) * dim;
     ae_real *code_row = grid + (2 * p) * cols * dim, *pix_row = grid + (2 * p + 1) * cols * dim;
-    if (ae_interpolate_codes(m, a, b, (int)steps, code_row + dim, err, sizeof err)) {
-      cli_error("interpolate: %s", err);
+    if (ae_interpolate_codes(m, a, b, (int)steps, code_row + dim)) {
+      cli_error("interpolate: %s", ae_last_error());
       goto done;
     }
     for (int64_t s = 0; s < steps; s++) {
@@ -127,8 +127,8 @@ int cmd_interpolate(int argc, char **argv) {
       memcpy(pixel_pts->data + (p * inner + s) * dim, pix_row + (s + 2) * dim, sizeof(ae_real) * (size_t)dim);
     }
   }
-  if (ae_picture_examples(m, grid, 2 * pairs * cols, (int)cols, out, err, sizeof err)) {
-    cli_error("interpolate: %s", err);
+  if (ae_picture_examples(m, grid, 2 * pairs * cols, (int)cols, out)) {
+    cli_error("interpolate: %s", ae_last_error());
     goto done;
   }
   char desc[256];
@@ -137,8 +137,8 @@ int cmd_interpolate(int argc, char **argv) {
          (long long)pairs, cli_data_desc(spec, CLI_SPLIT_TEST, &d, desc, sizeof desc), (long long)steps, out);
   if (inner > 0) {
     double mc, mp;
-    if (recon_mse(m, code_pts, &mc, err, sizeof err) || recon_mse(m, pixel_pts, &mp, err, sizeof err)) {
-      cli_error("interpolate: %s", err);
+    if (recon_mse(m, code_pts, &mc) || recon_mse(m, pixel_pts, &mp)) {
+      cli_error("interpolate: %s", ae_last_error());
       goto done;
     }
     printf("reconstruction MSE of the interior interpolants: code space %.5f, pixel space %.5f\n", mc, mp);

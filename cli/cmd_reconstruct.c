@@ -52,11 +52,10 @@ int cmd_reconstruct(int argc, char **argv) {
   if (!count) count = ae_model_is_points(m) ? DEFAULT_POINTS : DEFAULT_IMAGES;
   ae_dataset d = {0};
   const char *spec;
-  char err[1024];
   rc = CLI_FAIL;
   if (cli_open_data(&meta, m, data, split, count, &d, &spec)) goto done;
-  if (ae_picture_reconstructions(m, &d, count, seed >= 0 ? (uint64_t)seed : meta.seed, out, err, sizeof err)) {
-    cli_error("reconstruct: %s", err);
+  if (ae_picture_reconstructions(m, &d, count, seed >= 0 ? (uint64_t)seed : meta.seed, out)) {
+    cli_error("reconstruct: %s", ae_last_error());
     goto done;
   }
   long long n = d.x->shape.d[0];

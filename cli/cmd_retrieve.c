@@ -96,7 +96,7 @@ int cmd_retrieve(int argc, char **argv) {
   if (!m) return CLI_FAIL;
   ae_dataset tr = {0}, te = {0};
   const char *spec, *train_spec;
-  char err[1024], desc[256], desc2[256];
+  char desc[256], desc2[256];
   ae_tensor *cdb = NULL, *cq = NULL;
   double *hdb = NULL, *hq = NULL, *pdb = NULL, *pq = NULL, *thr = NULL, *mean = NULL, *dirs = NULL, *var = NULL,
          *projdb = NULL, *projq = NULL;
@@ -118,7 +118,7 @@ int cmd_retrieve(int argc, char **argv) {
     rc = CLI_USAGE;
     goto done;
   }
-  if (!(cdb = ae_encode_all(m, tr.x, n, 256, err, sizeof err)) || !(cq = ae_encode_all(m, te.x, nq, 256, err, sizeof err)))
+  if (!(cdb = ae_encode_all(m, tr.x, n, 256)) || !(cq = ae_encode_all(m, te.x, nq, 256)))
     goto fail;
   hdb = to_double(cdb, &k);
   hq = to_double(cq, &k);
@@ -139,22 +139,21 @@ int cmd_retrieve(int argc, char **argv) {
   projdb = malloc(sizeof(double) * (size_t)(n * pbits));
   projq = malloc(sizeof(double) * (size_t)(nq * pbits));
   if (!hdb || !hq || !pdb || !pq || !unit || !thr || !mean || !dirs || !var || !projdb || !projq) {
-    snprintf(err, sizeof err, "out of memory");
-    goto fail;
+    goto oom;
   }
   /* the model's hash: top-variance units, median thresholds */
-  if (ae_top_variance_units(hdb, n, k, (int)bits, unit, err, sizeof err) ||
-      ae_column_medians(hdb, n, k, thr, err, sizeof err))
+  if (ae_top_variance_units(hdb, n, k, (int)bits, unit) ||
+      ae_column_medians(hdb, n, k, thr))
     goto fail;
   double *t_sel = malloc(sizeof(double) * (size_t)bits);
-  if (!t_sel) goto fail;
+  if (!t_sel) goto oom;
   for (int64_t j = 0; j < bits; j++) t_sel[j] = by_median ? thr[unit[j]] : cut;
-  int e = ae_bits_from(hdb, n, k, (int)bits, unit, t_sel, &bdb, err, sizeof err) ||
-          ae_bits_from(hq, nq, k, (int)bits, unit, t_sel, &bq, err, sizeof err);
+  int e = ae_bits_from(hdb, n, k, (int)bits, unit, t_sel, &bdb) ||
+          ae_bits_from(hq, nq, k, (int)bits, unit, t_sel, &bq);
   free(t_sel);
   if (e) goto fail;
   /* PCA + sign of the pixels */
-  if (ae_pca(pdb, n, d, pbits, mean, dirs, var, err, sizeof err)) goto fail;
+  if (ae_pca(pdb, n, d, pbits, mean, dirs, var)) goto fail;
   for (int64_t i = 0; i < n + nq; i++) {
     const double *row = i < n ? pdb + i * d : pq + (i - n) * d;
     double *o = i < n ? projdb + i * pbits : projq + (i - n) * pbits;
@@ -165,19 +164,19 @@ int cmd_retrieve(int argc, char **argv) {
     }
   }
   double *zeros = calloc((size_t)pbits, sizeof(double));
-  if (!zeros) goto fail;
-  e = ae_bits_from(projdb, n, pbits, pbits, NULL, zeros, &pbdb, err, sizeof err) ||
-      ae_bits_from(projq, nq, pbits, pbits, NULL, zeros, &pbq, err, sizeof err);
+  if (!zeros) goto oom;
+  e = ae_bits_from(projdb, n, pbits, pbits, NULL, zeros, &pbdb) ||
+      ae_bits_from(projq, nq, pbits, pbits, NULL, zeros, &pbq);
   free(zeros);
   if (e) goto fail;
 
   int ntop = out ? (int)results : 0;
-  if (out && !(top = malloc(sizeof(int64_t) * (size_t)(nq * results)))) goto fail;
+  if (out && !(top = malloc(sizeof(int64_t) * (size_t)(nq * results)))) goto oom;
   ae_retrieval_score hs = {.nk = 2, .k = {10, 100}}, cs = hs, ps = hs, xs = hs;
-  if (ae_retrieve_hamming(&bdb, tr.labels, &bq, te.labels, &hs, top, ntop, err, sizeof err) ||
-      ae_retrieve_euclidean(hdb, n, tr.labels, hq, nq, te.labels, k, &cs, NULL, 0, err, sizeof err) ||
-      ae_retrieve_hamming(&pbdb, tr.labels, &pbq, te.labels, &ps, NULL, 0, err, sizeof err) ||
-      ae_retrieve_euclidean(pdb, n, tr.labels, pq, nq, te.labels, d, &xs, NULL, 0, err, sizeof err))
+  if (ae_retrieve_hamming(&bdb, tr.labels, &bq, te.labels, &hs, top, ntop) ||
+      ae_retrieve_euclidean(hdb, n, tr.labels, hq, nq, te.labels, k, &cs, NULL, 0) ||
+      ae_retrieve_hamming(&pbdb, tr.labels, &pbq, te.labels, &ps, NULL, 0) ||
+      ae_retrieve_euclidean(pdb, n, tr.labels, pq, nq, te.labels, d, &xs, NULL, 0))
     goto fail;
   printf("retrieval with %s: queries %s, database %s\n", meta.model,
          cli_data_desc(spec, CLI_SPLIT_TEST, &te, desc, sizeof desc),
@@ -208,7 +207,7 @@ int cmd_retrieve(int argc, char **argv) {
   if (out) {
     int64_t q = show < nq ? show : nq, cols = results + 2, dim = m->dim;
     ae_real *grid = malloc(sizeof(ae_real) * (size_t)(q * cols * dim));
-    if (!grid) goto fail;
+    if (!grid) goto oom;
     for (int64_t i = 0; i < q; i++) {
       ae_real *row = grid + i * cols * dim;
       memcpy(row, te.x->data + i * dim, sizeof(ae_real) * (size_t)dim);
@@ -216,15 +215,17 @@ int cmd_retrieve(int argc, char **argv) {
       for (int64_t r = 0; r < results; r++)
         memcpy(row + (2 + r) * dim, tr.x->data + top[i * results + r] * dim, sizeof(ae_real) * (size_t)dim);
     }
-    e = ae_picture_examples(m, grid, q * cols, (int)cols, out, err, sizeof err);
+    e = ae_picture_examples(m, grid, q * cols, (int)cols, out);
     free(grid);
     if (e) goto fail;
     printf("queries and their %lld nearest by Hamming distance: %s\n", (long long)results, out);
   }
   rc = CLI_OK;
   goto done;
-fail:
-  cli_error("retrieve: %s", err);
+oom:
+  ae_set_last_error("out of memory");
+fail: /* the message is in ae_last_error() */
+  cli_error("retrieve: %s", ae_last_error());
 done:
   ae_bits_free(&bdb), ae_bits_free(&bq), ae_bits_free(&pbdb), ae_bits_free(&pbq);
   free(hdb), free(hq), free(pdb), free(pq), free(thr), free(mean), free(dirs), free(var), free(projdb), free(projq);

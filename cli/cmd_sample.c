@@ -46,7 +46,7 @@ static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data
   ae_tensor *codes = NULL, *drawn = NULL, *dec = NULL;
   ae_gaussian g = {0};
   ae_mixture mx = {0};
-  char err[1024], desc[256], fit[160];
+  char desc[256], fit[160];
   const char *spec;
   int rc = CLI_FAIL;
   if (cli_open_data(meta, m, data, CLI_SPLIT_TRAIN, limit, &d, &spec)) return CLI_FAIL;
@@ -56,47 +56,41 @@ static int sample_fitted(ae_model *m, const ae_ckpt_meta *meta, const char *data
               (long long)n);
     goto done;
   }
-  if (!(codes = ae_encode_all(m, d.x, n, 256, err, sizeof err))) goto fail;
+  if (!(codes = ae_encode_all(m, d.x, n, 256))) goto fail;
   int64_t k = codes->numel / n;
   int diag = diagonal || k > AE_GAUSSIAN_FULL_MAX;
   if (mixture) {
-    if (ae_mixture_fit(codes, mixture, EM_ITERS, seed, &mx, NULL, err, sizeof err)) goto fail;
+    if (ae_mixture_fit(codes, mixture, EM_ITERS, seed, &mx, NULL)) goto fail;
     snprintf(fit, sizeof fit, "a mixture of %d full-covariance Gaussians (EM, %d iterations)", mixture, EM_ITERS);
   } else {
-    if (ae_gaussian_fit(codes, diag, &g, err, sizeof err)) goto fail;
+    if (ae_gaussian_fit(codes, diag, &g)) goto fail;
     snprintf(fit, sizeof fit, "a %s Gaussian",
              diag ? (diagonal ? "diagonal" : "diagonal (code too large for a full covariance)") : "full-covariance");
   }
   ae_shape cs = codes->shape;
   cs.d[0] = count;
-  if (!(drawn = ae_tensor_new(cs))) {
-    snprintf(err, sizeof err, "%s", ae_last_error());
-    goto fail;
-  }
+  if (!(drawn = ae_tensor_new(cs))) goto fail;
   ae_rng rng;
   ae_rng_init(&rng, seed);
-  if (mixture ? ae_mixture_sample(&mx, count, &rng, drawn->data, err, sizeof err)
-              : ae_gaussian_sample(&g, count, &rng, drawn->data, err, sizeof err))
+  if (mixture ? ae_mixture_sample(&mx, count, &rng, drawn->data)
+              : ae_gaussian_sample(&g, count, &rng, drawn->data))
     goto fail;
-  if (!(dec = ae_decode_all(m, drawn, 256, err, sizeof err))) goto fail;
+  if (!(dec = ae_decode_all(m, drawn, 256))) goto fail;
   if (ae_model_is_points(m)) {
     ae_tensor view = *dec;
     view.shape = AE_SHAPE(count, 2);
-    if (ae_png_scatter(out, &view, NULL, 640, 640)) {
-      snprintf(err, sizeof err, "%s", ae_last_error());
-      goto fail;
-    }
+    if (ae_png_scatter(out, &view, NULL, 640, 640)) goto fail;
   } else {
     int cols = count < 16 ? (int)count : 16;
-    if (ae_picture_examples(m, dec->data, count, cols, out, err, sizeof err)) goto fail;
+    if (ae_picture_examples(m, dec->data, count, cols, out)) goto fail;
   }
   printf("%lld samples of %s from %s fitted to the %lld-unit codes of %s (it has no prior): %s\n",
          (long long)count, meta->model, fit, (long long)k, cli_data_desc(spec, CLI_SPLIT_TRAIN, &d, desc, sizeof desc),
          out);
   rc = CLI_OK;
   goto done;
-fail:
-  cli_error("sample: %s", err);
+fail: /* the message is in ae_last_error() */
+  cli_error("sample: %s", ae_last_error());
 done:
   ae_gaussian_free(&g);
   ae_mixture_free(&mx);
@@ -138,7 +132,6 @@ int cmd_sample(int argc, char **argv) {
   if (threads) ae_set_threads((int)threads);
 
   ae_ckpt_meta meta;
-  char err[1024];
   ae_model *m; /* the model is checked before the checkpoint is loaded where it can be */
   const ae_model_def *def = cli_checkpoint_def(pos[0], &meta, &m);
   if (!def) return CLI_FAIL;
@@ -159,8 +152,8 @@ int cmd_sample(int argc, char **argv) {
   uint64_t s = seed >= 0 ? (uint64_t)seed : meta.seed;
   rc = CLI_OK;
   if (m->def->sample) {
-    if (ae_picture_samples(m, count, s, out, err, sizeof err)) {
-      cli_error("sample: %s", err);
+    if (ae_picture_samples(m, count, s, out)) {
+      cli_error("sample: %s", ae_last_error());
       rc = CLI_FAIL;
     } else {
       printf("%lld samples of %s from its prior N(0, I): %s\n", (long long)count, meta.model, out);

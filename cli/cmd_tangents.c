@@ -80,7 +80,7 @@ int cmd_tangents(int argc, char **argv) {
   if (!m) return CLI_FAIL;
   ae_dataset te = {0}, tr = {0};
   const char *spec;
-  char err[1024], desc[256];
+  char desc[256];
   int64_t dim = m->dim, cols = 2 * k + 2;
   double *s = malloc(sizeof(double) * (size_t)dim), *sum_s = calloc((size_t)dim, sizeof(double));
   double *below_at = calloc((size_t)dim, sizeof(double)); /* images whose j-th singular value is below 1 */
@@ -111,9 +111,9 @@ int cmd_tangents(int argc, char **argv) {
   double overlap = 0;
   for (int64_t i = 0; i < count; i++) {
     const ae_real *x = te.x->data + i * dim;
-    if (ae_tangent_directions(m, x, (int)k, s, &r, tdir, err, sizeof err)) goto fail;
+    if (ae_tangent_directions(m, x, (int)k, s, &r, tdir)) goto fail;
     int64_t kt = k < r ? k : r; /* directions past the rank are zeros */
-    if (ae_local_pca(tr.x->data, tr.x->shape.d[0], dim, x, neighbours, (int)k, var, ldir, NULL, err, sizeof err))
+    if (ae_local_pca(tr.x->data, tr.x->shape.d[0], dim, x, neighbours, (int)k, var, ldir, NULL))
       goto fail;
     for (int64_t j = 0; j < r; j++) {
       sum_s[j] += s[j];
@@ -136,7 +136,7 @@ int cmd_tangents(int argc, char **argv) {
     for (int64_t a = 0; a < kt; a++) direction_image(tdir + a * dim, dim, row + (1 + a) * dim);
     for (int64_t b = 0; b < k; b++) direction_image(ldir + b * dim, dim, row + (k + 2 + b) * dim);
   }
-  if (ae_picture_examples(m, grid, count * cols, (int)cols, out, err, sizeof err)) goto fail;
+  if (ae_picture_examples(m, grid, count * cols, (int)cols, out)) goto fail;
   printf("tangents of %s at %s: %s\n", meta.model, cli_data_desc(spec, CLI_SPLIT_TEST, &te, desc, sizeof desc), out);
   printf("rows: image, %lld leading right singular vectors of dh/dx, gap, %lld local PCA directions of its %lld "
          "nearest of %lld training images\n",
@@ -158,15 +158,15 @@ int cmd_tangents(int argc, char **argv) {
       bad = ferror(f) | (fclose(f) != 0);
     }
     if (bad) {
-      snprintf(err, sizeof err, "%s: cannot write the spectrum", spectrum);
+      ae_set_last_error("%s: cannot write the spectrum", spectrum);
       goto fail;
     }
     printf("spectrum: %s\n", spectrum);
   }
   rc = CLI_OK;
   goto done;
-fail:
-  cli_error("tangents: %s", err);
+fail: /* the message is in ae_last_error() */
+  cli_error("tangents: %s", ae_last_error());
 done:
   free(s), free(sum_s), free(below_at), free(tdir), free(ldir), free(var), free(grid);
   ae_dataset_free(&te);

@@ -58,22 +58,20 @@ ae_shape cli_example_shape(const ae_tensor *x) {
 
 int cli_check_model_args(const char *model, int nset, const char *const *set) {
   const ae_model_def *d = ae_model_resolve(model);
-  char err[1024];
   if (!d) {
     cli_error("%s", ae_last_error());
     return ae_plugin_spec(model) ? CLI_FAIL : CLI_USAGE;
   }
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  if (ae_settings_parse_all(&s, nset, set, err, sizeof err)) {
-    cli_error("model %s: %s", d->name, err);
+  if (ae_settings_parse_all(&s, nset, set)) {
+    cli_error("model %s: %s", d->name, ae_last_error());
     return CLI_USAGE;
   }
   return CLI_OK;
 }
 
 ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed) {
-  char err[1024];
   const ae_model_def *d = ae_model_resolve(name);
   if (!d) {
     cli_error("%s", ae_last_error());
@@ -82,15 +80,14 @@ ae_model *cli_build_model(const char *name, int nset, const char *const *set, ae
   { /* refuse what cannot fit before allocating anything */
     ae_settings s;
     ae_settings_init(&s, d->settings, d->nsettings);
-    if (ae_settings_parse_all(&s, nset, set, err, sizeof err) == 0 &&
-        ae_model_check_footprint(d, &s, example, cli_batch_size > 0 ? cli_batch_size : 1, cli_max_memory, err,
-                                 sizeof err)) {
-      cli_error("%s", err);
+    if (ae_settings_parse_all(&s, nset, set) == 0 &&
+        ae_model_check_footprint(d, &s, example, cli_batch_size > 0 ? cli_batch_size : 1, cli_max_memory)) {
+      cli_error("%s", ae_last_error());
       return NULL;
     }
   }
-  ae_model *m = ae_model_from_def(d, nset, set, example, seed, err, sizeof err);
-  if (!m) cli_error("%s", err);
+  ae_model *m = ae_model_from_def(d, nset, set, example, seed);
+  if (!m) cli_error("%s", ae_last_error());
   return m;
 }
 

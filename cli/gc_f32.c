@@ -46,13 +46,12 @@ static int write_job(const char *path, const gc_model *g, int neps, const double
   return bad ? -1 : 0;
 }
 
-int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, double *grad32, double *diff32,
-               char *err, size_t errlen) {
+int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, double *grad32, double *diff32) {
   char dir[PATH_MAX - 16], job[PATH_MAX], ans[PATH_MAX], self[PATH_MAX];
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/aezoo_gc32_XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(dir)) {
-    snprintf(err, errlen, "float32: cannot make a temporary directory %s: %s", dir, strerror(errno));
+    ae_set_last_error("float32: cannot make a temporary directory %s: %s", dir, strerror(errno));
     return -1;
   }
   snprintf(job, sizeof job, "%s/job", dir);
@@ -60,20 +59,20 @@ int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, 
   int rc = -1;
   ssize_t len = readlink("/proc/self/exe", self, sizeof self - 16);
   if (len < 0) {
-    snprintf(err, errlen, "float32: cannot find this program (/proc/self/exe): %s", strerror(errno));
+    ae_set_last_error("float32: cannot find this program (/proc/self/exe): %s", strerror(errno));
     goto done;
   }
   self[len] = 0;
   char *slash = strrchr(self, '/');
   snprintf(slash ? slash + 1 : self, sizeof self - (size_t)(slash ? slash + 1 - self : 0), "%s", "aezoo");
   if (write_job(job, g, neps, eps)) {
-    snprintf(err, errlen, "float32: cannot write %s", job);
+    ae_set_last_error("float32: cannot write %s", job);
     goto done;
   }
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
-    snprintf(err, errlen, "float32: cannot start %s: %s", self, strerror(errno));
+    ae_set_last_error("float32: cannot start %s: %s", self, strerror(errno));
     goto done;
   }
   if (pid == 0) {
@@ -88,13 +87,13 @@ int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, 
   }
   int st;
   if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    snprintf(err, errlen, "float32: the float32 build %s failed (see its message above)", self);
+    ae_set_last_error("float32: the float32 build %s failed (see its message above)", self);
     goto done;
   }
   FILE *f = fopen(ans, "rb");
   int64_t n = -1;
   if (!f || get_i(f, &n) || n != g->n) {
-    snprintf(err, errlen, "float32: %s gave no answer for %lld entries", self, (long long)g->n);
+    ae_set_last_error("float32: %s gave no answer for %lld entries", self, (long long)g->n);
     if (f) fclose(f);
     goto done;
   }
@@ -103,7 +102,7 @@ int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, 
   for (int64_t k = 0; k < (int64_t)neps * GC_NSCHEMES * n; k++) bad |= get_d(f, &diff32[k]);
   fclose(f);
   if (bad) {
-    snprintf(err, errlen, "float32: %s's answer is truncated", self);
+    ae_set_last_error("float32: %s's answer is truncated", self);
     goto done;
   }
   rc = 0;

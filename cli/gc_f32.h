@@ -19,9 +19,8 @@ void gc_f32_round_point(ae_model *m, ae_tensor *x);
  * arguments, argv[0] "gradcheck") on g's model, stage and point. grad32:
  * g->n values; diff32: neps * GC_NSCHEMES * g->n values (eps e, scheme s,
  * entry k at [(e * GC_NSCHEMES + s) * n + k]); NULL when neps is 0.
- * 0, or -1 with err. */
-int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, double *grad32, double *diff32,
-               char *err, size_t errlen);
+ * 0, or -1 with ae_last_error(). */
+int gc_f32_run(gc_model *g, int argc, char **argv, int neps, const double *eps, double *grad32, double *diff32);
 /* Child (the float32 build): does the job named by $AEZOO_GC_F32_JOB on
  * model m (built as the parent built it) with input x. A CLI exit status. */
 int gc_f32_child(const char *job, ae_model *m, ae_tensor *x, uint64_t seed);

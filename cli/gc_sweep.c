@@ -12,16 +12,15 @@
 #include "gc_report.h"
 #include "io/plot.h"
 
-int gc_sweep_parse(const char *spec, double *eps, int *n, char *err, size_t errlen) {
+int gc_sweep_parse(const char *spec, double *eps, int *n) {
   double a, b, k = 2;
   char tail;
   int got = sscanf(spec, "%lf:%lf:%lf%c", &a, &b, &k, &tail);
   if (got == 3 && strchr(strchr(spec, ':') + 1, ':') == NULL) got = 0; /* "A:B" followed by junk */
   if (!(got == 2 || got == 3) || !(a > b) || !(b > 0) || !isfinite(a) || !(k >= 1 && k <= 20) || k != floor(k)) {
-    snprintf(err, errlen,
-             "--sweep-eps '%s': expected A:B or A:B:K with A > B > 0 (eps from A down to B) and K = 1..20 points "
-             "per decade, e.g. 1e-1:1e-9",
-             spec);
+    ae_set_last_error("--sweep-eps '%s': expected A:B or A:B:K with A > B > 0 (eps from A down to B) and K = 1..20 "
+                      "points per decade, e.g. 1e-1:1e-9",
+                      spec);
     return -1;
   }
   *n = 0;
@@ -53,7 +52,6 @@ int gc_sweep_run(gc_model *g, int argc, char **argv, int neps, const double *eps
          *scratch = malloc(sizeof(double) * per);
   double(*emax)[2][GC_NSCHEMES] = malloc(sizeof *emax * (size_t)neps); /* [eps][f64, f32][scheme] */
   int rc = CLI_FAIL;
-  char err[1024];
   if (!ref || !g32 || !d32 || !d64 || !scratch || !emax) {
     cli_error("gradcheck: out of memory");
     goto done;
@@ -63,8 +61,8 @@ int gc_sweep_run(gc_model *g, int argc, char **argv, int neps, const double *eps
     goto done;
   }
   double t0 = ae_monotonic_seconds();
-  if (gc_f32_run(g, argc, argv, neps, eps, g32, d32, err, sizeof err)) {
-    cli_error("gradcheck %s --sweep-eps: %s", model_name, err);
+  if (gc_f32_run(g, argc, argv, neps, eps, g32, d32)) {
+    cli_error("gradcheck %s --sweep-eps: %s", model_name, ae_last_error());
     goto done;
   }
   double g32max, g32med;

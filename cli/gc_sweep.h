@@ -17,8 +17,8 @@
 #define GC_SWEEP_MAX 200
 
 /* Parses "A:B" or "A:B:K" (A > B > 0, K points per decade, default 2)
- * into eps[0..*n), from A down to B. 0, or -1 with err. */
-int gc_sweep_parse(const char *spec, double *eps, int *n, char *err, size_t errlen);
+ * into eps[0..*n), from A down to B. 0, or -1 with ae_last_error(). */
+int gc_sweep_parse(const char *spec, double *eps, int *n);
 /* Runs the sweep on g (float32 columns from the sibling build, see
  * gc_f32.h; argv: the gradcheck command's arguments). Writes png, and csv
  * rows "eps,precision,scheme,max_abs_err,median_abs_err" when csv is not

@@ -6,13 +6,12 @@
 extern const ae_model_def ae_model_tied_ae;
 
 int main(void) {
-  char err[512];
   ae_dataset d;
   if (ae_dataset_load("fashion-mnist", 0, 2048, 1, &d)) return fprintf(stderr, "%s\n", ae_last_error()), 1;
-  ae_model *m = ae_model_from_def(&ae_model_tied_ae, 0, NULL, ae_shape_make(3, d.x->shape.d + 1), 1, err, sizeof err);
+  ae_model *m = ae_model_from_def(&ae_model_tied_ae, 0, NULL, ae_shape_make(3, d.x->shape.d + 1), 1);
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
-  ae_trainer *tr = m ? ae_trainer_new(m, &cfg, 1, 0, err, sizeof err) : NULL;
-  if (!tr) return fprintf(stderr, "%s\n", err), 1;
+  ae_trainer *tr = m ? ae_trainer_new(m, &cfg, 1, 0) : NULL;
+  if (!tr) return fprintf(stderr, "%s\n", ae_last_error()), 1;
   ae_tensor *batch = ae_tensor_new(AE_SHAPE(64, 1, 28, 28));
   for (int step = 0; step < 200; step++) {
     int64_t idx[64];

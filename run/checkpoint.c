@@ -51,9 +51,9 @@ static int add_checked(ae_st_writer *w, const char *name, const ae_tensor *t) {
 }
 
 /* Verifies tensor t of file f against its checksum (files of format 1 have
- * none: accepted) and that its values are finite. 0, or -1 with err naming
- * the tensor. */
-static int verify_tensor(const ae_st_file *f, const char *path, const ae_st_tensor *t, char *err, size_t errlen) {
+ * none: accepted) and that its values are finite. 0, or -1 with
+ * ae_last_error() naming the tensor. */
+static int verify_tensor(const ae_st_file *f, const char *path, const ae_st_tensor *t) {
   char key[600];
   snprintf(key, sizeof key, "checksum.%s", t->name);
   const char *want = ae_st_meta(f, key);
@@ -62,16 +62,16 @@ static int verify_tensor(const ae_st_file *f, const char *path, const ae_st_tens
     char got[24];
     snprintf(got, sizeof got, "%016" PRIx64, ae_ckpt_hash(data, t->bytes));
     if (strcmp(got, want) != 0) {
-      snprintf(err, errlen, "%s: tensor '%s' is damaged: its bytes do not match the checksum in the metadata", path,
-               t->name);
+      ae_set_last_error("%s: tensor '%s' is damaged: its bytes do not match the checksum in the metadata", path,
+                        t->name);
       return -1;
     }
   }
   for (int64_t i = 0; i < t->numel; i++) {
     double v = t->dtype == AE_ST_F64 ? ((const double *)data)[i] : t->dtype == AE_ST_F32 ? ((const float *)data)[i] : 0;
     if (!isfinite(v)) {
-      snprintf(err, errlen, "%s: tensor '%s' holds a non-finite value (%g at element %" PRId64 ")", path, t->name, v,
-               i);
+      ae_set_last_error("%s: tensor '%s' holds a non-finite value (%g at element %" PRId64 ")", path, t->name, v,
+                        i);
       return -1;
     }
   }
@@ -104,16 +104,16 @@ static void shape_text(ae_shape s, char *buf, size_t len) {
 }
 
 /* Saves w at path unless building it failed (rc), and frees it. 0 or -1. */
-static int finish_write(ae_st_writer *w, int rc, const char *path, char *err, size_t errlen) {
+static int finish_write(ae_st_writer *w, int rc, const char *path) {
   if (rc)
-    snprintf(err, errlen, "%s: %s", path, ae_last_error());
-  else if ((rc = ae_st_writer_save(w, path)))
-    snprintf(err, errlen, "%s", ae_last_error());
+    ae_set_last_error("%s: %s", path, ae_last_error());
+  else
+    rc = ae_st_writer_save(w, path);
   ae_st_writer_free(w);
   return rc;
 }
 
-static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen) {
+static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta) {
   ae_st_writer *w = ae_st_writer_new();
   int rc = w ? 0 : -1;
   for (int i = 0; rc == 0 && i < ae_optim_state_count(opt); i++) {
@@ -126,11 +126,11 @@ static int save_optim(const char *path, ae_optim *opt, const ae_ckpt_meta *meta,
   rc = rc || meta_i64(w, "steps_taken", ae_optim_steps_taken(opt));
   rc = rc || meta_i64(w, "stage", meta->stage);
   rc = rc || meta_i64(w, "step", meta->step);
-  return finish_write(w, rc, path, err, errlen);
+  return finish_write(w, rc, path);
 }
 
 /* Writes the model file (parameters and metadata) at path. */
-static int save_model(const char *path, const ae_model *m, const ae_ckpt_meta *meta, char *err, size_t errlen) {
+static int save_model(const char *path, const ae_model *m, const ae_ckpt_meta *meta) {
   ae_st_writer *w = ae_st_writer_new();
   int rc = w ? 0 : -1;
   for (int i = 0; rc == 0 && i < m->nparams; i++) rc = add_checked(w, m->params[i]->name, &m->params[i]->value);
@@ -175,19 +175,18 @@ static int save_model(const char *path, const ae_model *m, const ae_ckpt_meta *m
   rc = rc || meta_i64(w, "early_stopped", meta->early_stopped);
   rc = rc || meta_i64(w, "data_rows", meta->data_rows);
   rc = rc || meta_u64(w, "data_hash", meta->data_hash);
-  return finish_write(w, rc, path, err, errlen);
+  return finish_write(w, rc, path);
 }
 
-int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
-                 size_t errlen) {
+int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta) {
   char gen[4200], path[4400];
-  if (ae_gen_begin(dir, gen, sizeof gen, err, errlen)) return -1;
+  if (ae_gen_begin(dir, gen, sizeof gen)) return -1;
   snprintf(path, sizeof path, "%s/%s", gen, AE_CKPT_OPTIM_FILE);
-  int rc = opt ? save_optim(path, opt, meta, err, errlen) : 0;
+  int rc = opt ? save_optim(path, opt, meta) : 0;
   snprintf(path, sizeof path, "%s/%s", gen, AE_CKPT_MODEL_FILE);
-  if (!rc) rc = save_model(path, m, meta, err, errlen);
+  if (!rc) rc = save_model(path, m, meta);
   const char *names[2] = {AE_CKPT_MODEL_FILE, AE_CKPT_OPTIM_FILE};
-  if (!rc) rc = ae_gen_commit(dir, gen, names, opt ? 2 : 1, err, errlen);
+  if (!rc) rc = ae_gen_commit(dir, gen, names, opt ? 2 : 1);
   if (rc) ae_gen_abort(gen);
   return rc;
 }
@@ -197,16 +196,14 @@ int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckp
 typedef struct reader {
   const ae_st_file *f;
   const char *path;
-  char *err;
-  size_t errlen;
-  int failed;
+  int failed; /* the message is in ae_last_error() */
 } reader;
 
 static const char *get_str(reader *r, const char *key) {
   if (r->failed) return "";
   const char *v = ae_st_meta(r->f, key);
   if (!v) {
-    snprintf(r->err, r->errlen, "%s: not an aezoo checkpoint or damaged: metadata key '%s' is missing", r->path, key);
+    ae_set_last_error("%s: not an aezoo checkpoint or damaged: metadata key '%s' is missing", r->path, key);
     r->failed = 1;
     return "";
   }
@@ -217,8 +214,8 @@ static void copy_str(reader *r, const char *key, char *dst, size_t len) {
   const char *v = get_str(r, key);
   if (r->failed) return;
   if (strlen(v) >= len) {
-    snprintf(r->err, r->errlen, "%s: metadata '%s' is too long (%zu bytes, at most %zu)", r->path, key, strlen(v),
-             len - 1);
+    ae_set_last_error("%s: metadata '%s' is too long (%zu bytes, at most %zu)", r->path, key, strlen(v),
+                      len - 1);
     r->failed = 1;
     return;
   }
@@ -226,7 +223,7 @@ static void copy_str(reader *r, const char *key, char *dst, size_t len) {
 }
 
 static void bad_value(reader *r, const char *key, const char *v, const char *what) {
-  snprintf(r->err, r->errlen, "%s: metadata '%s' = '%.60s' is not %s", r->path, key, v, what);
+  ae_set_last_error("%s: metadata '%s' = '%.60s' is not %s", r->path, key, v, what);
   r->failed = 1;
 }
 
@@ -298,14 +295,14 @@ static ae_shape get_shape(reader *r, const char *key) {
   return s;
 }
 
-static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m, char *err, size_t errlen) {
-  reader r = {f, path, err, errlen, 0};
+static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m) {
+  reader r = {f, path, 0};
   memset(m, 0, sizeof *m);
   const char *fmt = ae_st_meta(f, "format");
   int v1 = fmt && strcmp(fmt, AE_CKPT_FORMAT_1) == 0;
   if (!fmt || (strcmp(fmt, AE_CKPT_FORMAT) != 0 && !v1)) {
-    snprintf(err, errlen, "%s: not an aezoo checkpoint (metadata format is %s%.40s%s, expected \"%s\")", path,
-             fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "", AE_CKPT_FORMAT);
+    ae_set_last_error("%s: not an aezoo checkpoint (metadata format is %s%.40s%s, expected \"%s\")", path,
+                      fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "", AE_CKPT_FORMAT);
     return -1;
   }
   copy_str(&r, "model", m->model, sizeof m->model);
@@ -351,48 +348,48 @@ static int parse_meta(const ae_st_file *f, const char *path, ae_ckpt_meta *m, ch
   }
   if (r.failed) return -1;
   if (m->val_split >= 1) {
-    snprintf(err, errlen, "%s: metadata val_split %g is not below 1", path, m->val_split);
+    ae_set_last_error("%s: metadata val_split %g is not below 1", path, m->val_split);
     return -1;
   }
   ae_opt_kind k;
   if (ae_opt_kind_parse(m->optimizer, &k)) {
-    snprintf(err, errlen, "%s: metadata optimizer '%s' is unknown", path, m->optimizer);
+    ae_set_last_error("%s: metadata optimizer '%s' is unknown", path, m->optimizer);
     return -1;
   }
   if ((m->epochs > 0) == (m->steps > 0)) {
-    snprintf(err, errlen, "%s: inconsistent metadata: epochs %" PRId64 " and steps %" PRId64
+    ae_set_last_error("%s: inconsistent metadata: epochs %" PRId64 " and steps %" PRId64
                           " (exactly one must be positive)", path, m->epochs, m->steps);
     return -1;
   }
   if (m->stage >= m->nstages || m->stage_step > m->step) {
-    snprintf(err, errlen, "%s: inconsistent metadata: stage %d of %d, stage_step %" PRId64 ", step %" PRId64, path,
-             m->stage, m->nstages, m->stage_step, m->step);
+    ae_set_last_error("%s: inconsistent metadata: stage %d of %d, stage_step %" PRId64 ", step %" PRId64, path,
+                      m->stage, m->nstages, m->stage_step, m->step);
     return -1;
   }
   return 0;
 }
 
-int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen) {
+int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta) {
   char path[4096];
   ae_ckpt_model_path(ckpt, path, sizeof path);
   ae_st_file *f = ae_st_read(path);
-  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), -1;
-  int rc = parse_meta(f, path, meta, err, errlen);
+  if (!f) return -1;
+  int rc = parse_meta(f, path, meta);
   ae_st_free(f);
   return rc;
 }
 
 /* Checks that f holds every parameter of m with its shape (and, when
  * exact, nothing else); copies only when everything fits. */
-static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int exact, char *err, size_t errlen) {
+static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int exact) {
   for (int i = 0; i < m->nparams; i++) {
     const ae_param *p = m->params[i];
     const ae_st_tensor *t = ae_st_find(f, p->name);
     char want[64];
     ae_shape_str(p->value.shape, want, sizeof want);
     if (!t) {
-      snprintf(err, errlen, "%s: tensor '%s' is missing (model %s expects it with shape %s)", path, p->name,
-               m->def->name, want);
+      ae_set_last_error("%s: tensor '%s' is missing (model %s expects it with shape %s)", path, p->name,
+                        m->def->name, want);
       return -1;
     }
     int same = t->ndim == p->value.shape.ndim;
@@ -402,69 +399,68 @@ static int copy_params(const ae_st_file *f, const char *path, ae_model *m, int e
       int used = snprintf(got, sizeof got, "(");
       for (int k = 0; k < t->ndim; k++) used += snprintf(got + used, sizeof got - (size_t)used, "%s%" PRId64, k ? "," : "", t->shape[k]);
       snprintf(got + used, sizeof got - (size_t)used, ")");
-      snprintf(err, errlen, "%s: tensor '%s' has shape %s; model %s expects %s", path, p->name, got, m->def->name,
-               want);
+      ae_set_last_error("%s: tensor '%s' has shape %s; model %s expects %s", path, p->name, got, m->def->name,
+                        want);
       return -1;
     }
   }
   if (exact && ae_st_count(f) != m->nparams) {
     for (int i = 0; i < ae_st_count(f); i++)
       if (!ae_model_find_param(m, ae_st_get(f, i)->name)) {
-        snprintf(err, errlen, "%s: unexpected tensor '%s' (not a parameter of model %s)", path, ae_st_get(f, i)->name,
-                 m->def->name);
+        ae_set_last_error("%s: unexpected tensor '%s' (not a parameter of model %s)", path, ae_st_get(f, i)->name,
+                          m->def->name);
         return -1;
       }
   }
   for (int i = 0; i < m->nparams; i++)
-    if (verify_tensor(f, path, ae_st_find(f, m->params[i]->name), err, errlen)) return -1;
+    if (verify_tensor(f, path, ae_st_find(f, m->params[i]->name))) return -1;
   for (int i = 0; i < m->nparams; i++) {
     ae_param *p = m->params[i];
-    if (ae_st_load_into(f, p->name, p->value.shape, p->value.data)) return snprintf(err, errlen, "%s", ae_last_error()), -1; /* checked above */
+    if (ae_st_load_into(f, p->name, p->value.shape, p->value.data)) return -1; /* checked above */
   }
   return 0;
 }
 
-ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta_out, char *err, size_t errlen) {
+ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta_out) {
   char path[4096];
   ae_ckpt_model_path(ckpt, path, sizeof path);
   ae_st_file *f = ae_st_read(path);
-  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), NULL;
+  if (!f) return NULL;
   ae_ckpt_meta meta;
   ae_model *m = NULL;
-  if (parse_meta(f, path, &meta, err, errlen)) goto done;
+  if (parse_meta(f, path, &meta)) goto done;
   char buf[sizeof meta.settings];
   char *set[AE_MAX_SETTINGS + 1];
   int nset = ae_settings_split(meta.settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
-  char merr[1024];
   if (meta.plugin[0] && !ae_model_lookup(meta.model) && ae_plugin_load(meta.plugin, NULL) < 0) {
-    snprintf(err, errlen, "%s: model %s comes from a plugin that cannot be loaded: %s (if it moved, load it from "
-             "its new place first: --plugin PATH in the aezoo command, ae_plugin_load in a program)",
-             path, meta.model, ae_last_error());
+    ae_set_last_error("%s: model %s comes from a plugin that cannot be loaded: %s (if it moved, load it from "
+                      "its new place first: --plugin PATH in the aezoo command, ae_plugin_load in a program)",
+                      path, meta.model, ae_last_error());
     goto done;
   }
   const ae_model_def *d = ae_model_lookup(meta.model);
   if (d) { /* refuse settings that cannot fit before building anything */
     ae_settings s;
     ae_settings_init(&s, d->settings, d->nsettings);
-    if (ae_settings_parse_all(&s, nset, (const char *const *)set, merr, sizeof merr) == 0 &&
-        ae_model_check_footprint(d, &s, meta.example, 1, 0, merr, sizeof merr)) {
-      snprintf(err, errlen, "%s: %s", path, merr);
+    if (ae_settings_parse_all(&s, nset, (const char *const *)set) == 0 &&
+        ae_model_check_footprint(d, &s, meta.example, 1, 0)) {
+      ae_set_last_error("%s: %s", path, ae_last_error());
       goto done;
     }
   }
-  m = ae_model_new(meta.model, nset, (const char *const *)set, meta.example, 0, merr, sizeof merr);
+  m = ae_model_new(meta.model, nset, (const char *const *)set, meta.example, 0);
   if (!m) {
-    snprintf(err, errlen, "%s: cannot rebuild the model: %s", path, merr);
+    ae_set_last_error("%s: cannot rebuild the model: %s", path, ae_last_error());
     goto done;
   }
   if (meta.nstages != ae_model_nstages(m)) {
-    snprintf(err, errlen, "%s: inconsistent metadata: nstages %d, but model %s with these settings has %d", path,
-             meta.nstages, meta.model, ae_model_nstages(m));
+    ae_set_last_error("%s: inconsistent metadata: nstages %d, but model %s with these settings has %d", path,
+                      meta.nstages, meta.model, ae_model_nstages(m));
     ae_model_free(m);
     m = NULL;
     goto done;
   }
-  if (copy_params(f, path, m, 1, err, errlen)) {
+  if (copy_params(f, path, m, 1)) {
     ae_model_free(m);
     m = NULL;
     goto done;
@@ -476,25 +472,25 @@ done:
   return m;
 }
 
-int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen) {
+int ae_ckpt_load_params(const char *file, ae_model *m) {
   ae_st_file *f = ae_st_read(file);
-  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), -1;
-  int rc = copy_params(f, file, m, 0, err, errlen);
+  if (!f) return -1;
+  int rc = copy_params(f, file, m, 0);
   ae_st_free(f);
   return rc;
 }
 
-int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen) {
+int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, AE_CKPT_OPTIM_FILE);
   ae_st_file *f = ae_st_read(path);
-  if (!f) return snprintf(err, errlen, "%s", ae_last_error()), -1;
+  if (!f) return -1;
   int rc = -1;
-  reader r = {f, path, err, errlen, 0};
+  reader r = {f, path, 0};
   const char *fmt = ae_st_meta(f, "format");
   if (!fmt || strcmp(fmt, AE_OPTIM_FORMAT) != 0) {
-    snprintf(err, errlen, "%s: not an aezoo optimizer state (metadata format %s, expected \"%s\")", path,
-             fmt ? fmt : "missing", AE_OPTIM_FORMAT);
+    ae_set_last_error("%s: not an aezoo optimizer state (metadata format %s, expected \"%s\")", path,
+                      fmt ? fmt : "missing", AE_OPTIM_FORMAT);
     goto done;
   }
   char kind[32];
@@ -505,25 +501,24 @@ int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta,
   if (r.failed) goto done;
   const char *want = ae_opt_kind_name(ae_optim_get_config(opt)->kind);
   if (strcmp(kind, want) != 0) {
-    snprintf(err, errlen, "%s: holds %s state, but the run uses %s", path, kind, want);
+    ae_set_last_error("%s: holds %s state, but the run uses %s", path, kind, want);
     goto done;
   }
   if (step != meta->step || stage != meta->stage) {
-    snprintf(err, errlen,
-             "%s: inconsistent with model.safetensors: it is at step %" PRId64 " (stage %" PRId64
+    ae_set_last_error("%s: inconsistent with model.safetensors: it is at step %" PRId64 " (stage %" PRId64
              "), the model at step %" PRId64 " (stage %d); the checkpoint was interrupted while being written",
              path, step, stage, meta->step, meta->stage);
     goto done;
   }
   if (taken > step) {
-    snprintf(err, errlen, "%s: inconsistent: steps_taken %" PRId64 " exceeds the run's step %" PRId64, path, taken,
-             step);
+    ae_set_last_error("%s: inconsistent: steps_taken %" PRId64 " exceeds the run's step %" PRId64, path, taken,
+                      step);
     goto done;
   }
   int n = ae_optim_state_count(opt);
   if (ae_st_count(f) != n) {
-    snprintf(err, errlen, "%s: holds %d state tensors; %s over these parameters has %d", path, ae_st_count(f), want,
-             n);
+    ae_set_last_error("%s: holds %d state tensors; %s over these parameters has %d", path, ae_st_count(f), want,
+                      n);
     goto done;
   }
   for (int i = 0; i < n; i++) {
@@ -534,23 +529,20 @@ int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta,
     for (int k = 0; same && k < st->ndim; k++) same = st->shape[k] == t->shape.d[k];
     if (!same) {
       char s[64];
-      snprintf(err, errlen, "%s: state tensor '%s' is %s (expected shape %s)", path, name, st ? "misshapen" : "missing",
-               ae_shape_str(t->shape, s, sizeof s));
+      ae_set_last_error("%s: state tensor '%s' is %s (expected shape %s)", path, name, st ? "misshapen" : "missing",
+                        ae_shape_str(t->shape, s, sizeof s));
       goto done;
     }
   }
   for (int i = 0; i < n; i++) {
     const char *name;
     ae_optim_state_tensor(opt, i, &name);
-    if (verify_tensor(f, path, ae_st_find(f, name), err, errlen)) goto done;
+    if (verify_tensor(f, path, ae_st_find(f, name))) goto done;
   }
   for (int i = 0; i < n; i++) {
     const char *name;
     ae_tensor *t = ae_optim_state_tensor(opt, i, &name);
-    if (ae_st_load_into(f, name, t->shape, t->data)) {
-      snprintf(err, errlen, "%s", ae_last_error());
-      goto done;
-    }
+    if (ae_st_load_into(f, name, t->shape, t->data)) goto done;
   }
   ae_optim_set_steps_taken(opt, taken);
   rc = 0;

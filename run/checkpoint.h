@@ -113,33 +113,32 @@ AE_API void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len);
 
 /* Writes a new generation of DIR/model.safetensors and (opt not NULL)
  * DIR/optimizer.safetensors and publishes both at once; DIR must exist. On
- * failure the previous checkpoint is intact and err names the problem. 0 or -1. */
-AE_API int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta, char *err,
-                  size_t errlen);
+ * failure the previous checkpoint is intact and ae_last_error() names the problem. 0 or -1. */
+AE_API int ae_ckpt_save(const char *dir, const ae_model *m, ae_optim *opt, const ae_ckpt_meta *meta);
 
 /* Reads and validates only the metadata of a checkpoint (CKPT: directory or
- * model file). 0, or -1 with err naming the file and the problem. */
-AE_API int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
+ * model file). 0, or -1 with ae_last_error() naming the file and the problem. */
+AE_API int ae_ckpt_read_meta(const char *ckpt, ae_ckpt_meta *meta);
 
 /* Loads a checkpoint for use (eval, reconstruct, sample, encode, resume):
  * reads and validates the model file, builds the model it names with its
  * settings and example shape, and copies in every parameter. *meta (if not
- * NULL) gets the metadata. NULL with err naming the file and the problem;
+ * NULL) gets the metadata. NULL with ae_last_error() naming the file and the problem;
  * nothing half-loaded is returned. m->stage is set to meta->stage. */
-AE_API ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta, char *err, size_t errlen);
+AE_API ae_model *ae_ckpt_load_model(const char *ckpt, ae_ckpt_meta *meta);
 
 /* For --resume: reads DIR/optimizer.safetensors and restores its state
  * tensors and step count into opt (built over the parameters of stage
  * meta->stage, same kind as meta->optimizer). Validates the format, the
  * optimiser kind, the stage, the step (equal to meta->step), and every
  * state tensor's presence and shape before writing anything. 0 or -1. */
-AE_API int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta, char *err, size_t errlen);
+AE_API int ae_ckpt_load_optim(const char *dir, ae_optim *opt, const ae_ckpt_meta *meta);
 
 /* --init FILE: copies parameters only from any safetensors file holding a
  * tensor for each of m's parameters, by name and shape (extra tensors and
  * metadata are ignored). Every tensor is checked before any is copied; a
  * missing or misshapen one is an error naming it (and both shapes). 0 or -1. */
-AE_API int ae_ckpt_load_params(const char *file, ae_model *m, char *err, size_t errlen);
+AE_API int ae_ckpt_load_params(const char *file, ae_model *m);
 
 /* The 64-bit checksum of n bytes kept for every tensor of a checkpoint
  * (FNV-1a over 64-bit words, then a final mix; order-sensitive). The run's

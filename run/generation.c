@@ -2,6 +2,8 @@
  * (generation.h). */
 #include "generation.h"
 
+#include "base/tensor.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,13 +21,13 @@ static int fsync_path(const char *path) {
   return rc;
 }
 
-int ae_gen_begin(const char *dir, char *gen, size_t len, char *err, size_t errlen) {
+int ae_gen_begin(const char *dir, char *gen, size_t len) {
   if ((size_t)snprintf(gen, len, "%s/gen-XXXXXX", dir) >= len) {
-    snprintf(err, errlen, "%s: path too long", dir);
+    ae_set_last_error("%s: path too long", dir);
     return -1;
   }
   if (!mkdtemp(gen)) {
-    snprintf(err, errlen, "cannot create a checkpoint directory in %s: %s", dir, strerror(errno));
+    ae_set_last_error("cannot create a checkpoint directory in %s: %s", dir, strerror(errno));
     return -1;
   }
   chmod(gen, 0755); /* mkdtemp makes it 0700; a checkpoint is as readable as its directory */
@@ -50,7 +52,7 @@ void ae_gen_abort(const char *gen) { remove_tree(gen); }
 
 /* Makes DIR/link point to target, atomically (a temporary link renamed
  * over it). Does nothing when it already does. */
-static int link_to(const char *dir, const char *link, const char *target, char *err, size_t errlen) {
+static int link_to(const char *dir, const char *link, const char *target) {
   char path[4400], tmp[4400], now[4400];
   snprintf(path, sizeof path, "%s/%s", dir, link);
   ssize_t n = readlink(path, now, sizeof now - 1);
@@ -62,12 +64,12 @@ static int link_to(const char *dir, const char *link, const char *target, char *
     snprintf(tmp, sizeof tmp, "%s/%s.tmp.%06d", dir, link, (int)((unsigned)rand() % 1000000u));
     if (symlink(target, tmp) == 0) break;
     if (errno != EEXIST) {
-      snprintf(err, errlen, "cannot create a link in %s: %s", dir, strerror(errno));
+      ae_set_last_error("cannot create a link in %s: %s", dir, strerror(errno));
       return -1;
     }
   }
   if (rename(tmp, path)) {
-    snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+    ae_set_last_error("cannot replace %s: %s", path, strerror(errno));
     unlink(tmp);
     return -1;
   }
@@ -96,19 +98,19 @@ void ae_gen_tidy(const char *dir) {
   closedir(d);
 }
 
-int ae_gen_commit(const char *dir, const char *gen, const char *const *names, int n, char *err, size_t errlen) {
+int ae_gen_commit(const char *dir, const char *gen, const char *const *names, int n) {
   const char *base = strrchr(gen, '/');
   base = base ? base + 1 : gen;
   if (fsync_path(gen)) {
-    snprintf(err, errlen, "cannot sync %s: %s", gen, strerror(errno));
+    ae_set_last_error("cannot sync %s: %s", gen, strerror(errno));
     return -1;
   }
-  if (link_to(dir, "current", base, err, errlen)) return -1;
+  if (link_to(dir, "current", base)) return -1;
   fsync_path(dir);
   for (int i = 0; i < n; i++) {
     char target[4400];
     snprintf(target, sizeof target, "current/%s", names[i]);
-    if (link_to(dir, names[i], target, err, errlen)) return -1;
+    if (link_to(dir, names[i], target)) return -1;
   }
   fsync_path(dir);
   ae_gen_tidy(dir);

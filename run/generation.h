@@ -21,12 +21,12 @@
 
 #include <stddef.h>
 
-/* Makes DIR/gen-XXXXXX; its path in gen (len bytes). 0, or -1 with err. */
-AE_API int ae_gen_begin(const char *dir, char *gen, size_t len, char *err, size_t errlen);
+/* Makes DIR/gen-XXXXXX; its path in gen (len bytes). 0, or -1 with ae_last_error(). */
+AE_API int ae_gen_begin(const char *dir, char *gen, size_t len);
 /* Publishes gen as DIR's current generation, makes DIR/NAME links for the
- * n names given, and removes every other generation. 0, or -1 with err
+ * n names given, and removes every other generation. 0, or -1 with ae_last_error()
  * (the previous generation is then still current). */
-AE_API int ae_gen_commit(const char *dir, const char *gen, const char *const *names, int n, char *err, size_t errlen);
+AE_API int ae_gen_commit(const char *dir, const char *gen, const char *const *names, int n);
 /* Removes gen (after a failed write). */
 AE_API void ae_gen_abort(const char *gen);
 /* Removes every generation of DIR but the current one. */

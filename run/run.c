@@ -70,7 +70,6 @@ void ae_run_epoch_permutation(int64_t *perm, int64_t n, int shuffle, uint64_t se
 /* ---- checkpoints and evaluation ----------------------------------------- */
 
 static int save(run *r) {
-  char err[1024];
   for (int i = 0; i < r->m->nparams; i++) {
     const ae_tensor *v = &r->m->params[i]->value;
     for (int64_t j = 0; j < v->numel; j++)
@@ -87,9 +86,9 @@ static int save(run *r) {
   r->meta.wall_time = r->wall0 + (ae_monotonic_seconds() - r->t0);
   r->meta.threads = ae_get_threads();
   ae_train_csv_flush(&r->csv);
-  if (ae__par_root(r) && ae_ckpt_save(r->out, r->m, r->tr->opt, &r->meta, err, sizeof err)) {
+  if (ae__par_root(r) && ae_ckpt_save(r->out, r->m, r->tr->opt, &r->meta)) {
     ae_progress_clear(&r->prog);
-    return fail("cannot write the checkpoint: %s", err);
+    return fail("cannot write the checkpoint: %s", ae_last_error());
   }
   r->ckpt_written = 1;
   return 0;
@@ -97,22 +96,21 @@ static int save(run *r) {
 
 /* OUT/best/: the model at the best validation loss (no optimiser state). */
 static int save_best(run *r) {
-  char dir[4200], err[1024];
+  char dir[4200];
   if (!ae__par_root(r)) return 0;
   snprintf(dir, sizeof dir, "%s/best", r->out);
   if (mkdir(dir, 0755) && !ae_run_is_dir(dir)) return fail("cannot create %s", dir);
-  if (ae_ckpt_save(dir, r->m, NULL, &r->meta, err, sizeof err)) return fail("cannot write the best checkpoint: %s", err);
+  if (ae_ckpt_save(dir, r->m, NULL, &r->meta)) return fail("cannot write the best checkpoint: %s", ae_last_error());
   return 0;
 }
 
 /* The loss over data set d (*loss may be NaN: a diverged model). 0 or -1. */
 static int eval_loss(run *r, const ae_dataset *d, const char *what, double *loss) {
   ae_eval_result ev;
-  char err[1024];
   int64_t n = d->x->shape.d[0];
-  if (ae_evaluate(r->m, d->x, n, r->bsz, r->meta.seed ^ 0x7e57ull, &ev, err, sizeof err)) {
+  if (ae_evaluate(r->m, d->x, n, r->bsz, r->meta.seed ^ 0x7e57ull, &ev)) {
     ae_progress_clear(&r->prog);
-    return fail("%s loss: %s", what, err);
+    return fail("%s loss: %s", what, ae_last_error());
   }
   *loss = ev.loss;
   return 0;
@@ -261,7 +259,7 @@ static int train_loop(run *r, ae_run_result *res) {
 
 /* The pictures of a finished run. */
 static int pictures(run *r) {
-  char path[4200], err[1024];
+  char path[4200];
   ae_model *m = r->m;
   FILE *rep = r->c->no_report ? NULL : r->c->report;
   int points = ae_model_is_points(m);
@@ -272,20 +270,19 @@ static int pictures(run *r) {
     return 0;
   }
   snprintf(path, sizeof path, "%s/reconstructions.png", r->out);
-  if (ae_picture_reconstructions(m, &r->test, points ? POINTS_COUNT : RECON_COUNT, r->meta.seed, path, err,
-                                 sizeof err))
-    return fail("%s", err);
+  if (ae_picture_reconstructions(m, &r->test, points ? POINTS_COUNT : RECON_COUNT, r->meta.seed, path))
+    return fail("%s", ae_last_error());
   if (rep) fprintf(rep, "reconstructions: %s\n", path);
   if (m->def->sample) {
     snprintf(path, sizeof path, "%s/samples.png", r->out);
-    if (ae_picture_samples(m, points ? POINTS_COUNT : SAMPLE_COUNT, r->meta.seed, path, err, sizeof err))
-      return fail("%s", err);
+    if (ae_picture_samples(m, points ? POINTS_COUNT : SAMPLE_COUNT, r->meta.seed, path))
+      return fail("%s", ae_last_error());
     if (rep) fprintf(rep, "samples: %s\n", path);
   }
-  int64_t code = ae_model_code_size(m, err, sizeof err);
+  int64_t code = ae_model_code_size(m);
   if (code >= 2 && code <= CODES_MAX_UNITS) { /* wider codes by PCA (io/code_plot.h) */
     snprintf(path, sizeof path, "%s/codes.png", r->out);
-    if (ae_picture_codes(m, &r->test, 2000, path, err, sizeof err)) return fail("%s", err);
+    if (ae_picture_codes(m, &r->test, 2000, path)) return fail("%s", ae_last_error());
     if (rep) fprintf(rep, "codes: %s\n", path);
   }
   return 0;
@@ -296,12 +293,11 @@ static int pictures(run *r) {
 static int setup_model(run *r) {
   const ae_run_config *c = r->c;
   ae_ckpt_meta *mt = &r->meta;
-  char err[1024];
   ae_shape ex = ae__run_example_shape(r->train.x);
   if (r->resumed) {
     ae_ckpt_meta again;
-    r->m = ae_ckpt_load_model(c->resume, &again, err, sizeof err);
-    if (!r->m) return fail("%s", err);
+    r->m = ae_ckpt_load_model(c->resume, &again);
+    if (!r->m) return fail("%s", ae_last_error());
     if (!ae_shape_eq(ex, r->m->example)) {
       char a[64], b[64];
       return fail("resume: the data's examples %s differ from the checkpoint's %s", ae_shape_str(ex, a, sizeof a),
@@ -313,13 +309,13 @@ static int setup_model(run *r) {
     const ae_model_def *d = ae_model_lookup(mt->model);
     ae_settings s;
     ae_settings_init(&s, d->settings, d->nsettings);
-    if (ae_settings_parse_all(&s, c->nset, c->set, err, sizeof err) == 0 &&
-        ae_model_check_footprint(d, &s, ex, mt->batch_size, c->max_memory, err, sizeof err))
-      return fail("%s", err);
+    if (ae_settings_parse_all(&s, c->nset, c->set) == 0 &&
+        ae_model_check_footprint(d, &s, ex, mt->batch_size, c->max_memory))
+      return fail("%s", ae_last_error());
   }
-  r->m = ae_model_new(mt->model, c->nset, c->set, ex, mt->seed, err, sizeof err);
-  if (!r->m) return fail("%s", err);
-  if (c->init && ae_ckpt_load_params(c->init, r->m, err, sizeof err)) return fail("init: %s", err);
+  r->m = ae_model_new(mt->model, c->nset, c->set, ex, mt->seed);
+  if (!r->m) return fail("%s", ae_last_error());
+  if (c->init && ae_ckpt_load_params(c->init, r->m)) return fail("init: %s", ae_last_error());
   ae_settings_format(&r->m->settings, mt->settings, sizeof mt->settings);
   mt->example = ex;
   mt->nstages = ae_model_nstages(r->m);
@@ -328,18 +324,17 @@ static int setup_model(run *r) {
 
 static int setup_trainer(run *r) {
   ae_ckpt_meta *mt = &r->meta;
-  char err[1024];
   ae_opt_kind kind;
   ae_opt_kind_parse(mt->optimizer, &kind);
   ae_optim_config cfg = ae_optim_defaults(kind);
   cfg.lr = mt->lr;
   cfg.max_grad_norm = mt->clip_grad_norm;
   ae__par_optim_hook(r, &cfg);
-  r->tr = ae_trainer_new(r->m, &cfg, mt->rng_seed, 0, err, sizeof err);
-  if (!r->tr) return fail("%s", err);
+  r->tr = ae_trainer_new(r->m, &cfg, mt->rng_seed, 0);
+  if (!r->tr) return fail("%s", ae_last_error());
   if (!r->resumed) return 0;
   if (mt->stage > 0 && ae_trainer_set_stage(r->tr, mt->stage)) return fail("resume: %s", r->tr->error);
-  if (ae_ckpt_load_optim(r->c->resume, r->tr->opt, mt, err, sizeof err)) return fail("%s", err);
+  if (ae_ckpt_load_optim(r->c->resume, r->tr->opt, mt)) return fail("%s", ae_last_error());
   r->tr->rng.seed = mt->rng_seed;
   r->tr->rng.counter = mt->rng_counter;
   r->tr->step = mt->step;
@@ -429,10 +424,9 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
     goto done;
   }
   rc = -1;
-  char err[1024];
   if (ae__par_root(&r) &&
-      ae_train_csv_open(&r.csv, r.out, c->resume, r.meta.step, r.m, r.test.x, r.val.x != NULL, err, sizeof err)) {
-    fail("%s", err);
+      ae_train_csv_open(&r.csv, r.out, c->resume, r.meta.step, r.m, r.test.x, r.val.x != NULL)) {
+    fail("%s", ae_last_error());
     goto done;
   }
   if ((rc = ae__par_start(&r, 0))) goto done;

@@ -53,10 +53,9 @@ int ae__run_fail(const char *fmt, ...) {
 /* Checks the settings against the model's table (usage errors, before any work). */
 static int check_settings(const ae_model_def *d, int nset, const char *const *set) {
   ae_settings s;
-  char err[1024];
   ae_settings_init(&s, d->settings, d->nsettings);
   for (int i = 0; i < nset; i++)
-    if (ae_settings_parse(&s, set[i], err, sizeof err)) return bad("model %s: %s", d->name, err);
+    if (ae_settings_parse(&s, set[i])) return bad("model %s: %s", d->name, ae_last_error());
   return 0;
 }
 
@@ -148,13 +147,13 @@ static int check_resume(run *r) {
     /* the settings given must equal the checkpoint's resolved ones */
     const ae_model_def *d = ae_model_lookup(mt->model);
     ae_settings a, b;
-    char err[512], fa[sizeof mt->settings], fb[sizeof mt->settings], buf[sizeof mt->settings];
+    char fa[sizeof mt->settings], fb[sizeof mt->settings], buf[sizeof mt->settings];
     char *set[AE_MAX_SETTINGS + 1];
     int n = ae_settings_split(mt->settings, buf, sizeof buf, set, AE_MAX_SETTINGS + 1);
     ae_settings_init(&a, d->settings, d->nsettings);
-    for (int i = 0; i < n; i++) ae_settings_parse(&a, set[i], err, sizeof err);
+    for (int i = 0; i < n; i++) ae_settings_parse(&a, set[i]);
     b = a;
-    for (int i = 0; i < c->nset; i++) ae_settings_parse(&b, c->set[i], err, sizeof err);
+    for (int i = 0; i < c->nset; i++) ae_settings_parse(&b, c->set[i]);
     ae_settings_format(&a, fa, sizeof fa);
     ae_settings_format(&b, fb, sizeof fb);
     DIFF(strcmp(fa, fb), "--set changes the checkpoint's settings (%.300s)", mt->settings);
@@ -174,11 +173,10 @@ static int check_resume(run *r) {
 /* Metadata: new, or read from the checkpoint and checked against the config. */
 int ae__run_setup_meta(run *r) {
   const ae_run_config *c = r->c;
-  char err[1024];
   if (c->resume) {
     if (!ae_run_is_dir(c->resume))
       return fail("resume %s: %s", c->resume, ae_run_exists(c->resume) ? "not a directory" : "no such directory");
-    if (ae_ckpt_read_meta(c->resume, &r->meta, err, sizeof err)) return fail("%s", err);
+    if (ae_ckpt_read_meta(c->resume, &r->meta)) return fail("%s", ae_last_error());
     if (r->meta.plugin[0] && !ae_model_lookup(r->meta.model) && ae_plugin_load(r->meta.plugin, NULL) < 0)
       return fail("resume: model %s comes from a plugin that cannot be loaded: %s", r->meta.model, ae_last_error());
     if (!ae_model_lookup(r->meta.model)) return fail("resume: the checkpoint's model '%s' is unknown", r->meta.model);

@@ -8,14 +8,14 @@
 #include <string.h>
 
 /* The union of the term names of every stage's loss, in order. */
-static int probe_terms(ae_train_csv *c, ae_model *m, const ae_tensor *x, char *err, size_t errlen) {
+static int probe_terms(ae_train_csv *c, ae_model *m, const ae_tensor *x) {
   int keep = m->stage;
   c->nterms = 0;
   for (int s = 0; s < ae_model_nstages(m); s++) {
     m->stage = s;
     ae_eval_result r;
     int64_t n = x->shape.d[0] < 2 ? x->shape.d[0] : 2;
-    if (ae_evaluate(m, x, n, n, 0, &r, err, errlen)) {
+    if (ae_evaluate(m, x, n, n, 0, &r)) {
       m->stage = keep;
       return -1;
     }
@@ -37,17 +37,17 @@ static void header(const ae_train_csv *c, char *buf, size_t len) {
 }
 
 int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
-                      const ae_tensor *probe, int has_val, char *err, size_t errlen) {
+                      const ae_tensor *probe, int has_val) {
   memset(c, 0, sizeof *c);
   c->has_val = has_val;
-  if (probe_terms(c, m, probe, err, errlen)) return -1;
+  if (probe_terms(c, m, probe)) return -1;
   char path[4096], tmp[4200], head[2048];
   snprintf(path, sizeof path, "%s/train.csv", out);
   snprintf(tmp, sizeof tmp, "%s/train.csv.tmp", out);
   header(c, head, sizeof head);
   FILE *f = fopen(tmp, "w");
   if (!f) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    ae_set_last_error("cannot write %s: %s", tmp, strerror(errno));
     return -1;
   }
   fputs(head, f);
@@ -73,7 +73,7 @@ int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, 
     }
   }
   if (fflush(f) || ferror(f) || rename(tmp, path)) {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    ae_set_last_error("cannot write %s: %s", path, strerror(errno));
     fclose(f);
     remove(tmp);
     return -1;

@@ -28,9 +28,9 @@ typedef struct ae_train_csv {
 /* Opens out/train.csv: a new file with its header, or (resume_dir not NULL)
  * the rows of resume_dir/train.csv with step <= step, rewritten into out.
  * probe: a few examples to find the loss's term names of every stage. 0 or
- * -1 with err. */
+ * -1 with ae_last_error(). */
 AE_API int ae_train_csv_open(ae_train_csv *c, const char *out, const char *resume_dir, int64_t step, ae_model *m,
-                      const ae_tensor *probe, int has_val, char *err, size_t errlen);
+                      const ae_tensor *probe, int has_val);
 /* One step's row; val_loss and test_loss NaN where not measured. */
 AE_API void ae_train_csv_row(ae_train_csv *c, int64_t step, int stage, int64_t epoch, const ae_trainer *tr,
                       double val_loss, double test_loss, double wall_time);

@@ -70,7 +70,6 @@ Test(cli_strict, memory_estimate_refuses_huge_models_and_accepts_defaults) {
   /* two 28x28 images */
   ae_tensor *x = ae_tensor_new(AE_SHAPE(2, 28, 28));
   for (int64_t i = 0; i < x->numel; i++) x->data[i] = (ae_real)(i % 7) / 7;
-  char err[256];
   const char *data = tmp_path("two.npy");
   cr_assert_eq(ae_npy_write(data, x), 0, "%s", ae_last_error());
   ae_tensor_free(x);
@@ -85,7 +84,7 @@ Test(cli_strict, memory_estimate_refuses_huge_models_and_accepts_defaults) {
   const ae_model_def *d = ae_zoo_find("ae");
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  cr_assert_eq(ae_settings_parse(&s, "hidden=1000000", err, sizeof err), 0);
+  cr_assert_eq(ae_settings_parse(&s, "hidden=1000000"), 0);
   if (ae_available_memory() < ae_model_footprint(d, &s, AE_SHAPE(1, 28, 28), 64)) {
     cr_assert_eq(AEZOO("train", "ae", "--data", data, "--set", "hidden=1000000", "--steps", "1", "--out", out,
                        "--quiet"),

@@ -117,9 +117,8 @@ static void same_tensors(const char *a, const char *b) {
 }
 
 static ae_model *load(const char *dir, ae_ckpt_meta *meta) {
-  char err[1024];
-  ae_model *m = ae_ckpt_load_model(dir, meta, err, sizeof err);
-  cr_assert(m, "%s", err);
+  ae_model *m = ae_ckpt_load_model(dir, meta);
+  cr_assert(m, "%s", ae_last_error());
   return m;
 }
 

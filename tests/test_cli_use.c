@@ -30,9 +30,8 @@ static double value_of(const char *s, const char *key) {
 static int close_rel(double a, double b, double rel) { return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)); }
 
 static ae_model *load(const char *dir, ae_ckpt_meta *meta) {
-  char err[1024];
-  ae_model *m = ae_ckpt_load_model(dir, meta, err, sizeof err);
-  cr_assert(m, "%s", err);
+  ae_model *m = ae_ckpt_load_model(dir, meta);
+  cr_assert(m, "%s", ae_last_error());
   return m;
 }
 

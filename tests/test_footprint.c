@@ -21,9 +21,8 @@ Test(footprint, estimate_bounds_the_real_parameter_count_at_the_defaults) {
   for (int i = 0; i < ae_zoo_count(); i++) {
     const ae_model_def *d = ae_zoo_get(i);
     ae_shape ex = example_for(d);
-    char err[1024];
-    ae_model *m = ae_model_new(d->name, 0, NULL, ex, 1, err, sizeof err);
-    cr_assert(m, "%s: %s", d->name, err);
+    ae_model *m = ae_model_new(d->name, 0, NULL, ex, 1);
+    cr_assert(m, "%s: %s", d->name, ae_last_error());
     int64_t real = ae_model_param_count(m), est = ae_model_param_estimate(d, &m->settings, ex);
     cr_assert_geq(est, real, "%s: estimate %lld below the real count %lld", d->name, (long long)est, (long long)real);
     cr_assert_leq(est, 4 * real, "%s: estimate %lld far above the real count %lld", d->name, (long long)est,
@@ -31,8 +30,8 @@ Test(footprint, estimate_bounds_the_real_parameter_count_at_the_defaults) {
     int64_t bytes = ae_model_footprint(d, &m->settings, ex, 128);
     cr_assert_geq(bytes, (int64_t)(4 * real * (int64_t)sizeof(ae_real)));
     cr_assert_lt(bytes, (int64_t)2 << 30, "%s at its defaults: %lld bytes", d->name, (long long)bytes);
-    cr_assert_eq(ae_model_check_footprint(d, &m->settings, ex, 128, (int64_t)4 << 30, err, sizeof err), 0, "%s",
-                 err);
+    cr_assert_eq(ae_model_check_footprint(d, &m->settings, ex, 128, (int64_t)4 << 30), 0, "%s",
+                 ae_last_error());
     ae_model_free(m);
   }
 }
@@ -41,9 +40,8 @@ Test(footprint, points_data_too) {
   const char *mlps[] = {"ae", "linear-ae", "deep-ae", "stacked-ae", "dae", "sparse-l1", "vae", "psd", "cae"};
   for (size_t i = 0; i < sizeof mlps / sizeof mlps[0]; i++) {
     const ae_model_def *d = ae_zoo_find(mlps[i]);
-    char err[1024];
-    ae_model *m = ae_model_new(d->name, 0, NULL, AE_SHAPE(2), 1, err, sizeof err);
-    cr_assert(m, "%s: %s", d->name, err);
+    ae_model *m = ae_model_new(d->name, 0, NULL, AE_SHAPE(2), 1);
+    cr_assert(m, "%s: %s", d->name, ae_last_error());
     cr_assert_geq(ae_model_param_estimate(d, &m->settings, AE_SHAPE(2)), ae_model_param_count(m), "%s: %lld < %lld",
                   d->name, (long long)ae_model_param_estimate(d, &m->settings, AE_SHAPE(2)),
                   (long long)ae_model_param_count(m));
@@ -55,8 +53,7 @@ static int64_t estimate_with(const char *model, const char *kv, ae_shape ex, int
   const ae_model_def *d = ae_zoo_find(model);
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  char err[256];
-  cr_assert_eq(ae_settings_parse(&s, kv, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_settings_parse(&s, kv), 0, "%s", ae_last_error());
   return ae_model_footprint(d, &s, ex, batch);
 }
 
@@ -64,16 +61,16 @@ Test(footprint, absurd_settings_are_refused_with_the_estimate) {
   const ae_model_def *d = ae_zoo_find("ae");
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  char err[1024];
-  cr_assert_eq(ae_settings_parse(&s, "hidden=1000000", err, sizeof err), 0);
+  cr_assert_eq(ae_settings_parse(&s, "hidden=1000000"), 0);
   int64_t need = ae_model_footprint(d, &s, AE_SHAPE(1, 28, 28), 64);
   /* 784 x 1e6 and 1e6 x 30, mirrored: 1.6e9 parameters, 4 floats each */
   cr_assert_gt(need, (int64_t)24 << 30, "%lld", (long long)need);
-  cr_assert_eq(ae_model_check_footprint(d, &s, AE_SHAPE(1, 28, 28), 64, (int64_t)8 << 30, err, sizeof err), -1);
-  cr_assert(strstr(err, "GiB") && strstr(err, "need about") && strstr(err, "8.0 GiB"), "%s", err);
+  cr_assert_eq(ae_model_check_footprint(d, &s, AE_SHAPE(1, 28, 28), 64, (int64_t)8 << 30), -1);
+  const char *e = ae_last_error();
+  cr_assert(strstr(e, "GiB") && strstr(e, "need about") && strstr(e, "8.0 GiB"), "%s", e);
   char num[32];
   snprintf(num, sizeof num, "%lld bytes", (long long)need);
-  cr_assert(strstr(err, num), "'%s' should give the estimate %s", err, num);
+  cr_assert(strstr(ae_last_error(), num), "'%s' should give the estimate %s", ae_last_error(), num);
   /* recurrent widths are quadratic */
   cr_assert_gt(estimate_with("seq-ae", "hidden=100000", AE_SHAPE(1, 28, 28), 64), (int64_t)100 << 30);
   /* probes and corruptions multiply the activations */
@@ -91,8 +88,8 @@ static void refused(const char *model, const char *kv, const char *sub) {
   const ae_model_def *d = ae_zoo_find(model);
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  char err[256] = "";
-  cr_assert_eq(ae_settings_parse(&s, kv, err, sizeof err), -1, "%s %s accepted", model, kv);
+  cr_assert_eq(ae_settings_parse(&s, kv), -1, "%s %s accepted", model, kv);
+  const char *err = ae_last_error();
   cr_assert(strstr(err, sub), "%s %s: '%s' should say '%s'", model, kv, err, sub);
 }
 
@@ -115,11 +112,11 @@ Test(footprint, strict_settings) {
   const ae_model_def *d = ae_zoo_find("ae");
   ae_settings s;
   ae_settings_init(&s, d->settings, d->nsettings);
-  char err[256];
-  cr_assert_eq(ae_settings_parse(&s, "weight_decay=1e-3", err, sizeof err), 0, "%s", err);
-  cr_assert_eq(ae_settings_parse(&s, "hidden=12,3", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_settings_parse(&s, "weight_decay=1e-3"), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_settings_parse(&s, "hidden=12,3"), 0, "%s", ae_last_error());
   const char *twice[] = {"hidden=3", "loss=bce", "hidden=4"};
   ae_settings_init(&s, d->settings, d->nsettings);
-  cr_assert_eq(ae_settings_parse_all(&s, 3, twice, err, sizeof err), -1);
-  cr_assert(strstr(err, "hidden given twice") && strstr(err, "hidden=3") && strstr(err, "hidden=4"), "%s", err);
+  cr_assert_eq(ae_settings_parse_all(&s, 3, twice), -1);
+  const char *e = ae_last_error();
+  cr_assert(strstr(e, "hidden given twice") && strstr(e, "hidden=3") && strstr(e, "hidden=4"), "%s", e);
 }

@@ -86,9 +86,9 @@ Test(latent, reconstruct_is_decode_of_encode_for_every_model_with_decode) {
 Test(latent, decode_all_refuses_a_model_without_decode) {
   ae_model *m = zt_make("deconv-ae", "channels=2,3", AE_SHAPE(1, 4, 4), 5);
   ae_tensor *h = ae_tensor_new(AE_SHAPE(2, 3, 1, 1));
-  char err[1024];
-  cr_assert_null(ae_decode_all(m, h, 8, err, sizeof err));
-  cr_expect(strstr(err, "deconv-ae") && strstr(err, "argmax") && strstr(err, "linear-ae"), "%s", err);
+  cr_assert_null(ae_decode_all(m, h, 8));
+  const char *e = ae_last_error();
+  cr_expect(strstr(e, "deconv-ae") && strstr(e, "argmax") && strstr(e, "linear-ae"), "%s", e);
   ae_tensor_free(h);
   ae_model_free(m);
 }
@@ -122,8 +122,7 @@ Test(latent, gaussian_fit_is_the_sample_mean_and_covariance_and_its_draws_match_
         cov[a * k + b] += (c->data[i * k + a] - mean[a]) * (c->data[i * k + b] - mean[b]) / (double)(n - 1);
   for (int diagonal = 0; diagonal < 2; diagonal++) {
     ae_gaussian g;
-    char err[512];
-    cr_assert_eq(ae_gaussian_fit(c, diagonal, &g, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ae_gaussian_fit(c, diagonal, &g), 0, "%s", ae_last_error());
     cr_assert_eq(g.k, k);
     for (int64_t j = 0; j < k; j++) cr_expect_float_eq(g.mean[j], mean[j], 1e-12);
     for (int64_t a = 0; a < k; a++)
@@ -138,7 +137,7 @@ Test(latent, gaussian_fit_is_the_sample_mean_and_covariance_and_its_draws_match_
     ae_real *s = malloc(sizeof(ae_real) * (size_t)(draws * k));
     ae_rng r;
     ae_rng_init(&r, 21);
-    cr_assert_eq(ae_gaussian_sample(&g, draws, &r, s, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ae_gaussian_sample(&g, draws, &r, s), 0, "%s", ae_last_error());
     double sm[4] = {0}, sc[16] = {0};
     for (int64_t i = 0; i < draws; i++)
       for (int64_t j = 0; j < k; j++) sm[j] += s[i * k + j] / (double)draws;
@@ -165,12 +164,11 @@ Test(latent, gaussian_fit_takes_a_singular_covariance) {
   ae_tensor *c = correlated_codes(100, 3);
   for (int64_t i = 0; i < 100; i++) c->data[i * 3 + 2] = 0.25;
   ae_gaussian g;
-  char err[512];
-  cr_assert_eq(ae_gaussian_fit(c, 0, &g, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_gaussian_fit(c, 0, &g), 0, "%s", ae_last_error());
   ae_real s[30];
   ae_rng r;
   ae_rng_init(&r, 1);
-  cr_assert_eq(ae_gaussian_sample(&g, 10, &r, s, err, sizeof err), 0);
+  cr_assert_eq(ae_gaussian_sample(&g, 10, &r, s), 0);
   for (int i = 0; i < 10; i++) cr_expect_float_eq(s[i * 3 + 2], 0.25, 1e-6);
   ae_gaussian_free(&g);
   ae_tensor_free(c);
@@ -182,8 +180,7 @@ static void check_interpolation(const char *name, const char *sets, int affine) 
   ae_tensor *r = run(m, m->def->reconstruct, x);
   int steps = 5;
   ae_real out[5 * 16];
-  char err[512];
-  cr_assert_eq(ae_interpolate_codes(m, x->data, x->data + 16, steps, out, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_interpolate_codes(m, x->data, x->data + 16, steps, out), 0, "%s", ae_last_error());
   for (int j = 0; j < 16; j++) {
     cr_expect_float_eq(out[j], r->data[j], 1e-12, "%s: first end", name);
     cr_expect_float_eq(out[(steps - 1) * 16 + j], r->data[16 + j], 1e-12, "%s: last end", name);
@@ -192,7 +189,7 @@ static void check_interpolation(const char *name, const char *sets, int affine) 
       cr_expect_float_eq(out[s * 16 + j], (1 - f) * r->data[j] + f * r->data[16 + j], 1e-12, "%s: step %d", name, s);
     }
   }
-  cr_expect_neq(ae_interpolate_codes(m, x->data, x->data + 16, 1, out, err, sizeof err), 0);
+  cr_expect_neq(ae_interpolate_codes(m, x->data, x->data + 16, 1, out), 0);
   ae_tensor_free(r);
   ae_tensor_free(x);
   ae_model_free(m);
@@ -238,8 +235,7 @@ Test(latent, mixture_em_recovers_separated_gaussians) {
   }
   ae_mixture mx;
   double ll[41];
-  char err[512];
-  cr_assert_eq(ae_mixture_fit(c, 3, 40, 5, &mx, ll, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_mixture_fit(c, 3, 40, 5, &mx, ll), 0, "%s", ae_last_error());
   for (int it = 1; it <= 40; it++) cr_expect_geq(ll[it], ll[it - 1] - 1e-9, "EM step %d: %g -> %g", it, ll[it - 1], ll[it]);
   for (int t = 0; t < 3; t++) { /* the fitted component nearest each true one */
     int best = 0;
@@ -255,7 +251,7 @@ Test(latent, mixture_em_recovers_separated_gaussians) {
   int64_t draws = 20000;
   ae_real *s = malloc(sizeof(ae_real) * (size_t)(draws * 2));
   ae_rng_init(&r, 3);
-  cr_assert_eq(ae_mixture_sample(&mx, draws, &r, s, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_mixture_sample(&mx, draws, &r, s), 0, "%s", ae_last_error());
   for (int j = 0; j < 2; j++) {
     double want = 0, got = 0;
     for (int f = 0; f < 3; f++) want += mx.weight[f] * mx.comp[f].mean[j];

@@ -39,9 +39,8 @@ Test(retrieval, hamming_distances_and_ties) {
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 70; j++) x[i * 70 + j] = ((i * 7 + j * 3) % 5) < 2;
   ae_bits db, q;
-  char err[256];
-  cr_assert_eq(ae_bits_from(x, 3, 70, 70, NULL, thr, &db, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(ae_bits_from(x + 3 * 70, 1, 70, 70, NULL, thr, &q, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_bits_from(x, 3, 70, 70, NULL, thr, &db), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_bits_from(x + 3 * 70, 1, 70, 70, NULL, thr, &q), 0, "%s", ae_last_error());
   cr_assert_eq(db.words, 2);
   for (int i = 0; i < 3; i++) {
     int want = 0;
@@ -52,12 +51,12 @@ Test(retrieval, hamming_distances_and_ties) {
   int32_t dl[3] = {2, 1, 2}, ql[1] = {2};
   ae_bits same;
   double zeros[3 * 70] = {0};
-  cr_assert_eq(ae_bits_from(zeros, 3, 70, 70, NULL, thr, &same, err, sizeof err), 0);
+  cr_assert_eq(ae_bits_from(zeros, 3, 70, 70, NULL, thr, &same), 0);
   ae_bits q0;
-  cr_assert_eq(ae_bits_from(zeros, 1, 70, 70, NULL, thr, &q0, err, sizeof err), 0);
+  cr_assert_eq(ae_bits_from(zeros, 1, 70, 70, NULL, thr, &q0), 0);
   ae_retrieval_score s = {.nk = 1, .k = {2}};
   int64_t top[3];
-  cr_assert_eq(ae_retrieve_hamming(&same, dl, &q0, ql, &s, top, 3, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_retrieve_hamming(&same, dl, &q0, ql, &s, top, 3), 0, "%s", ae_last_error());
   cr_expect(top[0] == 0 && top[1] == 1 && top[2] == 2);
   cr_expect_float_eq(s.precision[0], 0.5, 1e-15);
   cr_expect_float_eq(s.map, (1.0 + 2.0 / 3) / 2, 1e-15);
@@ -79,8 +78,7 @@ Test(retrieval, pca_directions_are_the_top_eigenvectors_of_the_covariance) {
   int b = 8;
   double *x = as_double(zt_fashion(0, n), n);
   double *mean = malloc(sizeof(double) * (size_t)d), *dirs = malloc(sizeof(double) * (size_t)(b * d)), var[8];
-  char err[256];
-  cr_assert_eq(ae_pca(x, n, d, b, mean, dirs, var, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_pca(x, n, d, b, mean, dirs, var), 0, "%s", ae_last_error());
   double *cov = calloc((size_t)(d * d), sizeof(double)), *c = malloc(sizeof(double) * (size_t)d);
   for (int64_t j = 0; j < d; j++) {
     double s = 0;
@@ -140,12 +138,11 @@ Test(retrieval, pca_sign_and_pixels_retrieve_far_above_chance) {
   int64_t n = 2000, nq = 200, d = 784;
   int b = 16;
   ae_dataset tr, te;
-  char err[512];
   cr_assert_eq(ae_dataset_load("fashion-mnist", 0, n, 0, &tr), 0, "%s", ae_last_error());
   cr_assert_eq(ae_dataset_load("fashion-mnist", 1, nq, 0, &te), 0, "%s", ae_last_error());
   double *x = as_double(tr.x, n), *q = as_double(te.x, nq);
   double *mean = malloc(sizeof(double) * (size_t)d), *dirs = malloc(sizeof(double) * (size_t)(b * d)), var[16];
-  cr_assert_eq(ae_pca(x, n, d, b, mean, dirs, var, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_pca(x, n, d, b, mean, dirs, var), 0, "%s", ae_last_error());
   double *px = malloc(sizeof(double) * (size_t)(n * b)), *pq = malloc(sizeof(double) * (size_t)(nq * b));
   for (int64_t i = 0; i < n + nq; i++) {
     const double *row = i < n ? x + i * d : q + (i - n) * d;
@@ -157,12 +154,12 @@ Test(retrieval, pca_sign_and_pixels_retrieve_far_above_chance) {
   }
   double zero[16] = {0};
   ae_bits db, qb;
-  cr_assert_eq(ae_bits_from(px, n, b, b, NULL, zero, &db, err, sizeof err), 0);
-  cr_assert_eq(ae_bits_from(pq, nq, b, b, NULL, zero, &qb, err, sizeof err), 0);
+  cr_assert_eq(ae_bits_from(px, n, b, b, NULL, zero, &db), 0);
+  cr_assert_eq(ae_bits_from(pq, nq, b, b, NULL, zero, &qb), 0);
   ae_retrieval_score hs = {.nk = 2, .k = {10, 100}}, es = hs;
-  cr_assert_eq(ae_retrieve_hamming(&db, tr.labels, &qb, te.labels, &hs, NULL, 0, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(ae_retrieve_euclidean(x, n, tr.labels, q, nq, te.labels, d, &es, NULL, 0, err, sizeof err), 0, "%s",
-               err);
+  cr_assert_eq(ae_retrieve_hamming(&db, tr.labels, &qb, te.labels, &hs, NULL, 0), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_retrieve_euclidean(x, n, tr.labels, q, nq, te.labels, d, &es, NULL, 0), 0, "%s",
+               ae_last_error());
   cr_log_info("PCA+sign 16 bits: P@10 %.3f P@100 %.3f mAP %.3f; pixels: P@10 %.3f P@100 %.3f mAP %.3f",
               hs.precision[0], hs.precision[1], hs.map, es.precision[0], es.precision[1], es.map);
   cr_expect_gt(hs.precision[0], 0.4);

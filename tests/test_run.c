@@ -79,11 +79,10 @@ static void small_config(ae_run_config *c, const char *out) {
 
 /* The parameters of a run's final checkpoint, compared bytewise. */
 static void assert_same_params(const char *a, const char *b) {
-  char err[1024];
-  ae_model *ma = ae_ckpt_load_model(a, NULL, err, sizeof err);
-  cr_assert(ma, "%s", err);
-  ae_model *mb = ae_ckpt_load_model(b, NULL, err, sizeof err);
-  cr_assert(mb, "%s", err);
+  ae_model *ma = ae_ckpt_load_model(a, NULL);
+  cr_assert(ma, "%s", ae_last_error());
+  ae_model *mb = ae_ckpt_load_model(b, NULL);
+  cr_assert(mb, "%s", ae_last_error());
   cr_assert_eq(ma->nparams, mb->nparams);
   for (int i = 0; i < ma->nparams; i++)
     cr_assert_eq(memcmp(ma->params[i]->value.data, mb->params[i]->value.data,
@@ -111,8 +110,7 @@ Test(run, writes_the_run_directory_with_validation_and_best_checkpoint) {
   cr_assert(strstr(csv, "step,stage,epoch,loss,mse,val_loss,test_loss,wall_time\n"), "header: %.100s", csv);
   /* the best checkpoint is loadable and its step is the best validation's */
   ae_ckpt_meta best;
-  char err[1024];
-  cr_assert_eq(ae_ckpt_read_meta(in_tmp("r/best"), &best, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_ckpt_read_meta(in_tmp("r/best"), &best), 0, "%s", ae_last_error());
   cr_assert_eq(best.best_step, best.step);
   cr_assert_float_eq(best.best_val, r.best_val, 1e-12);
 }
@@ -128,8 +126,7 @@ Test(run, the_validation_split_is_fixed_by_the_seed_and_disjoint_from_training) 
   cr_assert_eq(ae_run(&c, &rb), 0, "%s", ae_last_error());
   cr_assert_eq(ra.val_loss, rb.val_loss);
   ae_ckpt_meta m;
-  char err[1024];
-  cr_assert_eq(ae_ckpt_read_meta(in_tmp("a"), &m, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_ckpt_read_meta(in_tmp("a"), &m), 0, "%s", ae_last_error());
   cr_assert_eq(m.data_rows, 128, "half of 256 examples train");
 }
 
@@ -146,8 +143,7 @@ Test(run, early_stopping_ends_the_run_when_validation_stops_improving) {
   cr_assert_eq(r.status, AE_RUN_EARLY_STOPPED);
   cr_assert_eq(r.step, 3 * 6, "epoch 1 sets the best, epochs 2 and 3 do not improve");
   ae_ckpt_meta m;
-  char err[1024];
-  cr_assert_eq(ae_ckpt_read_meta(in_tmp("es"), &m, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_ckpt_read_meta(in_tmp("es"), &m), 0, "%s", ae_last_error());
   cr_assert(m.finished && m.early_stopped);
   cr_assert_eq(m.best_step, 6);
 }
@@ -299,14 +295,13 @@ Test(run, a_cosine_schedule_moves_the_learning_rate_of_the_run) {
   cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
   /* step 2 at lr 0.25 from the one-step checkpoint: a fresh sgd optimiser
    * holds no state, so resuming with another lr is equivalent here */
-  char err[1024];
-  ae_model *a = ae_ckpt_load_model(in_tmp("cos"), NULL, err, sizeof err);
-  ae_model *b = ae_ckpt_load_model(in_tmp("c1"), NULL, err, sizeof err);
-  cr_assert(a && b, "%s", err);
+  ae_model *a = ae_ckpt_load_model(in_tmp("cos"), NULL);
+  ae_model *b = ae_ckpt_load_model(in_tmp("c1"), NULL);
+  cr_assert(a && b, "%s", ae_last_error());
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_SGD);
   cfg.lr = 0.25;
-  ae_trainer *tr = ae_trainer_new(b, &cfg, 0, 0, err, sizeof err);
-  cr_assert(tr, "%s", err);
+  ae_trainer *tr = ae_trainer_new(b, &cfg, 0, 0);
+  cr_assert(tr, "%s", ae_last_error());
   ae_dataset d;
   cr_assert_eq(ae_dataset_load("spiral", 0, 256, 1, &d), 0, "%s", ae_last_error());
   ae_tensor *batch = ae_tensor_new(AE_SHAPE(32, 2));
@@ -438,21 +433,21 @@ Test(run, a_flipped_byte_or_a_nan_in_a_checkpoint_is_refused_naming_the_tensor) 
   small_config(&c, in_tmp("ck"));
   c.steps = 4;
   cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
-  char err[1024];
   ae_ckpt_meta meta;
-  ae_model *m = ae_ckpt_load_model(in_tmp("ck"), &meta, err, sizeof err);
-  cr_assert(m, "%s", err);
+  ae_model *m = ae_ckpt_load_model(in_tmp("ck"), &meta);
+  cr_assert(m, "%s", ae_last_error());
   /* a NaN parameter saved (as a buggy program might) is refused on load */
   cr_assert_eq(ae_run_mkdir_p(in_tmp("nan")), 0);
   m->params[1]->value.data[0] = NAN;
-  cr_assert_eq(ae_ckpt_save(in_tmp("nan"), m, NULL, &meta, err, sizeof err), 0, "%s", err);
-  cr_assert_null(ae_ckpt_load_model(in_tmp("nan"), NULL, err, sizeof err));
-  cr_assert(strstr(err, m->params[1]->name) && strstr(err, "non-finite"), "%s", err);
+  cr_assert_eq(ae_ckpt_save(in_tmp("nan"), m, NULL, &meta), 0, "%s", ae_last_error());
+  cr_assert_null(ae_ckpt_load_model(in_tmp("nan"), NULL));
+  cr_assert(strstr(ae_last_error(), m->params[1]->name) && strstr(ae_last_error(), "non-finite"), "%s",
+            ae_last_error());
   ae_model_free(m);
   /* one flipped bit in the stored data */
   flip_a_data_byte(in_tmp("ck/model.safetensors"));
-  cr_assert_null(ae_ckpt_load_model(in_tmp("ck"), NULL, err, sizeof err));
-  cr_assert(strstr(err, "is damaged") && strstr(err, "checksum"), "%s", err);
+  cr_assert_null(ae_ckpt_load_model(in_tmp("ck"), NULL));
+  cr_assert(strstr(ae_last_error(), "is damaged") && strstr(ae_last_error(), "checksum"), "%s", ae_last_error());
 }
 
 Test(run, a_checkpoint_is_one_generation_published_by_one_link) {

@@ -30,8 +30,7 @@ Test(tangents, linear_ae_directions_span_the_encoder_rows) {
   cr_assert(we);
   double *J, s[16], dirs[5 * 16];
   int64_t k, r;
-  char err[512];
-  cr_assert_eq(ae_encoder_jacobian(m, x->data, &J, &k, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_encoder_jacobian(m, x->data, &J, &k), 0, "%s", ae_last_error());
   cr_assert_eq(k, 5);
   double fro = 0;
   for (int i = 0; i < 5 * 16; i++) {
@@ -39,7 +38,7 @@ Test(tangents, linear_ae_directions_span_the_encoder_rows) {
     fro += we->value.data[i] * we->value.data[i];
   }
   free(J);
-  cr_assert_eq(ae_tangent_directions(m, x->data, 5, s, &r, dirs, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_tangent_directions(m, x->data, 5, s, &r, dirs), 0, "%s", ae_last_error());
   cr_assert_eq(r, 5);
   double ssq = 0;
   for (int i = 0; i < 5; i++) ssq += s[i] * s[i];
@@ -63,7 +62,7 @@ Test(tangents, linear_ae_directions_span_the_encoder_rows) {
     cr_expect_leq(sqrt(rn), 1e-10 * sqrt(norm), "row %d of W_e leaves the tangent span by %g", row, sqrt(rn));
   }
   double more[7 * 16];
-  cr_assert_eq(ae_tangent_directions(m, x->data, 7, s, &r, more, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_tangent_directions(m, x->data, 7, s, &r, more), 0, "%s", ae_last_error());
   for (int j = 0; j < 7 * 16; j++) cr_expect_float_eq(more[j], j < 5 * 16 ? dirs[j] : 0, 0); /* past the rank: 0 */
   ae_model_free(m);
   ae_tensor_free(x);
@@ -84,9 +83,8 @@ Test(tangents, ae_jacobian_matches_finite_differences) {
   ae_model *m = zt_make("ae", "hidden=6,3 activation=tanh", AE_SHAPE(1, 4, 4), 3);
   double *J;
   int64_t k;
-  char err[512];
   const ae_real *x0 = x->data + 16;
-  cr_assert_eq(ae_encoder_jacobian(m, x0, &J, &k, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_encoder_jacobian(m, x0, &J, &k), 0, "%s", ae_last_error());
   cr_assert_eq(k, 3);
   ae_real xp[16];
   double hp[3], hm[3], eps = 1e-6;
@@ -112,10 +110,9 @@ Test(tangents, psd_inferred_codes_are_refused) {
   ae_model *m = zt_make("psd", "code=5 steps=5", AE_SHAPE(1, 4, 4), 3);
   double *J = NULL;
   int64_t k;
-  char err[512];
-  cr_expect_neq(ae_encoder_jacobian(m, x->data, &J, &k, err, sizeof err), 0);
+  cr_expect_neq(ae_encoder_jacobian(m, x->data, &J, &k), 0);
   cr_expect_null(J);
-  cr_expect(strstr(err, "psd") && strstr(err, "differentiabl"), "%s", err);
+  cr_expect(strstr(ae_last_error(), "psd") && strstr(ae_last_error(), "differentiabl"), "%s", ae_last_error());
   ae_model_free(m);
   ae_tensor_free(x);
 }
@@ -127,8 +124,7 @@ Test(tangents, local_pca_of_the_nearest_neighbours) {
   int nd = 4;
   double var[4], *dirs = malloc(sizeof(double) * (size_t)(nd * d));
   int64_t idx[20];
-  char err[512];
-  cr_assert_eq(ae_local_pca(tr->data, n, d, te->data, nb, nd, var, dirs, idx, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_local_pca(tr->data, n, d, te->data, nb, nd, var, dirs, idx), 0, "%s", ae_last_error());
   /* brute force: no training image outside idx is nearer than the farthest in it */
   double far = 0, *dist = malloc(sizeof(double) * (size_t)n);
   for (int64_t i = 0; i < n; i++) {
@@ -217,15 +213,14 @@ Test(tangents, trained_linear_ae_directions_span_the_decoder_columns) {
   const ae_param *wd = ae_model_find_param(m, "decoder.weight"); /* (16, 3) */
   double cols[3 * 16], dirs[3 * 16], s[16];
   int64_t r;
-  char err[512];
   for (int c = 0; c < 3; c++)
     for (int j = 0; j < 16; j++) cols[c * 16 + j] = wd->value.data[j * 3 + c];
-  cr_assert_eq(ae_tangent_directions(m, x->data, 3, s, &r, dirs, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_tangent_directions(m, x->data, 3, s, &r, dirs), 0, "%s", ae_last_error());
   double before = max_sine(dirs, cols, 3, 16);
   cr_assert_eq(zt_train(m, x, 3000, 100, AE_OPT_ADAM, 1e-2, 5, NULL), 0);
   for (int c = 0; c < 3; c++)
     for (int j = 0; j < 16; j++) cols[c * 16 + j] = wd->value.data[j * 3 + c];
-  cr_assert_eq(ae_tangent_directions(m, x->data, 3, s, &r, dirs, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_tangent_directions(m, x->data, 3, s, &r, dirs), 0, "%s", ae_last_error());
   double after = max_sine(dirs, cols, 3, 16);
   cr_log_info("largest sine between the tangent span and the decoder's span: %.3g at init, %.3g trained", before,
               after);

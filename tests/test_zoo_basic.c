@@ -85,17 +85,15 @@ static void run_steps(ae_trainer *tr, const ae_tensor *data, int64_t n, int step
 }
 
 static ae_trainer *adam_trainer(ae_model *m) {
-  char err[512];
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
-  ae_trainer *tr = ae_trainer_new(m, &cfg, 5, 0, err, sizeof err);
-  cr_assert(tr, "%s", err);
+  ae_trainer *tr = ae_trainer_new(m, &cfg, 5, 0);
+  cr_assert(tr, "%s", ae_last_error());
   return tr;
 }
 
 static double eval_loss(ae_model *m, const ae_tensor *data, int64_t n, double *mse_pixel) {
   ae_eval_result ev;
-  char err[512];
-  cr_assert_eq(ae_evaluate(m, data, n, 500, 0, &ev, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_evaluate(m, data, n, 500, 0, &ev), 0, "%s", ae_last_error());
   if (mse_pixel) *mse_pixel = ev.mse_pixel;
   return ev.loss;
 }
@@ -304,10 +302,9 @@ static int named_in(const char *name, const char *list) {
 static void expect_stage_params(const char *hidden, int nstages, const char *const *trains) {
   ae_model *m = zt_make("stacked-ae", hidden, IMG, 1);
   cr_assert_eq(ae_model_nstages(m), nstages, "%s: %d stages", hidden, ae_model_nstages(m));
-  char err[512];
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
-  ae_trainer *tr = ae_trainer_new(m, &cfg, 5, 0, err, sizeof err);
-  cr_assert(tr, "%s", err);
+  ae_trainer *tr = ae_trainer_new(m, &cfg, 5, 0);
+  cr_assert(tr, "%s", ae_last_error());
   const ae_tensor *data = zt_fashion(0, 16);
   ae_real *before[AE_MAX_PARAMS];
   for (int st = 0; st < nstages; st++) {

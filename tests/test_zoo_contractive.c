@@ -149,8 +149,7 @@ Test(zoo_contractive_f64, cae_generic_penalty_equals_closed_form) {
     }
     /* ae_evaluate (batches of 4: 4 + 2 examples) reports the same mean */
     ae_eval_result r;
-    char err[512];
-    cr_assert_eq(ae_evaluate(m, x, 6, 4, 1, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ae_evaluate(m, x, 6, 4, 1, &r), 0, "%s", ae_last_error());
     double ev = NAN;
     for (int i = 0; i < r.nterms; i++)
       if (strcmp(r.term_name[i], "contractive") == 0) ev = r.term[i] / 0.5;
@@ -323,9 +322,8 @@ Test(zoo_contractive_f32, exact_penalty_past_the_arena_is_an_error, .timeout = 6
   for (int k = 0; k < 3; k++) {
     ae_model *m = zt_make(cases[k][0], cases[k][1], IMG, 1);
     ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
-    char err[512];
-    ae_trainer *tr = ae_trainer_new(m, &cfg, 1, arena[k], err, sizeof err);
-    cr_assert(tr, "%s", err);
+    ae_trainer *tr = ae_trainer_new(m, &cfg, 1, arena[k]);
+    cr_assert(tr, "%s", ae_last_error());
     cr_expect_eq(ae_trainer_step(tr, xb), -1, "%s [%s]: a step in a %zu MiB arena succeeded", cases[k][0],
                  cases[k][1], arena[k] >> 20);
     cr_log_info("%s [%s]: %s", cases[k][0], cases[k][1], tr->error);

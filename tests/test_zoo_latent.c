@@ -85,8 +85,7 @@ Test(zoo_latent_f64, psd_gradcheck_needs_the_codes_held) {
   unheld.hold_codes = NULL;
   m->def = &unheld;
   ae_param_check c[AE_MAX_PARAMS];
-  char err[512] = "";
-  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
+  int rc = ae_model_gradcheck(m, x, 11, NULL, c);
   double worst = 0;
   for (int i = 0; i < m->nparams; i++) worst = fmax(worst, c[i].max_abs);
   cr_log_info("psd without held codes: gradcheck %d, worst |analytic - numeric| %.3g", rc, worst);
@@ -183,9 +182,9 @@ static void expect_monotone(ae_model *m, const ae_tensor *x, const char *what, d
   ae_tape *t = ae_tape_new((size_t)64 << 20);
   int rises = 0;
   for (int k = 0; k <= KMAX; k++) {
-    char kv[32], err[256];
+    char kv[32];
     snprintf(kv, sizeof kv, "steps=%d", k);
-    cr_assert_eq(ae_settings_parse(&m->settings, kv, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ae_settings_parse(&m->settings, kv), 0, "%s", ae_last_error());
     ae_tape_reset(t);
     ae_val *z = m->def->encode(m, t, ae_const_tensor(t, x));
     cr_assert(ae_tape_ok(t), "%s", ae_tape_error(t));
@@ -249,13 +248,12 @@ Test(zoo_latent_f32, vae_elbo_falls_kl_positive_samples_in_unit_range, .timeout 
   enum { STEPS = 100, BATCH = 32 };
   ae_model *m = zt_make("vae", "", IMG, 1);
   const ae_tensor *train = zt_fashion(0, 2000), *test = zt_fashion(1, 500);
-  char err[512];
   ae_eval_result before, after;
-  cr_assert_eq(ae_evaluate(m, test, 500, 100, 1, &before, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_evaluate(m, test, 500, 100, 1, &before), 0, "%s", ae_last_error());
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
   cfg.lr = 1e-3;
-  ae_trainer *tr = ae_trainer_new(m, &cfg, 3, 0, err, sizeof err);
-  cr_assert(tr, "%s", err);
+  ae_trainer *tr = ae_trainer_new(m, &cfg, 3, 0);
+  cr_assert(tr, "%s", ae_last_error());
   ae_tensor *xb = ae_tensor_new(AE_SHAPE(BATCH, 1, 28, 28));
   int64_t idx[BATCH];
   double nelbo[STEPS];
@@ -275,7 +273,7 @@ Test(zoo_latent_f32, vae_elbo_falls_kl_positive_samples_in_unit_range, .timeout 
                   nelbo[s]);
   }
   double first = zt_mean(nelbo, 0, 10), last = zt_mean(nelbo, STEPS - 10, STEPS);
-  cr_assert_eq(ae_evaluate(m, test, 500, 100, 1, &after, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_evaluate(m, test, 500, 100, 1, &after), 0, "%s", ae_last_error());
   cr_log_info("vae: negative ELBO %.2f (first 10 steps) -> %.2f (last 10 of %d); held-out %.2f -> %.2f nats", first,
               last, STEPS, before.loss, after.loss);
   cr_expect_lt(last, 0.75 * first, "negative ELBO %.2f -> %.2f", first, last);
@@ -332,12 +330,11 @@ Test(zoo_latent_f32, psd_loss_falls_codes_sparse_prediction_improves, .timeout =
   enum { STEPS = 120, BATCH = 16 };
   ae_model *m = zt_make("psd", "", IMG, 1);
   const ae_tensor *test = zt_fashion(1, 200);
-  char err[512];
   ae_eval_result before, after;
-  cr_assert_eq(ae_evaluate(m, test, 200, 100, 1, &before, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_evaluate(m, test, 200, 100, 1, &before), 0, "%s", ae_last_error());
   double loss[STEPS];
   cr_assert_eq(zt_train(m, zt_fashion(0, 2000), STEPS, BATCH, AE_OPT_ADAM, 3e-3, 3, loss), 0);
-  cr_assert_eq(ae_evaluate(m, test, 200, 100, 1, &after, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ae_evaluate(m, test, 200, 100, 1, &after), 0, "%s", ae_last_error());
   double first = zt_mean(loss, 0, 10), last = zt_mean(loss, STEPS - 10, STEPS), zeros = zero_fraction(m, test);
   double p0 = term(&before, "prediction"), p1 = term(&after, "prediction");
   cr_log_info("psd: loss %.3f (first 10 steps) -> %.3f (last 10 of %d); held-out prediction error %.3f -> %.3f, "

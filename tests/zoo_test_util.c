@@ -29,12 +29,11 @@ const ae_tensor *zt_fashion(int split, int64_t n) {
 
 int zt_train(ae_model *m, const ae_tensor *data, int steps, int batch, ae_opt_kind kind, double lr, uint64_t seed,
              double *losses) {
-  char err[512];
   ae_optim_config cfg = ae_optim_defaults(kind);
   cfg.lr = lr;
-  ae_trainer *tr = ae_trainer_new(m, &cfg, seed, 0, err, sizeof err);
+  ae_trainer *tr = ae_trainer_new(m, &cfg, seed, 0);
   if (!tr) {
-    fprintf(stderr, "trainer: %s\n", err);
+    fprintf(stderr, "trainer: %s\n", ae_last_error());
     return -1;
   }
   ae_shape bs = data->shape;
@@ -74,13 +73,13 @@ ae_tensor *zt_downsample(const ae_tensor *data, int64_t n, int s) {
 }
 
 ae_model *zt_make(const char *name, const char *sets, ae_shape ex, uint64_t seed) {
-  char buf[256], err[512];
+  char buf[256];
   const char *kv[16];
   int n = 0;
   snprintf(buf, sizeof buf, "%s", sets ? sets : "");
   for (char *tok = strtok(buf, " "); tok && n < 16; tok = strtok(NULL, " ")) kv[n++] = tok;
-  ae_model *m = ae_model_new(name, n, kv, ex, seed, err, sizeof err);
-  cr_assert(m, "%s: %s", name, err);
+  ae_model *m = ae_model_new(name, n, kv, ex, seed);
+  cr_assert(m, "%s: %s", name, ae_last_error());
   return m;
 }
 
@@ -105,14 +104,13 @@ void zt_check_model_on(const char *name, const char *extra, ae_shape ex, const a
   if (stage >= 0) m->stage = stage;
   if (before) before(m, sets, x);
   ae_param_check c[AE_MAX_PARAMS];
-  char err[512] = "";
-  int rc = ae_model_gradcheck(m, x, 11, NULL, c, err, sizeof err);
+  int rc = ae_model_gradcheck(m, x, 11, NULL, c);
   zt_report("gradcheck", m, c);
-  cr_expect_eq(rc, 1, "%s: gradcheck %s", label, rc < 0 ? err : "failed");
+  cr_expect_eq(rc, 1, "%s: gradcheck %s", label, rc < 0 ? ae_last_error() : "failed");
   if (second) {
-    rc = ae_model_gradgradcheck(m, x, 11, NULL, c, err, sizeof err);
+    rc = ae_model_gradgradcheck(m, x, 11, NULL, c);
     zt_report("gradgradcheck", m, c);
-    cr_expect_eq(rc, 1, "%s: gradgradcheck %s", label, rc < 0 ? err : "failed");
+    cr_expect_eq(rc, 1, "%s: gradgradcheck %s", label, rc < 0 ? ae_last_error() : "failed");
   }
   ae_model_free(m);
 }

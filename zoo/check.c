@@ -17,7 +17,7 @@ typedef struct {
 } evaluator;
 
 /* The loss on a fresh tape; NaN (and err) on a tape error. */
-static ae_val *loss_val(evaluator *e, char *err, size_t errlen) {
+static ae_val *loss_val(evaluator *e) {
   ae_tape_reset(e->t);
   ae_rng rng;
   ae_rng_init(&rng, e->seed);
@@ -25,7 +25,7 @@ static ae_val *loss_val(evaluator *e, char *err, size_t errlen) {
   ae_val *x = ae_const_tensor(e->t, e->x);
   ae_val *l = e->m->def->loss(e->m, e->t, x, &rng, &tm);
   if (!ae_tape_ok(e->t)) {
-    snprintf(err, errlen, "%s", ae_tape_error(e->t));
+    ae_set_last_error("%s", ae_tape_error(e->t));
     return NULL;
   }
   return l;
@@ -56,17 +56,16 @@ static void judge(ae_param_check *c, const ae_gc_opts *o, int64_t j, double a, d
   if (excess > 1) c->ok = 0;
 }
 
-static int setup(evaluator *e, ae_model *m, const ae_tensor *x, uint64_t seed, ae_param_check *out, char *err,
-                 size_t errlen) {
+static int setup(evaluator *e, ae_model *m, const ae_tensor *x, uint64_t seed, ae_param_check *out) {
   e->m = m, e->x = x, e->seed = seed;
   e->t = ae_tape_new((size_t)256 << 20);
   if (!e->t) {
-    snprintf(err, errlen, "gradcheck: %s", ae_last_error());
+    ae_set_last_error("gradcheck: %s", ae_last_error());
     return -1;
   }
   /* a model that infers codes in its loss holds them for the whole check (model.h) */
   if (m->def->hold_codes && m->def->hold_codes(m, e->t, x, 1)) {
-    snprintf(err, errlen, "gradcheck: %s", ae_tape_error(e->t));
+    ae_set_last_error("gradcheck: %s", ae_tape_error(e->t));
     ae_tape_free(e->t);
     return -1;
   }
@@ -84,16 +83,15 @@ static void finish(evaluator *e) {
   ae_tape_free(e->t);
 }
 
-int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *opts, ae_param_check *out,
-                       char *err, size_t errlen) {
+int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *opts, ae_param_check *out) {
   ae_gc_opts o = opts ? *opts : ae_gc_defaults();
   evaluator e;
-  if (setup(&e, m, x, seed, out, err, errlen)) return -1;
+  if (setup(&e, m, x, seed, out)) return -1;
   int rc = 1;
   zero_grads(m);
-  ae_val *l = loss_val(&e, err, errlen);
+  ae_val *l = loss_val(&e);
   if (!l || ae_backward(e.t, l)) {
-    if (l) snprintf(err, errlen, "%s", ae_tape_error(e.t));
+    if (l) ae_set_last_error("%s", ae_tape_error(e.t));
     finish(&e);
     return -1;
   }
@@ -104,10 +102,10 @@ int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_
     for (int64_t j = 0; j < p->value.numel; j++) {
       ae_real keep = p->value.data[j];
       p->value.data[j] = keep + (ae_real)o.eps;
-      ae_val *lp = loss_val(&e, err, errlen);
+      ae_val *lp = loss_val(&e);
       double fp = ae_item(lp);
       p->value.data[j] = keep - (ae_real)o.eps;
-      ae_val *lm = loss_val(&e, err, errlen);
+      ae_val *lm = loss_val(&e);
       double fm = ae_item(lm);
       p->value.data[j] = keep;
       if (!lp || !lm) {
@@ -141,10 +139,10 @@ static int param_grads(evaluator *e, ae_val *loss, ae_val **g, int create_graph)
 }
 
 /* Flat gradient at the current parameters into buf. */
-static int flat_grad(evaluator *e, double *buf, char *err, size_t errlen) {
-  ae_val *l = loss_val(e, err, errlen), *g[AE_MAX_PARAMS];
+static int flat_grad(evaluator *e, double *buf) {
+  ae_val *l = loss_val(e), *g[AE_MAX_PARAMS];
   if (!l || param_grads(e, l, g, 0)) {
-    if (l) snprintf(err, errlen, "%s", ae_tape_error(e->t));
+    if (l) ae_set_last_error("%s", ae_tape_error(e->t));
     return -1;
   }
   for (int i = 0, off = 0; i < e->m->nparams; off += (int)g[i]->t.numel, i++)
@@ -153,16 +151,16 @@ static int flat_grad(evaluator *e, double *buf, char *err, size_t errlen) {
 }
 
 int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *opts,
-                           ae_param_check *out, char *err, size_t errlen) {
+                           ae_param_check *out) {
   ae_gc_opts o = opts ? *opts : ae_gc_defaults();
   evaluator e;
-  if (setup(&e, m, x, seed, out, err, errlen)) return -1;
+  if (setup(&e, m, x, seed, out)) return -1;
   int64_t total = ae_model_param_count(m);
   double *v = malloc(sizeof(double) * (size_t)total), *gp = malloc(sizeof(double) * (size_t)total),
          *gm = malloc(sizeof(double) * (size_t)total), *hv = malloc(sizeof(double) * (size_t)total);
   int rc = -1;
   if (!v || !gp || !gm || !hv) {
-    snprintf(err, errlen, "gradgradcheck: out of memory");
+    ae_set_last_error("gradgradcheck: out of memory");
     goto done;
   }
   ae_rng rng;
@@ -172,9 +170,9 @@ int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const
     if (!in_stage(m, i))
       for (int64_t j = 0; j < m->params[i]->value.numel; j++) v[off + j] = 0;
   /* analytic H v = d/dp <g(p), v> */
-  ae_val *l = loss_val(&e, err, errlen), *g[AE_MAX_PARAMS];
+  ae_val *l = loss_val(&e), *g[AE_MAX_PARAMS];
   if (!l || param_grads(&e, l, g, 1)) {
-    if (l) snprintf(err, errlen, "%s", ae_tape_error(e.t));
+    if (l) ae_set_last_error("%s", ae_tape_error(e.t));
     goto done;
   }
   ae_val *dot = NULL;
@@ -190,7 +188,7 @@ int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const
     for (int64_t k = 0; k < total; k++) hv[k] = 0;
   } else {
     if (param_grads(&e, dot, h, 0)) {
-      snprintf(err, errlen, "%s", ae_tape_error(e.t));
+      ae_set_last_error("%s", ae_tape_error(e.t));
       goto done;
     }
     for (int i = 0, off = 0; i < m->nparams; off += (int)h[i]->t.numel, i++)
@@ -201,7 +199,7 @@ int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const
     for (int i = 0, off = 0; i < m->nparams; off += (int)m->params[i]->value.numel, i++)
       for (int64_t j = 0; j < m->params[i]->value.numel; j++)
         m->params[i]->value.data[j] += (ae_real)(sgn * o.eps * v[off + j]);
-    int bad = flat_grad(&e, sgn > 0 ? gp : gm, err, errlen);
+    int bad = flat_grad(&e, sgn > 0 ? gp : gm);
     for (int i = 0, off = 0; i < m->nparams; off += (int)m->params[i]->value.numel, i++)
       for (int64_t j = 0; j < m->params[i]->value.numel; j++)
         m->params[i]->value.data[j] -= (ae_real)(sgn * o.eps * v[off + j]);

@@ -27,10 +27,9 @@ typedef struct ae_param_check {
 } ae_param_check;
 
 /* Fills out[0..m->nparams) and returns 1 when every parameter passes, 0 when
- * one fails, -1 on an error (message in err). x: a batch (B, example...). */
-AE_API int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out,
-                              char *err, size_t errlen);
-AE_API int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out,
-                                  char *err, size_t errlen);
+ * one fails, -1 on an error (message in ae_last_error()). x: a batch (B, example...). */
+AE_API int ae_model_gradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o, ae_param_check *out);
+AE_API int ae_model_gradgradcheck(ae_model *m, const ae_tensor *x, uint64_t seed, const ae_gc_opts *o,
+                                  ae_param_check *out);
 
 #endif

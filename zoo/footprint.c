@@ -144,7 +144,7 @@ void ae_set_memory_limit(int64_t bytes) { memory_limit = bytes > 0 ? bytes : 0; 
 int64_t ae_memory_limit(void) { return memory_limit; }
 
 int ae_model_check_footprint(const ae_model_def *d, const ae_settings *s, ae_shape example, int64_t batch,
-                             int64_t limit, char *err, size_t errlen) {
+                             int64_t limit) {
   const char *what = "the limit";
   if (limit <= 0) limit = memory_limit;
   if (limit <= 0) {
@@ -157,10 +157,9 @@ int ae_model_check_footprint(const ae_model_def *d, const ae_settings *s, ae_sha
   char a[32], b[32];
   human((double)need, a, sizeof a);
   human((double)limit, b, sizeof b);
-  snprintf(err, errlen,
-           "model %s: these settings need about %s (%lld bytes: %lld parameters, batch %lld), more than %s of %s "
-           "(%lld bytes); use smaller settings or raise --max-memory",
-           d->name, a, (long long)need, (long long)ae_model_param_estimate(d, s, example), (long long)batch, what, b,
-           (long long)limit);
+  ae_set_last_error("model %s: these settings need about %s (%lld bytes: %lld parameters, batch %lld), more than %s "
+                    "of %s (%lld bytes); use smaller settings or raise --max-memory",
+                    d->name, a, (long long)need, (long long)ae_model_param_estimate(d, s, example), (long long)batch,
+                    what, b, (long long)limit);
   return -1;
 }

@@ -51,8 +51,8 @@ AE_API int64_t ae_memory_limit(void);
 /* Checks ae_model_footprint against limit bytes (limit <= 0:
  * ae_memory_limit(), else the available memory; no check when that is
  * unknown). 0, or -1 with a one-line message
- * in err giving the estimate, the limit and the parameter count. */
+ * in ae_last_error() giving the estimate, the limit and the parameter count. */
 AE_API int ae_model_check_footprint(const ae_model_def *d, const ae_settings *s, ae_shape example, int64_t batch,
-                             int64_t limit, char *err, size_t errlen);
+                             int64_t limit);
 
 #endif

@@ -11,18 +11,17 @@
 
 /* Runs f (encode or decode) over x in batches into a new tensor. */
 static ae_tensor *map_batches(ae_model *m, const ae_tensor *x, int64_t n, int64_t batch,
-                              ae_val *(*f)(ae_model *, ae_tape *, ae_val *), const char *what, char *err,
-                              size_t errlen) {
+                              ae_val *(*f)(ae_model *, ae_tape *, ae_val *), const char *what) {
   if (n < 1 || n > x->shape.d[0] || batch < 1) {
-    snprintf(err, errlen, "%s: %lld rows asked of %lld (batch %lld)", what, (long long)n,
-             (long long)x->shape.d[0], (long long)batch);
+    ae_set_last_error("%s: %lld rows asked of %lld (batch %lld)", what, (long long)n,
+                      (long long)x->shape.d[0], (long long)batch);
     return NULL;
   }
   int64_t row = x->numel / x->shape.d[0], width = 0;
   ae_tape *t = ae_tape_new(AE_LATENT_ARENA);
   ae_tensor *out = NULL;
   if (!t) {
-    snprintf(err, errlen, "%s: %s", what, ae_last_error());
+    ae_set_last_error("%s: %s", what, ae_last_error());
     return NULL;
   }
   for (int64_t lo = 0; lo < n; lo += batch) {
@@ -35,7 +34,7 @@ static ae_tensor *map_batches(ae_model *m, const ae_tensor *x, int64_t n, int64_
     view.data = x->data + lo * row;
     ae_val *y = f(m, t, ae_const_tensor(t, &view));
     if (!ae_tape_ok(t) || !y) {
-      snprintf(err, errlen, "%s: %s", what, ae_tape_error(t));
+      ae_set_last_error("%s: %s", what, ae_tape_error(t));
       goto fail;
     }
     if (!out) {
@@ -43,7 +42,7 @@ static ae_tensor *map_batches(ae_model *m, const ae_tensor *x, int64_t n, int64_
       s.d[0] = n;
       width = y->t.numel / b;
       if (!(out = ae_tensor_new(s))) {
-        snprintf(err, errlen, "%s: %s", what, ae_last_error());
+        ae_set_last_error("%s: %s", what, ae_last_error());
         goto fail;
       }
     }
@@ -57,24 +56,24 @@ fail:
   return NULL;
 }
 
-ae_tensor *ae_encode_all(ae_model *m, const ae_tensor *x, int64_t n, int64_t batch, char *err, size_t errlen) {
-  return map_batches(m, x, n, batch, m->def->encode, "encode", err, errlen);
+ae_tensor *ae_encode_all(ae_model *m, const ae_tensor *x, int64_t n, int64_t batch) {
+  return map_batches(m, x, n, batch, m->def->encode, "encode");
 }
 
-ae_tensor *ae_decode_all(ae_model *m, const ae_tensor *codes, int64_t batch, char *err, size_t errlen) {
+ae_tensor *ae_decode_all(ae_model *m, const ae_tensor *codes, int64_t batch) {
   if (!m->def->decode) {
     char with[512];
     ae_models_with_decode(with, sizeof with);
-    snprintf(err, errlen, "model %s has no decoder that maps a code alone back to an example%s; models that can "
+    ae_set_last_error("model %s has no decoder that maps a code alone back to an example%s; models that can "
              "decode: %s", m->def->name,
              strcmp(m->def->name, "deconv-ae") == 0 ? " (it unpools at its encoder's argmax positions)" : "", with);
     return NULL;
   }
-  return map_batches(m, codes, codes->shape.d[0], batch, m->def->decode, "decode", err, errlen);
+  return map_batches(m, codes, codes->shape.d[0], batch, m->def->decode, "decode");
 }
 
-ae_tensor *ae_reconstruct_all(ae_model *m, const ae_tensor *x, int64_t batch, char *err, size_t errlen) {
-  return map_batches(m, x, x->shape.d[0], batch, m->def->reconstruct, "reconstruct", err, errlen);
+ae_tensor *ae_reconstruct_all(ae_model *m, const ae_tensor *x, int64_t batch) {
+  return map_batches(m, x, x->shape.d[0], batch, m->def->reconstruct, "reconstruct");
 }
 
 void ae_models_with_decode(char *buf, size_t len) {
@@ -92,16 +91,16 @@ void ae_gaussian_free(ae_gaussian *g) {
 }
 
 /* g->basis from g->cov (full): rows sqrt(max(w_i, 0)) v_i. */
-static int gaussian_basis(ae_gaussian *g, char *err, size_t errlen) {
+static int gaussian_basis(ae_gaussian *g) {
   int64_t k = g->k;
   double *w = malloc(sizeof(double) * (size_t)k);
   g->basis = malloc(sizeof(double) * (size_t)(k * k));
   if (!w || !g->basis) {
     free(w);
-    snprintf(err, errlen, "a Gaussian of %lld units: out of memory", (long long)k);
+    ae_set_last_error("a Gaussian of %lld units: out of memory", (long long)k);
     return -1;
   }
-  int rc = ae_linalg_eigh(k, g->cov, w, g->basis, err, errlen);
+  int rc = ae_linalg_eigh(k, g->cov, w, g->basis);
   if (!rc)
     for (int64_t i = 0; i < k; i++) {
       double r = w[i] > 0 ? sqrt(w[i]) : 0;
@@ -111,30 +110,30 @@ static int gaussian_basis(ae_gaussian *g, char *err, size_t errlen) {
   return rc;
 }
 
-int ae_gaussian_from(int64_t k, const double *mean, const double *cov, ae_gaussian *g, char *err, size_t errlen) {
+int ae_gaussian_from(int64_t k, const double *mean, const double *cov, ae_gaussian *g) {
   memset(g, 0, sizeof *g);
   g->k = k;
   g->mean = malloc(sizeof(double) * (size_t)k);
   g->cov = malloc(sizeof(double) * (size_t)(k * k));
   if (!g->mean || !g->cov) {
-    snprintf(err, errlen, "a Gaussian of %lld units: out of memory", (long long)k);
+    ae_set_last_error("a Gaussian of %lld units: out of memory", (long long)k);
     ae_gaussian_free(g);
     return -1;
   }
   memcpy(g->mean, mean, sizeof(double) * (size_t)k);
   memcpy(g->cov, cov, sizeof(double) * (size_t)(k * k));
-  if (gaussian_basis(g, err, errlen)) {
+  if (gaussian_basis(g)) {
     ae_gaussian_free(g);
     return -1;
   }
   return 0;
 }
 
-int ae_gaussian_fit(const ae_tensor *codes, int diagonal, ae_gaussian *g, char *err, size_t errlen) {
+int ae_gaussian_fit(const ae_tensor *codes, int diagonal, ae_gaussian *g) {
   memset(g, 0, sizeof *g);
   int64_t n = codes->shape.d[0], k = n ? codes->numel / n : 0;
   if (n < 2 || k < 1) {
-    snprintf(err, errlen, "fitting a Gaussian needs at least 2 codes, got %lld", (long long)n);
+    ae_set_last_error("fitting a Gaussian needs at least 2 codes, got %lld", (long long)n);
     return -1;
   }
   g->k = k;
@@ -143,20 +142,20 @@ int ae_gaussian_fit(const ae_tensor *codes, int diagonal, ae_gaussian *g, char *
   g->mean = malloc(sizeof(double) * (size_t)k);
   g->cov = malloc(sizeof(double) * (size_t)(diagonal ? k : k * k));
   if (!x || !g->mean || !g->cov) {
-    snprintf(err, errlen, "fitting a Gaussian to %lld codes of %lld units: out of memory", (long long)n,
-             (long long)k);
+    ae_set_last_error("fitting a Gaussian to %lld codes of %lld units: out of memory", (long long)n,
+                      (long long)k);
     goto fail;
   }
   for (int64_t i = 0; i < n * k; i++) x[i] = (double)codes->data[i];
   if (diagonal) {
-    if (ae_linalg_covariance(n, k, x, g->mean, NULL, err, errlen)) goto fail;
+    if (ae_linalg_covariance(n, k, x, g->mean, NULL)) goto fail;
     for (int64_t j = 0; j < k; j++) {
       double s = 0;
       for (int64_t i = 0; i < n; i++) s += (x[i * k + j] - g->mean[j]) * (x[i * k + j] - g->mean[j]);
       g->cov[j] = s / (double)(n - 1);
     }
   } else {
-    if (ae_linalg_covariance(n, k, x, g->mean, g->cov, err, errlen) || gaussian_basis(g, err, errlen)) goto fail;
+    if (ae_linalg_covariance(n, k, x, g->mean, g->cov) || gaussian_basis(g)) goto fail;
   }
   free(x);
   return 0;
@@ -166,11 +165,11 @@ fail:
   return -1;
 }
 
-int ae_gaussian_sample(const ae_gaussian *g, int64_t n, ae_rng *rng, ae_real *out, char *err, size_t errlen) {
+int ae_gaussian_sample(const ae_gaussian *g, int64_t n, ae_rng *rng, ae_real *out) {
   int64_t k = g->k;
   ae_real *z = malloc(sizeof(ae_real) * (size_t)k);
   if (!z) {
-    snprintf(err, errlen, "sampling a Gaussian: out of memory");
+    ae_set_last_error("sampling a Gaussian: out of memory");
     return -1;
   }
   for (int64_t i = 0; i < n; i++) {
@@ -191,10 +190,9 @@ int ae_gaussian_sample(const ae_gaussian *g, int64_t n, ae_rng *rng, ae_real *ou
   return 0;
 }
 
-int ae_interpolate_codes(ae_model *m, const ae_real *a, const ae_real *b, int steps, ae_real *out, char *err,
-                         size_t errlen) {
+int ae_interpolate_codes(ae_model *m, const ae_real *a, const ae_real *b, int steps, ae_real *out) {
   if (steps < 2) {
-    snprintf(err, errlen, "interpolate: need at least 2 steps, got %d", steps);
+    ae_set_last_error("interpolate: need at least 2 steps, got %d", steps);
     return -1;
   }
   ae_shape s = ae_shape_make(m->example.ndim + 1, NULL);
@@ -203,17 +201,17 @@ int ae_interpolate_codes(ae_model *m, const ae_real *a, const ae_real *b, int st
   ae_tensor *ends = ae_tensor_new(s), *codes = NULL, *line = NULL, *dec = NULL;
   int rc = -1;
   if (!ends) {
-    snprintf(err, errlen, "interpolate: %s", ae_last_error());
+    ae_set_last_error("interpolate: %s", ae_last_error());
     return -1;
   }
   memcpy(ends->data, a, sizeof(ae_real) * (size_t)m->dim);
   memcpy(ends->data + m->dim, b, sizeof(ae_real) * (size_t)m->dim);
-  if (!(codes = ae_encode_all(m, ends, 2, 2, err, errlen))) goto done;
+  if (!(codes = ae_encode_all(m, ends, 2, 2))) goto done;
   ae_shape cs = codes->shape;
   int64_t k = codes->numel / 2;
   cs.d[0] = steps;
   if (!(line = ae_tensor_new(cs))) {
-    snprintf(err, errlen, "interpolate: %s", ae_last_error());
+    ae_set_last_error("interpolate: %s", ae_last_error());
     goto done;
   }
   for (int st = 0; st < steps; st++) {
@@ -223,7 +221,7 @@ int ae_interpolate_codes(ae_model *m, const ae_real *a, const ae_real *b, int st
                                : st == steps - 1 ? codes->data[k + j]
                                                  : (ae_real)((1 - f) * codes->data[j] + f * codes->data[k + j]);
   }
-  if (!(dec = ae_decode_all(m, line, steps, err, errlen))) goto done;
+  if (!(dec = ae_decode_all(m, line, steps))) goto done;
   memcpy(out, dec->data, sizeof(ae_real) * (size_t)(steps * m->dim));
   rc = 0;
 done:

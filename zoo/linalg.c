@@ -10,39 +10,38 @@
 #include "base/parallel.h"
 #include "base/tensor.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *what, long long info) {
-  snprintf(err, errlen, fmt, what, info);
-  ae_set_last_error("%s", err);
+static int fail(const char *fmt, const char *what, long long info) {
+  ae_set_last_error(fmt, what, info);
   return -1;
 }
 
-int ae_linalg_svd(int64_t m, int64_t n, const double *a, double *s, double *vt, char *err, size_t errlen) {
+int ae_linalg_svd(int64_t m, int64_t n, const double *a, double *s, double *vt) {
   int64_t r = m < n ? m : n;
-  if (m < 1 || n < 1) return fail(err, errlen, "%s: empty matrix (%lld rows)", "ae_linalg_svd", (long long)m);
+  if (m < 1 || n < 1) return fail("%s: empty matrix (%lld rows)", "ae_linalg_svd", (long long)m);
   double *work = malloc(sizeof(double) * (size_t)(m * n));
   double *u = vt ? malloc(sizeof(double) * (size_t)(m * r)) : NULL;
   if (!work || (vt && !u)) {
     free(work);
     free(u);
-    return fail(err, errlen, "%s: out of memory for a %lld-column matrix", "ae_linalg_svd", (long long)n);
+    return fail("%s: out of memory for a %lld-column matrix", "ae_linalg_svd", (long long)n);
   }
   memcpy(work, a, sizeof(double) * (size_t)(m * n));
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, vt ? 'S' : 'N', (lapack_int)m, (lapack_int)n, work,
                                    (lapack_int)n, s, u, (lapack_int)r, vt, (lapack_int)n);
   free(work);
   free(u);
-  if (info) return fail(err, errlen, "%s: LAPACK dgesdd failed (info %lld)", "ae_linalg_svd", (long long)info);
+  if (info) return fail("%s: LAPACK dgesdd failed (info %lld)", "ae_linalg_svd", (long long)info);
   return 0;
 }
 
-int ae_linalg_eigh(int64_t n, const double *a, double *w, double *v, char *err, size_t errlen) {
-  if (n < 1) return fail(err, errlen, "%s: empty matrix (%lld rows)", "ae_linalg_eigh", (long long)n);
+int ae_linalg_eigh(int64_t n, const double *a, double *w, double *v) {
+  if (n < 1) return fail("%s: empty matrix (%lld rows)", "ae_linalg_eigh", (long long)n);
   double *work = malloc(sizeof(double) * (size_t)(n * n));
   double *wa = malloc(sizeof(double) * (size_t)n);
   if (!work || !wa) {
     free(work);
     free(wa);
-    return fail(err, errlen, "%s: out of memory for a %lld x %lld matrix", "ae_linalg_eigh", (long long)n);
+    return fail("%s: out of memory for a %lld x %lld matrix", "ae_linalg_eigh", (long long)n);
   }
   memcpy(work, a, sizeof(double) * (size_t)(n * n));
   lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, v ? 'V' : 'N', 'U', (lapack_int)n, work, (lapack_int)n, wa);
@@ -56,14 +55,13 @@ int ae_linalg_eigh(int64_t n, const double *a, double *w, double *v, char *err, 
   }
   free(work);
   free(wa);
-  if (info) return fail(err, errlen, "%s: LAPACK dsyevd failed (info %lld)", "ae_linalg_eigh", (long long)info);
+  if (info) return fail("%s: LAPACK dsyevd failed (info %lld)", "ae_linalg_eigh", (long long)info);
   return 0;
 }
 
-int ae_linalg_covariance(int64_t n, int64_t d, const double *x, double *mean, double *cov, char *err,
-                         size_t errlen) {
+int ae_linalg_covariance(int64_t n, int64_t d, const double *x, double *mean, double *cov) {
   if (n < 2 || d < 1)
-    return fail(err, errlen, "%s: a covariance needs at least 2 rows, got %lld", "ae_linalg_covariance",
+    return fail("%s: a covariance needs at least 2 rows, got %lld", "ae_linalg_covariance",
                 (long long)n);
   for (int64_t j = 0; j < d; j++) mean[j] = 0;
   for (int64_t i = 0; i < n; i++)
@@ -71,7 +69,7 @@ int ae_linalg_covariance(int64_t n, int64_t d, const double *x, double *mean, do
   for (int64_t j = 0; j < d; j++) mean[j] /= (double)n;
   if (!cov) return 0;
   double *c = malloc(sizeof(double) * (size_t)(n * d)); /* the centred rows */
-  if (!c) return fail(err, errlen, "%s: out of memory (%lld rows)", "ae_linalg_covariance", (long long)n);
+  if (!c) return fail("%s: out of memory (%lld rows)", "ae_linalg_covariance", (long long)n);
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mean[j];
   /* row j of the upper triangle: sum over i in order, so the result does

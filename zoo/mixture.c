@@ -39,18 +39,17 @@ static int log_density(const double *x, int64_t n, int64_t k, const double *mean
   return 0;
 }
 
-int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, ae_mixture *mx, double *loglik,
-                   char *err, size_t errlen) {
+int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, ae_mixture *mx, double *loglik) {
   memset(mx, 0, sizeof *mx);
   int64_t n = codes->shape.d[0], k = n ? codes->numel / n : 0;
   if (ncomp < 1 || n < 2 || n < ncomp || iters < 0) {
-    snprintf(err, errlen, "a mixture of %d Gaussians needs at least that many codes (and 2), got %lld", ncomp,
-             (long long)n);
+    ae_set_last_error("a mixture of %d Gaussians needs at least that many codes (and 2), got %lld", ncomp,
+                      (long long)n);
     return -1;
   }
   if (k > AE_MIXTURE_MAX_UNITS) {
-    snprintf(err, errlen, "a Gaussian mixture over codes of %lld units is refused (at most %d: each EM iteration "
-             "costs codes x components x units^2); use a single Gaussian", (long long)k, AE_MIXTURE_MAX_UNITS);
+    ae_set_last_error("a Gaussian mixture over codes of %lld units is refused (at most %d: each EM iteration "
+                      "costs codes x components x units^2); use a single Gaussian", (long long)k, AE_MIXTURE_MAX_UNITS);
     return -1;
   }
   int nc = ncomp, rc = -1;
@@ -60,11 +59,11 @@ int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, 
   double *z = malloc(sizeof(double) * (size_t)k), *d2 = malloc(sizeof(double) * (size_t)n);
   double *gmean = malloc(sizeof(double) * (size_t)k), *gcov = malloc(sizeof(double) * (size_t)(k * k));
   if (!x || !mean || !cov || !w || !resp || !chol || !z || !d2 || !gmean || !gcov) {
-    snprintf(err, errlen, "a Gaussian mixture: out of memory");
+    ae_set_last_error("a Gaussian mixture: out of memory");
     goto done;
   }
   for (int64_t i = 0; i < n * k; i++) x[i] = (double)codes->data[i];
-  if (ae_linalg_covariance(n, k, x, gmean, gcov, err, errlen)) goto done;
+  if (ae_linalg_covariance(n, k, x, gmean, gcov)) goto done;
   double ridge = 0;
   for (int64_t j = 0; j < k; j++) ridge += gcov[j * k + j];
   ridge = 1e-6 * (ridge > 0 ? ridge / (double)k : 1);
@@ -103,7 +102,7 @@ int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, 
     /* E-step: log w_c + log N(x_i | c), normalised per row */
     for (int c = 0; c < nc; c++) {
       if (log_density(x, n, k, mean + c * k, cov + c * k * k, chol, z, d2)) {
-        snprintf(err, errlen, "a Gaussian mixture: component %d's covariance is not positive definite", c);
+        ae_set_last_error("a Gaussian mixture: component %d's covariance is not positive definite", c);
         goto done;
       }
       for (int64_t i = 0; i < n; i++) resp[i * nc + c] = log(w[c]) + d2[i];
@@ -152,11 +151,11 @@ int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, 
   mx->weight = w;
   w = NULL;
   if (!(mx->comp = calloc((size_t)nc, sizeof *mx->comp))) {
-    snprintf(err, errlen, "a Gaussian mixture: out of memory");
+    ae_set_last_error("a Gaussian mixture: out of memory");
     goto done;
   }
   for (int c = 0; c < nc; c++)
-    if (ae_gaussian_from(k, mean + c * k, cov + c * k * k, &mx->comp[c], err, errlen)) goto done;
+    if (ae_gaussian_from(k, mean + c * k, cov + c * k * k, &mx->comp[c])) goto done;
   rc = 0;
 done:
   if (rc) ae_mixture_free(mx);
@@ -164,7 +163,7 @@ done:
   return rc;
 }
 
-int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out, char *err, size_t errlen) {
+int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out) {
   for (int64_t i = 0; i < n; i++) {
     double u = ae_rng_double(rng), acc = 0;
     int c = 0;
@@ -172,7 +171,7 @@ int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out
       acc += mx->weight[c];
       if (u < acc) break;
     }
-    if (ae_gaussian_sample(&mx->comp[c], 1, rng, out + i * mx->k, err, errlen)) return -1;
+    if (ae_gaussian_sample(&mx->comp[c], 1, rng, out + i * mx->k)) return -1;
   }
   return 0;
 }

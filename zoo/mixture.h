@@ -9,7 +9,7 @@
  * adds ridge = 1e-6 times the data's mean variance to every covariance's
  * diagonal, which keeps a component on a few points invertible. A
  * component left with (almost) no responsibility keeps its parameters.
- * Functions return 0, or -1 with a message in err. */
+ * Functions return 0, or -1 with a message in ae_last_error(). */
 #ifndef AE_MIXTURE_H
 #define AE_MIXTURE_H
 
@@ -35,10 +35,9 @@ typedef struct ae_mixture {
  * `iters` EM iterations; loglik (iters + 1 values, may be NULL) receives
  * the mean log-likelihood per code before each iteration and after the
  * last. */
-AE_API int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, ae_mixture *mx, double *loglik,
-                   char *err, size_t errlen);
+AE_API int ae_mixture_fit(const ae_tensor *codes, int ncomp, int iters, uint64_t seed, ae_mixture *mx, double *loglik);
 /* n draws into out (n, k): a component by its weight, then its Gaussian. */
-AE_API int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out, char *err, size_t errlen);
+AE_API int ae_mixture_sample(const ae_mixture *mx, int64_t n, ae_rng *rng, ae_real *out);
 AE_API void ae_mixture_free(ae_mixture *mx);
 
 #endif

@@ -20,44 +20,42 @@ ae_val *ae_term(ae_tape *t, ae_terms *terms, ae_val *l, const char *name, double
   return l ? ae_add(t, l, p) : p;
 }
 
-static int accepts(const ae_model_def *d, ae_shape ex, char *err, size_t errlen) {
+static int accepts(const ae_model_def *d, ae_shape ex) {
   char s[64];
   if (d->input == AE_INPUT_IMAGE && ex.ndim != 3) {
-    snprintf(err, errlen, "model %s needs images (C,H,W); the data has examples of shape %s", d->name,
-             ae_shape_str(ex, s, sizeof s));
+    ae_set_last_error("model %s needs images (C,H,W); the data has examples of shape %s", d->name,
+                      ae_shape_str(ex, s, sizeof s));
     return 0;
   }
   if (d->input == AE_INPUT_ROWS && !(ex.ndim == 2 || (ex.ndim == 3 && ex.d[0] == 1))) {
-    snprintf(err, errlen, "model %s reads single-channel images row by row; the data has examples of shape %s",
-             d->name, ae_shape_str(ex, s, sizeof s));
+    ae_set_last_error("model %s reads single-channel images row by row; the data has examples of shape %s",
+                      d->name, ae_shape_str(ex, s, sizeof s));
     return 0;
   }
   return 1;
 }
 
-ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
-                       char *err, size_t errlen) {
+ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed) {
   const ae_model_def *d = ae_model_lookup(name);
   if (!d) {
-    int used = snprintf(err, errlen, "unknown model '%s'; valid models:", name ? name : "");
-    for (int i = 0; i < ae_zoo_count() && used > 0 && (size_t)used < errlen; i++)
-      used += snprintf(err + used, errlen - (size_t)used, " %s", ae_zoo_get(i)->name);
+    ae_set_last_error("unknown model '%s'; valid models:", name ? name : "");
+    for (int i = 0; i < ae_zoo_count(); i++) ae_set_last_error("%s %s", ae_last_error(), ae_zoo_get(i)->name);
     return NULL;
   }
-  return ae_model_from_def(d, nset, set, example, seed, err, errlen);
+  return ae_model_from_def(d, nset, set, example, seed);
 }
 
 ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *set, ae_shape example,
-                            uint64_t seed, char *err, size_t errlen) {
+                            uint64_t seed) {
   const char *name = d->name;
   if (!ae_shape_valid(example)) {
-    snprintf(err, errlen, "model %s: bad example shape: %s", name, ae_last_error());
+    ae_set_last_error("model %s: bad example shape: %s", name, ae_last_error());
     return NULL;
   }
-  if (!accepts(d, example, err, errlen)) return NULL;
+  if (!accepts(d, example)) return NULL;
   ae_model *m = calloc(1, sizeof *m);
   if (!m) {
-    snprintf(err, errlen, "model %s: out of memory", name);
+    ae_set_last_error("model %s: out of memory", name);
     return NULL;
   }
   m->def = d;
@@ -65,12 +63,12 @@ ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *
   m->dim = ae_shape_numel(example);
   ae_settings_init(&m->settings, d->settings, d->nsettings);
   for (int i = 0; i < nset; i++)
-    if (ae_settings_parse(&m->settings, set[i], err, errlen)) {
+    if (ae_settings_parse(&m->settings, set[i])) {
       ae_model_free(m);
       return NULL;
     }
   if (d->state_size && !(m->state = calloc(1, d->state_size))) {
-    snprintf(err, errlen, "model %s: out of memory", name);
+    ae_set_last_error("model %s: out of memory", name);
     ae_model_free(m);
     return NULL;
   }
@@ -78,7 +76,7 @@ ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *
   ae_rng_init(&rng, seed);
   ae_set_last_error("%s", "");
   if (d->build(m, &rng)) {
-    snprintf(err, errlen, "model %s: %s", name, ae_last_error());
+    ae_set_last_error("model %s: %s", name, ae_last_error());
     ae_model_free(m);
     return NULL;
   }

@@ -153,13 +153,12 @@ AE_API const ae_model_def *ae_model_lookup(const char *name);
 AE_API const char *ae_model_plugin(const ae_model_def *d);
 
 /* Creates a model: settings "key=value" strings applied over the defaults,
- * then build(). NULL with a message in err on an unknown model, setting or
+ * then build(). NULL with a message in ae_last_error() on an unknown model, setting or
  * value, or on data the model cannot take. */
-AE_API ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed,
-                              char *err, size_t errlen);
+AE_API ae_model *ae_model_new(const char *name, int nset, const char *const *set, ae_shape example, uint64_t seed);
 /* The same for a definition that is not in the registry (a user's own). */
 AE_API ae_model *ae_model_from_def(const ae_model_def *d, int nset, const char *const *set, ae_shape example,
-                                   uint64_t seed, char *err, size_t errlen);
+                                   uint64_t seed);
 AE_API void ae_model_free(ae_model *m);
 
 /* For build(): a named parameter (names as in PyTorch: "encoder.0.weight"). */

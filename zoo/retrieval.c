@@ -10,20 +10,20 @@
 #include "linalg.h"
 #include "nearest.h"
 
-static int oom(char *err, size_t errlen, const char *what) {
-  snprintf(err, errlen, "%s: out of memory", what);
+static int oom(const char *what) {
+  ae_set_last_error("%s: out of memory", what);
   return -1;
 }
 
 int ae_bits_from(const double *x, int64_t n, int64_t k, int bits, const int64_t *unit, const double *threshold,
-                 ae_bits *out, char *err, size_t errlen) {
+                 ae_bits *out) {
   memset(out, 0, sizeof *out);
   if (bits < 1 || bits > k) {
-    snprintf(err, errlen, "binary codes: %d bits asked of codes of %lld units", bits, (long long)k);
+    ae_set_last_error("binary codes: %d bits asked of codes of %lld units", bits, (long long)k);
     return -1;
   }
   out->n = n, out->bits = bits, out->words = (bits + 63) / 64;
-  if (!(out->w = calloc((size_t)(n * out->words), sizeof(uint64_t)))) return oom(err, errlen, "binary codes");
+  if (!(out->w = calloc((size_t)(n * out->words), sizeof(uint64_t)))) return oom("binary codes");
   for (int64_t i = 0; i < n; i++)
     for (int j = 0; j < bits; j++)
       if (x[i * k + (unit ? unit[j] : j)] > threshold[j]) out->w[i * out->words + j / 64] |= (uint64_t)1 << (j % 64);
@@ -46,11 +46,11 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-int ae_column_medians(const double *x, int64_t n, int64_t k, double *median, char *err, size_t errlen) {
+int ae_column_medians(const double *x, int64_t n, int64_t k, double *median) {
   double *col = malloc(sizeof(double) * (size_t)n);
   if (!col || n < 1) {
     free(col);
-    return oom(err, errlen, "medians");
+    return oom("medians");
   }
   for (int64_t j = 0; j < k; j++) {
     for (int64_t i = 0; i < n; i++) col[i] = x[i * k + j];
@@ -72,10 +72,9 @@ static int by_var_desc(const void *a, const void *b) {
   return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-int ae_top_variance_units(const double *x, int64_t n, int64_t k, int bits, int64_t *unit, char *err,
-                          size_t errlen) {
+int ae_top_variance_units(const double *x, int64_t n, int64_t k, int bits, int64_t *unit) {
   if (bits < 1 || bits > k) {
-    snprintf(err, errlen, "%d bits asked of codes of %lld units", bits, (long long)k);
+    ae_set_last_error("%d bits asked of codes of %lld units", bits, (long long)k);
     return -1;
   }
   var_unit *v = calloc((size_t)k, sizeof *v);
@@ -83,7 +82,7 @@ int ae_top_variance_units(const double *x, int64_t n, int64_t k, int bits, int64
   if (!v || !mean) {
     free(v);
     free(mean);
-    return oom(err, errlen, "unit variances");
+    return oom("unit variances");
   }
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < k; j++) mean[j] += x[i * k + j] / (double)n;
@@ -97,20 +96,19 @@ int ae_top_variance_units(const double *x, int64_t n, int64_t k, int bits, int64
   return 0;
 }
 
-int ae_pca(const double *x, int64_t n, int64_t d, int b, double *mean, double *dirs, double *var, char *err,
-           size_t errlen) {
+int ae_pca(const double *x, int64_t n, int64_t d, int b, double *mean, double *dirs, double *var) {
   if (b < 1 || b > d) {
-    snprintf(err, errlen, "PCA: %d directions asked of %lld-dimensional data", b, (long long)d);
+    ae_set_last_error("PCA: %d directions asked of %lld-dimensional data", b, (long long)d);
     return -1;
   }
   double *cov = malloc(sizeof(double) * (size_t)(d * d)), *w = malloc(sizeof(double) * (size_t)d);
   double *v = malloc(sizeof(double) * (size_t)(d * d));
   int rc = -1;
   if (!cov || !w || !v) {
-    oom(err, errlen, "PCA");
+    oom("PCA");
     goto done;
   }
-  if (ae_linalg_covariance(n, d, x, mean, cov, err, errlen) || ae_linalg_eigh(d, cov, w, v, err, errlen)) goto done;
+  if (ae_linalg_covariance(n, d, x, mean, cov) || ae_linalg_eigh(d, cov, w, v)) goto done;
   memcpy(dirs, v, sizeof(double) * (size_t)(b * d));
   memcpy(var, w, sizeof(double) * (size_t)b);
   rc = 0;
@@ -136,15 +134,15 @@ void ae_retrieval_score_ranking(const int64_t *order, int64_t n, const int32_t *
   if (hits) *ap_sum += ap / (double)hits;
 }
 
-static int check_score(const ae_retrieval_score *s, int64_t n, char *err, size_t errlen) {
+static int check_score(const ae_retrieval_score *s, int64_t n) {
   if (s->nk < 0 || s->nk > AE_RETRIEVAL_MAX_K) {
-    snprintf(err, errlen, "retrieval: %d precision cut-offs (at most %d)", s->nk, AE_RETRIEVAL_MAX_K);
+    ae_set_last_error("retrieval: %d precision cut-offs (at most %d)", s->nk, AE_RETRIEVAL_MAX_K);
     return -1;
   }
   for (int i = 0; i < s->nk; i++)
     if (s->k[i] < 1 || s->k[i] > n) {
-      snprintf(err, errlen, "retrieval: precision@%lld asked of a database of %lld", (long long)s->k[i],
-               (long long)n);
+      ae_set_last_error("retrieval: precision@%lld asked of a database of %lld", (long long)s->k[i],
+                        (long long)n);
       return -1;
     }
   return 0;
@@ -156,11 +154,11 @@ static void finish(ae_retrieval_score *s, const double *psum, double apsum, int6
 }
 
 int ae_retrieve_hamming(const ae_bits *db, const int32_t *db_lab, const ae_bits *q, const int32_t *q_lab,
-                        ae_retrieval_score *s, int64_t *top, int ntop, char *err, size_t errlen) {
+                        ae_retrieval_score *s, int64_t *top, int ntop) {
   int64_t n = db->n;
-  if (check_score(s, n, err, errlen)) return -1;
+  if (check_score(s, n)) return -1;
   if (db->bits != q->bits) {
-    snprintf(err, errlen, "retrieval: database codes of %d bits, queries of %d", db->bits, q->bits);
+    ae_set_last_error("retrieval: database codes of %d bits, queries of %d", db->bits, q->bits);
     return -1;
   }
   int nb = db->bits + 1;
@@ -170,7 +168,7 @@ int ae_retrieve_hamming(const ae_bits *db, const int32_t *db_lab, const ae_bits 
     free(dist);
     free(start);
     free(order);
-    return oom(err, errlen, "retrieval");
+    return oom("retrieval");
   }
   double psum[AE_RETRIEVAL_MAX_K] = {0}, apsum = 0;
   for (int64_t qi = 0; qi < q->n; qi++) {
@@ -190,9 +188,8 @@ int ae_retrieve_hamming(const ae_bits *db, const int32_t *db_lab, const ae_bits 
 }
 
 int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, const double *q, int64_t nq,
-                          const int32_t *q_lab, int64_t d, ae_retrieval_score *s, int64_t *top, int ntop, char *err,
-                          size_t errlen) {
-  if (check_score(s, n, err, errlen)) return -1;
+                          const int32_t *q_lab, int64_t d, ae_retrieval_score *s, int64_t *top, int ntop) {
+  if (check_score(s, n)) return -1;
   /* per-query scores, summed in query order afterwards: the same result
    * whatever the thread count */
   double *pq = calloc((size_t)(nq * (s->nk ? s->nk : 1)), sizeof(double)), *apq = calloc((size_t)nq, sizeof(double));
@@ -200,7 +197,7 @@ int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, co
   if (!pq || !apq) {
     free(pq);
     free(apq);
-    return oom(err, errlen, "retrieval");
+    return oom("retrieval");
   }
 #pragma omp parallel if (AE_PAR_WORK(nq * n * d) && nq > 1)
   {
@@ -232,7 +229,7 @@ int ae_retrieve_euclidean(const double *db, int64_t n, const int32_t *db_lab, co
   if (failed) {
     free(pq);
     free(apq);
-    return oom(err, errlen, "retrieval");
+    return oom("retrieval");
   }
   double psum[AE_RETRIEVAL_MAX_K] = {0}, apsum = 0;
   for (int64_t qi = 0; qi < nq; qi++) {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/tensor.h" /* ae_set_last_error */
+
 static int find(const ae_settings *s, const char *key) {
   for (int i = 0; i < s->n; i++)
     if (strcmp(s->defs[i].key, key) == 0) return i;
@@ -66,13 +68,13 @@ static int in_choices(const char *choices, const char *v) {
 }
 
 /* Validates v for definition d; 0 or -1 with a message. */
-static int check(const ae_setting_def *d, const char *v, char *err, size_t errlen) {
+static int check(const ae_setting_def *d, const char *v) {
   int64_t iv;
   int b;
   switch (d->type) {
     case AE_SET_INT:
       if (parse_int(v, &iv) || iv < d->min || iv > d->max) {
-        snprintf(err, errlen, "setting %s=%s: expected an integer in [%g, %g]", d->key, v, d->min, d->max);
+        ae_set_last_error("setting %s=%s: expected an integer in [%g, %g]", d->key, v, d->min, d->max);
         return -1;
       }
       return 0;
@@ -81,20 +83,20 @@ static int check(const ae_setting_def *d, const char *v, char *err, size_t errle
       errno = 0;
       double x = strtod(v, &end);
       if (!ae_plain_real(v) || end == v || *end || errno || !isfinite(x) || x < d->min || x > d->max) {
-        snprintf(err, errlen, "setting %s=%s: expected a number in [%g, %g]", d->key, v, d->min, d->max);
+        ae_set_last_error("setting %s=%s: expected a number in [%g, %g]", d->key, v, d->min, d->max);
         return -1;
       }
       return 0;
     }
     case AE_SET_BOOL:
       if (parse_bool(v, &b)) {
-        snprintf(err, errlen, "setting %s=%s: expected true or false", d->key, v);
+        ae_set_last_error("setting %s=%s: expected true or false", d->key, v);
         return -1;
       }
       return 0;
     case AE_SET_CHOICE:
       if (!in_choices(d->choices, v)) {
-        snprintf(err, errlen, "setting %s=%s: expected one of %s", d->key, v, d->choices);
+        ae_set_last_error("setting %s=%s: expected one of %s", d->key, v, d->choices);
         return -1;
       }
       return 0;
@@ -107,13 +109,13 @@ static int check(const ae_setting_def *d, const char *v, char *err, size_t errle
         char *comma = strchr(tok, ',');
         if (comma) *comma = 0;
         if (!*tok) {
-          snprintf(err, errlen, "setting %s=%s: element %d of the list is empty; expected comma-separated integers",
-                   d->key, v, count + 1);
+          ae_set_last_error("setting %s=%s: element %d of the list is empty; expected comma-separated integers",
+                            d->key, v, count + 1);
           return -1;
         }
         if (parse_int(tok, &iv) || iv < d->min || iv > d->max) {
-          snprintf(err, errlen, "setting %s=%s: expected comma-separated integers in [%g, %g]", d->key, v, d->min,
-                   d->max);
+          ae_set_last_error("setting %s=%s: expected comma-separated integers in [%g, %g]", d->key, v, d->min,
+                            d->max);
           return -1;
         }
         if (!comma) break;
@@ -125,27 +127,26 @@ static int check(const ae_setting_def *d, const char *v, char *err, size_t errle
   return -1;
 }
 
-int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen) {
+int ae_settings_set(ae_settings *s, const char *key, const char *value) {
   int i = find(s, key);
   if (i < 0) {
-    int used = snprintf(err, errlen, "unknown setting '%s'; valid settings:", key);
-    for (int k = 0; k < s->n && used > 0 && (size_t)used < errlen; k++)
-      used += snprintf(err + used, errlen - (size_t)used, " %s", s->defs[k].key);
+    ae_set_last_error("unknown setting '%s'; valid settings:", key);
+    for (int k = 0; k < s->n; k++) ae_set_last_error("%s %s", ae_last_error(), s->defs[k].key);
     return -1;
   }
   if (strlen(value) >= AE_SETTING_LEN) {
-    snprintf(err, errlen, "setting %s: value is too long", key);
+    ae_set_last_error("setting %s: value is too long", key);
     return -1;
   }
-  if (check(&s->defs[i], value, err, errlen)) return -1;
+  if (check(&s->defs[i], value)) return -1;
   snprintf(s->val[i], AE_SETTING_LEN, "%s", value);
   return 0;
 }
 
-int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen) {
+int ae_settings_parse(ae_settings *s, const char *kv) {
   const char *eq = strchr(kv, '=');
   if (!eq || eq == kv) {
-    snprintf(err, errlen, "setting '%s': expected KEY=VALUE", kv);
+    ae_set_last_error("setting '%s': expected KEY=VALUE", kv);
     return -1;
   }
   char key[64];
@@ -153,10 +154,10 @@ int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen) 
   if (n >= sizeof key) n = sizeof key - 1;
   memcpy(key, kv, n);
   key[n] = 0;
-  return ae_settings_set(s, key, eq + 1, err, errlen);
+  return ae_settings_set(s, key, eq + 1);
 }
 
-int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *err, size_t errlen) {
+int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv) {
   for (int i = 0; i < n; i++) {
     const char *eq = strchr(kv[i], '=');
     size_t klen = eq ? (size_t)(eq - kv[i]) : strlen(kv[i]);
@@ -164,12 +165,12 @@ int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *er
       const char *eqj = strchr(kv[j], '=');
       size_t jlen = eqj ? (size_t)(eqj - kv[j]) : strlen(kv[j]);
       if (klen == jlen && !strncmp(kv[i], kv[j], klen)) {
-        snprintf(err, errlen, "setting %.*s given twice ('%s' and '%s'); give each setting once", (int)klen, kv[i],
-                 kv[j], kv[i]);
+        ae_set_last_error("setting %.*s given twice ('%s' and '%s'); give each setting once", (int)klen, kv[i],
+                          kv[j], kv[i]);
         return -1;
       }
     }
-    if (ae_settings_parse(s, kv[i], err, errlen)) return -1;
+    if (ae_settings_parse(s, kv[i])) return -1;
   }
   return 0;
 }

@@ -39,17 +39,17 @@ typedef struct ae_settings {
 
 /* Defaults from the table. */
 AE_API void ae_settings_init(ae_settings *s, const ae_setting_def *defs, int n);
-/* Sets one key; 0, or -1 with a one-line message in err naming the key and
+/* Sets one key; 0, or -1 with a one-line message in ae_last_error() naming the key and
  * the valid keys or values. */
-AE_API int ae_settings_set(ae_settings *s, const char *key, const char *value, char *err, size_t errlen);
+AE_API int ae_settings_set(ae_settings *s, const char *key, const char *value);
 /* "key=value" form. Values are strict: integers are plain decimal (no
  * spaces, '+', hex), reals plain decimal numbers (no hex, inf or nan),
  * lists have no empty elements ("1,,2", ",1", "1," are refused). */
-AE_API int ae_settings_parse(ae_settings *s, const char *kv, char *err, size_t errlen);
+AE_API int ae_settings_parse(ae_settings *s, const char *kv);
 /* n "key=value" strings in order; a key given twice is an error (naming
  * both), not "the last wins" (the CLI's --set). ae_model_new applies its
  * strings one by one instead, so library callers may layer settings. */
-AE_API int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv, char *err, size_t errlen);
+AE_API int ae_settings_parse_all(ae_settings *s, int n, const char *const *kv);
 
 AE_API int64_t ae_settings_int(const ae_settings *s, const char *key);
 AE_API double ae_settings_real(const ae_settings *s, const char *key);

@@ -21,7 +21,7 @@ static ae_shape batch_shape(const ae_model *m, int64_t n) {
   return s;
 }
 
-int ae_encoder_jacobian(ae_model *m, const ae_real *x, double **jac, int64_t *k, char *err, size_t errlen) {
+int ae_encoder_jacobian(ae_model *m, const ae_real *x, double **jac, int64_t *k) {
   int64_t d = m->dim;
   *jac = NULL;
   ae_tape *t = ae_tape_new(AE_LATENT_ARENA);
@@ -29,20 +29,20 @@ int ae_encoder_jacobian(ae_model *m, const ae_real *x, double **jac, int64_t *k,
   double *J = NULL;
   int rc = -1;
   if (!t || !rep) {
-    snprintf(err, errlen, "Jacobian of %s's encoder: out of memory", m->def->name);
+    ae_set_last_error("Jacobian of %s's encoder: out of memory", m->def->name);
     goto done;
   }
   for (int64_t r = 0; r < JAC_ROWS; r++) memcpy(rep + r * d, x, sizeof(ae_real) * (size_t)d);
   ae_set_grad_enabled(t, 0);
   ae_val *h1 = m->def->encode(m, t, ae_const(t, batch_shape(m, 1), x));
   if (!ae_tape_ok(t) || !h1) {
-    snprintf(err, errlen, "Jacobian of %s's encoder: %s", m->def->name, ae_tape_error(t));
+    ae_set_last_error("Jacobian of %s's encoder: %s", m->def->name, ae_tape_error(t));
     goto done;
   }
   *k = h1->t.numel;
   if (!(J = calloc((size_t)(*k * d), sizeof *J))) {
-    snprintf(err, errlen, "Jacobian of %s's encoder: out of memory for %lld x %lld", m->def->name, (long long)*k,
-             (long long)d);
+    ae_set_last_error("Jacobian of %s's encoder: out of memory for %lld x %lld", m->def->name, (long long)*k,
+                      (long long)d);
     goto done;
   }
   int nonzero = 0;
@@ -57,7 +57,7 @@ int ae_encoder_jacobian(ae_model *m, const ae_real *x, double **jac, int64_t *k,
       for (int64_t r = 0; r < c; r++) v->t.data[r * *k + lo + r] = 1; /* row r: one-hot in code unit lo + r */
     ae_val *g = ae_vjp(t, h, v, xv, 0);
     if (!ae_tape_ok(t) || !g) {
-      snprintf(err, errlen, "Jacobian of %s's encoder: %s", m->def->name, ae_tape_error(t));
+      ae_set_last_error("Jacobian of %s's encoder: %s", m->def->name, ae_tape_error(t));
       goto done;
     }
     for (int64_t r = 0; r < c; r++)
@@ -68,10 +68,10 @@ int ae_encoder_jacobian(ae_model *m, const ae_real *x, double **jac, int64_t *k,
       }
   }
   if (!nonzero) {
-    snprintf(err, errlen,
-             "the code of model %s does not depend differentiably on its input (its Jacobian dh/dx is zero%s); "
-             "tangents need a differentiable encoder",
-             m->def->name, strcmp(m->def->name, "psd") == 0 ? ": psd infers its codes by MFISTA from a detached input" : "");
+    ae_set_last_error("the code of model %s does not depend differentiably on its input (its Jacobian dh/dx is "
+                      "zero%s); tangents need a differentiable encoder",
+                      m->def->name,
+                      strcmp(m->def->name, "psd") == 0 ? ": psd infers its codes by MFISTA from a detached input" : "");
     goto done;
   }
   *jac = J;
@@ -84,22 +84,21 @@ done:
   return rc;
 }
 
-int ae_tangent_directions(ae_model *m, const ae_real *x, int ndir, double *s, int64_t *r, double *dirs, char *err,
-                          size_t errlen) {
+int ae_tangent_directions(ae_model *m, const ae_real *x, int ndir, double *s, int64_t *r, double *dirs) {
   double *J, *vt = NULL;
   int64_t k, d = m->dim;
-  if (ae_encoder_jacobian(m, x, &J, &k, err, errlen)) return -1;
+  if (ae_encoder_jacobian(m, x, &J, &k)) return -1;
   *r = k < d ? k : d;
   int rc = -1;
   if (ndir < 0) {
-    snprintf(err, errlen, "tangents: %d directions asked", ndir);
+    ae_set_last_error("tangents: %d directions asked", ndir);
     goto done;
   }
   if (!(vt = malloc(sizeof(double) * (size_t)(*r * d)))) {
-    snprintf(err, errlen, "tangents: out of memory");
+    ae_set_last_error("tangents: out of memory");
     goto done;
   }
-  if (ae_linalg_svd(k, d, J, s, vt, err, errlen)) goto done;
+  if (ae_linalg_svd(k, d, J, s, vt)) goto done;
   int64_t kept = ndir < *r ? ndir : *r;
   memcpy(dirs, vt, sizeof(double) * (size_t)(kept * d));
   memset(dirs + kept * d, 0, sizeof(double) * (size_t)((ndir - kept) * d));
@@ -111,10 +110,10 @@ done:
 }
 
 int ae_local_pca(const ae_real *train, int64_t n, int64_t d, const ae_real *x, int64_t neighbours, int ndir,
-                 double *var, double *dirs, int64_t *idx, char *err, size_t errlen) {
+                 double *var, double *dirs, int64_t *idx) {
   if (neighbours < 2 || neighbours > n || ndir < 1 || ndir >= neighbours || ndir > d) {
-    snprintf(err, errlen, "local PCA: %d directions of %lld neighbours among %lld examples (need 1 <= directions < "
-             "neighbours <= examples)", ndir, (long long)neighbours, (long long)n);
+    ae_set_last_error("local PCA: %d directions of %lld neighbours among %lld examples (need 1 <= directions < "
+                      "neighbours <= examples)", ndir, (long long)neighbours, (long long)n);
     return -1;
   }
   dist_idx *di = malloc(sizeof *di * (size_t)n);
@@ -124,7 +123,7 @@ int ae_local_pca(const ae_real *train, int64_t n, int64_t d, const ae_real *x, i
   double *s = malloc(sizeof(double) * (size_t)r), *vt = malloc(sizeof(double) * (size_t)(r * d));
   int rc = -1;
   if (!di || !nb || !mean || !s || !vt) {
-    snprintf(err, errlen, "local PCA: out of memory");
+    ae_set_last_error("local PCA: out of memory");
     goto done;
   }
   for (int64_t i = 0; i < n; i++) {
@@ -138,10 +137,10 @@ int ae_local_pca(const ae_real *train, int64_t n, int64_t d, const ae_real *x, i
     if (idx) idx[a] = di[a].idx;
     for (int64_t j = 0; j < d; j++) nb[a * d + j] = (double)train[di[a].idx * d + j];
   }
-  if (ae_linalg_covariance(neighbours, d, nb, mean, NULL, err, errlen)) goto done;
+  if (ae_linalg_covariance(neighbours, d, nb, mean, NULL)) goto done;
   for (int64_t a = 0; a < neighbours; a++)
     for (int64_t j = 0; j < d; j++) nb[a * d + j] -= mean[j];
-  if (ae_linalg_svd(neighbours, d, nb, s, vt, err, errlen)) goto done;
+  if (ae_linalg_svd(neighbours, d, nb, s, vt)) goto done;
   for (int i = 0; i < ndir; i++) var[i] = s[i] * s[i] / (double)(neighbours - 1);
   memcpy(dirs, vt, sizeof(double) * (size_t)(ndir * d));
   rc = 0;

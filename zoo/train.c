@@ -15,11 +15,10 @@ static ae_shape batch_shape(const ae_model *m, int64_t b) {
   return s;
 }
 
-ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena, char *err,
-                           size_t errlen) {
+ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena) {
   ae_trainer *tr = calloc(1, sizeof *tr);
   if (!tr) {
-    snprintf(err, errlen, "trainer: out of memory");
+    ae_set_last_error("trainer: out of memory");
     return NULL;
   }
   tr->m = m;
@@ -27,7 +26,7 @@ ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t see
   ae_rng_init(&tr->rng, seed);
   tr->tape = ae_tape_new(arena ? arena : (size_t)512 << 20);
   if (!tr->tape || ae_trainer_set_stage(tr, 0)) {
-    snprintf(err, errlen, "%s", tr->tape ? tr->error : ae_last_error());
+    ae_set_last_error("%s", tr->tape ? tr->error : ae_last_error());
     ae_trainer_free(tr);
     return NULL;
   }
@@ -137,18 +136,17 @@ void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_ten
   for (int64_t i = 0; i < n; i++) memcpy(out->data + i * row, data->data + idx[i] * row, sizeof(ae_real) * (size_t)row);
 }
 
-int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r,
-                char *err, size_t errlen) {
+int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r) {
   memset(r, 0, sizeof *r);
   if (n > data->shape.d[0]) n = data->shape.d[0];
   if (n < 1 || batch < 1) {
-    snprintf(err, errlen, "evaluate: nothing to evaluate (%lld examples, batch %lld)", (long long)n, (long long)batch);
+    ae_set_last_error("evaluate: nothing to evaluate (%lld examples, batch %lld)", (long long)n, (long long)batch);
     return -1;
   }
   ae_tape *t = ae_tape_new((size_t)512 << 20);
   ae_tensor *xb = ae_tensor_new(batch_shape(m, batch < n ? batch : n));
   if (!t || !xb) {
-    snprintf(err, errlen, "evaluate: %s", ae_last_error());
+    ae_set_last_error("evaluate: %s", ae_last_error());
     ae_tape_free(t);
     ae_tensor_free(xb);
     return -1;
@@ -172,7 +170,7 @@ int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, ui
     ae_set_grad_enabled(t, 0);
     ae_val *y = m->def->reconstruct(m, t, x);
     if (!ae_tape_ok(t)) {
-      snprintf(err, errlen, "evaluate: %s", ae_tape_error(t));
+      ae_set_last_error("evaluate: %s", ae_tape_error(t));
       rc = -1;
       break;
     }

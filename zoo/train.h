@@ -25,9 +25,9 @@ typedef struct ae_trainer {
   char error[512];
 } ae_trainer;
 
-/* arena 0: a default sized for the batch. NULL with err on failure. */
-AE_API ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena, char *err,
-                                  size_t errlen);
+/* arena 0: a default sized for the batch. NULL on failure, with the
+ * message in ae_last_error(). */
+AE_API ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena);
 AE_API void ae_trainer_free(ae_trainer *tr);
 /* Switches to a stage (stacked models): a new optimiser over its parameters. */
 AE_API int ae_trainer_set_stage(ae_trainer *tr, int stage);
@@ -48,8 +48,7 @@ typedef struct ae_eval_result {
 /* The loss, its terms and the per-pixel reconstruction error over the
  * first n examples of data (N, example...), in batches, no gradients,
  * with the loss's noise drawn from a generator seeded with `seed`. */
-AE_API int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r,
-                       char *err, size_t errlen);
+AE_API int ae_evaluate(ae_model *m, const ae_tensor *data, int64_t n, int64_t batch, uint64_t seed, ae_eval_result *r);
 
 /* Copies rows idx[0..n) of data into out, whose shape is (n, example...). */
 AE_API void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_tensor *out);

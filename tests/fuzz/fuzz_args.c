@@ -49,8 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const ae_model_def *d = ae_zoo_get(data[0] % ae_zoo_count());
     ae_settings s;
     ae_settings_init(&s, d->settings, d->nsettings);
-    char err[1024];
-    if (ae_settings_parse_all(&s, set.n, set.v, err, sizeof err) == 0)
+    if (ae_settings_parse_all(&s, set.n, set.v) == 0)
       for (int i = 0; i < s.n; i++)
         if (s.defs[i].type == AE_SET_INT || s.defs[i].type == AE_SET_REAL) {
           double v = ae_settings_real(&s, s.defs[i].key);

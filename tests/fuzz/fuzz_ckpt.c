@@ -11,8 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_write("model.safetensors", data, size);
   const char *dir = fuzz_dir;
   static ae_ckpt_meta meta;
-  char err[1024];
-  if (ae_ckpt_read_meta(dir, &meta, err, sizeof err)) return 0;
+  if (ae_ckpt_read_meta(dir, &meta)) return 0;
   const ae_model_def *d = ae_zoo_find(meta.model);
   if (!d) return 0;
   ae_settings s;
@@ -20,9 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char buf[sizeof meta.settings];
   char *kv[AE_MAX_SETTINGS];
   int n = ae_settings_split(meta.settings, buf, sizeof buf, kv, AE_MAX_SETTINGS);
-  if (ae_settings_parse_all(&s, n, (const char *const *)kv, err, sizeof err)) return 0;
-  if (ae_model_check_footprint(d, &s, meta.example, 1, (int64_t)256 << 20, err, sizeof err)) return 0;
-  ae_model *m = ae_ckpt_load_model(dir, &meta, err, sizeof err);
+  if (ae_settings_parse_all(&s, n, (const char *const *)kv)) return 0;
+  if (ae_model_check_footprint(d, &s, meta.example, 1, (int64_t)256 << 20)) return 0;
+  ae_model *m = ae_ckpt_load_model(dir, &meta);
   ae_model_free(m);
   return 0;
 }
