@@ -17,7 +17,7 @@ int main(void) {
     int64_t idx[64];
     for (int i = 0; i < 64; i++) idx[i] = (step * 64 + i) % 2048;
     ae_gather_rows(d.x, idx, 64, batch);
-    if (ae_trainer_step(tr, batch)) return fprintf(stderr, "%s\n", tr->error), 1;
+    if (ae_trainer_step(tr, batch)) return fprintf(stderr, "%s\n", ae_trainer_error(tr)), 1;
     if (step == 0 || step == 199) printf("step %d loss %.5f mse %.5f l1 %.5f\n", step, tr->loss, tr->term[0], tr->term[1]);
   }
   ae_tensor_free(batch), ae_trainer_free(tr), ae_model_free(m), ae_dataset_free(&d);

@@ -172,7 +172,7 @@ static int train_loop(run *r, ae_run_result *res) {
       mt->stage++;
       mt->stage_step = mt->epoch = mt->step_in_epoch = 0;
       have_perm = 0;
-      if (ae_trainer_set_stage(r->tr, mt->stage)) return fail("stage %d: %s", mt->stage, r->tr->error);
+      if (ae_trainer_set_stage(r->tr, mt->stage)) return fail("stage %d: %s", mt->stage, ae_trainer_error(r->tr));
     }
     if (!have_perm || mt->step_in_epoch == 0) {
       ae_run_epoch_permutation(r->perm, r->n, mt->shuffle, mt->shuffle_seed, mt->stage, mt->epoch);
@@ -189,7 +189,7 @@ static int train_loop(run *r, ae_run_result *res) {
     set_lr(r);
     ae__par_step_begin(r);
     if (ae_trainer_step(r->tr, r->batch)) {
-      const char *why = ae__par_comm_error(r) ? ae__par_comm_error(r) : r->tr->error;
+      const char *why = ae__par_comm_error(r) ? ae__par_comm_error(r) : ae_trainer_error(r->tr);
       ae_progress_clear(&r->prog);
       if (r->ckpt_written)
         return fail("training stopped: %s; the last good checkpoint is kept in %s (step %" PRId64 ")", why, r->out,
@@ -333,7 +333,7 @@ static int setup_trainer(run *r) {
   r->tr = ae_trainer_new(r->m, &cfg, mt->rng_seed, 0);
   if (!r->tr) return fail("%s", ae_last_error());
   if (!r->resumed) return 0;
-  if (mt->stage > 0 && ae_trainer_set_stage(r->tr, mt->stage)) return fail("resume: %s", r->tr->error);
+  if (mt->stage > 0 && ae_trainer_set_stage(r->tr, mt->stage)) return fail("resume: %s", ae_trainer_error(r->tr));
   if (ae_ckpt_load_optim(r->c->resume, r->tr->opt, mt)) return fail("%s", ae_last_error());
   r->tr->rng.seed = mt->rng_seed;
   r->tr->rng.counter = mt->rng_counter;

@@ -4,7 +4,8 @@
  * to an uninterrupted one), the run-directory lock and stale temporary
  * files, resume against changed data, learning-rate schedules against their
  * closed forms, gradient clipping inside the optimiser's step, and the data
- * fingerprint. Models are tiny and the data synthetic (spiral), so each test
+ * fingerprint, and a trainer step on a batch holding a NaN (ae_trainer_error).
+ * Models are tiny and the data synthetic (spiral), so each test
  * takes well under a second. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -308,7 +309,7 @@ Test(run, a_cosine_schedule_moves_the_learning_rate_of_the_run) {
   int64_t idx[32];
   for (int i = 0; i < 32; i++) idx[i] = 32 + i; /* the second batch of the unshuffled epoch */
   ae_gather_rows(d.x, idx, 32, batch);
-  cr_assert_eq(ae_trainer_step(tr, batch), 0, "%s", tr->error);
+  cr_assert_eq(ae_trainer_step(tr, batch), 0, "%s", ae_trainer_error(tr));
   for (int i = 0; i < a->nparams; i++)
     for (int64_t j = 0; j < a->params[i]->value.numel; j++)
       cr_assert_float_eq(a->params[i]->value.data[j], b->params[i]->value.data[j], 1e-6, "%s[%lld]",
@@ -400,6 +401,52 @@ Test(run, a_model_whose_test_loss_is_nan_is_never_checkpointed) {
   cr_assert(strstr(ae_last_error(), "the test loss is") && strstr(ae_last_error(), "no checkpoint was written"), "%s",
             ae_last_error());
   cr_assert(!exists(in_tmp("nan/model.safetensors")));
+}
+
+/* A batch holding a NaN: ae_trainer_step gives -1 and ae_trainer_error
+ * names the step, the non-finite loss and the op that made it; no
+ * parameter moves, the step count stays, the message outlives later
+ * ae_last_error() messages, and a clean batch then steps again. */
+Test(run, a_nan_in_a_batch_is_a_trainer_error_naming_the_step) {
+  ae_model *m = ae_model_new("cae-deep", 1, (const char *[]){"hidden=12,6"}, AE_SHAPE(1, 8, 8), 1);
+  cr_assert(m, "%s", ae_last_error());
+  ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
+  ae_trainer *tr = ae_trainer_new(m, &cfg, 2, 0);
+  cr_assert(tr, "%s", ae_last_error());
+  cr_assert_str_eq(ae_trainer_error(tr), "");
+  ae_tensor *x = ae_tensor_new(AE_SHAPE(4, 1, 8, 8));
+  cr_assert(x);
+  for (int64_t i = 0; i < x->numel; i++) x->data[i] = (ae_real)((double)(i % 17) / 17.0);
+  cr_assert_eq(ae_trainer_step(tr, x), 0, "%s", ae_trainer_error(tr));
+  cr_assert_eq(tr->step, 1);
+  ae_real *before[AE_MAX_PARAMS];
+  for (int i = 0; i < m->nparams; i++) {
+    before[i] = malloc(sizeof(ae_real) * (size_t)m->params[i]->value.numel);
+    memcpy(before[i], m->params[i]->value.data, sizeof(ae_real) * (size_t)m->params[i]->value.numel);
+  }
+  ae_real keep = x->data[70];
+  x->data[70] = (ae_real)NAN;
+  cr_assert_eq(ae_trainer_step(tr, x), -1, "a step on a batch holding a NaN succeeded");
+  const char *msg = ae_trainer_error(tr);
+  cr_log_info("%s", msg);
+  cr_expect(strstr(msg, "the loss is") && strstr(msg, "nan") && strstr(msg, "at step 1:"), "%s", msg);
+  cr_expect(!strstr(msg, "no op produced"), "the anomaly replay should name an op: %s", msg);
+  cr_expect_eq(tr->step, 1);
+  for (int i = 0; i < m->nparams; i++) {
+    cr_expect(memcmp(before[i], m->params[i]->value.data, sizeof(ae_real) * (size_t)m->params[i]->value.numel) == 0,
+              "%s moved on a failed step", m->params[i]->name);
+    free(before[i]);
+  }
+  char copy[512];
+  snprintf(copy, sizeof copy, "%s", msg);
+  ae_set_last_error("another failure");
+  cr_expect_str_eq(ae_trainer_error(tr), copy);
+  x->data[70] = keep;
+  cr_expect_eq(ae_trainer_step(tr, x), 0, "%s", ae_trainer_error(tr));
+  cr_expect_eq(tr->step, 2);
+  ae_tensor_free(x);
+  ae_trainer_free(tr);
+  ae_model_free(m);
 }
 
 Test(run, registering_models) {

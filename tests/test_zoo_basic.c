@@ -77,7 +77,7 @@ static void run_steps(ae_trainer *tr, const ae_tensor *data, int64_t n, int step
     ae_optim_set_lr(tr->opt, lr_end + (lr - lr_end) * 0.5 * (1 + cos(M_PI * s / steps)));
     for (int i = 0; i < batch; i++) idx[i] = ((int64_t)s * batch + i) % n;
     ae_gather_rows(data, idx, batch, xb);
-    cr_assert_eq(ae_trainer_step(tr, xb), 0, "step %d: %s", s, tr->error);
+    cr_assert_eq(ae_trainer_step(tr, xb), 0, "step %d: %s", s, ae_trainer_error(tr));
     if (losses) losses[s] = tr->loss;
   }
   free(idx);
@@ -308,7 +308,7 @@ static void expect_stage_params(const char *hidden, int nstages, const char *con
   const ae_tensor *data = zt_fashion(0, 16);
   ae_real *before[AE_MAX_PARAMS];
   for (int st = 0; st < nstages; st++) {
-    cr_assert_eq(ae_trainer_set_stage(tr, st), 0, "%s", tr->error);
+    cr_assert_eq(ae_trainer_set_stage(tr, st), 0, "%s", ae_trainer_error(tr));
     char want[32];
     snprintf(want, sizeof want, st == nstages - 1 ? "finetune" : "pretrain layer %d", st + 1);
     cr_expect_str_eq(m->def->stage_name(m, st), want);
@@ -316,7 +316,7 @@ static void expect_stage_params(const char *hidden, int nstages, const char *con
       before[i] = malloc(sizeof(ae_real) * (size_t)m->params[i]->value.numel);
       memcpy(before[i], m->params[i]->value.data, sizeof(ae_real) * (size_t)m->params[i]->value.numel);
     }
-    cr_assert_eq(ae_trainer_step(tr, data), 0, "%s", tr->error);
+    cr_assert_eq(ae_trainer_step(tr, data), 0, "%s", ae_trainer_error(tr));
     for (int i = 0; i < m->nparams; i++) {
       const ae_param *p = m->params[i];
       int moved = memcmp(before[i], p->value.data, sizeof(ae_real) * (size_t)p->value.numel) != 0;
@@ -439,7 +439,7 @@ Test(zoo_basic_f32, stacked_ae_pretrain_then_finetune, .timeout = 120) {
       m->stage = 2;
       pretrained = eval_loss(m, data, 1000, NULL);
     }
-    cr_assert_eq(ae_trainer_set_stage(tr, st), 0, "%s", tr->error);
+    cr_assert_eq(ae_trainer_set_stage(tr, st), 0, "%s", ae_trainer_error(tr));
     run_steps(tr, data, 2000, STEPS, 64, 3e-3, 3e-3, loss);
     double first = zt_mean(loss, 0, 10), last = zt_mean(loss, STEPS - 10, STEPS);
     cr_log_info("stacked-ae %s: loss %.5f -> %.5f", m->def->stage_name(m, st), first, last);

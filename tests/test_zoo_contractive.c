@@ -326,8 +326,8 @@ Test(zoo_contractive_f32, exact_penalty_past_the_arena_is_an_error, .timeout = 6
     cr_assert(tr, "%s", ae_last_error());
     cr_expect_eq(ae_trainer_step(tr, xb), -1, "%s [%s]: a step in a %zu MiB arena succeeded", cases[k][0],
                  cases[k][1], arena[k] >> 20);
-    cr_log_info("%s [%s]: %s", cases[k][0], cases[k][1], tr->error);
-    cr_expect(strstr(tr->error, "arena"), "%s [%s]: %s", cases[k][0], cases[k][1], tr->error);
+    cr_log_info("%s [%s]: %s", cases[k][0], cases[k][1], ae_trainer_error(tr));
+    cr_expect(strstr(ae_trainer_error(tr), "arena"), "%s [%s]: %s", cases[k][0], cases[k][1], ae_trainer_error(tr));
     ae_trainer_free(tr);
     ae_model_free(m);
   }

@@ -260,7 +260,7 @@ Test(zoo_latent_f32, vae_elbo_falls_kl_positive_samples_in_unit_range, .timeout 
   for (int s = 0; s < STEPS; s++) {
     for (int i = 0; i < BATCH; i++) idx[i] = ((int64_t)s * BATCH + i) % train->shape.d[0];
     ae_gather_rows(train, idx, BATCH, xb);
-    cr_assert_eq(ae_trainer_step(tr, xb), 0, "step %d: %s", s, tr->error);
+    cr_assert_eq(ae_trainer_step(tr, xb), 0, "step %d: %s", s, ae_trainer_error(tr));
     double recon = NAN, kl = NAN;
     for (int i = 0; i < tr->nterms; i++) {
       if (strcmp(tr->term_name[i], "recon") == 0) recon = tr->term[i];

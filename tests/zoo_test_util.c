@@ -45,7 +45,7 @@ int zt_train(ae_model *m, const ae_tensor *data, int steps, int batch, ae_opt_ki
     for (int i = 0; i < batch; i++) idx[i] = ((int64_t)s * batch + i) % n;
     ae_gather_rows(data, idx, batch, xb);
     if (ae_trainer_step(tr, xb)) {
-      fprintf(stderr, "step %d: %s\n", s, tr->error);
+      fprintf(stderr, "step %d: %s\n", s, ae_trainer_error(tr));
       rc = -1;
     } else if (losses)
       losses[s] = tr->loss;

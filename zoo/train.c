@@ -26,7 +26,7 @@ ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t see
   ae_rng_init(&tr->rng, seed);
   tr->tape = ae_tape_new(arena ? arena : (size_t)512 << 20);
   if (!tr->tape || ae_trainer_set_stage(tr, 0)) {
-    ae_set_last_error("%s", tr->tape ? tr->error : ae_last_error());
+    ae_set_last_error("%s", tr->tape ? tr->error_ : ae_last_error());
     ae_trainer_free(tr);
     return NULL;
   }
@@ -40,12 +40,14 @@ void ae_trainer_free(ae_trainer *tr) {
   free(tr);
 }
 
+const char *ae_trainer_error(const ae_trainer *tr) { return tr ? tr->error_ : "trainer is NULL"; }
+
 int ae_trainer_set_stage(ae_trainer *tr, int stage) {
   ae_param *ps[AE_MAX_PARAMS];
   int n = ae_model_stage_params(tr->m, stage, ps, AE_MAX_PARAMS);
   ae_optim *o = ae_optim_new(&tr->cfg, ps, n);
   if (!o) {
-    snprintf(tr->error, sizeof tr->error, "optimiser: %s", ae_last_error());
+    snprintf(tr->error_, sizeof tr->error_, "optimiser: %s", ae_last_error());
     return -1;
   }
   ae_optim_free(tr->opt);
@@ -91,7 +93,7 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
   if (!isfinite(tr->loss)) return -2;
   if (mode == FULL_STEP && !m->def->train_step) {
     if (ae_optim_step(tr->opt)) {
-      snprintf(tr->error, sizeof tr->error, "optimiser: %s", ae_last_error());
+      snprintf(tr->error_, sizeof tr->error_, "optimiser: %s", ae_last_error());
       return -3;
     }
   }
@@ -103,14 +105,14 @@ int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
   ae_rng saved = tr->rng;
   int rc = run_step(tr, batch, FULL_STEP);
   if (rc == -1) {
-    snprintf(tr->error, sizeof tr->error, "%s", ae_tape_error(tr->tape));
+    snprintf(tr->error_, sizeof tr->error_, "%s", ae_tape_error(tr->tape));
     return -1;
   }
   if (rc == -2 || rc == -3) {
     /* Replay the same step in anomaly mode (through the backward pass when
      * a gradient was the first non-finite value) to name the op. */
-    char why[sizeof tr->error];
-    snprintf(why, sizeof why, "%s", tr->error);
+    char why[sizeof tr->error_];
+    snprintf(why, sizeof why, "%s", tr->error_);
     tr->rng = saved;
     const ae_batch_share *share = tr->m->share;
     tr->m->share = NULL; /* the replay runs on this process alone */
@@ -120,9 +122,9 @@ int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
     tr->m->share = share;
     const char *op = ae_tape_ok(tr->tape) ? "no op produced a NaN or Inf in anomaly mode" : ae_tape_error(tr->tape);
     if (rc == -2)
-      snprintf(tr->error, sizeof tr->error, "the loss is %g at step %lld: %s", tr->loss, (long long)tr->step, op);
+      snprintf(tr->error_, sizeof tr->error_, "the loss is %g at step %lld: %s", tr->loss, (long long)tr->step, op);
     else
-      snprintf(tr->error, sizeof tr->error, "the loss's gradient is not finite at step %lld: %s (%.200s)",
+      snprintf(tr->error_, sizeof tr->error_, "the loss's gradient is not finite at step %lld: %s (%.200s)",
                (long long)tr->step, op, why);
     return -1;
   }

@@ -22,19 +22,25 @@ typedef struct ae_trainer {
   int nterms;
   const char *term_name[AE_MAX_TERMS];
   double term[AE_MAX_TERMS];
-  char error[512];
+  char error_[512]; /* private: read it with ae_trainer_error() */
 } ae_trainer;
 
 /* arena 0: a default sized for the batch. NULL on failure, with the
  * message in ae_last_error(). */
 AE_API ae_trainer *ae_trainer_new(ae_model *m, const ae_optim_config *cfg, uint64_t seed, size_t arena);
 AE_API void ae_trainer_free(ae_trainer *tr);
-/* Switches to a stage (stacked models): a new optimiser over its parameters. */
+/* Switches to a stage (stacked models): a new optimiser over its parameters.
+ * 0, or -1 with the message in ae_trainer_error(tr). */
 AE_API int ae_trainer_set_stage(ae_trainer *tr, int stage);
-/* One step on batch (B, example...). 0, or -1 with tr->error; a NaN or Inf
- * loss or gradient is an error naming the op that produced it (found by
- * replaying the step in anomaly mode), and no parameter moves. */
+/* One step on batch (B, example...). 0, or -1 with the message in
+ * ae_trainer_error(tr); a NaN or Inf loss or gradient is an error naming the
+ * step and the op that produced it (found by replaying the step in anomaly
+ * mode), and no parameter moves. */
 AE_API int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch);
+/* The message of the trainer's last failed ae_trainer_step or
+ * ae_trainer_set_stage ("" if none failed yet); it stays until the next
+ * failure on this trainer, whatever other calls do to ae_last_error(). */
+AE_API const char *ae_trainer_error(const ae_trainer *tr);
 
 typedef struct ae_eval_result {
   double loss;
