@@ -16,7 +16,7 @@ typedef struct {
   ae_tape *t;
 } evaluator;
 
-/* The loss on a fresh tape; NaN (and err) on a tape error. */
+/* The loss on a fresh tape; NULL, with the tape's error in ae_last_error(), on a tape error. */
 static ae_val *loss_val(evaluator *e) {
   ae_tape_reset(e->t);
   ae_rng rng;
