@@ -18,19 +18,13 @@
 
 #include "op_table.h"
 #include "rows/rnn_rows.h"
+#include "random_tensor.h"
 
 #ifdef AE_REAL_DOUBLE
 #define FTOL 1e-12
 #else
 #define FTOL 1e-5 /* reference in double; the op rounds each product and activation to float */
 #endif
-
-static ae_tensor *rand_tensor(ae_shape s, ae_rng *r, double lo, double hi) {
-  ae_tensor *x = ae_tensor_new(s);
-  cr_assert(x);
-  ae_rng_uniform(r, x->data, x->numel, (ae_real)lo, (ae_real)hi);
-  return x;
-}
 
 /* Inputs of a cell/unroll with the optional ones given by mask, in the
  * rows' order: x, [h], [c], w_ih, w_hh, [b_ih], [b_hh]. Returns the count. */
@@ -41,13 +35,13 @@ static int make_inputs(ae_tensor **x, int lstm, int seq, int mask, int64_t B, in
   int64_t G = lstm ? 4 : 3;
   double w = 1 / sqrt((double)H);
   int k = 0;
-  x[k++] = rand_tensor(seq ? AE_SHAPE(B, T, I) : AE_SHAPE(B, I), &r, -1, 1);
-  if (mask & RNN_H) x[k++] = rand_tensor(AE_SHAPE(B, H), &r, -1, 1);
-  if (lstm && (mask & RNN_C)) x[k++] = rand_tensor(AE_SHAPE(B, H), &r, -1, 1);
-  x[k++] = rand_tensor(AE_SHAPE(G * H, I), &r, -w, w);
-  x[k++] = rand_tensor(AE_SHAPE(G * H, H), &r, -w, w);
-  if (mask & RNN_BIH) x[k++] = rand_tensor(AE_SHAPE(G * H), &r, -w, w);
-  if (mask & RNN_BHH) x[k++] = rand_tensor(AE_SHAPE(G * H), &r, -w, w);
+  x[k++] = rt_uniform(seq ? AE_SHAPE(B, T, I) : AE_SHAPE(B, I), &r, -1, 1);
+  if (mask & RNN_H) x[k++] = rt_uniform(AE_SHAPE(B, H), &r, -1, 1);
+  if (lstm && (mask & RNN_C)) x[k++] = rt_uniform(AE_SHAPE(B, H), &r, -1, 1);
+  x[k++] = rt_uniform(AE_SHAPE(G * H, I), &r, -w, w);
+  x[k++] = rt_uniform(AE_SHAPE(G * H, H), &r, -w, w);
+  if (mask & RNN_BIH) x[k++] = rt_uniform(AE_SHAPE(G * H), &r, -w, w);
+  if (mask & RNN_BHH) x[k++] = rt_uniform(AE_SHAPE(G * H), &r, -w, w);
   return k;
 }
 
@@ -144,10 +138,10 @@ static void fused_equals_composed(int lstm) {
   int64_t B = 3, H = 5;
   ae_rng r;
   ae_rng_init(&r, 5);
-  ae_tensor *a = rand_tensor(AE_SHAPE(B, (lstm ? 4 : 3) * H), &r, -3, 3);
-  ae_tensor *b = rand_tensor(lstm ? AE_SHAPE(B, H) : AE_SHAPE(B, 3 * H), &r, -3, 3);
-  ae_tensor *c = rand_tensor(AE_SHAPE(B, H), &r, -2, 2);
-  ae_tensor *w = rand_tensor(AE_SHAPE(B, (lstm ? 2 : 1) * H), &r, -1, 1);
+  ae_tensor *a = rt_uniform(AE_SHAPE(B, (lstm ? 4 : 3) * H), &r, -3, 3);
+  ae_tensor *b = rt_uniform(lstm ? AE_SHAPE(B, H) : AE_SHAPE(B, 3 * H), &r, -3, 3);
+  ae_tensor *c = rt_uniform(AE_SHAPE(B, H), &r, -2, 2);
+  ae_tensor *w = rt_uniform(AE_SHAPE(B, (lstm ? 2 : 1) * H), &r, -1, 1);
   ae_real res[2][4][64];
   int64_t cnt[4] = {0};
   int nin = lstm ? 2 : 3;
@@ -297,7 +291,7 @@ Test(rnn, gradcheck_and_gradgradcheck_rows) {
     ae_rng r;
     ae_rng_init(&r, 99 + (uint64_t)i);
     ae_tensor *x[OP_ROW_MAX_IN];
-    for (int k = 0; k < row->nin; k++) x[k] = rand_tensor(row->in_shape[k], &r, row->lo, row->hi);
+    for (int k = 0; k < row->nin; k++) x[k] = rt_uniform(row->in_shape[k], &r, row->lo, row->hi);
     gc_ctx c = {.build = row->build, .row = *row};
     ae_gc_opts o = ae_gc_defaults();
     o.nondiff = row->nondiff;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aezoo.h"
+#include "random_tensor.h"
 
 /* ---- counting every heap allocation of the process ----
  * Allocation entry points forward to glibc's and count, so the no-alloc
@@ -52,14 +53,6 @@ int posix_memalign(void **pp, size_t al, size_t n) {
 }
 #endif
 static long libc_alloc_count(void) { return __atomic_load_n(&libc_allocs, __ATOMIC_RELAXED); }
-
-static ae_tensor *rand_tensor(ae_shape s, uint64_t seed, double lo, double hi) {
-  ae_tensor *x = ae_tensor_new(s);
-  ae_rng r;
-  ae_rng_init(&r, seed);
-  ae_rng_uniform(&r, x->data, x->numel, (ae_real)lo, (ae_real)hi);
-  return x;
-}
 
 /* ---- (a) a warm training step makes no heap allocation ---- */
 
@@ -105,7 +98,7 @@ static void no_alloc_case(int batch, int d, int hdim, int threads, int check_lib
   ae_set_threads(threads);
   mlp m;
   mlp_init(&m, d, hdim, 7);
-  ae_tensor *x = rand_tensor(AE_SHAPE(batch, d), 8, 0, 1);
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(batch, d), 8, 0, 1);
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
   ae_optim *o = ae_optim_new(&cfg, m.ps, 4);
   ae_tape *t = ae_tape_new(0);
@@ -168,7 +161,7 @@ Test(tape, counting_allocator_counts) {
 
 Test(tape, no_grad_records_nothing) {
   ae_tape *t = ae_tape_new(0);
-  ae_tensor *xt = rand_tensor(AE_SHAPE(3, 4), 1, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(3, 4), 1, -1, 1);
   ae_param *p = ae_param_new("p", AE_SHAPE(3, 4));
   ae_val *x = ae_var_tensor(t, xt), *pv = ae_param_bind(t, p);
   int n0 = ae_tape_node_count(t);
@@ -191,7 +184,7 @@ Test(tape, no_grad_records_nothing) {
 
 Test(tape, detach_stops_gradients) {
   ae_tape *t = ae_tape_new(0);
-  ae_tensor *xt = rand_tensor(AE_SHAPE(5), 2, -2, 2);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(5), 2, -2, 2);
   ae_val *x = ae_var_tensor(t, xt);
   ae_val *d = ae_detach(t, x);
   cr_assert(d && !d->requires_grad && d->node == -1);
@@ -221,7 +214,7 @@ static ae_val *fn_wrong_second(ae_tape *t, ae_val *const *in, void *ctx) {
 }
 
 Test(tape, gradcheck_can_fail) {
-  ae_tensor *x = rand_tensor(AE_SHAPE(4), 3, 0.5, 1.5);
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(4), 3, 0.5, 1.5);
   ae_gc_report r;
   ae_gc_opts o = ae_gc_defaults();
   cr_expect(ae_gradcheck(fn_square, NULL, 1, &x, &o, &r), "x*x fails: %s", r.message);
@@ -253,7 +246,7 @@ Test(tape, gradcheck_can_fail) {
 
 Test(tape, third_derivative_closed_form) {
   ae_tape *t = ae_tape_new(0);
-  ae_tensor *xt = rand_tensor(AE_SHAPE(6), 4, -1.5, 1.5);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(6), 4, -1.5, 1.5);
   ae_val *x = ae_var_tensor(t, xt);
   /* f = sum(tanh(x)^3) */
   ae_val *f = ae_sum(t, ae_pow(t, ae_tanh(t, x), 3));
@@ -290,7 +283,7 @@ Test(tape, third_derivative_closed_form) {
 
 Test(tape, mark_rewind) {
   ae_tape *t = ae_tape_new(0);
-  ae_tensor *xt = rand_tensor(AE_SHAPE(4), 5, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(4), 5, -1, 1);
   ae_val *x = ae_var_tensor(t, xt);
   ae_val *a = ae_exp(t, x);
   ae_tape_mark m = ae_tape_get_mark(t);
@@ -372,7 +365,7 @@ Test(tape, arena_exhaustion) {
 
   /* A tape with room for the forward pass but not for backward. */
   ae_tape *big_t = ae_tape_new(0);
-  ae_tensor *xt = rand_tensor(AE_SHAPE(16, 16), 6, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(16, 16), 6, -1, 1);
   ae_param *p = ae_param_new("p", AE_SHAPE(16, 16));
   ae_val *y = ae_sum(big_t, ae_tanh(big_t, ae_matmul(big_t, ae_param_bind(big_t, p), ae_const_tensor(big_t, xt), 0, 0)));
   cr_assert(y);
@@ -413,7 +406,7 @@ Test(tape, backward_accumulates_into_params) {
 
 Test(tape, grad_of_unreached_is_zero) {
   ae_tape *t = ae_tape_new(0);
-  ae_tensor *xt = rand_tensor(AE_SHAPE(2, 3), 9, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(2, 3), 9, -1, 1);
   ae_val *x = ae_var_tensor(t, xt), *z = ae_var_tensor(t, xt);
   ae_val *y = ae_sum(t, ae_square(t, x));
   ae_val *late = ae_var_tensor(t, xt); /* recorded after y */

@@ -15,14 +15,7 @@
 #include <string.h>
 
 #include "aezoo.h"
-
-static ae_tensor *rand_tensor(ae_shape s, uint64_t seed, double lo, double hi) {
-  ae_tensor *x = ae_tensor_new(s);
-  ae_rng r;
-  ae_rng_init(&r, seed);
-  ae_rng_uniform(&r, x->data, x->numel, (ae_real)lo, (ae_real)hi);
-  return x;
-}
+#include "random_tensor.h"
 
 static int same_bits(const ae_real *a, const ae_real *b, int64_t n) { return memcmp(a, b, (size_t)n * sizeof *a) == 0; }
 
@@ -79,7 +72,7 @@ static void check_model(const char *name, const char *sets, ae_shape ex, int bat
   for (int d = bs.ndim; d > 0; d--) bs.d[d] = bs.d[d - 1];
   bs.d[0] = batch;
   bs.ndim++;
-  ae_tensor *x = rand_tensor(bs, 17, 0, 1);
+  ae_tensor *x = rt_uniform_seeded(bs, 17, 0, 1);
   int64_t np = ae_model_param_count(m);
   ae_real *g_on = malloc(sizeof *g_on * (size_t)np), *g_off = malloc(sizeof *g_off * (size_t)np);
   ae_tape *t = ae_tape_new((size_t)1 << 30);
@@ -146,7 +139,7 @@ static void passing_graph(ae_tape *t, const ae_tensor *xt, const ae_tensor *wt, 
 }
 
 Test(tape_reuse, pass_through_gradients_bitwise) {
-  ae_tensor *xt = rand_tensor(AE_SHAPE(6, 4), 1, -1, 1), *wt = rand_tensor(AE_SHAPE(4), 2, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(6, 4), 1, -1, 1), *wt = rt_uniform_seeded(AE_SHAPE(4), 2, -1, 1);
   ae_tape *t = ae_tape_new(0);
   ae_real on[52], off[52];
   passing_graph(t, xt, wt, 0, off);
@@ -160,7 +153,7 @@ Test(tape_reuse, pass_through_gradients_bitwise) {
 /* Gradients returned by ae_grad belong to the caller: later sweeps on the
  * same tape, which recycle their own buffers, leave them as they were. */
 Test(tape_reuse, returned_gradients_survive_later_sweeps) {
-  ae_tensor *xt = rand_tensor(AE_SHAPE(16, 8), 3, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(16, 8), 3, -1, 1);
   ae_tape *t = ae_tape_new(0);
   ae_val *x = ae_var_tensor(t, xt);
   ae_val *y = x;
@@ -187,7 +180,7 @@ Test(tape_reuse, returned_gradients_survive_later_sweeps) {
  * values; without reuse the sweep adds n gradients and the rules' scratch,
  * with reuse a few gradients. */
 static size_t chain_peak(int n, int reuse, size_t *forward, ae_real *grad) {
-  ae_tensor *xt = rand_tensor(AE_SHAPE(64, 64), 4, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(64, 64), 4, -1, 1);
   ae_tape *t = ae_tape_new((size_t)256 << 20);
   ae_tape_set_reuse(t, reuse);
   ae_val *x = ae_var_tensor(t, xt), *y = x;
@@ -238,7 +231,7 @@ Test(tape_reuse, peak_follows_reset) {
  * create_graph (no reuse: its gradients are graph values), the outer
  * backward without (reuse on). */
 static void second_order(int reuse, ae_real *gx, ae_real *gw) {
-  ae_tensor *xt = rand_tensor(AE_SHAPE(5, 7), 5, -1, 1), *wt = rand_tensor(AE_SHAPE(6, 7), 6, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(5, 7), 5, -1, 1), *wt = rt_uniform_seeded(AE_SHAPE(6, 7), 6, -1, 1);
   ae_param *w = ae_param_new("w", AE_SHAPE(6, 7));
   memcpy(w->value.data, wt->data, sizeof(ae_real) * 42);
   ae_tape *t = ae_tape_new(0);
@@ -274,7 +267,7 @@ Test(tape_reuse, create_graph_and_second_order_unaffected) {
 Test(tape_reuse, create_graph_sweep_keeps_everything) {
   size_t used[2];
   for (int reuse = 0; reuse < 2; reuse++) {
-    ae_tensor *xt = rand_tensor(AE_SHAPE(8, 8), 7, -1, 1);
+    ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(8, 8), 7, -1, 1);
     ae_tape *t = ae_tape_new(0);
     ae_tape_set_reuse(t, reuse);
     ae_val *x = ae_var_tensor(t, xt), *y = x;
@@ -294,7 +287,7 @@ Test(tape_reuse, create_graph_sweep_keeps_everything) {
  * parameter gradient through it all is bitwise the same. */
 static size_t penalty_grads(int reuse, ae_real *gw) {
   enum { B = 8, D = 50, H = 16 };
-  ae_tensor *xt = rand_tensor(AE_SHAPE(B, D), 9, 0, 1), *wt = rand_tensor(AE_SHAPE(H, D), 10, -0.3, 0.3);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(B, D), 9, 0, 1), *wt = rt_uniform_seeded(AE_SHAPE(H, D), 10, -0.3, 0.3);
   ae_param *w = ae_param_new("w", AE_SHAPE(H, D));
   memcpy(w->value.data, wt->data, sizeof(ae_real) * H * D);
   ae_tape *t = ae_tape_new(0);
@@ -334,9 +327,9 @@ typedef struct lstm_run {
 
 static void lstm_case(int reuse, int x_grad, lstm_run *r) {
   enum { B = 4, T = 7, I = 3, H = 5 };
-  ae_tensor *xt = rand_tensor(AE_SHAPE(B, T, I), 11, -1, 1), *wi = rand_tensor(AE_SHAPE(4 * H, I), 12, -0.5, 0.5),
-            *wh = rand_tensor(AE_SHAPE(4 * H, H), 13, -0.5, 0.5), *bi = rand_tensor(AE_SHAPE(4 * H), 14, -0.5, 0.5),
-            *bh = rand_tensor(AE_SHAPE(4 * H), 15, -0.5, 0.5);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(B, T, I), 11, -1, 1), *wi = rt_uniform_seeded(AE_SHAPE(4 * H, I), 12, -0.5, 0.5),
+            *wh = rt_uniform_seeded(AE_SHAPE(4 * H, H), 13, -0.5, 0.5), *bi = rt_uniform_seeded(AE_SHAPE(4 * H), 14, -0.5, 0.5),
+            *bh = rt_uniform_seeded(AE_SHAPE(4 * H), 15, -0.5, 0.5);
   ae_tape *t = ae_tape_new(0);
   ae_tape_set_reuse(t, reuse);
   ae_val *x = x_grad ? ae_var_tensor(t, xt) : ae_const_tensor(t, xt), *w = ae_var_tensor(t, wi);
@@ -388,7 +381,7 @@ Test(tape_reuse, lstm_unroll_releases_its_pieces) {
  * gradient that took a free block below the mark and was returned to
  * the caller is not free again after the rewind.) */
 Test(tape_reuse, rewind_around_sweeps) {
-  ae_tensor *xt = rand_tensor(AE_SHAPE(32, 16), 8, -1, 1);
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(32, 16), 8, -1, 1);
   ae_tape *t = ae_tape_new(0);
   ae_val *x = ae_var_tensor(t, xt), *y = x;
   for (int k = 0; k < 12; k++) y = ae_tanh(t, ae_add(t, ae_mul(t, y, ae_scalar(t, 0.9)), x));
@@ -431,7 +424,7 @@ Test(tape_reuse, warm_step_allocates_nothing) {
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
   ae_trainer *tr = ae_trainer_new(m, &cfg, 2, 0);
   cr_assert(tr, "%s", ae_last_error());
-  ae_tensor *x = rand_tensor(AE_SHAPE(16, 1, 8, 8), 9, 0, 1);
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(16, 1, 8, 8), 9, 0, 1);
   int64_t before = 0;
   for (int s = 0; s < 6; s++) {
     if (s == 2) before = ae_heap_allocs();

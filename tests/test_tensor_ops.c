@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "op_table.h"
+#include "random_tensor.h"
 
 #ifdef AE_REAL_DOUBLE
 #define FTOL 1e-12
@@ -28,13 +29,6 @@ static const op_row *row_named(const char *label) {
     if (strcmp(op_table_row(i)->label, label) == 0) return op_table_row(i);
   cr_assert_fail("no op-table row '%s'", label);
   return NULL;
-}
-
-static ae_tensor *rand_tensor(ae_shape s, ae_rng *r, double lo, double hi) {
-  ae_tensor *x = ae_tensor_new(s);
-  cr_assert(x);
-  ae_rng_uniform(r, x->data, x->numel, (ae_real)lo, (ae_real)hi);
-  return x;
 }
 
 /* Runs template row `tmpl` with other inputs and attributes: builds it on a
@@ -52,7 +46,7 @@ static void check_case(const op_row *tmpl, int nin, const ae_shape *shapes, int 
   ae_val *in[OP_ROW_MAX_IN];
   for (int k = 0; k < nin; k++) {
     r.in_shape[k] = shapes[k];
-    x[k] = rand_tensor(shapes[k], &rng, -3, 3);
+    x[k] = rt_uniform(shapes[k], &rng, -3, 3);
     in[k] = as_var ? ae_var_tensor(t, x[k]) : ae_const_tensor(t, x[k]);
   }
   ae_val *y = r.build(t, in, &r);
@@ -180,7 +174,7 @@ Test(tensor_ops, concat_of_slices_is_x) {
   for (int q = 0; q < 3; q++)
     for (int grad = 0; grad < 2; grad++)
       for (int a = 0; a < shapes[q].ndim; a++) {
-        ae_tensor *xt = rand_tensor(shapes[q], &r, -1, 1);
+        ae_tensor *xt = rt_uniform(shapes[q], &r, -1, 1);
         ae_tape *t = ae_tape_new(0);
         ae_set_grad_enabled(t, grad);
         ae_val *x = ae_var_tensor(t, xt), *piece[16];
@@ -278,7 +272,7 @@ Test(tensor_ops, log_softmax_is_log_of_softmax) {
   ae_shape s = AE_SHAPE(2, 3, 5, 3);
   ae_rng r;
   ae_rng_init(&r, 11);
-  ae_tensor *xt = rand_tensor(s, &r, -20, 20);
+  ae_tensor *xt = rt_uniform(s, &r, -20, 20);
   ae_tape *t = ae_tape_new(0);
   ae_val *x = ae_const_tensor(t, xt);
   for (int a = 0; a < 4; a++) {
@@ -370,7 +364,7 @@ Test(tensor_ops, thread_count_independent) {
   ae_shape s = AE_SHAPE(96, 5, 80); /* 38400 elements, above AE_PAR_MIN_ELEMS */
   ae_rng r;
   ae_rng_init(&r, 3);
-  ae_tensor *xt = rand_tensor(s, &r, -4, 4);
+  ae_tensor *xt = rt_uniform(s, &r, -4, 4);
   ae_real *out[2][8];
   int old = ae_get_threads();
   ae_tape *tp[2];
@@ -427,7 +421,7 @@ static void gradchecks(const op_row *row) {
   ae_rng r;
   ae_rng_init(&r, 99);
   ae_tensor *x[OP_ROW_MAX_IN];
-  for (int k = 0; k < row->nin; k++) x[k] = rand_tensor(row->in_shape[k], &r, row->lo, row->hi);
+  for (int k = 0; k < row->nin; k++) x[k] = rt_uniform(row->in_shape[k], &r, row->lo, row->hi);
   ae_gc_opts o = ae_gc_defaults();
   o.nondiff = row->nondiff;
   ae_gc_report rep;
