@@ -7,6 +7,11 @@
 # the first 10% (the wall clock of train.csv: no start-up, no evaluation),
 # the best of ROUNDS interleaved rounds. Also the gradient bytes every step
 # reduces (the parameters' float32 bytes) and the final training loss.
+# The last two columns are where the model turns communication-bound on a
+# 10 and a 100 Gbit/s network: a ring all-reduce sends 2*S*(N-1)/N bytes per
+# rank per step (S gradient bytes) while compute per rank is t1/N (t1: the
+# 1-process step time measured here), so communication outlasts compute from
+# N* = 1 + t1*bw/(2*S) ranks on (latency and overlap ignored).
 # Usage: benchmarks/mpi_scaling.sh AEZOO [MODELS] [RANKS]
 #   MODELS: comma-separated (default: every zoo model); RANKS: default "2".
 #   Environment: STEPS (default 100), BATCH (default 64), ROUNDS (default 1).
@@ -32,6 +37,7 @@ grad_bytes() { echo $(($(stat -L -c %s "$1") - 8 - $(od -An -t u8 -N8 "$1" | tr 
 
 printf '%-11s %12s %10s' model grad_bytes "1 proc/s"
 for n in ${ranks//,/ }; do printf ' %10s %7s' "np $n/s" ratio; done
+printf ' %8s %8s' "N*10G" "N*100G"
 printf '   loss (1 proc'
 for n in ${ranks//,/ }; do printf ', np %s' "$n"; done
 printf ')\n'
@@ -56,6 +62,9 @@ for m in ${models//,/ }; do
   for n in ${ranks//,/ }; do
     printf ' %10s %6.2fx' "${best[$n]}" "$(awk -v a="${best[$n]}" -v b="${best[1]}" 'BEGIN { print a / b }')"
   done
+  S=$(grad_bytes "$tmp/$m-1/model.safetensors")
+  awk -v S="$S" -v r="${best[1]}" -v b="$batch" 'BEGIN { t = b / r;
+    printf " %8.0f %8.0f", 1 + t * 1.25e9 / (2 * S), 1 + t * 12.5e9 / (2 * S) }'
   printf '   %s' "${loss[1]}"
   for n in ${ranks//,/ }; do printf ', %s' "${loss[$n]}"; done
   printf '\n'
