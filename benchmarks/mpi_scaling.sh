@@ -8,9 +8,10 @@
 # the best of ROUNDS interleaved rounds. Also the gradient bytes every step
 # reduces (the parameters' float32 bytes) and the final training loss.
 # The last two columns are where the model turns communication-bound on a
-# 10 and a 100 Gbit/s network: a ring all-reduce sends 2*S*(N-1)/N bytes per
-# rank per step (S gradient bytes) while compute per rank is t1/N (t1: the
-# 1-process step time measured here), so communication outlasts compute from
+# 10 and a 100 Gbit/s network: the exchange (run/comm_mpi.c; the volume of a
+# ring all-reduce) sends 2*S*(N-1)/N bytes per rank per step (S gradient
+# bytes) while compute per rank is t1/N (t1: the 1-process step time
+# measured here), so communication outlasts compute from
 # N* = 1 + t1*bw/(2*S) ranks on (latency and overlap ignored).
 # Usage: benchmarks/mpi_scaling.sh AEZOO [MODELS] [RANKS]
 #   MODELS: comma-separated (default: every zoo model); RANKS: default "2".
