@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "aezoo.h"
+#include "random_tensor.h"
 
 /* Node index accessor (autograd/tape.c), to see what was recorded. */
 ae_node *ae__tape_node(ae_tape *t, int i);
@@ -229,9 +230,7 @@ Test(custom_op, two_inputs_broadcast_gradient) {
   int op = register_or_find(&d);
   ae_rng r;
   ae_rng_init(&r, 4);
-  ae_tensor *x = ae_tensor_new(AE_SHAPE(3, 4)), *w = ae_tensor_new(AE_SHAPE(4));
-  ae_rng_uniform(&r, x->data, x->numel, -1, 1);
-  ae_rng_uniform(&r, w->data, w->numel, -1, 1);
+  ae_tensor *x = rt_uniform(AE_SHAPE(3, 4), &r, -1, 1), *w = rt_uniform(AE_SHAPE(4), &r, -1, 1);
   ae_tensor *in[2] = {x, w};
   ae_gc_report rep;
   cr_expect(ae_gradcheck(call_scale, &op, 2, in, NULL, &rep), "gradcheck: %s", rep.message);

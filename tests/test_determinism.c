@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aezoo.h"
+#include "random_tensor.h"
 
 enum { B = 128, D = 784, H = 256, STEPS = 3, NP = 4 };
 
@@ -38,8 +39,7 @@ static run_result train(int threads, uint64_t seed) {
   for (int i = 0; i < NP; i++) cr_assert(p[i]);
   ae_rng_normal(&r, p[0]->value.data, p[0]->value.numel, 0, (ae_real)(1 / sqrt(D)));
   ae_rng_normal(&r, p[2]->value.data, p[2]->value.numel, 0, (ae_real)(1 / sqrt(H)));
-  ae_tensor *x = ae_tensor_new(AE_SHAPE(B, D));
-  ae_rng_uniform(&r, x->data, x->numel, 0, 1);
+  ae_tensor *x = rt_uniform(AE_SHAPE(B, D), &r, 0, 1);
   ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
   ae_optim *o = ae_optim_new(&cfg, p, NP);
   ae_tape *t = ae_tape_new(0);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "zoo_test_util.h"
+#include "random_tensor.h"
 
 /* reconstruct(x) on a fresh no-grad tape, copied out; caller frees. */
 static ae_tensor *reconstruct(ae_model *m, const ae_tensor *x) {
@@ -91,10 +92,7 @@ Test(zoo_conv_f64, conv_ae_gradcheck) {
   check_model("conv-ae", "loss=bce weight_decay=0.1");
   /* 2 channels of 6x10: heights 6 -> 3 -> 2, widths 10 -> 5 -> 3, so the
    * decoder's output paddings are (1,1) then (0,1); uniform pixels */
-  ae_tensor *x = ae_tensor_new(AE_SHAPE(2, 2, 6, 10));
-  ae_rng rng;
-  ae_rng_init(&rng, 3);
-  ae_rng_uniform(&rng, x->data, x->numel, 0, 1);
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(2, 2, 6, 10), 3, 0, 1);
   check_on("conv-ae", NULL, AE_SHAPE(2, 6, 10), x);
   ae_tensor_free(x);
 }
@@ -123,10 +121,7 @@ Test(zoo_conv_f64, reconstructions_have_the_input_shape) {
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     ae_model *m = zt_make(cases[k].name, cases[k].sets, AE_SHAPE(cases[k].c, cases[k].h, cases[k].w), 1);
-    ae_tensor *x = ae_tensor_new(AE_SHAPE(2, cases[k].c, cases[k].h, cases[k].w));
-    ae_rng rng;
-    ae_rng_init(&rng, 5);
-    ae_rng_uniform(&rng, x->data, x->numel, 0, 1);
+    ae_tensor *x = rt_uniform_seeded(AE_SHAPE(2, cases[k].c, cases[k].h, cases[k].w), 5, 0, 1);
     ae_tensor *y = reconstruct(m, x);
     char a[64], b[64];
     cr_expect(ae_shape_eq(y->shape, x->shape), "%s [%s]: reconstruction %s of input %s", cases[k].name, cases[k].sets,
@@ -176,10 +171,7 @@ Test(zoo_conv_f64, deconv_ae_unpools_at_the_encoders_argmax) {
   const int S = 8, B = 2;
   ae_model *m = zt_make("deconv-ae", "channels=1,1", AE_SHAPE(1, S, S), 1);
   identity_kernels(m);
-  ae_tensor *x = ae_tensor_new(AE_SHAPE(B, 1, S, S));
-  ae_rng rng;
-  ae_rng_init(&rng, 9);
-  ae_rng_uniform(&rng, x->data, x->numel, (ae_real)0.1, 1); /* positive, ties have probability 0 */
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(B, 1, S, S), 9, 0.1, 1); /* positive, ties have probability 0 */
   ae_tensor *y = reconstruct(m, x);
   int nmax = 0;
   for (int b = 0; b < B; b++)

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "zoo_test_util.h"
+#include "random_tensor.h"
 
 #ifdef AE_REAL_DOUBLE
 /* Tiny sizes: 4 rows of 3 pixels, 3 LSTM units, a 2-unit code. */
@@ -12,10 +13,7 @@ Test(zoo_seq, gradcheck_full_loss) {
   const char *set[] = {"hidden=3", "code=2"};
   ae_model *m = ae_model_new("seq-ae", 2, set, AE_SHAPE(1, 4, 3), 5);
   cr_assert(m, "%s", ae_last_error());
-  ae_rng r;
-  ae_rng_init(&r, 9);
-  ae_tensor *x = ae_tensor_new(AE_SHAPE(2, 1, 4, 3));
-  ae_rng_uniform(&r, x->data, x->numel, 0, 1);
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(2, 1, 4, 3), 9, 0, 1);
   ae_param_check pc[AE_MAX_PARAMS];
   int ok = ae_model_gradcheck(m, x, 1, NULL, pc);
   cr_assert(ok >= 0, "%s", ae_last_error());
