@@ -69,7 +69,8 @@ static double bench(ae_tape *t, int bwd, ae_val *x, ae_val *w, ae_val *b, ae_val
 int main(int argc, char **argv) {
   if (argc > 1) ae_set_threads(atoi(argv[1]));
   static const conv_shape shapes[] = {
-      {1, 32, 28, 1}, {32, 32, 28, 1}, {32, 32, 14, 1}, {1, 32, 28, 2}, {32, 32, 28, 2}, {32, 32, 14, 2},
+      {1, 32, 28, 1}, {32, 32, 28, 1}, {32, 32, 14, 1}, {32, 32, 7, 1}, {32, 1, 28, 1},
+      {1, 32, 28, 2}, {32, 32, 28, 2}, {32, 32, 14, 2},
   };
   ae_tape *t = ae_tape_new((size_t)256 << 20);
   ae_set_grad_enabled(t, 0);

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 now = time.process_time if os.environ.get("BENCH_CPUTIME") else time.perf_counter
 
 BATCH, REPS = 128, 7
-SHAPES = [(1, 32, 28, 1), (32, 32, 28, 1), (32, 32, 14, 1), (1, 32, 28, 2), (32, 32, 28, 2), (32, 32, 14, 2)]
+SHAPES = [(1, 32, 28, 1), (32, 32, 28, 1), (32, 32, 14, 1), (32, 32, 7, 1), (32, 1, 28, 1),
+          (1, 32, 28, 2), (32, 32, 28, 2), (32, 32, 14, 2)]
 
 
 def bench(fn, flops):

@@ -17,19 +17,16 @@
  * computed the same way whatever the thread count. Each thread's buffers
  * come from the tape's arena before the parallel region and are given back
  * (mark / rewind) before return. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "autograd/op_api.h"
-#include "base/parallel.h"
 #include "conv_kernels.h"
+#include "conv_scratch.h"
 #include "base/gemm.h"
 
-/* Elements of one block's column matrix: 512 KiB of float, in L2. */
-#define TILE_ELEMS 131072
-/* Columns above which a block takes no further image. */
-#define MAX_COLS 2048
-/* Chunks of the batch whose weight-gradient partials are summed in order. */
-#define WG_CHUNKS 8
+#define TILE_ELEMS AE_CONV_TILE_ELEMS
+#define MAX_COLS AE_CONV_MAX_COLS
+#define WG_CHUNKS AE_CONV_WG_CHUNKS
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -119,6 +116,19 @@ static void col2im_add(const ae_conv_geom *g, const ae_real *col, int64_t ld, in
       }
 }
 
+/* Whether stride-1 shapes take the padded-grid path (conv_grid.c): yes,
+ * unless AEZOO_CONV=im2col (read once; for A/B measurement). */
+static int grid_on(void) {
+  static int on = -1;
+  int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+  if (v < 0) {
+    const char *e = getenv("AEZOO_CONV");
+    v = !(e && strcmp(e, "im2col") == 0);
+    __atomic_store_n(&on, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+
 /* The output side of images [n0, n0 + cnt) as one (o, cnt*plane) matrix:
  * copies each y[n, o, :] into tmp's row o, column block n - n0. */
 static void gather(const ae_conv_geom *g, const ae_real *y, int64_t n0, int64_t cnt, ae_real *tmp) {
@@ -128,43 +138,19 @@ static void gather(const ae_conv_geom *g, const ae_real *y, int64_t n0, int64_t 
       memcpy(tmp + o * cnt * plane + i * plane, y + ((n0 + i) * g->o + o) * plane, (size_t)plane * sizeof *tmp);
 }
 
-/* Per-thread column buffers from the arena: slots x elems. */
-typedef struct {
-  ae_real *buf;
-  int64_t elems;
-  int nthreads;
-} scratch;
-
-static int scratch_get(ae_tape *t, const char *op, int par, int64_t elems, scratch *s) {
-  s->nthreads = 1;
-#ifdef _OPENMP
-  if (par) s->nthreads = omp_get_max_threads();
-#endif
-  s->elems = (elems + 15) / 16 * 16; /* keep every slot 64-byte aligned */
-  s->buf = ae_arena_alloc(t, op, (size_t)(s->elems * s->nthreads) * sizeof(ae_real));
-  return s->buf ? 0 : -1;
-}
-
-static ae_real *scratch_slot(const scratch *s) {
-  int id = 0;
-#ifdef _OPENMP
-  id = omp_get_thread_num();
-#endif
-  return s->buf + (int64_t)id * s->elems;
-}
-
 int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
                        ae_real *y) {
+  if (grid_on() && ae_conv_grid_fits(g)) return ae_conv_grid_fwd(t, g, x, w, b, y);
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
   const blocking bk = blocking_of(g);
   const int64_t per_img = cdiv(g->oh, bk.rows), jobs = bk.imgs > 1 ? cdiv(g->n, bk.imgs) : g->n * per_img;
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
-  scratch s;
-  if (scratch_get(t, "conv2d", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
+  ae_conv_scratch s;
+  if (ae_conv_scratch_get(t, "conv2d", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
-    ae_real *col = scratch_slot(&s), *tmp = col + ckk * bk.cols;
+    ae_real *col = ae_conv_scratch_slot(&s), *tmp = col + ckk * bk.cols;
     if (bk.imgs > 1) { /* whole images side by side, then scattered to NCHW */
       int64_t n0 = job * bk.imgs, cnt = imin(bk.imgs, g->n - n0), cols = cnt * plane;
       for (int64_t i = 0; i < cnt; i++) im2col(g, x + (n0 + i) * img, 0, g->oh, col + i * plane, cols);
@@ -191,16 +177,17 @@ int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, cons
 
 int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
                         ae_real *x) {
+  if (grid_on() && ae_conv_grid_data_fits(g)) return ae_conv_grid_data(t, g, y, w, b, x);
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
   const blocking bk = blocking_of(g);
   const int64_t jobs = cdiv(g->n, bk.imgs);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
-  scratch s;
-  if (scratch_get(t, "conv_transpose2d", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
+  ae_conv_scratch s;
+  if (ae_conv_scratch_get(t, "conv_transpose2d", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
-    ae_real *col = scratch_slot(&s), *tmp = col + ckk * bk.cols;
+    ae_real *col = ae_conv_scratch_slot(&s), *tmp = col + ckk * bk.cols;
     int64_t n0 = job * bk.imgs, cnt = imin(bk.imgs, g->n - n0);
     for (int64_t i = 0; i < cnt; i++) {
       ae_real *xn = x + (n0 + i) * img;
@@ -231,18 +218,19 @@ int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, con
  * the product is taken transposed, dW^T = col dy^T, which the GEMM runs
  * faster; partials are then (ckk, o). */
 int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *y, ae_real *w) {
+  if (grid_on() && ae_conv_grid_fits(g)) return ae_conv_grid_weight(t, g, x, y, w);
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w, wn = g->o * ckk;
   const blocking bk = blocking_of(g);
   const int64_t nch = imin(g->n, WG_CHUNKS);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = ckk < g->o;
   ae_tape_mark m = ae_tape_get_mark(t);
-  scratch s;
+  ae_conv_scratch s;
   ae_real *part = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)(nch * wn) * sizeof(ae_real));
-  if (!part || scratch_get(t, "conv2d_weight_grad", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s))
+  if (!part || ae_conv_scratch_get(t, "conv2d_weight_grad", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s))
     return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
-    ae_real *col = scratch_slot(&s), *tmp = col + ckk * bk.cols, *dst = part + k * wn;
+    ae_real *col = ae_conv_scratch_slot(&s), *tmp = col + ckk * bk.cols, *dst = part + k * wn;
     int first = 1;
     for (int64_t n = k * g->n / nch, end = (k + 1) * g->n / nch; n < end;) {
       int64_t cnt = imin(bk.imgs, end - n);
@@ -263,6 +251,13 @@ int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, c
       n += cnt;
     }
   });
+  ae_conv_sum_partials(g, part, nch, tr, w);
+  ae_tape_rewind(t, m);
+  return 0;
+}
+
+void ae_conv_sum_partials(const ae_conv_geom *g, const ae_real *part, int64_t nch, int tr, ae_real *w) {
+  const int64_t ckk = g->c * g->kh * g->kw, wn = g->o * ckk;
   /* Partials in chunk order: w = ((p0 + p1) + p2) + ... */
   AE_PAR_FOR(AE_PAR(wn * nch), schedule(static),
   for (int64_t i = 0; i < wn; i++) {
@@ -271,6 +266,4 @@ int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, c
     for (int64_t k = 1; k < nch; k++) acc += part[k * wn + at];
     w[i] = acc;
   });
-  ae_tape_rewind(t, m);
-  return 0;
 }
