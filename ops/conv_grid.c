@@ -1,31 +1,38 @@
-/* conv_grid.c: stride-1 convolution on the padded grid, the path the
- * kernels of conv_kernels.c hand over to when the stride is 1.
+/* conv_grid.c: convolution on the padded, phase-split grid, the path the
+ * kernels of conv_kernels.c hand over to.
  *
- * Pad each image with zeros into xp (c, hp, wp), hp = h + 2 ph, wp = w + 2 pw,
- * and compute the output on a grid of oh rows of wp columns, of which the
- * last kw - 1 of each row are junk and dropped. Tap (ci, ki, kj) of grid
- * column j then reads xp[ci][ki * wp + kj + j]: one contiguous run per tap,
- * so the column matrix is ckk long copies (im2col's per-output-row copies
- * and bounds tests are gone), and a band of output rows [r0, r1) is simply
- * grid columns [r0 wp, r1 wp).
+ * Pad each image with zeros (hp = h + 2 ph rows, wp = w + 2 pw columns) and
+ * split it by stride phase: xq[ci][a][b][u][v] = xpadded[ci][u sh + a][v sw + b],
+ * planes of hq = ceil(hp / sh) by wq = ceil(wp / sw) (with stride 1 this is
+ * just the padded image). Compute the output on a grid of oh rows of wq
+ * columns, of which the last wq - ow of each row are junk and dropped. Tap
+ * (ci, ki, kj) of grid column j then reads
+ *   xq[ci][ki % sh][kj % sw][0][(ki / sh) wq + kj / sw + j]:
+ * one contiguous run per tap, so the column matrix is ckk long copies
+ * (im2col's per-output-row copies, strided gathers and bounds tests are
+ * gone), and a band of output rows [r0, r1) is grid columns [r0 wq, r1 wq).
  *   fwd:    y = W col + b[o], junk columns dropped.
- *   data:   the input gradient of a stride-1 conv (conv_transpose2d's
+ *   data:   stride 1: the input gradient of a stride-1 conv (conv_transpose2d's
  *           forward) is a stride-1 conv of y with the kernel flipped, its
- *           channels swapped and padding k - 1 - p: it runs fwd, and the
- *           col2im scatter-add is gone.
- *   weight: dW += y_grid col^T, y_grid being y laid out on the grid with
- *           zeros in the junk columns (or dW^T += col y_grid^T when
- *           ckk < o); the batch in AE_CONV_WG_CHUNKS chunks, each summed in
- *           order into its own partial, the partials added in chunk order.
+ *           channels swapped and padding k - 1 - p: it runs fwd, with no
+ *           scatter. Other strides: col = W^T y_grid (zeros in the junk
+ *           columns), each tap's row added as one run into xq, and xq taken
+ *           back to x's layout.
+ *   weight: dW += y_grid col^T (or dW^T += col y_grid^T when ckk < o); the
+ *           batch in AE_CONV_WG_CHUNKS chunks, each summed in order into its
+ *           own partial, the partials added in chunk order.
+ * One or two output channels (fwd, weight) take a direct path: per grid
+ * column, a sum over the tap runs, no column matrix and no GEMM.
  * Blocks, from the shapes alone: several whole images side by side, or
  * bands of output rows of one image, the column matrix in L2. Threads take
- * whole blocks (fwd) or chunks (weight), so every result is bitwise the same
- * for any thread count. The summation order differs from conv_kernels.c's
- * im2col path (data: taps in flipped order), so the two paths agree to
- * rounding, not bitwise. AEZOO_CONV=im2col turns this path off (A/B runs). */
+ * whole blocks (fwd, data) or chunks (weight), so every result is bitwise
+ * the same for any thread count. The summation order differs from the
+ * im2col path's (conv_kernels.c), so the two agree to rounding, not
+ * bitwise. AEZOO_CONV=im2col turns this path off (A/B runs). */
 #include <string.h>
 
 #include "base/gemm.h"
+#include "base/rowcopy.h"
 #include "conv_kernels.h"
 #include "conv_scratch.h"
 
@@ -40,100 +47,202 @@ static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 #define DIRECT_MAX_O 2
 /* Grid columns the direct path accumulates at once: four 64-byte vectors. */
 #define DIRECT_JV 64
+/* Column strides the grid path takes (pad_image's per-phase tables). */
+#define AE_CONV_MAX_PHASES 8
 
 typedef struct {
-  int64_t hp, wp;           /* padded image */
-  int64_t xpad;             /* elements of one padded image and its slack, a multiple of 16 */
-  int64_t gcols;            /* grid columns of one image: oh * wp */
+  int64_t hq, wq;           /* one phase plane */
+  int64_t xpad;             /* elements of one phase-split image and its slack, a multiple of 16 */
+  int64_t gcols;            /* grid columns of one image: oh * wq */
   int64_t imgs, rows, cols; /* a block: imgs whole images, or bands of `rows` rows; cols: its most columns */
 } grid_plan;
 
 static grid_plan plan_of(const ae_conv_geom *g) {
   const int64_t ckk = g->c * g->kh * g->kw;
   grid_plan p;
-  p.hp = g->h + 2 * g->ph, p.wp = g->w + 2 * g->pw;
-  /* The last tap's run of the last row ends kw - 1 elements past c hp wp;
-   * the direct path reads up to DIRECT_JV - 1 further. */
-  p.xpad = (g->c * p.hp * p.wp + g->kw + DIRECT_JV + 15) / 16 * 16;
-  p.gcols = g->oh * p.wp;
+  p.hq = cdiv(g->h + 2 * g->ph, g->sh), p.wq = cdiv(g->w + 2 * g->pw, g->sw);
+  /* Tap runs end at most (kw - 1) / sw elements past the last plane (since
+   * oh + (kh - 1) / sh <= hq); the direct path reads DIRECT_JV - 1 further. */
+  p.xpad = (g->c * g->sh * g->sw * p.hq * p.wq + g->kw + DIRECT_JV + 15) / 16 * 16;
+  p.gcols = g->oh * p.wq;
   p.imgs = 1, p.rows = g->oh, p.cols = p.gcols;
   int64_t fit = AE_CONV_TILE_ELEMS / imax(1, ckk * p.gcols);
   if (fit >= 2 && p.gcols < AE_CONV_MAX_COLS) {
     p.imgs = imin(g->n, imin(fit, imax(1, AE_CONV_MAX_COLS / p.gcols)));
     p.cols = p.imgs * p.gcols;
   } else {
-    int64_t rt = imax(1, imin(g->oh, AE_CONV_TILE_ELEMS / imax(1, ckk * p.wp)));
+    int64_t rt = imax(1, imin(g->oh, AE_CONV_TILE_ELEMS / imax(1, ckk * p.wq)));
     p.rows = cdiv(g->oh, cdiv(g->oh, rt));
-    p.cols = p.rows * p.wp;
+    p.cols = p.rows * p.wq;
   }
   return p;
 }
 
 int ae_conv_grid_fits(const ae_conv_geom *g) {
-  return g->sh == 1 && g->sw == 1 && g->oh > 0 && g->ow > 0 && g->oh == g->h + 2 * g->ph - g->kh + 1 &&
-         g->ow == g->w + 2 * g->pw - g->kw + 1;
+  return g->sh >= 1 && g->sw >= 1 && g->sw <= AE_CONV_MAX_PHASES && g->oh > 0 && g->ow > 0 && g->oh == (g->h + 2 * g->ph - g->kh) / g->sh + 1 &&
+         g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1 && g->h + 2 * g->ph >= g->kh && g->w + 2 * g->pw >= g->kw;
 }
 
-int ae_conv_grid_data_fits(const ae_conv_geom *g) {
-  return ae_conv_grid_fits(g) && g->ph <= g->kh - 1 && g->pw <= g->kw - 1;
+/* Offset in a phase-split image of tap (ci, ki, kj)'s run: ci's planes,
+ * then a part that depends on ki alone and one on kj alone. */
+static int64_t tap_off_h(const ae_conv_geom *g, const grid_plan *p, int64_t ki) {
+  return ki % g->sh * g->sw * p->hq * p->wq + ki / g->sh * p->wq;
+}
+static int64_t tap_off_w(const ae_conv_geom *g, const grid_plan *p, int64_t kj) {
+  return kj % g->sw * p->hq * p->wq + kj / g->sw;
+}
+static int64_t tap_off(const ae_conv_geom *g, const grid_plan *p, int64_t ci, int64_t ki, int64_t kj) {
+  return ci * g->sh * g->sw * p->hq * p->wq + tap_off_h(g, p, ki) + tap_off_w(g, p, kj);
 }
 
-/* xp = image x (c, h, w) with ph rows and pw columns of zeros around each
- * plane, then zeros up to p->xpad. */
-static void pad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *x, ae_real *xp) {
-  const int64_t wp = p->wp, pw = g->pw, w = g->w;
-  for (int64_t ci = 0; ci < g->c; ci++)
-    for (int64_t r = 0; r < p->hp; r++) {
-      ae_real *d = xp + (ci * p->hp + r) * wp;
-      const int64_t ih = r - g->ph;
-      if (ih < 0 || ih >= g->h) {
-        for (int64_t j = 0; j < wp; j++) d[j] = 0;
-        continue;
+/* Phase b's columns: v with 0 <= v sw + b - pw < w are [*lo, *hi) (within wq). */
+static void phase_cols(const ae_conv_geom *g, const grid_plan *p, int64_t b, int64_t *lo, int64_t *hi) {
+  *lo = imin(p->wq, b >= g->pw ? 0 : cdiv(g->pw - b, g->sw));
+  *hi = imax(*lo, imin(p->wq, cdiv(g->w + g->pw - b, g->sw)));
+}
+
+/* xq = image x (c, h, w) padded and split by phase (see the top), then
+ * zeros up to p->xpad. Stride 1: row by row, padding included. Otherwise
+ * all zeros first, then each image row dealt out to its phases. */
+static void pad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *x, ae_real *xq) {
+  const int64_t wq = p->wq, sh = g->sh, sw = g->sw, w = g->w, used = g->c * sh * sw * p->hq * wq;
+  if (sh == 1 && sw == 1) {
+    int64_t lo, hi;
+    phase_cols(g, p, 0, &lo, &hi);
+    for (int64_t ci = 0; ci < g->c; ci++)
+      for (int64_t u = 0, ih = -g->ph; u < p->hq; u++, ih++) {
+        ae_real *d = xq + (ci * p->hq + u) * wq;
+        if (ih < 0 || ih >= g->h) {
+          ae_row_zero(d, wq);
+          continue;
+        }
+        /* d[v] = x's row at column v - pw (the pointer may point before the row; only [lo, hi) is read) */
+        ae_row_window(d, (const ae_real *)((uintptr_t)(x + (ci * g->h + ih) * w) - (uintptr_t)g->pw * sizeof(ae_real)),
+                      wq, lo, hi);
       }
+    ae_row_zero(xq + used, p->xpad - used);
+    return;
+  }
+  ae_row_zero(xq, p->xpad);
+  int64_t v0[AE_CONV_MAX_PHASES], iw0[AE_CONV_MAX_PHASES];
+  for (int64_t b = 0; b < sw; b++) {
+    int64_t hi;
+    phase_cols(g, p, b, &v0[b], &hi);
+    iw0[b] = v0[b] * sw + b - g->pw;
+  }
+  for (int64_t ci = 0; ci < g->c; ci++)
+    for (int64_t ih = 0, a = g->ph % sh, u = g->ph / sh; ih < g->h; ih++) {
       const ae_real *s = x + (ci * g->h + ih) * w;
-      for (int64_t j = 0; j < pw; j++) d[j] = 0;
-      for (int64_t j = 0; j < w; j++) d[pw + j] = s[j];
-      for (int64_t j = pw + w; j < wp; j++) d[j] = 0;
+      ae_real *d = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
+      for (int64_t b = 0; b < sw; b++, d += p->hq * wq)
+        for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[v] = s[iw];
+      if (++a == sh) a = 0, u++;
     }
-  for (int64_t j = g->c * p->hp * wp; j < p->xpad; j++) xp[j] = 0;
 }
 
-/* The column matrix of output rows [r0, r1) of cnt padded images (xp, one
- * every p->xpad elements): col[t * ld + i * band + j] = xp_i[ci hp wp +
- * (ki + r0) wp + kj + j] for tap t = (ci, ki, kj), band = (r1 - r0) wp. */
-static void grid_im2col(const ae_conv_geom *g, const grid_plan *p, const ae_real *xp, int64_t cnt, int64_t r0,
+/* The inverse of pad_image on the image's own elements: x = xq + bias[ci]
+ * (x's plane ci), padding dropped; image row by image row. */
+static void unpad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *xq, const ae_real *bias,
+                        ae_real *x) {
+  const int64_t wq = p->wq, sh = g->sh, sw = g->sw, w = g->w;
+  int64_t v0[AE_CONV_MAX_PHASES], iw0[AE_CONV_MAX_PHASES];
+  for (int64_t b = 0; b < sw; b++) {
+    int64_t hi;
+    phase_cols(g, p, b, &v0[b], &hi);
+    iw0[b] = v0[b] * sw + b - g->pw;
+  }
+  for (int64_t ci = 0; ci < g->c; ci++) {
+    const ae_real bc = bias ? bias[ci] : 0;
+    for (int64_t ih = 0, a = g->ph % sh, u = g->ph / sh; ih < g->h; ih++) {
+      ae_real *d = x + (ci * g->h + ih) * w;
+      const ae_real *s = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
+      if (sw == 1)
+        ae_row_copy_add(d, s + g->pw, w, bc);
+      else
+        for (int64_t b = 0; b < sw; b++, s += p->hq * wq)
+          for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[iw] = s[v] + bc;
+      if (++a == sh) a = 0, u++;
+    }
+  }
+}
+
+/* The column matrix of output rows [r0, r1) of cnt phase-split images (xq,
+ * one every p->xpad elements): col[t * ld + i * band + j] = xq_i[tap_off(t)
+ * + r0 wq + j] for tap t = (ci, ki, kj), band = (r1 - r0) wq. */
+static void grid_im2col(const ae_conv_geom *g, const grid_plan *p, const ae_real *xq, int64_t cnt, int64_t r0,
                         int64_t r1, ae_real *col, int64_t ld) {
-  const int64_t band = (r1 - r0) * p->wp;
+  const int64_t band = (r1 - r0) * p->wq;
   for (int64_t ci = 0; ci < g->c; ci++)
     for (int64_t ki = 0; ki < g->kh; ki++)
       for (int64_t kj = 0; kj < g->kw; kj++) {
-        const ae_real *s = xp + ci * p->hp * p->wp + (ki + r0) * p->wp + kj;
+        const ae_real *s = xq + tap_off(g, p, ci, ki, kj) + r0 * p->wq;
         ae_real *d = col + ((ci * g->kh + ki) * g->kw + kj) * ld;
         for (int64_t i = 0; i < cnt; i++) memcpy(d + i * band, s + i * p->xpad, (size_t)band * sizeof *d);
       }
 }
 
-/* Direct forward of one padded image xp for few output channels: for each
- * DIRECT_JV grid columns, acc = sum over taps t in order of w[o][t] times
- * the tap's run, then the valid columns go to y (n's planes) plus b[o]. */
-static void direct_fwd(const ae_conv_geom *g, const grid_plan *p, const ae_real *xp, const ae_real *w,
-                       const ae_real *b, ae_real *y) {
-  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow;
+/* The adjoint of grid_im2col: adds each tap's row of col into its run of
+ * the cnt images' xq. */
+static void grid_col2im_add(const ae_conv_geom *g, const grid_plan *p, const ae_real *col, int64_t ld, int64_t cnt,
+                            int64_t r0, int64_t r1, ae_real *xq) {
+  const int64_t band = (r1 - r0) * p->wq;
+  for (int64_t ci = 0; ci < g->c; ci++)
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) {
+        ae_real *d = xq + tap_off(g, p, ci, ki, kj) + r0 * p->wq;
+        const ae_real *s = col + ((ci * g->kh + ki) * g->kw + kj) * ld;
+        for (int64_t i = 0; i < cnt; i++) {
+          ae_real *di = d + i * p->xpad;
+          const ae_real *si = s + i * band;
+          for (int64_t j = 0; j < band; j++) di[j] += si[j];
+        }
+      }
+}
+
+/* y's rows [r0, r1) of cnt images from n0 laid out on the grid, (o, cols)
+ * with image i's band at column i band, zeros in the junk columns. */
+static void y_to_grid(const ae_conv_geom *g, const grid_plan *p, const ae_real *y, int64_t n0, int64_t cnt,
+                      int64_t r0, int64_t r1, ae_real *yg, int64_t cols) {
+  const int64_t plane = g->oh * g->ow, band = (r1 - r0) * p->wq;
+  for (int64_t o = 0; o < g->o; o++)
+    for (int64_t i = 0; i < cnt; i++)
+      for (int64_t r = r0; r < r1; r++) {
+        ae_row_window(yg + o * cols + i * band + (r - r0) * p->wq, y + ((n0 + i) * g->o + o) * plane + r * g->ow,
+                      p->wq, 0, g->ow);
+      }
+}
+
+/* Four vectors of 64 bytes: the direct path's accumulators (GCC vector
+ * extensions, so the portable build gets narrower instructions, not a
+ * different sum). vec_u is the unaligned view of the tap runs. */
+typedef ae_real vec __attribute__((vector_size(64)));
+typedef ae_real vec_u __attribute__((vector_size(64), aligned(sizeof(ae_real))));
+#define VLANES ((int)(64 / sizeof(ae_real)))
+#define NVEC (DIRECT_JV / VLANES)
+
+/* Direct forward of one phase-split image xq for few output channels: for
+ * each DIRECT_JV grid columns, acc = sum over taps t in order of w[o][t]
+ * times the tap's run; the valid columns go to y (this image's planes) plus b[o]. */
+static void direct_fwd(const ae_conv_geom *g, const grid_plan *p, const ae_real *xq, const ae_real *w,
+                       const ae_real *b, const int64_t *kioff, const int64_t *kjoff, ae_real *y) {
+  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, cstride = g->sh * g->sw * p->hq * p->wq;
   for (int64_t o = 0; o < g->o; o++) {
     const ae_real *wo = w + o * ckk, bo = b ? b[o] : 0;
     ae_real *yo = y + o * plane;
     for (int64_t j0 = 0; j0 < p->gcols; j0 += DIRECT_JV) {
-      ae_real acc[DIRECT_JV] = {0};
+      vec acc[NVEC] = {{0}};
       for (int64_t ci = 0; ci < g->c; ci++)
         for (int64_t ki = 0; ki < g->kh; ki++)
           for (int64_t kj = 0; kj < g->kw; kj++) {
             const ae_real wt = wo[(ci * g->kh + ki) * g->kw + kj];
-            const ae_real *src = xp + ci * p->hp * p->wp + ki * p->wp + kj + j0;
-            for (int j = 0; j < DIRECT_JV; j++) acc[j] += wt * src[j];
+            const vec_u *src = (const vec_u *)(xq + ci * cstride + kioff[ki] + kjoff[kj] + j0);
+            for (int v = 0; v < NVEC; v++) acc[v] += wt * src[v];
           }
+      ae_real out[DIRECT_JV];
+      memcpy(out, acc, sizeof out);
       for (int64_t j = j0, e = imin(p->gcols, j0 + DIRECT_JV); j < e; j++) {
-        const int64_t r = j / p->wp, c = j % p->wp;
-        if (c < g->ow) yo[r * g->ow + c] = acc[j - j0] + bo;
+        const int64_t r = j / p->wq, c = j % p->wq;
+        if (c < g->ow) yo[r * g->ow + c] = out[j - j0] + bo;
       }
     }
   }
@@ -159,27 +268,32 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
-  if (ae_conv_scratch_get(t, "conv2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s)) return -1;
+  /* per thread: images, column matrix, product, and the direct path's tap offsets */
+  const int64_t offs = 16 + (g->kh + g->kw) * (int64_t)(sizeof(int64_t) / sizeof(ae_real));
+  if (ae_conv_scratch_get(t, "conv2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols + offs, &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
-    ae_real *xp = ae_conv_scratch_slot(&s), *col = xp + p.imgs * p.xpad, *tmp = col + ckk * p.cols;
+    ae_real *xq = ae_conv_scratch_slot(&s), *col = xq + p.imgs * p.xpad, *tmp = col + ckk * p.cols;
     const int64_t n0 = job * p.imgs, cnt = imin(p.imgs, g->n - n0);
-    for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n0 + i) * img, xp + i * p.xpad);
+    for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n0 + i) * img, xq + i * p.xpad);
     if (g->o <= DIRECT_MAX_O) {
-      for (int64_t i = 0; i < cnt; i++) direct_fwd(g, &p, xp + i * p.xpad, w, b, y + (n0 + i) * g->o * plane);
+      int64_t *kioff = (int64_t *)(col + ((ckk + g->o) * p.cols + 15) / 16 * 16), *kjoff = kioff + g->kh;
+      for (int64_t k = 0; k < g->kh; k++) kioff[k] = tap_off_h(g, &p, k);
+      for (int64_t k = 0; k < g->kw; k++) kjoff[k] = tap_off_w(g, &p, k);
+      for (int64_t i = 0; i < cnt; i++)
+        direct_fwd(g, &p, xq + i * p.xpad, w, b, kioff, kjoff, y + (n0 + i) * g->o * plane);
       continue;
     }
     for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
-      const int64_t r1 = imin(g->oh, r0 + p.rows), band = (r1 - r0) * p.wp, cols = cnt * band;
-      grid_im2col(g, &p, xp, cnt, r0, r1, col, cols);
+      const int64_t r1 = imin(g->oh, r0 + p.rows), band = (r1 - r0) * p.wq, cols = cnt * band;
+      grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);
       ae_gemm(0, 0, g->o, cols, ckk, 1, w, ckk, col, cols, 0, tmp, cols);
       for (int64_t i = 0; i < cnt; i++)
         for (int64_t o = 0; o < g->o; o++) {
           const ae_real bo = b ? b[o] : 0;
           for (int64_t r = r0; r < r1; r++) {
             ae_real *d = y + ((n0 + i) * g->o + o) * plane + r * g->ow;
-            const ae_real *src = tmp + o * cols + i * band + (r - r0) * p.wp;
-            for (int64_t j = 0; j < g->ow; j++) d[j] = src[j] + bo;
+            ae_row_copy_add(d, tmp + o * cols + i * band + (r - r0) * p.wq, g->ow, bo);
           }
         }
     }
@@ -188,9 +302,10 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   return 0;
 }
 
-int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
-                      ae_real *x) {
-  /* x = conv2d(y, wf) + b with wf[ci][oc][ki][kj] = w[oc][ci][kh-1-ki][kw-1-kj], padding k - 1 - p. */
+/* Stride 1: x = conv2d(y, wf) + b with wf[ci][oc][ki][kj] =
+ * w[oc][ci][kh-1-ki][kw-1-kj], padding k - 1 - p (needs p <= k - 1). */
+static int data_flipped(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
+                        ae_real *x) {
   const ae_conv_geom f = {g->n, g->o, g->oh, g->ow, g->c, g->h, g->w, g->kh, g->kw, 1, 1,
                           g->kh - 1 - g->ph, g->kw - 1 - g->pw};
   const int64_t kk = g->kh * g->kw;
@@ -203,6 +318,33 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
   int rc = ae_conv_grid_fwd(t, &f, y, wf, b, x);
   ae_tape_rewind(t, m);
   return rc;
+}
+
+int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
+                      ae_real *x) {
+  if (g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1) return data_flipped(t, g, y, w, b, x);
+  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
+  const grid_plan p = plan_of(g);
+  const int64_t jobs = cdiv(g->n, p.imgs);
+  const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
+  ae_tape_mark m = ae_tape_get_mark(t);
+  ae_conv_scratch s;
+  if (ae_conv_scratch_get(t, "conv_transpose2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s)) return -1;
+  AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
+  for (int64_t job = 0; job < jobs; job++) {
+    ae_real *xq = ae_conv_scratch_slot(&s), *col = xq + p.imgs * p.xpad, *yg = col + ckk * p.cols;
+    const int64_t n0 = job * p.imgs, cnt = imin(p.imgs, g->n - n0);
+    ae_row_zero(xq, cnt * p.xpad);
+    for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
+      const int64_t r1 = imin(g->oh, r0 + p.rows), cols = cnt * (r1 - r0) * p.wq;
+      y_to_grid(g, &p, y, n0, cnt, r0, r1, yg, cols);
+      ae_gemm(1, 0, ckk, cols, g->o, 1, w, ckk, yg, cols, 0, col, cols);
+      grid_col2im_add(g, &p, col, cols, cnt, r0, r1, xq);
+    }
+    for (int64_t i = 0; i < cnt; i++) unpad_image(g, &p, xq + i * p.xpad, b, x + (n0 + i) * img);
+  });
+  ae_tape_rewind(t, m);
+  return 0;
 }
 
 int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *y, ae_real *w) {
@@ -218,26 +360,20 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
     return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
-    ae_real *xp = ae_conv_scratch_slot(&s), *col = xp + p.imgs * p.xpad, *yg = col + ckk * p.cols;
+    ae_real *xq = ae_conv_scratch_slot(&s), *col = xq + p.imgs * p.xpad, *yg = col + ckk * p.cols;
     ae_real *dst = part + k * wn;
     int first = 1;
     for (int64_t n = k * g->n / nch, end = (k + 1) * g->n / nch; n < end;) {
       const int64_t cnt = imin(p.imgs, end - n);
-      for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n + i) * img, xp + i * p.xpad);
+      for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n + i) * img, xq + i * p.xpad);
       if (direct) { /* dst[o][t] += sum over the grid of y_grid[o] times tap t's run, image by image */
         for (int64_t i = 0; i < cnt; i++) {
-          for (int64_t o = 0; o < g->o; o++)
-            for (int64_t r = 0; r < g->oh; r++) {
-              ae_real *d = yg + o * p.gcols + r * p.wp;
-              const ae_real *src = y + ((n + i) * g->o + o) * plane + r * g->ow;
-              for (int64_t j = 0; j < g->ow; j++) d[j] = src[j];
-              for (int64_t j = g->ow; j < p.wp; j++) d[j] = 0;
-            }
+          y_to_grid(g, &p, y, n + i, 1, 0, g->oh, yg, p.gcols);
           for (int64_t o = 0; o < g->o; o++)
             for (int64_t ci = 0; ci < g->c; ci++)
               for (int64_t ki = 0; ki < g->kh; ki++)
                 for (int64_t kj = 0; kj < g->kw; kj++) {
-                  const ae_real *run = xp + i * p.xpad + ci * p.hp * p.wp + ki * p.wp + kj;
+                  const ae_real *run = xq + i * p.xpad + tap_off(g, &p, ci, ki, kj);
                   ae_real *dw = dst + o * ckk + (ci * g->kh + ki) * g->kw + kj, v = dot(yg + o * p.gcols, run, p.gcols);
                   *dw = first ? v : *dw + v;
                 }
@@ -247,16 +383,9 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
         continue;
       }
       for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
-        const int64_t r1 = imin(g->oh, r0 + p.rows), band = (r1 - r0) * p.wp, cols = cnt * band;
-        grid_im2col(g, &p, xp, cnt, r0, r1, col, cols);
-        for (int64_t o = 0; o < g->o; o++)
-          for (int64_t i = 0; i < cnt; i++)
-            for (int64_t r = r0; r < r1; r++) {
-              ae_real *d = yg + o * cols + i * band + (r - r0) * p.wp;
-              const ae_real *src = y + ((n + i) * g->o + o) * plane + r * g->ow;
-              for (int64_t j = 0; j < g->ow; j++) d[j] = src[j];
-              for (int64_t j = g->ow; j < p.wp; j++) d[j] = 0;
-            }
+        const int64_t r1 = imin(g->oh, r0 + p.rows), cols = cnt * (r1 - r0) * p.wq;
+        grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);
+        y_to_grid(g, &p, y, n, cnt, r0, r1, yg, cols);
         if (tr)
           ae_gemm(0, 1, ckk, g->o, cols, 1, col, cols, yg, cols, first ? 0 : 1, dst, g->o);
         else

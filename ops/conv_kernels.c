@@ -116,7 +116,7 @@ static void col2im_add(const ae_conv_geom *g, const ae_real *col, int64_t ld, in
       }
 }
 
-/* Whether stride-1 shapes take the padded-grid path (conv_grid.c): yes,
+/* Whether the kernels hand over to the padded-grid path (conv_grid.c): yes,
  * unless AEZOO_CONV=im2col (read once; for A/B measurement). */
 static int grid_on(void) {
   static int on = -1;
@@ -177,7 +177,7 @@ int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, cons
 
 int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
                         ae_real *x) {
-  if (grid_on() && ae_conv_grid_data_fits(g)) return ae_conv_grid_data(t, g, y, w, b, x);
+  if (grid_on() && ae_conv_grid_fits(g)) return ae_conv_grid_data(t, g, y, w, b, x);
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
   const blocking bk = blocking_of(g);
   const int64_t jobs = cdiv(g->n, bk.imgs);

@@ -28,10 +28,9 @@ int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, c
  * tr, summed in chunk order into w (o, ckk). */
 void ae_conv_sum_partials(const ae_conv_geom *g, const ae_real *part, int64_t nch, int tr, ae_real *w);
 
-/* Stride-1 convolution on the padded grid (conv_grid.c): each applies when
- * its _fits says so, and the kernels above then hand over to it. */
-int ae_conv_grid_fits(const ae_conv_geom *g);      /* fwd and weight: stride 1 */
-int ae_conv_grid_data_fits(const ae_conv_geom *g); /* data: also pad <= kernel - 1 */
+/* Convolution on the padded, phase-split grid (conv_grid.c): the kernels
+ * above hand over to it when ae_conv_grid_fits (consistent shapes). */
+int ae_conv_grid_fits(const ae_conv_geom *g);
 int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
                      ae_real *y);
 int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
