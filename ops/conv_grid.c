@@ -134,8 +134,12 @@ static void pad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *
     for (int64_t ih = 0, a = g->ph % sh, u = g->ph / sh; ih < g->h; ih++) {
       const ae_real *s = x + (ci * g->h + ih) * w;
       ae_real *d = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
-      for (int64_t b = 0; b < sw; b++, d += p->hq * wq)
-        for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[v] = s[iw];
+      if (sw == 2) /* image column iw goes to phase (iw + pw) % 2, column (iw + pw) / 2 */
+        ae_row_deinterleave2(s, w, d + g->pw % 2 * p->hq * wq + g->pw / 2,
+                             d + (g->pw + 1) % 2 * p->hq * wq + (g->pw + 1) / 2);
+      else
+        for (int64_t b = 0; b < sw; b++, d += p->hq * wq)
+          for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[v] = s[iw];
       if (++a == sh) a = 0, u++;
     }
 }
@@ -158,6 +162,9 @@ static void unpad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real
       const ae_real *s = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
       if (sw == 1)
         ae_row_copy_add(d, s + g->pw, w, bc);
+      else if (sw == 2)
+        ae_row_interleave2_add(d, w, s + g->pw % 2 * p->hq * wq + g->pw / 2,
+                               s + (g->pw + 1) % 2 * p->hq * wq + (g->pw + 1) / 2, bc);
       else
         for (int64_t b = 0; b < sw; b++, s += p->hq * wq)
           for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[iw] = s[v] + bc;

@@ -1,8 +1,8 @@
 /* test_conv.c: the conv family (ops/conv.h), built twice (conv-f32,
  * conv-f64).
  *  - conv2d, conv_transpose2d and conv2d_weight_grad against the direct
- *    loops of conv_ref.h on odd shapes: batch 1 and 3, non-square images
- *    and kernels, stride 1 and 2 (and mixed), padding 0 and 1, output
+ *    loops of conv_ref.h on odd shapes: batch 1 to 11, non-square images
+ *    and kernels, stride 1, 2 and 3 (and mixed), padding 0 to 3, output
  *    padding 0 and 1, with and without bias. Tolerance: the rounding bound
  *    of a K-term sum, (K + 2) u sum|terms| (u = unit roundoff of ae_real),
  *    plus 1e-30 for exact zeros; any index bug is O(1) off.
@@ -69,8 +69,10 @@ static const conv_case cases[] = {
     {3, 5, 9, 8, 1, 3, 3, 1, 1, 1, 1, 1}, {2, 3, 6, 7, 2, 3, 2, 1, 1, 2, 1, 0}, {5, 2, 30, 41, 1, 5, 4, 1, 1, 2, 3, 1},
     /* more images than weight-gradient chunks: several images summed per chunk */
     {10, 2, 6, 5, 1, 3, 3, 1, 1, 1, 1, 0}, {11, 3, 5, 6, 4, 3, 3, 1, 1, 1, 1, 1}, {10, 2, 7, 6, 3, 3, 3, 2, 2, 1, 1, 1},
-    /* stride 1, padding above kernel - 1: the input gradient takes the im2col path */
+    /* stride 1, padding above kernel - 1: the input gradient is not a flipped conv */
     {2, 2, 5, 6, 3, 2, 2, 1, 1, 2, 2, 1},
+    /* stride 3: conv_grid.c's general phase split (stride 2 has its own) */
+    {2, 2, 11, 10, 3, 3, 3, 3, 3, 1, 1, 1}, {2, 2, 9, 13, 4, 2, 3, 1, 3, 0, 2, 0},
 };
 
 static conv_ref_geom geom_of(const conv_case *k) {
