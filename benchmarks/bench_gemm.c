@@ -1,8 +1,12 @@
 /* bench_gemm.c: GFLOP/s of ae_gemm (float build) on the zoo's shapes
  * M x N x K = 128x784x256, 128x256x784, 784x128x256 with the four transpose
- * combinations, plus 2048^3, for each compiled backend side by side.
+ * combinations, plus 2048^3, for each compiled backend side by side, and
+ * the built-in backend's share of the CPU's FMA peak: the peak is measured
+ * first, per thread, by a loop of independent 64-byte-vector FMA chains
+ * (what the micro-kernel issues), and scaled by the thread count.
  * Each figure is the median of several timed batches. Prints a markdown
- * table. Usage: bench_gemm [threads [M N K]] (default: OpenMP's default
+ * table. A microbenchmark: the zoo's steps are measured by zoo_vs_torch.sh.
+ * Usage: bench_gemm [threads [M N K]] (default: OpenMP's default
  * threads; with M N K, that one shape in the four transpose combinations). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +60,36 @@ static double bench(ae_gemm_backend be, int ta, int tb, int64_t M, int64_t N, in
   return gf[REPS / 2];
 }
 
+/* FMA peak of one thread, GFLOP/s: CHAINS independent accumulator vectors
+ * (enough to cover the FMA latency times the FMA ports), each updated
+ * acc = acc * m + a, which the compiler contracts to one FMA; median of
+ * REPS runs of ITERS rounds. */
+typedef ae_real fma_vec __attribute__((vector_size(64)));
+enum { CHAINS = 12, ITERS = 2000000 };
+
+static double fma_peak(void) {
+  const int lanes = (int)(sizeof(fma_vec) / sizeof(ae_real));
+  double gf[REPS];
+  for (int r = 0; r < REPS; r++) {
+    fma_vec acc[CHAINS] = {{0}}, m = {0}, a = {0};
+    for (int l = 0; l < lanes; l++) m[l] = (ae_real)0.999999, a[l] = (ae_real)1e-6;
+    for (int c = 0; c < CHAINS; c++)
+      for (int l = 0; l < lanes; l++) acc[c][l] = (ae_real)(c + l);
+    double t0 = now();
+    for (int i = 0; i < ITERS; i++) {
+      for (int c = 0; c < CHAINS; c++) acc[c] = acc[c] * m + a;
+      __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]), "+x"(acc[4]), "+x"(acc[5]),
+                       "+x"(acc[6]), "+x"(acc[7]), "+x"(acc[8]), "+x"(acc[9]), "+x"(acc[10]), "+x"(acc[11]));
+    }
+    double t = now() - t0;
+    volatile ae_real sink = 0;
+    for (int c = 0; c < CHAINS; c++) sink += acc[c][0];
+    gf[r] = 2.0 * lanes * CHAINS * (double)ITERS / t * 1e-9;
+  }
+  qsort(gf, REPS, sizeof gf[0], cmp_double);
+  return gf[REPS / 2];
+}
+
 enum { NROWS = 13 };
 
 int main(int argc, char **argv) {
@@ -77,6 +111,7 @@ int main(int argc, char **argv) {
     }
   }
 
+  const double peak = fma_peak() * ae_get_threads();
   /* One backend at a time: a thread pool still spinning after the other
    * backend's call would steal the cores. */
   double gf[2][NROWS] = {{0}};
@@ -85,14 +120,17 @@ int main(int argc, char **argv) {
       gf[be][r] = bench(be, trans[r] >> 1, trans[r] & 1, dims[r][0], dims[r][1], dims[r][2]);
 
   int blas = ae_gemm_has_backend(AE_GEMM_OPENBLAS);
-  printf("ae_gemm, %s, %d threads, micro-kernel %s, median of %d\n\n", AE_REAL_NAME,
-         ae_get_threads(), ae_gemm_ukernel_name(), REPS);
-  printf("| M x N x K | op | builtin GFLOP/s |%s\n",
+  printf("ae_gemm, %s, %d threads, micro-kernel %s, median of %d; FMA peak %.1f GFLOP/s (%d threads x %.1f, "
+         "measured)\n\n",
+         AE_REAL_NAME, ae_get_threads(), ae_gemm_ukernel_name(), REPS, peak, ae_get_threads(),
+         peak / ae_get_threads());
+  printf("| M x N x K | op | builtin GFLOP/s | of FMA peak |%s\n",
          blas ? " openblas GFLOP/s | builtin/openblas |" : "");
-  printf("|---|---|---:|%s\n", blas ? "---:|---:|" : "");
+  printf("|---|---|---:|---:|%s\n", blas ? "---:|---:|" : "");
   for (int r = 0; r < nrows; r++) {
-    printf("| %lldx%lldx%lld | %c%c | %7.1f |", (long long)dims[r][0], (long long)dims[r][1],
-           (long long)dims[r][2], trans[r] >> 1 ? 'T' : 'N', trans[r] & 1 ? 'T' : 'N', gf[0][r]);
+    printf("| %lldx%lldx%lld | %c%c | %7.1f | %3.0f%% |", (long long)dims[r][0], (long long)dims[r][1],
+           (long long)dims[r][2], trans[r] >> 1 ? 'T' : 'N', trans[r] & 1 ? 'T' : 'N', gf[0][r],
+           100 * gf[0][r] / peak);
     if (blas) printf(" %7.1f | %5.2f |", gf[1][r], gf[1][r] > 0 ? gf[0][r] / gf[1][r] : 0);
     printf("\n");
   }

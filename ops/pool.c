@@ -57,11 +57,24 @@ static int window(ae_tape *t, const char *op, ae_shape s, int k, int stride, int
 static ae_shape nchw(ae_shape s, int64_t h, int64_t w) { return AE_SHAPE(s.d[0], s.d[1], h, w); }
 
 /* Every index an integer in [0, plane); raises naming the first that is not. */
+static inline ae_real floor_real(ae_real v) {
+#ifdef AE_REAL_DOUBLE
+  return floor(v);
+#else
+  return floorf(v);
+#endif
+}
+
 static int check_indices(ae_tape *t, const char *op, const ae_val *idx, int64_t plane, int64_t h, int64_t w) {
-  const ae_real *p = idx->t.data;
+  const ae_real *p = idx->t.data, top = (ae_real)plane;
+  /* One branch-free pass (it vectorises; the indices of a whole batch are
+   * checked on every pooling backward), then the first bad element, if any. */
+  int bad = 0;
+  for (int64_t i = 0; i < idx->t.numel; i++) bad |= !(p[i] >= 0 && p[i] < top && p[i] == floor_real(p[i]));
+  if (!bad) return 1;
   for (int64_t i = 0; i < idx->t.numel; i++) {
     ae_real v = p[i];
-    if (v >= 0 && v < (ae_real)plane && v == (ae_real)(int64_t)v) continue;
+    if (v >= 0 && v < top && v == (ae_real)(int64_t)v) continue;
     char s[AE_SHAPE_BUF];
     ae_raise(t, AE_ERR_ARG, op,
              "indices %s: element %lld is %g, not a flat position in [0, %lld) of a %lldx%lld plane",
