@@ -25,6 +25,7 @@
  * take a direct loop with no packing and no parallel region.
  */
 #include "base/gemm.h"
+#include "base/gemm_packed.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -79,6 +80,8 @@ typedef struct {
   int64_t lda, ldb;
   ae_real *C;
   int64_t ldc;
+  ae_gemm_pack_b_fn pack_b; /* op(B) from a callback (ae_gemm_packed_b), else NULL */
+  const void *pack_ctx;
 } gemm_args;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -160,6 +163,10 @@ static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64
 static void pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t kc, int64_t nc,
                          int64_t jp, ae_real *restrict bp) {
   int64_t j0 = jp * NR, nr = min64(NR, nc - j0);
+  if (g->pack_b) {
+    g->pack_b(g->pack_ctx, pc, kc, jc + j0, (int)nr, bp);
+    return;
+  }
   if (!g->tb) { /* rows of B are contiguous in j */
     for (int64_t p = 0; p < kc; p++) {
       const ae_real *src = g->B + (pc + p) * g->ldb + jc + j0;
@@ -466,7 +473,7 @@ void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real al
                       (long long)K, !!transa, !!transb);
     return;
   }
-  gemm_args g = {!!transa, !!transb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc};
+  gemm_args g = {!!transa, !!transb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, NULL, NULL};
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == 0) {
     scale_c(&g);
@@ -476,4 +483,25 @@ void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real al
   if (ae_gemm_get_backend() == AE_GEMM_OPENBLAS && gemm_openblas(&g) == 0) return;
 #endif
   if (M * N * K <= AE_GEMM_SMALL || gemm_blocked(&g) != 0) gemm_direct(&g);
+}
+
+int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha, const ae_real *A, int64_t lda,
+                     ae_gemm_pack_b_fn pack_b, const void *ctx, ae_real beta, ae_real *C, int64_t ldc) {
+  if (M < 0 || N < 0 || K < 0 || (M && K && lda < (transa ? M : K)) || (M && N && ldc < N) || !pack_b) {
+    ae_set_last_error("gemm: bad arguments (M=%lld N=%lld K=%lld lda=%lld ldc=%lld)", (long long)M, (long long)N,
+                      (long long)K, (long long)lda, (long long)ldc);
+    return -1;
+  }
+  gemm_args g = {!!transa, 0, M, N, K, alpha, beta, A, NULL, lda, 0, C, ldc, pack_b, ctx};
+  if (M == 0 || N == 0) return 0;
+  if (K == 0 || alpha == 0) {
+    scale_c(&g);
+    return 0;
+  }
+  if (gemm_blocked(&g) != 0) {
+    ae_set_last_error("gemm: no memory for the packing buffers (M=%lld N=%lld K=%lld)", (long long)M, (long long)N,
+                      (long long)K);
+    return -1;
+  }
+  return 0;
 }

@@ -11,7 +11,9 @@
  * one contiguous run per tap, so the column matrix is ckk long copies
  * (im2col's per-output-row copies, strided gathers and bounds tests are
  * gone), and a band of output rows [r0, r1) is grid columns [r0 wq, r1 wq).
- *   fwd:    y = W col + b[o], junk columns dropped.
+ *   fwd:    y = W col + b[o], junk columns dropped; the GEMM packs its B
+ *           panels straight from the runs (ae_gemm_packed_b), so col is
+ *           never written.
  *   data:   stride 1: the input gradient of a stride-1 conv (conv_transpose2d's
  *           forward) is a stride-1 conv of y with the kernel flipped, its
  *           channels swapped and padding k - 1 - p: it runs fwd, with no
@@ -32,6 +34,8 @@
 #include <string.h>
 
 #include "base/gemm.h"
+#include "base/gemm_packed.h"
+#include "base/gemm_ukernel.h"
 #include "base/rowcopy.h"
 #include "conv_kernels.h"
 #include "conv_scratch.h"
@@ -188,6 +192,35 @@ static void grid_im2col(const ae_conv_geom *g, const grid_plan *p, const ae_real
       }
 }
 
+/* The forward's B operand, the column matrix of a block, packed straight
+ * from the images (ae_gemm_packed_b): row t of B is tap t's run, column j
+ * is image j / band's grid column r0 wq + j % band. */
+typedef struct {
+  const int64_t *toff; /* tap_off of every tap, in tap order */
+  const ae_real *xq;   /* the block's first image; one every xpad elements */
+  int64_t xpad, band, r0wq;
+} tap_pack;
+
+static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
+  const tap_pack *f = ctx;
+  /* the panel's columns in runs that stay in one image */
+  const ae_real *src[AE_GEMM_NR];
+  int at[AE_GEMM_NR + 1], nseg = 0;
+  for (int j = 0; j < nr; nseg++) {
+    const int64_t i = (j0 + j) / f->band, jj = (j0 + j) % f->band;
+    src[nseg] = f->xq + i * f->xpad + f->r0wq + jj;
+    at[nseg] = j;
+    j += (int)imin(nr - j, f->band - jj);
+  }
+  at[nseg] = nr;
+  for (int64_t p = 0; p < kc; p++) {
+    ae_real *d = dst + p * AE_GEMM_NR;
+    const int64_t off = f->toff[p0 + p];
+    for (int sg = 0; sg < nseg; sg++) ae_row_copy(d + at[sg], src[sg] + off, at[sg + 1] - at[sg]);
+    if (nr < AE_GEMM_NR) ae_row_zero(d + nr, AE_GEMM_NR - nr);
+  }
+}
+
 /* The adjoint of grid_im2col: adds each tap's row of col into its run of
  * the cnt images' xq. */
 static void grid_col2im_add(const ae_conv_geom *g, const grid_plan *p, const ae_real *col, int64_t ld, int64_t cnt,
@@ -274,27 +307,36 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   const int64_t jobs = cdiv(g->n, p.imgs);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
+  /* tap offsets, shared: every tap's (pack_taps), and their ki and kj parts (direct_fwd) */
+  int64_t *toff = ae_arena_alloc(t, "conv2d", (size_t)(ckk + g->kh + g->kw) * sizeof(int64_t));
+  if (!toff) return -1;
+  int64_t *kioff = toff + ckk, *kjoff = kioff + g->kh;
+  for (int64_t k = 0; k < g->kh; k++) kioff[k] = tap_off_h(g, &p, k);
+  for (int64_t k = 0; k < g->kw; k++) kjoff[k] = tap_off_w(g, &p, k);
+  for (int64_t ci = 0, tp = 0; ci < g->c; ci++)
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) toff[tp++] = tap_off(g, &p, ci, ki, kj);
   ae_conv_scratch s;
-  /* per thread: images, column matrix, product, and the direct path's tap offsets */
-  const int64_t offs = 16 + (g->kh + g->kw) * (int64_t)(sizeof(int64_t) / sizeof(ae_real));
-  if (ae_conv_scratch_get(t, "conv2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols + offs, &s)) return -1;
+  int fail = 0;
+  /* per thread: the block's images and the product */
+  if (ae_conv_scratch_get(t, "conv2d", par, p.imgs * p.xpad + g->o * p.cols, &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
-    ae_real *xq = ae_conv_scratch_slot(&s), *col = xq + p.imgs * p.xpad, *tmp = col + ckk * p.cols;
+    ae_real *xq = ae_conv_scratch_slot(&s), *tmp = xq + p.imgs * p.xpad;
     const int64_t n0 = job * p.imgs, cnt = imin(p.imgs, g->n - n0);
     for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n0 + i) * img, xq + i * p.xpad);
     if (g->o <= DIRECT_MAX_O) {
-      int64_t *kioff = (int64_t *)(col + ((ckk + g->o) * p.cols + 15) / 16 * 16), *kjoff = kioff + g->kh;
-      for (int64_t k = 0; k < g->kh; k++) kioff[k] = tap_off_h(g, &p, k);
-      for (int64_t k = 0; k < g->kw; k++) kjoff[k] = tap_off_w(g, &p, k);
       for (int64_t i = 0; i < cnt; i++)
         direct_fwd(g, &p, xq + i * p.xpad, w, b, kioff, kjoff, y + (n0 + i) * g->o * plane);
       continue;
     }
     for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
       const int64_t r1 = imin(g->oh, r0 + p.rows), band = (r1 - r0) * p.wq, cols = cnt * band;
-      grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);
-      ae_gemm(0, 0, g->o, cols, ckk, 1, w, ckk, col, cols, 0, tmp, cols);
+      const tap_pack f = {toff, xq, p.xpad, band, r0 * p.wq};
+      if (ae_gemm_packed_b(0, g->o, cols, ckk, 1, w, ckk, pack_taps, &f, 0, tmp, cols)) {
+        __atomic_store_n(&fail, 1, __ATOMIC_RELAXED);
+        break;
+      }
       for (int64_t i = 0; i < cnt; i++)
         for (int64_t o = 0; o < g->o; o++) {
           const ae_real bo = b ? b[o] : 0;
@@ -306,6 +348,10 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
     }
   });
   ae_tape_rewind(t, m);
+  if (fail) {
+    ae_raise(t, AE_ERR_NOMEM, "conv2d", "%s", ae_last_error());
+    return -1;
+  }
   return 0;
 }
 

@@ -1,0 +1,25 @@
+/* gemm_packed.h (internal, not installed): the built-in GEMM with op(B)
+ * supplied by a callback that packs B's micro-panels itself, so a caller
+ * whose B is implicit (a convolution's column matrix, read straight from
+ * the image) never materialises it. Same blocking, same micro-kernel and
+ * the same determinism invariant as ae_gemm's built-in backend (gemm.c),
+ * whatever ae_gemm's backend is set to. */
+#ifndef AE_GEMM_PACKED_H
+#define AE_GEMM_PACKED_H
+
+#include <stdint.h>
+
+#include "base/real.h"
+
+/* Writes dst[p * AE_GEMM_NR + j] = op(B)(p0 + p, j0 + j) for p < kc, j < nr,
+ * and zeros for nr <= j < AE_GEMM_NR (dst is AE_ALIGN-aligned). May run on
+ * any thread of the GEMM's team, concurrently for different panels. */
+typedef void (*ae_gemm_pack_b_fn)(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst);
+
+/* C = alpha op(A) B + beta C, B (K x N) given by pack_b(ctx, ...). Returns
+ * 0, or -1 (bad arguments, or no packing buffer) with ae_last_error set
+ * for bad arguments; C is untouched then. */
+int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha, const ae_real *A, int64_t lda,
+                     ae_gemm_pack_b_fn pack_b, const void *ctx, ae_real beta, ae_real *C, int64_t ldc);
+
+#endif
