@@ -22,4 +22,11 @@ typedef void (*ae_gemm_pack_b_fn)(const void *ctx, int64_t p0, int64_t kc, int64
 int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha, const ae_real *A, int64_t lda,
                      ae_gemm_pack_b_fn pack_b, const void *ctx, ae_real beta, ae_real *C, int64_t ldc);
 
+/* For packing callbacks that transpose: dst[c * ldd + r] = src[r][c] for
+ * r < store_rows and c < cols, rows r >= rows reading as zero; rows,
+ * store_rows, cols <= AE_GEMM_VL (ae_gemm_transpose_block with a pointer
+ * per source row; gemm_ukernel.c). */
+void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_real *dst, int64_t ldd,
+                            int store_rows);
+
 #endif

@@ -4,6 +4,7 @@
  * build targets AVX-512 (one zmm accumulator per row and 16 floats / 8
  * doubles of the tile), and the portable kernel otherwise. */
 #include "base/gemm_ukernel.h"
+#include "base/gemm_packed.h"
 
 #if AE_GEMM_UKERNEL_AVX512
 #include <immintrin.h>
@@ -120,6 +121,18 @@ void ae_gemm_transpose_block(const ae_real *src, int64_t lds, int rows, int cols
   _Pragma("GCC unroll 16") for (int c = 0; c < VL; c++)
     if (c < cols) V_MSTORE(dst + c * ldd, sm, r[c]);
 }
+/* ae_gemm_transpose_block with a pointer per source row (gemm_packed.h). */
+void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_real *dst, int64_t ldd,
+                            int store_rows) {
+  vmask lm = lane_mask(cols), sm = lane_mask(store_rows);
+  vec r[VL];
+  _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++)
+    r[i] = i < rows ? V_MLOAD(lm, src[i]) : V_ZERO();
+  transpose_regs(r);
+  _Pragma("GCC unroll 16") for (int c = 0; c < VL; c++)
+    if (c < cols) V_MSTORE(dst + c * ldd, sm, r[c]);
+}
+
 _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vector length");
 
 /* One k step: NV aligned loads of b, MR broadcasts of a, MR * NV FMAs. */
@@ -203,6 +216,12 @@ void ae_gemm_transpose_block(const ae_real *src, int64_t lds, int rows, int cols
                              ae_real *dst, int64_t ldd, int store_rows) {
   for (int c = 0; c < cols; c++)
     for (int r = 0; r < store_rows; r++) dst[c * ldd + r] = r < rows ? src[r * lds + c] : 0;
+}
+
+void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_real *dst, int64_t ldd,
+                            int store_rows) {
+  for (int c = 0; c < cols; c++)
+    for (int r = 0; r < store_rows; r++) dst[c * ldd + r] = r < rows ? src[r][c] : 0;
 }
 
 /* Register-blocked with GCC's generic vectors (16 bytes: SSE2 on

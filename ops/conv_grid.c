@@ -20,9 +20,11 @@
  *           scatter. Other strides: col = W^T y_grid (zeros in the junk
  *           columns), each tap's row added as one run into xq, and xq taken
  *           back to x's layout.
- *   weight: dW += y_grid col^T (or dW^T += col y_grid^T when ckk < o); the
- *           batch in AE_CONV_WG_CHUNKS chunks, each summed in order into its
- *           own partial, the partials added in chunk order.
+ *   weight: dW += y_grid col^T, col^T's panels packed straight from the
+ *           runs (transposed; ae_gemm_transpose_rows); when ckk < o,
+ *           dW^T += col y_grid^T with col written out. The batch in
+ *           AE_CONV_WG_CHUNKS chunks, each summed in order into its own
+ *           partial, the partials added in chunk order.
  * One or two output channels (fwd, weight) take a direct path: per grid
  * column, a sum over the tap runs, no column matrix and no GEMM.
  * Blocks, from the shapes alone: several whole images side by side, or
@@ -221,6 +223,29 @@ static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int n
   }
 }
 
+/* The weight gradient's B operand, col^T (K = grid columns, N = taps),
+ * packed straight from the images: row p of B is grid column p (image
+ * p / band), column j is tap j, so a panel is NR runs transposed, in
+ * blocks of AE_GEMM_VL runs by AE_GEMM_VL columns. */
+static void pack_runs_transposed(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
+  const tap_pack *f = ctx;
+  enum { VLB = AE_GEMM_VL };
+  const ae_real *rows[VLB];
+  for (int64_t pp = 0; pp < kc;) {
+    const int64_t i = (p0 + pp) / f->band, q = (p0 + pp) % f->band, len = imin(kc - pp, f->band - q);
+    const ae_real *img = f->xq + i * f->xpad + f->r0wq + q;
+    for (int64_t q0 = 0; q0 < len; q0 += VLB) {
+      const int cols = (int)imin(VLB, len - q0);
+      for (int jb = 0; jb < AE_GEMM_NR; jb += VLB) {
+        const int store = (int)imin(VLB, AE_GEMM_NR - jb), nrows = (int)imax(0, imin(store, nr - jb));
+        for (int r = 0; r < nrows; r++) rows[r] = img + f->toff[j0 + jb + r] + q0;
+        ae_gemm_transpose_rows(rows, nrows, cols, dst + (pp + q0) * AE_GEMM_NR + jb, AE_GEMM_NR, store);
+      }
+    }
+    pp += len;
+  }
+}
+
 /* The adjoint of grid_im2col: adds each tap's row of col into its run of
  * the cnt images' xq. */
 static void grid_col2im_add(const ae_conv_geom *g, const grid_plan *p, const ae_real *col, int64_t ld, int64_t cnt,
@@ -408,12 +433,18 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = !direct && ckk < g->o;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
+  int fail = 0;
   ae_real *part = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)(nch * wn) * sizeof(ae_real));
-  if (!part || ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s))
+  int64_t *toff = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)ckk * sizeof(int64_t));
+  if (!part || !toff ||
+      ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + ((tr ? ckk : 0) + g->o) * p.cols, &s))
     return -1;
+  for (int64_t ci = 0, tp = 0; ci < g->c; ci++)
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) toff[tp++] = tap_off(g, &p, ci, ki, kj);
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
-    ae_real *xq = ae_conv_scratch_slot(&s), *col = xq + p.imgs * p.xpad, *yg = col + ckk * p.cols;
+    ae_real *xq = ae_conv_scratch_slot(&s), *yg = xq + p.imgs * p.xpad, *col = yg + g->o * p.cols; /* col: tr only */
     ae_real *dst = part + k * wn;
     int first = 1;
     for (int64_t n = k * g->n / nch, end = (k + 1) * g->n / nch; n < end;) {
@@ -437,17 +468,27 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
       }
       for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
         const int64_t r1 = imin(g->oh, r0 + p.rows), cols = cnt * (r1 - r0) * p.wq;
-        grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);
         y_to_grid(g, &p, y, n, cnt, r0, r1, yg, cols);
-        if (tr)
+        if (tr) {
+          grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);
           ae_gemm(0, 1, ckk, g->o, cols, 1, col, cols, yg, cols, first ? 0 : 1, dst, g->o);
-        else
-          ae_gemm(0, 1, g->o, ckk, cols, 1, yg, cols, col, cols, first ? 0 : 1, dst, ckk);
+        } else {
+          const tap_pack f = {toff, xq, p.xpad, (r1 - r0) * p.wq, r0 * p.wq};
+          if (ae_gemm_packed_b(0, g->o, ckk, cols, 1, yg, cols, pack_runs_transposed, &f, first ? 0 : 1, dst, ckk)) {
+            __atomic_store_n(&fail, 1, __ATOMIC_RELAXED);
+            break;
+          }
+        }
         first = 0;
       }
       n += cnt;
     }
   });
+  if (fail) {
+    ae_tape_rewind(t, m);
+    ae_raise(t, AE_ERR_NOMEM, "conv2d_weight_grad", "%s", ae_last_error());
+    return -1;
+  }
   ae_conv_sum_partials(g, part, nch, tr, w);
   ae_tape_rewind(t, m);
   return 0;
