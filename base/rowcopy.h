@@ -105,6 +105,48 @@ static inline void ae_row_interleave2_add(ae_real *restrict d, int64_t n, const 
   }
 }
 
+/* Spreading short rows: d[r ws + c] = s[r w + c] for c < w, 0 for
+ * w <= c < ws, over the n elements of d. A plan holds, for each vector of
+ * d, the lanes that take an element and where in s the first comes from,
+ * so each vector is one expanding load and one store however short the
+ * rows. Plans cover n <= AE_RC_SPREAD_MAX vectors. */
+enum { AE_RC_SPREAD_MAX = 256 };
+typedef struct {
+  int nvec;
+  int64_t n;
+  __mmask16 mask[AE_RC_SPREAD_MAX];
+  int64_t from[AE_RC_SPREAD_MAX];
+} ae_rc_spread;
+
+/* 0, or -1 when n needs more than AE_RC_SPREAD_MAX vectors. */
+static inline int ae_rc_spread_init(ae_rc_spread *sp, int64_t w, int64_t ws, int64_t n) {
+  if (n > (int64_t)AE_RC_SPREAD_MAX * AE_RC_VL || w > ws || w < 0) return -1;
+  sp->n = n, sp->nvec = (int)((n + AE_RC_VL - 1) / AE_RC_VL);
+  int64_t c = 0, taken = 0;
+  for (int k = 0; k < sp->nvec; k++) {
+    unsigned m = 0;
+    sp->from[k] = taken;
+    for (int l = 0; l < AE_RC_VL && k * AE_RC_VL + l < n; l++) {
+      if (c < w) m |= 1u << l, taken++;
+      if (++c == ws) c = 0;
+    }
+    sp->mask[k] = (__mmask16)m;
+  }
+  return 0;
+}
+
+static inline void ae_rc_spread_run(const ae_rc_spread *sp, ae_real *restrict d, const ae_real *restrict s) {
+  for (int k = 0; k < sp->nvec; k++) {
+    const int64_t j = (int64_t)k * AE_RC_VL;
+    const __mmask16 st = sp->n - j >= AE_RC_VL ? ae_rc_mask(AE_RC_VL) : ae_rc_mask(sp->n - j);
+#ifdef AE_REAL_DOUBLE
+    AE_RC_STORE(d + j, st, _mm512_maskz_expandloadu_pd((__mmask8)sp->mask[k], s + sp->from[k]));
+#else
+    AE_RC_STORE(d + j, st, _mm512_maskz_expandloadu_ps(sp->mask[k], s + sp->from[k]));
+#endif
+  }
+}
+
 /* d[j] = 0 for j < n. */
 static inline void ae_row_zero(ae_real *d, int64_t n) {
   int64_t j = 0;
