@@ -445,15 +445,18 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   int fail = 0;
   ae_real *part = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)(nch * wn) * sizeof(ae_real));
   int64_t *toff = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)ckk * sizeof(int64_t));
+  /* per thread: the block's images, y on the grid (the direct path lays out
+   * a whole image, which may be more than a band), and col when tr */
+  const int64_t ygn = g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
   if (!part || !toff ||
-      ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + ((tr ? ckk : 0) + g->o) * p.cols, &s))
+      ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + ygn + (tr ? ckk * p.cols : 0), &s))
     return -1;
   for (int64_t ci = 0, tp = 0; ci < g->c; ci++)
     for (int64_t ki = 0; ki < g->kh; ki++)
       for (int64_t kj = 0; kj < g->kw; kj++) toff[tp++] = tap_off(g, &p, ci, ki, kj);
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
-    ae_real *xq = ae_conv_scratch_slot(&s), *yg = xq + p.imgs * p.xpad, *col = yg + g->o * p.cols; /* col: tr only */
+    ae_real *xq = ae_conv_scratch_slot(&s), *yg = xq + p.imgs * p.xpad, *col = yg + ygn; /* col: tr only */
     ae_real *dst = part + k * wn;
     int first = 1;
     for (int64_t n = k * g->n / nch, end = (k + 1) * g->n / nch; n < end;) {

@@ -67,6 +67,8 @@ static const conv_case cases[] = {
     {1, 16, 40, 64, 4, 3, 3, 1, 1, 1, 1, 1}, {2, 16, 80, 50, 3, 3, 3, 2, 2, 1, 1, 0},
     /* stride 1, one or two output channels: conv_grid.c's direct path (no GEMM) */
     {3, 5, 9, 8, 1, 3, 3, 1, 1, 1, 1, 1}, {2, 3, 6, 7, 2, 3, 2, 1, 1, 2, 1, 0}, {5, 2, 30, 41, 1, 5, 4, 1, 1, 2, 3, 1},
+    /* one output channel, images cut into bands (the direct path takes whole images) */
+    {2, 16, 40, 64, 1, 3, 3, 1, 1, 1, 1, 1},
     /* more images than weight-gradient chunks: several images summed per chunk */
     {10, 2, 6, 5, 1, 3, 3, 1, 1, 1, 1, 0}, {11, 3, 5, 6, 4, 3, 3, 1, 1, 1, 1, 1}, {10, 2, 7, 6, 3, 3, 3, 2, 2, 1, 1, 1},
     /* stride 1, padding above kernel - 1: the input gradient is not a flipped conv */
@@ -281,6 +283,7 @@ Test(conv, bitwise_equal_for_1_and_2_threads) {
   threads_case(AE_SHAPE(11, 6, 15, 13), AE_SHAPE(7, 6, 3, 3), 2);
   threads_case(AE_SHAPE(3, 16, 40, 30), AE_SHAPE(5, 16, 3, 3), 1);
   threads_case(AE_SHAPE(9, 8, 20, 18), AE_SHAPE(1, 8, 3, 3), 1); /* direct path, and (data) one input channel */
+  threads_case(AE_SHAPE(4, 16, 40, 64), AE_SHAPE(1, 16, 3, 3), 1); /* direct path on images cut into bands */
 }
 #endif
 
