@@ -17,9 +17,11 @@
  *   data:   stride 1: the input gradient of a stride-1 conv (conv_transpose2d's
  *           forward) is a stride-1 conv of y with the kernel flipped, its
  *           channels swapped and padding k - 1 - p: it runs fwd, with no
- *           scatter. Other strides: col = W^T y_grid (zeros in the junk
- *           columns), each tap's row added as one run into xq, and xq taken
- *           back to x's layout.
+ *           scatter. Other strides, and one or two input channels (where
+ *           that conv would have one or two outputs; measured: 28x28 1->32
+ *           backward 23 GFLOP/s that way, 28 this way): col = W^T y_grid
+ *           (zeros in the junk columns), each tap's row added as one run
+ *           into xq, and xq taken back to x's layout.
  *   weight: dW += y_grid col^T, col^T's panels packed straight from the
  *           runs (transposed; ae_gemm_transpose_rows); when ckk < o,
  *           dW^T += col y_grid^T with col written out. The batch in
@@ -409,7 +411,8 @@ static int data_flipped(ae_tape *t, const ae_conv_geom *g, const ae_real *y, con
 
 int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
                       ae_real *x) {
-  if (g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1) return data_flipped(t, g, y, w, b, x);
+  if (g->sh == 1 && g->sw == 1 && g->ph <= g->kh - 1 && g->pw <= g->kw - 1 && g->c > DIRECT_MAX_O)
+    return data_flipped(t, g, y, w, b, x);
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
   const grid_plan p = plan_of(g);
   const int64_t jobs = cdiv(g->n, p.imgs);
