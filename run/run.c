@@ -159,6 +159,18 @@ static void set_lr(run *r) {
   ae_optim_set_lr(r->tr->opt, lr);
 }
 
+/* The thread count pick_threads chose, with the times it chose from. */
+static void report_pick(run *r) {
+  if (r->c->quiet) return;
+  char buf[512];
+  int len = snprintf(buf, sizeof buf, "threads: %d, the fastest step of", r->pick.chosen);
+  for (int i = 0; i < r->pick.ncand && len > 0 && len < (int)sizeof buf; i++)
+    len += snprintf(buf + len, sizeof buf - (size_t)len, "%s %d (%.2f ms)", i ? "," : "", r->pick.cand[i],
+                    1e3 * r->pick.best[i]);
+  ae_progress_clear(&r->prog);
+  fprintf(stderr, "%s\n", buf);
+}
+
 /* 0 when the budget is done, early stopping ended the run, or stop_after
  * was reached; AE_RUN_INTERRUPTED's status via res; -1 on a failure. */
 static int train_loop(run *r, ae_run_result *res) {
@@ -188,6 +200,8 @@ static int train_loop(run *r, ae_run_result *res) {
     r->batch->shape = bs;
     set_lr(r);
     ae__par_step_begin(r);
+    ae_thread_pick_before(&r->pick);
+    const double step_t0 = ae_monotonic_seconds();
     if (ae_trainer_step(r->tr, r->batch)) {
       const char *why = ae__par_comm_error(r) ? ae__par_comm_error(r) : ae_trainer_error(r->tr);
       ae_progress_clear(&r->prog);
@@ -196,6 +210,7 @@ static int train_loop(run *r, ae_run_result *res) {
                     mt->step);
       return fail("training stopped: %s; no checkpoint was written", why);
     }
+    if (ae_thread_pick_after(&r->pick, ae_monotonic_seconds() - step_t0)) report_pick(r);
     stop = stop_signal;
     if (ae__par_after_step(r, &stop)) return -1;
     mt->step++;
@@ -448,6 +463,10 @@ int ae_run(const ae_run_config *c, ae_run_result *res_out) {
                     "%s%s\n",
             r.meta.model, ae_model_param_count(r.m), r.train.name, r.n, r.val.x ? " (validation split off)" : "",
             r.total, r.bsz, r.par.size > 1 ? " split over processes" : "", r.resumed ? " (resumed)" : "");
+  if (c->pick_threads && r.par.size == 1)
+    ae_thread_pick_init(&r.pick, ae_get_threads());
+  else
+    r.pick.chosen = ae_get_threads();
   if (c->handle_signals) install_signals();
   rc = train_loop(&r, &res);
   if (c->handle_signals) restore_signals();
@@ -467,6 +486,7 @@ done:
   if (!r.par.started) ae__par_start(&r, 1); /* the other ranks learn that this one could not start */
   if (rc < 0) ae__par_fail(&r);             /* after the start: ends every rank */
   res.step = r.meta.step;
+  res.threads = ae_get_threads();
   res.total_steps = r.total;
   res.test_loss = r.last_test;
   res.val_loss = r.last_val;

@@ -77,6 +77,9 @@ typedef struct ae_run_config {
   int no_pictures;          /* skip the pictures at the end */
   FILE *report;             /* the run's result lines ("trained ...", picture paths) [stdout]; */
   int no_report;            /* 1: no result lines */
+  int pick_threads;         /* time the first steps at 1, 2, 4, ... up to ae_get_threads() threads and train
+                               on with the fastest (results do not depend on the count; one process only;
+                               see run/thread_pick.h) [0: train with ae_get_threads()] */
 } ae_run_config;
 
 /* Every option unset (the defaults above). */
@@ -98,6 +101,7 @@ typedef struct ae_run_result {
   double test_loss;    /* the last test loss (NaN if none yet) */
   double val_loss;     /* the last validation loss (NaN without a split) */
   double best_val;     /* the best validation loss (NaN without a split) */
+  int threads;         /* the thread count the steps ran with (after pick_threads' choice) */
   char out[4096];      /* the run directory */
 } ae_run_result;
 

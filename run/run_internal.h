@@ -12,6 +12,7 @@
 #include "io/dataset.h"
 #include "progress.h"
 #include "run.h"
+#include "thread_pick.h"
 #include "run_dir.h"
 #include "train_csv.h"
 #include "zoo/train.h"
@@ -56,6 +57,7 @@ typedef struct run {
   int ckpt_written; /* any checkpoint exists in out */
   int resumed;
   run_par par;
+  ae_thread_pick pick; /* pick_threads: the choice of thread count */
 } run;
 
 /* Set ae_last_error() and return AE_RUN_BAD_CONFIG (a usage error) or -1. */

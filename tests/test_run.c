@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/parallel.h"
 #include "io/dataset.h"
 #include "io/npy.h"
 #include "ops/ops.h"
@@ -91,6 +92,36 @@ static void assert_same_params(const char *a, const char *b) {
                  0, "parameter %s differs", ma->params[i]->name);
   ae_model_free(ma);
   ae_model_free(mb);
+}
+
+/* pick_threads times the first steps at 1 and 2 threads and trains on
+ * with the faster; since results do not depend on the thread count, the
+ * parameters equal those of a run at 1 thread throughout, bit for bit. The
+ * model is big enough for the ops and the GEMM to go parallel at 2. */
+Test(run, picking_the_thread_count_changes_no_result) {
+  const int old = ae_get_threads();
+  ae_run_config c;
+  ae_run_result r;
+  const char *const full_ae[] = {"hidden=100,30"};
+  for (int pick = 1; pick >= 0; pick--) {
+    ae_set_threads(pick ? 2 : 1);
+    ae_run_config_init(&c);
+    c.model = "ae";
+    c.nset = 1;
+    c.set = full_ae;
+    c.data = "fashion-mnist";
+    c.limit = 1024;
+    c.test_limit = 100;
+    c.batch_size = 128;
+    c.steps = 12; /* the choice takes 2 + 3 x 2 steps */
+    c.out = in_tmp(pick ? "picked" : "one");
+    c.quiet = c.no_pictures = c.no_report = 1;
+    c.pick_threads = pick;
+    cr_assert_eq(ae_run(&c, &r), 0, "%s", ae_last_error());
+    cr_assert(pick ? r.threads == 1 || r.threads == 2 : r.threads == 1, "threads %d", r.threads);
+  }
+  ae_set_threads(old);
+  assert_same_params(in_tmp("picked"), in_tmp("one"));
 }
 
 Test(run, writes_the_run_directory_with_validation_and_best_checkpoint) {
