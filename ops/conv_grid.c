@@ -87,8 +87,9 @@ static grid_plan plan_of(const ae_conv_geom *g) {
 }
 
 int ae_conv_grid_fits(const ae_conv_geom *g) {
-  return g->sh >= 1 && g->sw >= 1 && g->sw <= AE_CONV_MAX_PHASES && g->oh > 0 && g->ow > 0 && g->oh == (g->h + 2 * g->ph - g->kh) / g->sh + 1 &&
-         g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1 && g->h + 2 * g->ph >= g->kh && g->w + 2 * g->pw >= g->kw;
+  return g->sh >= 1 && g->sw >= 1 && g->sw <= AE_CONV_MAX_PHASES && g->oh > 0 && g->ow > 0 &&
+         g->h + 2 * g->ph >= g->kh && g->w + 2 * g->pw >= g->kw && g->oh == (g->h + 2 * g->ph - g->kh) / g->sh + 1 &&
+         g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1;
 }
 
 /* Offset in a phase-split image of tap (ci, ki, kj)'s run: ci's planes,
