@@ -78,8 +78,6 @@ static double fma_peak(void) {
     double t0 = now();
     for (int i = 0; i < ITERS; i++) {
       for (int c = 0; c < CHAINS; c++) acc[c] = acc[c] * m + a;
-      __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]), "+x"(acc[4]), "+x"(acc[5]),
-                       "+x"(acc[6]), "+x"(acc[7]), "+x"(acc[8]), "+x"(acc[9]), "+x"(acc[10]), "+x"(acc[11]));
     }
     double t = now() - t0;
     volatile ae_real sink = 0;
