@@ -157,11 +157,12 @@ header' >"$csv"
       dae | sparse-l1 | sparse-kl) echo 250 ;;
       vae) echo 200 ;;
       deep-ae) echo 40 ;;
-      conv-ae) echo 35 ;;
+      conv-ae) echo 60 ;;
       psd) echo 25 ;;
       cae) echo 20 ;;
-      seq-ae) echo 15 ;;
-      *) echo 8 ;; # cae-deep, cae-h, conv-dae, deconv-ae
+      seq-ae | conv-dae | deconv-ae) echo 15 ;;
+      cae-h) echo 12 ;;
+      *) echo 10 ;; # cae-deep
     esac
   }
 
