@@ -92,16 +92,22 @@ int ae_conv_grid_fits(const ae_conv_geom *g) {
          g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1;
 }
 
-/* Offset in a phase-split image of tap (ci, ki, kj)'s run: ci's planes,
- * then a part that depends on ki alone and one on kj alone. */
-static int64_t tap_off_h(const ae_conv_geom *g, const grid_plan *p, int64_t ki) {
-  return ki % g->sh * g->sw * p->hq * p->wq + ki / g->sh * p->wq;
-}
-static int64_t tap_off_w(const ae_conv_geom *g, const grid_plan *p, int64_t kj) {
-  return kj % g->sw * p->hq * p->wq + kj / g->sw;
-}
+/* Offset in a phase-split image of tap (ci, ki, kj)'s run: plane
+ * (ci, ki % sh, kj % sw), row ki / sh, column kj / sw. */
 static int64_t tap_off(const ae_conv_geom *g, const grid_plan *p, int64_t ci, int64_t ki, int64_t kj) {
-  return ci * g->sh * g->sw * p->hq * p->wq + tap_off_h(g, p, ki) + tap_off_w(g, p, kj);
+  return ((ci * g->sh + ki % g->sh) * g->sw + kj % g->sw) * p->hq * p->wq + ki / g->sh * p->wq + kj / g->sw;
+}
+
+/* Every tap's offset in tap order (ci, ki, kj), in ckk int64 from the
+ * arena (given back with the caller's rewind); NULL with the tape's error
+ * set when the arena is full. */
+static int64_t *tap_table(ae_tape *t, const char *op, const ae_conv_geom *g, const grid_plan *p) {
+  int64_t *toff = ae_arena_alloc(t, op, (size_t)(g->c * g->kh * g->kw) * sizeof(int64_t));
+  if (!toff) return NULL;
+  for (int64_t ci = 0, tp = 0; ci < g->c; ci++)
+    for (int64_t ki = 0; ki < g->kh; ki++)
+      for (int64_t kj = 0; kj < g->kw; kj++) toff[tp++] = tap_off(g, p, ci, ki, kj);
+  return toff;
 }
 
 /* Phase b's columns: v with 0 <= v sw + b - pw < w are [*lo, *hi) (within wq). */
@@ -301,20 +307,17 @@ typedef ae_real vec_u __attribute__((vector_size(64), aligned(sizeof(ae_real))))
  * each DIRECT_JV grid columns, acc = sum over taps t in order of w[o][t]
  * times the tap's run; the valid columns go to y (this image's planes) plus b[o]. */
 static void direct_fwd(const ae_conv_geom *g, const grid_plan *p, const ae_real *xq, const ae_real *w,
-                       const ae_real *b, const int64_t *kioff, const int64_t *kjoff, ae_real *y) {
-  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, cstride = g->sh * g->sw * p->hq * p->wq;
+                       const ae_real *b, const int64_t *toff, ae_real *y) {
+  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow;
   for (int64_t o = 0; o < g->o; o++) {
     const ae_real *wo = w + o * ckk, bo = b ? b[o] : 0;
     ae_real *yo = y + o * plane;
     for (int64_t j0 = 0; j0 < p->gcols; j0 += DIRECT_JV) {
       vec acc[NVEC] = {{0}};
-      for (int64_t ci = 0; ci < g->c; ci++)
-        for (int64_t ki = 0; ki < g->kh; ki++)
-          for (int64_t kj = 0; kj < g->kw; kj++) {
-            const ae_real wt = wo[(ci * g->kh + ki) * g->kw + kj];
-            const vec_u *src = (const vec_u *)(xq + ci * cstride + kioff[ki] + kjoff[kj] + j0);
-            for (int v = 0; v < NVEC; v++) acc[v] += wt * src[v];
-          }
+      for (int64_t tp = 0; tp < ckk; tp++) {
+        const vec_u *src = (const vec_u *)(xq + toff[tp] + j0);
+        for (int v = 0; v < NVEC; v++) acc[v] += wo[tp] * src[v];
+      }
       ae_real out[DIRECT_JV];
       memcpy(out, acc, sizeof out);
       for (int64_t j = j0, e = imin(p->gcols, j0 + DIRECT_JV); j < e; j++) {
@@ -344,15 +347,8 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   const int64_t jobs = cdiv(g->n, p.imgs);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
-  /* tap offsets, shared: every tap's (pack_taps), and their ki and kj parts (direct_fwd) */
-  int64_t *toff = ae_arena_alloc(t, "conv2d", (size_t)(ckk + g->kh + g->kw) * sizeof(int64_t));
+  int64_t *toff = tap_table(t, "conv2d", g, &p); /* shared by the threads, read only */
   if (!toff) return -1;
-  int64_t *kioff = toff + ckk, *kjoff = kioff + g->kh;
-  for (int64_t k = 0; k < g->kh; k++) kioff[k] = tap_off_h(g, &p, k);
-  for (int64_t k = 0; k < g->kw; k++) kjoff[k] = tap_off_w(g, &p, k);
-  for (int64_t ci = 0, tp = 0; ci < g->c; ci++)
-    for (int64_t ki = 0; ki < g->kh; ki++)
-      for (int64_t kj = 0; kj < g->kw; kj++) toff[tp++] = tap_off(g, &p, ci, ki, kj);
   ae_conv_scratch s;
   int fail = 0;
   /* per thread: the block's images and the product */
@@ -364,7 +360,7 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
     for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n0 + i) * img, xq + i * p.xpad);
     if (g->o <= DIRECT_MAX_O) {
       for (int64_t i = 0; i < cnt; i++)
-        direct_fwd(g, &p, xq + i * p.xpad, w, b, kioff, kjoff, y + (n0 + i) * g->o * plane);
+        direct_fwd(g, &p, xq + i * p.xpad, w, b, toff, y + (n0 + i) * g->o * plane);
       continue;
     }
     for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
@@ -448,16 +444,13 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   ae_conv_scratch s;
   int fail = 0;
   ae_real *part = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)(nch * wn) * sizeof(ae_real));
-  int64_t *toff = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)ckk * sizeof(int64_t));
+  int64_t *toff = tap_table(t, "conv2d_weight_grad", g, &p);
   /* per thread: the block's images, y on the grid (the direct path lays out
    * a whole image, which may be more than a band), and col when tr */
   const int64_t ygn = g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
   if (!part || !toff ||
       ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + ygn + (tr ? ckk * p.cols : 0), &s))
     return -1;
-  for (int64_t ci = 0, tp = 0; ci < g->c; ci++)
-    for (int64_t ki = 0; ki < g->kh; ki++)
-      for (int64_t kj = 0; kj < g->kw; kj++) toff[tp++] = tap_off(g, &p, ci, ki, kj);
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
     ae_real *xq = ae_conv_scratch_slot(&s), *yg = xq + p.imgs * p.xpad, *col = yg + ygn; /* col: tr only */
@@ -470,13 +463,10 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
         for (int64_t i = 0; i < cnt; i++) {
           y_to_grid(g, &p, y, n + i, 1, 0, g->oh, yg, p.gcols);
           for (int64_t o = 0; o < g->o; o++)
-            for (int64_t ci = 0; ci < g->c; ci++)
-              for (int64_t ki = 0; ki < g->kh; ki++)
-                for (int64_t kj = 0; kj < g->kw; kj++) {
-                  const ae_real *run = xq + i * p.xpad + tap_off(g, &p, ci, ki, kj);
-                  ae_real *dw = dst + o * ckk + (ci * g->kh + ki) * g->kw + kj, v = dot(yg + o * p.gcols, run, p.gcols);
-                  *dw = first ? v : *dw + v;
-                }
+            for (int64_t tp = 0; tp < ckk; tp++) {
+              const ae_real v = dot(yg + o * p.gcols, xq + i * p.xpad + toff[tp], p.gcols);
+              dst[o * ckk + tp] = first ? v : dst[o * ckk + tp] + v;
+            }
           first = 0;
         }
         n += cnt;
