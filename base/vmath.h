@@ -48,5 +48,8 @@ AE_API void ae_v_sincospi(int64_t n, const ae_real *x, ae_real *s, ae_real *c);
 AE_API double ae_v_sum(int64_t n, const ae_real *x);
 AE_API double ae_v_dot(int64_t n, const ae_real *x, const ae_real *y);
 AE_API double ae_v_sumsq(int64_t n, const ae_real *x);
+/* ae_v_sum on the calling thread alone, bitwise the same: for callers that
+ * are already one thread of a parallel loop. */
+AE_API double ae_v_sum_serial(int64_t n, const ae_real *x);
 
 #endif

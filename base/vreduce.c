@@ -46,17 +46,21 @@ __attribute__((noinline)) static double chunk_sum(int kind, int64_t n, const ae_
   return combine(a);
 }
 
+/* The chunk sums added in order, on this thread. */
+static double reduce_serial(int kind, int64_t n, const ae_real *x, const ae_real *y) {
+  double total = 0;
+  for (int64_t s = 0; s < n; s += AE_V_CHUNK) {
+    int64_t len = n - s < AE_V_CHUNK ? n - s : AE_V_CHUNK;
+    total += chunk_sum(kind, len, x + s, y ? y + s : NULL);
+  }
+  return total;
+}
+
 static double reduce(int kind, int64_t n, const ae_real *x, const ae_real *y) {
   double total = 0;
   if (n <= 0) return 0;
   int64_t nchunks = (n + AE_V_CHUNK - 1) / AE_V_CHUNK;
-  if (!AE_PAR(n)) {
-    for (int64_t c = 0; c < nchunks; c++) {
-      int64_t s = c * AE_V_CHUNK, len = n - s < AE_V_CHUNK ? n - s : AE_V_CHUNK;
-      total += chunk_sum(kind, len, x + s, y ? y + s : NULL);
-    }
-    return total;
-  }
+  if (!AE_PAR(n)) return reduce_serial(kind, n, x, y);
   double part[SUPER];
   for (int64_t c0 = 0; c0 < nchunks; c0 += SUPER) {
     int64_t m = nchunks - c0 < SUPER ? nchunks - c0 : SUPER;
@@ -71,5 +75,6 @@ static double reduce(int kind, int64_t n, const ae_real *x, const ae_real *y) {
 }
 
 double ae_v_sum(int64_t n, const ae_real *x) { return reduce(R_SUM, n, x, NULL); }
+double ae_v_sum_serial(int64_t n, const ae_real *x) { return n <= 0 ? 0 : reduce_serial(R_SUM, n, x, NULL); }
 double ae_v_dot(int64_t n, const ae_real *x, const ae_real *y) { return reduce(R_DOT, n, x, y); }
 double ae_v_sumsq(int64_t n, const ae_real *x) { return reduce(R_SUMSQ, n, x, NULL); }

@@ -44,27 +44,11 @@ static inline void sum_axis_job(axis_view v, const ae_real *x, ae_real *y, int64
   for (int64_t i = 0; i < len; i++) y[o * v.inner + i0 + i] = (ae_real)acc[i];
 }
 
-/* A contiguous row's sum (inner == 1: the last axis): element k goes to
- * double accumulator k % ROW_ACC, and the accumulators are added in a fixed
- * tree, so the loop vectorises (one serial double chain was latency-bound:
- * psd's per-example energies spent 17% of its step there) and the order
- * depends on n alone. */
-enum { ROW_ACC = 16 };
-static inline double row_sum(const ae_real *x, int64_t n) {
-  double a[ROW_ACC] = {0};
-  int64_t i = 0, nv = n - n % ROW_ACC;
-  for (; i < nv; i += ROW_ACC)
-    for (int k = 0; k < ROW_ACC; k++) a[k] += (double)x[i + k];
-  for (; i < n; i++) a[i % ROW_ACC] += (double)x[i];
-  for (int w = ROW_ACC / 2; w >= 1; w /= 2)
-    for (int k = 0; k < w; k++) a[k] += a[k + w];
-  return a[0];
-}
-
 static void sum_axis_kernel(axis_view v, const ae_real *x, ae_real *y) {
-  if (v.inner == 1) {
+  if (v.inner == 1) { /* contiguous rows: vmath's lane-blocked sum (one serial chain was latency-bound:
+                        psd's per-example energies spent 17% of its step there) */
     AE_PAR_FOR(AE_PAR(v.outer * v.n), schedule(static),
-               for (int64_t o = 0; o < v.outer; o++) y[o] = (ae_real)row_sum(x + o * v.n, v.n););
+               for (int64_t o = 0; o < v.outer; o++) y[o] = (ae_real)ae_v_sum_serial(v.n, x + o * v.n););
     return;
   }
   int64_t nblk = (v.inner + SUM_BLK - 1) / SUM_BLK, jobs = v.outer * nblk;
