@@ -12,10 +12,15 @@
  *   r = sigmoid(ar+br), z = sigmoid(az+bz), n = tanh(an + r bn), h' = (1-z) n + z h
  * backward, g: Pn = g (1-z)(1-n^2), Pz = g (h-n) z(1-z), Pr = Pn bn r(1-r),
  *   d gx = [Pr Pz Pn], d gh = [Pr Pz Pn r], d h = g z
- * The backward kernels recompute the activations from the inputs (nothing
- * is saved but the inputs). Their rules (second order) are the products
- * rule of the formulas above, derived in the comments of each rule. */
+ * The backward kernels recompute the activations from the inputs, except
+ * that lstm_gates keeps u and T (its two tanh) for its first-order
+ * backward, which writes d p and d c straight from one fused pass. The
+ * rules of the backward ops (second order) are the products rule of the
+ * formulas above, derived in the comments of each rule. */
+#include <string.h>
+
 #include "base/parallel.h"
+#include "base/vlayer.h"
 #include "oplist.h"
 #include "ops.h"
 #include "rnn.h"
@@ -39,6 +44,84 @@ static int64_t state_h(ae_tape *t, const char *op, const char *arg, ae_val *v) {
 }
 #define SHAPE2(r, c) ae_shape_make(2, (int64_t[]){(r), (c)})
 
+/* ---- the LSTM gate kernels, VW units at a time (base/vlayer.h) ------------------- */
+
+/* The forward on one vector of units: pre-activations pi..po and c in,
+ * h' and c' out; su, sT (NULL: not kept) get u = tanh(pg) and T = tanh(c'). */
+static inline void lstm_fwd_vec(const ae_real *pi, const ae_real *pf, const ae_real *pg, const ae_real *po,
+                                const ae_real *c, ae_real *h, ae_real *cn, ae_real *su, ae_real *sT) {
+  vreal z = VSET1(0);
+  vreal i = k_sigmoid(VLOAD(pi), z), f = k_sigmoid(VLOAD(pf), z), u = k_tanh(VLOAD(pg), z);
+  vreal o = k_sigmoid(VLOAD(po), z), cv = VADD(VMUL(f, VLOAD(c)), VMUL(i, u)), T = k_tanh(cv, z);
+  VSTORE(cn, cv);
+  VSTORE(h, VMUL(o, T));
+  if (su) VSTORE(su, u), VSTORE(sT, T);
+}
+
+/* One example's row: p (4H), c (H) -> y = [h' c'] (2H), s = [u T] (2H) or
+ * NULL. The last H % VW units go through zero-padded vectors on the stack. */
+static void lstm_fwd_row(int64_t H, const ae_real *p, const ae_real *c, ae_real *y, ae_real *s) {
+  int64_t j = 0;
+  for (; j + VW <= H; j += VW)
+    lstm_fwd_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, y + j, y + H + j, s ? s + j : NULL,
+                 s ? s + H + j : NULL);
+  if (j == H) return;
+  size_t rb = (size_t)(H - j) * sizeof(ae_real);
+  ae_real in[5][VW] = {{0}}, out[4][VW];
+  for (int k = 0; k < 4; k++) memcpy(in[k], p + k * H + j, rb);
+  memcpy(in[4], c + j, rb);
+  lstm_fwd_vec(in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2], out[3]);
+  memcpy(y + j, out[0], rb), memcpy(y + H + j, out[1], rb);
+  if (s) memcpy(s + j, out[2], rb), memcpy(s + H + j, out[3], rb);
+}
+
+/* The backward on one vector of units (the formulas at the top): p, c and
+ * g = [gh gc] in; su, sT the kept tanh values (NULL: recomputed). Writes
+ * d pi..d po to dp[0..3] (dp[0] NULL: not wanted) and d c to dc (or not). */
+static inline void lstm_bw_vec(const ae_real *pi, const ae_real *pf, const ae_real *pg, const ae_real *po,
+                               const ae_real *c, const ae_real *gh, const ae_real *gc, const ae_real *su,
+                               const ae_real *sT, ae_real *const dp[4], ae_real *dc) {
+  vreal z = VSET1(0), one = VSET1(1), cv = VLOAD(c), ghv = VLOAD(gh);
+  vreal i = k_sigmoid(VLOAD(pi), z), f = k_sigmoid(VLOAD(pf), z), o = k_sigmoid(VLOAD(po), z), u, T;
+  if (su) {
+    u = VLOAD(su), T = VLOAD(sT);
+  } else {
+    u = k_tanh(VLOAD(pg), z);
+    T = k_tanh(VADD(VMUL(f, cv), VMUL(i, u)), z);
+  }
+  vreal a = VADD(VLOAD(gc), VMUL(VMUL(ghv, o), VSUB(one, VMUL(T, T))));
+  if (dp[0]) {
+    VSTORE(dp[0], VMUL(VMUL(VMUL(a, u), i), VSUB(one, i)));
+    VSTORE(dp[1], VMUL(VMUL(VMUL(a, cv), f), VSUB(one, f)));
+    VSTORE(dp[2], VMUL(VMUL(a, i), VSUB(one, VMUL(u, u))));
+    VSTORE(dp[3], VMUL(VMUL(VMUL(ghv, T), o), VSUB(one, o)));
+  }
+  if (dc) VSTORE(dc, VMUL(a, f));
+}
+
+/* One example's row of the backward: dp (4H) and dc (H) may be NULL. */
+static void lstm_bw_row(int64_t H, const ae_real *p, const ae_real *c, const ae_real *g, const ae_real *s,
+                        ae_real *dp, ae_real *dc) {
+  int64_t j = 0;
+  for (; j + VW <= H; j += VW) {
+    ae_real *d[4] = {dp ? dp + j : NULL, dp ? dp + H + j : NULL, dp ? dp + 2 * H + j : NULL,
+                     dp ? dp + 3 * H + j : NULL};
+    lstm_bw_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, g + j, g + H + j, s ? s + j : NULL,
+                s ? s + H + j : NULL, d, dc ? dc + j : NULL);
+  }
+  if (j == H) return;
+  size_t rb = (size_t)(H - j) * sizeof(ae_real);
+  ae_real in[9][VW] = {{0}}, out[5][VW];
+  for (int k = 0; k < 4; k++) memcpy(in[k], p + k * H + j, rb);
+  memcpy(in[4], c + j, rb), memcpy(in[5], g + j, rb), memcpy(in[6], g + H + j, rb);
+  if (s) memcpy(in[7], s + j, rb), memcpy(in[8], s + H + j, rb);
+  ae_real *d[4] = {dp ? out[0] : NULL, out[1], out[2], out[3]};
+  lstm_bw_vec(in[0], in[1], in[2], in[3], in[4], in[5], in[6], s ? in[7] : NULL, s ? in[8] : NULL, d,
+              dc ? out[4] : NULL);
+  for (int k = 0; k < 4 && dp; k++) memcpy(dp + k * H + j, out[k], rb);
+  if (dc) memcpy(dc + j, out[4], rb);
+}
+
 /* ---- lstm_gates ------------------------------------------------------------------ */
 
 ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
@@ -47,29 +130,47 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
   int64_t H = state_h(t, "lstm_gates", "c", c), B = c->t.shape.d[0];
   if (!H || !is_mat(t, "lstm_gates", "pre-activations", p, B, 4 * H)) return NULL;
   ae_val *y = ae_op_out(t, "lstm_gates", SHAPE2(B, 2 * H));
-  ae_tape_mark scratch = ae_tape_get_mark(t); /* the activations are not kept: backward recomputes them */
-  ae_real *act = y ? ae_arena_alloc(t, "lstm_gates", sizeof(ae_real) * (size_t)(B * 4 * H)) : NULL;
-  if (!y || !act) return NULL;
+  /* With a node to record, u = tanh(pg) and T = tanh(c') are kept (B,2H):
+   * the first-order backward then evaluates no tanh (the sigmoids it
+   * recomputes cost an exp each; tanh is about five times that). */
+  int keep = ae_grad_enabled(t) && (p->requires_grad || c->requires_grad);
+  ae_val *s = y && keep ? ae_op_out(t, "lstm_gates", SHAPE2(B, 2 * H)) : NULL;
+  if (!y || (keep && !s)) return NULL;
   const ae_real *P = p->t.data, *C = c->t.data;
-  ae_real *Y = y->t.data;
+  ae_real *Y = y->t.data, *S = s ? s->t.data : NULL;
   AE_PAR_FOR(AE_PAR(B * 4 * H), schedule(static),
-  for (int64_t b = 0; b < B; b++) {
-    const ae_real *pb = P + b * 4 * H, *cb = C + b * H;
-    ae_real *a = act + b * 4 * H, *yb = Y + b * 2 * H;
-    ae_v_sigmoid(2 * H, pb, a);
-    ae_v_tanh(H, pb + 2 * H, a + 2 * H);
-    ae_v_sigmoid(H, pb + 3 * H, a + 3 * H);
-    for (int64_t j = 0; j < H; j++) yb[H + j] = a[H + j] * cb[j] + a[j] * a[2 * H + j];
-    ae_v_tanh(H, yb + H, yb);
-    for (int64_t j = 0; j < H; j++) yb[j] *= a[3 * H + j];
-  });
-  ae_tape_rewind(t, scratch);
-  ae_op_record(t, AE_OP_LSTM_GATES, y, 2, in);
+  for (int64_t b = 0; b < B; b++) lstm_fwd_row(H, P + b * 4 * H, C + b * H, Y + b * 2 * H, S ? S + b * 2 * H : NULL););
+  ae_node *n = ae_op_record(t, AE_OP_LSTM_GATES, y, 2, in);
+  if (n) n->saved[0] = s;
   return y;
 }
+
+/* The rows of the backward: dp (row stride dps) and dc (dcs) may be NULL;
+ * S the kept [u T] rows or NULL. */
+static void lstm_bw_rows(int64_t B, int64_t H, const ae_real *P, const ae_real *C, const ae_real *G,
+                         const ae_real *S, ae_real *dp, int64_t dps, ae_real *dc, int64_t dcs) {
+  AE_PAR_FOR(AE_PAR(B * 5 * H), schedule(static),
+  for (int64_t b = 0; b < B; b++)
+    lstm_bw_row(H, P + b * 4 * H, C + b * H, G + b * 2 * H, S ? S + b * 2 * H : NULL, dp ? dp + b * dps : NULL,
+                dc ? dc + b * dcs : NULL););
+}
+
+/* First order (no create_graph): the kernel writes d p and d c as two
+ * values, from the kept tanh values. With create_graph: the
+ * differentiable lstm_gates_backward (B,5H), cut in two. */
 void ae_bw_lstm_gates(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  int64_t H = n->in[1]->t.shape.d[1];
-  ae_val *r = ae_lstm_gates_backward(t, g, n->in[0], n->in[1]);
+  ae_val *p = n->in[0], *c = n->in[1];
+  int64_t B = c->t.shape.d[0], H = c->t.shape.d[1];
+  if (!ae_grad_enabled(t)) {
+    ae_val *dp = ae_needs_grad(t, n, 0) ? ae_op_out(t, "lstm_gates", SHAPE2(B, 4 * H)) : NULL;
+    ae_val *dc = ae_needs_grad(t, n, 1) ? ae_op_out(t, "lstm_gates", SHAPE2(B, H)) : NULL;
+    if (!ae_tape_ok(t)) return;
+    lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, n->saved[0] ? n->saved[0]->t.data : NULL,
+                 dp ? dp->t.data : NULL, 4 * H, dc ? dc->t.data : NULL, H);
+    gin[0] = dp, gin[1] = dc;
+    return;
+  }
+  ae_val *r = ae_lstm_gates_backward(t, g, p, c);
   if (ae_needs_grad(t, n, 0)) gin[0] = ae_slice(t, r, 1, 0, 4 * H);
   if (ae_needs_grad(t, n, 1)) gin[1] = ae_slice(t, r, 1, 4 * H, H);
 }
@@ -82,27 +183,7 @@ ae_val *ae_lstm_gates_backward(ae_tape *t, ae_val *g, ae_val *p, ae_val *c) {
   if (!H || !is_mat(t, op, "pre-activations", p, B, 4 * H) || !is_mat(t, op, "gradient", g, B, 2 * H)) return NULL;
   ae_val *y = ae_op_out(t, op, SHAPE2(B, 5 * H));
   if (!y) return NULL;
-  const ae_real *P = p->t.data, *C = c->t.data, *G = g->t.data;
-  ae_real *Y = y->t.data;
-  AE_PAR_FOR(AE_PAR(B * 5 * H), schedule(static),
-  for (int64_t b = 0; b < B; b++) {
-    const ae_real *pb = P + b * 4 * H, *cb = C + b * H, *gb = G + b * 2 * H;
-    ae_real *r = Y + b * 5 * H; /* activations i f u o T first, then overwritten by the gradients */
-    ae_v_sigmoid(2 * H, pb, r);
-    ae_v_tanh(H, pb + 2 * H, r + 2 * H);
-    ae_v_sigmoid(H, pb + 3 * H, r + 3 * H);
-    for (int64_t j = 0; j < H; j++) r[4 * H + j] = r[H + j] * cb[j] + r[j] * r[2 * H + j];
-    ae_v_tanh(H, r + 4 * H, r + 4 * H);
-    for (int64_t j = 0; j < H; j++) {
-      ae_real i = r[j], f = r[H + j], u = r[2 * H + j], o = r[3 * H + j], T = r[4 * H + j];
-      ae_real gh = gb[j], a = gb[H + j] + gh * o * (1 - T * T);
-      r[j] = a * u * i * (1 - i);
-      r[H + j] = a * cb[j] * f * (1 - f);
-      r[2 * H + j] = a * i * (1 - u * u);
-      r[3 * H + j] = gh * T * o * (1 - o);
-      r[4 * H + j] = a * f;
-    }
-  });
+  lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, NULL, y->t.data, 5 * H, y->t.data + 4 * H, 5 * H);
   ae_op_record(t, AE_OP_LSTM_GATES_BACKWARD, y, 3, in);
   return y;
 }

@@ -5,7 +5,8 @@
  * - the unroll equals the cell called step by step (bitwise, h_T and c_T
  *   included);
  * - the fused gate ops equal the composed gate math, in value, gradient
- *   and second derivative;
+ *   and second derivative; the LSTM's first-order backward (kept tanh
+ *   values, two outputs) too, with tails and one input wanted;
  * - errors name the argument and the shapes, and are sticky;
  * - results independent of the thread count; no heap allocation once warm;
  * - (float64) gradcheck and gradgradcheck of the family's op-table rows,
@@ -176,6 +177,53 @@ static void fused_equals_composed(int lstm) {
 Test(rnn, fused_gates_equal_composed_to_second_order) {
   fused_equals_composed(1);
   fused_equals_composed(0);
+}
+
+/* The LSTM gates' first-order backward (no create_graph: one fused pass
+ * from the kept tanh values, d p and d c written as two values) equals
+ * the composed math's gradient and the create_graph path's, for H of a
+ * few units (all in the zero-padded tail), of whole vectors and a tail,
+ * and with only p or only c requiring grad. */
+static void lstm_first_order(int64_t H, int which) {
+  int64_t B = 4;
+  ae_rng r;
+  ae_rng_init(&r, 17 + (uint64_t)H);
+  ae_tensor *a = rt_uniform(AE_SHAPE(B, 4 * H), &r, -3, 3), *c = rt_uniform(AE_SHAPE(B, H), &r, -2, 2);
+  ae_tensor *w = rt_uniform(AE_SHAPE(B, 2 * H), &r, -1, 1);
+  ae_tensor *got[3][2] = {{0}};
+  for (int path = 0; path < 3; path++) { /* 0 composed, 1 fused first order, 2 fused with create_graph */
+    ae_tape *t = ae_tape_new(0);
+    ae_val *in[2] = {which & 1 ? ae_var_tensor(t, a) : ae_const_tensor(t, a),
+                     which & 2 ? ae_var_tensor(t, c) : ae_const_tensor(t, c)};
+    ae_val *y = (path ? ae_lstm_gates : ae_lstm_gates_composed)(t, in[0], in[1]);
+    ae_val *L = ae_sum(t, ae_mul(t, y, ae_const_tensor(t, w))), *g[2] = {0};
+    ae_val *want[2];
+    int nw = 0;
+    for (int k = 0; k < 2; k++)
+      if (which & (1 << k)) want[nw++] = in[k];
+    cr_assert(ae_grad(t, 1, &L, NULL, nw, want, g, path == 2) == 0, "%s", ae_tape_error(t));
+    for (int k = 0, at = 0; k < 2; k++)
+      if (which & (1 << k)) got[path][k] = ae_tensor_copy(&g[at++]->t);
+    ae_tape_free(t);
+  }
+  for (int path = 1; path < 3; path++)
+    for (int k = 0; k < 2; k++) {
+      if (!got[0][k]) continue;
+      for (int64_t i = 0; i < got[0][k]->numel; i++) {
+        double f = got[path][k]->data[i], cm = got[0][k]->data[i];
+        cr_assert(fabs(f - cm) <= 10 * FTOL * (1 + fabs(cm)),
+                  "H=%lld grad of %s [%lld] (%s): fused %.17g composed %.17g", (long long)H, k ? "c" : "p",
+                  (long long)i, path == 1 ? "first order" : "create_graph", f, cm);
+      }
+    }
+  for (int path = 0; path < 3; path++)
+    for (int k = 0; k < 2; k++) ae_tensor_free(got[path][k]);
+  ae_tensor_free(a), ae_tensor_free(c), ae_tensor_free(w);
+}
+Test(rnn, lstm_first_order_backward_equals_composed) {
+  int64_t Hs[] = {5, 37, 48};
+  for (int h = 0; h < 3; h++)
+    for (int which = 1; which <= 3; which++) lstm_first_order(Hs[h], which);
 }
 
 /* ---- errors ---- */
