@@ -162,11 +162,16 @@ void ae_bw_lstm_gates(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *p = n->in[0], *c = n->in[1];
   int64_t B = c->t.shape.d[0], H = c->t.shape.d[1];
   if (!ae_grad_enabled(t)) {
-    ae_val *dp = ae_needs_grad(t, n, 0) ? ae_op_out(t, "lstm_gates", SHAPE2(B, 4 * H)) : NULL;
-    ae_val *dc = ae_needs_grad(t, n, 1) ? ae_op_out(t, "lstm_gates", SHAPE2(B, H)) : NULL;
+    const char *op = "lstm_gates_backward";
+    if (!ae_op_begin(t, op, 3, (ae_val *[]){g, p, c})) return;
+    ae_val *dp = ae_needs_grad(t, n, 0) ? ae_op_out(t, op, SHAPE2(B, 4 * H)) : NULL;
+    ae_val *dc = ae_needs_grad(t, n, 1) ? ae_op_out(t, op, SHAPE2(B, H)) : NULL;
     if (!ae_tape_ok(t)) return;
     lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, n->saved[0] ? n->saved[0]->t.data : NULL,
                  dp ? dp->t.data : NULL, 4 * H, dc ? dc->t.data : NULL, H);
+    /* nothing is recorded (grad mode is off); anomaly mode checks both */
+    if (dp) ae_op_record(t, AE_OP_LSTM_GATES_BACKWARD, dp, 0, NULL);
+    if (dc) ae_op_record(t, AE_OP_LSTM_GATES_BACKWARD, dc, 0, NULL);
     gin[0] = dp, gin[1] = dc;
     return;
   }
