@@ -1,5 +1,5 @@
-/* rows/loss.c: op-table rows of the loss family (ops/loss.h). bce and
- * bce_logits are ops; the other losses are composites, each row tagged
+/* rows/loss.c: op-table rows of the loss family (ops/loss.h). bce,
+ * bce_logits and the reduced mse are ops; the other losses are composites, each row tagged
  * with the op it mostly exercises. References are plain double loops
  * (bce_logits' in the algebraically different form
  * x softplus(-z) + (1 - x) softplus(z)). iattr[0] is the reduction. */
@@ -147,8 +147,13 @@ static void r_l2(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
 }
 
 AE_OP_ROWS(loss,
-  {.op = AE_OP_SQUARE, .label = "mse_loss mean (3,4)", .nin = 2, .in_shape = {OP_SHAPE(3, 4), OP_SHAPE(3, 4)},
+  {.op = AE_OP_MSE_LOSS, .label = "mse_loss mean (3,4)", .nin = 2, .in_shape = {OP_SHAPE(3, 4), OP_SHAPE(3, 4)},
    .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse, .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_MEAN}},
+  {.op = AE_OP_MSE_LOSS, .label = "mse_loss sum (2,5)", .nin = 2, .in_shape = {OP_SHAPE(2, 5), OP_SHAPE(2, 5)},
+   .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse, .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_SUM}},
+  {.op = AE_OP_MSE_LOSS, .label = "mse_loss batch_mean (4,1,3)", .nin = 2,
+   .in_shape = {OP_SHAPE(4, 1, 3), OP_SHAPE(4, 1, 3)}, .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse,
+   .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_BATCH_MEAN}},
   {.op = AE_OP_SQUARE, .label = "mse_loss none (2,3)", .nin = 2, .in_shape = {OP_SHAPE(2, 3), OP_SHAPE(2, 3)},
    .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse, .out_shape = OP_SHAPE(2, 3), .iattr = {AE_REDUCE_NONE}},
   {.op = AE_OP_BCE, .label = "bce_loss batch_mean (3,4)", .nin = 2, .in_shape = {OP_SHAPE(3, 4), OP_SHAPE(3, 4)},
