@@ -484,6 +484,20 @@ ae_val *ae_const_tensor(ae_tape *t, const ae_tensor *x) {
   return leaf(t, "const", x->shape, x->data, 0);
 }
 
+ae_val *ae__const_borrow(ae_tape *t, const ae_tensor *x) {
+  if (!t || t->status != AE_OK) return NULL;
+  if (!x) {
+    ae_raise(t, AE_ERR_ARG, "const", "tensor is NULL");
+    return NULL;
+  }
+  ae_val *v = ae_arena_alloc(t, "const", sizeof *v);
+  if (!v) return NULL;
+  memset(v, 0, sizeof *v);
+  v->t = *x; /* the caller's buffer, not copied */
+  v->node = -1;
+  return v;
+}
+
 ae_val *ae_var_tensor(ae_tape *t, const ae_tensor *x) {
   if (!x) {
     ae_raise(t, AE_ERR_ARG, "var", "tensor is NULL");

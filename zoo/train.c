@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autograd/tape_internal.h"
 #include "ops/ops.h"
 
 static ae_shape batch_shape(const ae_model *m, int64_t b) {
@@ -77,7 +78,7 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
   ae_tape_reset(t);
   ae_optim_zero_grad(tr->opt);
   ae_terms tm = {0};
-  ae_val *x = ae_const_tensor(t, batch);
+  ae_val *x = ae__const_borrow(t, batch); /* batch outlives the step and is not written */
   if (m->def->train_step) {
     double loss = NAN;
     if (m->def->train_step(m, t, x, mode == FULL_STEP ? tr->opt : NULL, &tr->rng, &tm, &loss)) return -1;
