@@ -19,6 +19,7 @@
 #include "ops/ops.h"
 #include "ops/oplist.h"
 #include "autograd/tape_internal.h"
+#include "backward_internal.h"
 #include "base/parallel.h"
 
 /* Adds g (already of x's shape) into the accumulator slot. */
@@ -201,7 +202,10 @@ ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph)
   return ae_tape_ok(t) ? g : NULL;
 }
 
-int ae_backward(ae_tape *t, ae_val *loss) {
+/* ae_backward, or with set (nset > 0) ae__backward_set: each listed
+ * parameter's gradient is set, not added to; listed ones the loss does not
+ * reach are zeroed; others accumulate as in ae_backward. */
+static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nset) {
   if (!t || !ae_tape_ok(t)) return -1;
   if (!ae_op_begin(t, "backward", 1, &loss)) return -1;
   char s[AE_SHAPE_BUF];
@@ -209,23 +213,45 @@ int ae_backward(ae_tape *t, ae_val *loss) {
     ae_raise(t, AE_ERR_SHAPE, "backward", "the loss must have one element, got shape %s", ae_sstr(loss->t.shape, s));
     return -1;
   }
-  if (!loss->requires_grad) return 0; /* nothing depends on a parameter */
-  int top = loss->node;
-  ae_val **acc = ae_arena_alloc(t, "backward", sizeof *acc * (size_t)(top + 1));
-  unsigned char *target = ae_arena_alloc(t, "backward", (size_t)top + 1);
-  if (!acc || !target) return -1;
-  memset(acc, 0, sizeof *acc * (size_t)(top + 1));
-  for (int i = 0; i <= top; i++) {
-    ae_node *n = ae__tape_node(t, i);
-    target[i] = n->op == AE_OP_LEAF && n->out->param;
+  unsigned char *done = nset > 0 ? ae_arena_alloc(t, "backward", (size_t)nset) : NULL;
+  if (nset > 0 && !done) return -1;
+  if (done) memset(done, 0, (size_t)nset);
+  int rc = 0;
+  if (loss->requires_grad) { /* else nothing depends on a parameter */
+    int top = loss->node;
+    ae_val **acc = ae_arena_alloc(t, "backward", sizeof *acc * (size_t)(top + 1));
+    unsigned char *target = ae_arena_alloc(t, "backward", (size_t)top + 1);
+    if (!acc || !target) return -1;
+    memset(acc, 0, sizeof *acc * (size_t)(top + 1));
+    for (int i = 0; i <= top; i++) {
+      ae_node *n = ae__tape_node(t, i);
+      target[i] = n->op == AE_OP_LEAF && n->out->param;
+    }
+    rc = sweep(t, 1, &loss, NULL, target, acc, top, 0);
+    for (int i = 0; i <= top && rc == 0; i++) {
+      ae_node *n = ae__tape_node(t, i);
+      if (!target[i] || !acc[i]) continue;
+      ae_param *p = n->out->param;
+      ae_real *restrict d = p->grad.data;
+      const ae_real *restrict g = acc[i]->t.data;
+      const int64_t len = p->grad.numel;
+      int k = 0;
+      while (k < nset && set[k] != p) k++;
+      if (k < nset && !done[k]) { /* 0 + g, as zeroing then adding gave (-0 becomes +0) */
+        done[k] = 1;
+        AE_PAR_FOR(AE_PAR(len), simd, for (int64_t e = 0; e < len; e++) d[e] = g[e] + (ae_real)0;);
+      } else {
+        AE_PAR_FOR(AE_PAR(len), simd, for (int64_t e = 0; e < len; e++) d[e] += g[e];);
+      }
+    }
   }
-  if (sweep(t, 1, &loss, NULL, target, acc, top, 0) < 0) return -1;
-  for (int i = 0; i <= top; i++) {
-    ae_node *n = ae__tape_node(t, i);
-    if (!target[i] || !acc[i]) continue;
-    ae_param *p = n->out->param;
-    const ae_real *g = acc[i]->t.data;
-    for (int64_t e = 0; e < p->grad.numel; e++) p->grad.data[e] += g[e];
-  }
-  return 0;
+  for (int k = 0; k < nset; k++)
+    if (!done[k]) memset(set[k]->grad.data, 0, sizeof(ae_real) * (size_t)set[k]->grad.numel);
+  return rc;
+}
+
+int ae_backward(ae_tape *t, ae_val *loss) { return backward_impl(t, loss, NULL, 0); }
+
+int ae__backward_set(ae_tape *t, ae_val *loss, ae_param *const *params, int nparams) {
+  return backward_impl(t, loss, params, nparams);
 }

@@ -435,3 +435,60 @@ Test(tape_reuse, warm_step_allocates_nothing) {
   ae_trainer_free(tr);
   ae_model_free(m);
 }
+
+/* ---- the trainer's step sets the gradients (zoo/train.c, ae__backward_set) ---- */
+
+/* ae_trainer_step fuses zero_grad into the backward (each optimiser
+ * parameter's gradient is set, not added to zeros): on every zoo model
+ * without its own step, and on stacked-ae at its second stage (whose
+ * optimiser holds the second layer only), the gradients a step leaves
+ * (SGD at lr 0, so the parameters do not move) are bitwise a zero_grad
+ * plus ae_backward on the same batch and noise, whatever the gradient
+ * buffers held before. */
+static void check_trainer_sets(const char *name, const char *sets, int stage) {
+  char buf[512];
+  const char *set[32];
+  int nset = split_sets(sets, buf, sizeof buf, set, 32);
+  ae_shape ex = AE_SHAPE(1, 4, 4);
+  ae_model *m = ae_model_new(name, nset, set, ex, 3);
+  cr_assert(m, "%s: %s", name, ae_last_error());
+  ae_tensor *x = rt_uniform_seeded(AE_SHAPE(3, 1, 4, 4), 17, 0, 1);
+  int64_t np = ae_model_param_count(m);
+  ae_real *g_ref = malloc(sizeof *g_ref * (size_t)np), *g_tr = malloc(sizeof *g_tr * (size_t)np);
+  ae_tape *t = ae_tape_new((size_t)1 << 26);
+  cr_assert(g_ref && g_tr && t);
+  ae_optim_config c = ae_optim_defaults(AE_OPT_SGD);
+  c.lr = 0;
+  ae_trainer *tr = ae_trainer_new(m, &c, 1, 0);
+  cr_assert(tr, "%s: %s", name, ae_last_error());
+  if (stage) cr_assert_eq(ae_trainer_set_stage(tr, stage), 0, "%s", ae_trainer_error(tr));
+  model_grads(m, t, x, 1, g_ref, NULL); /* every parameter: zero_grad, then ae_backward */
+  for (int i = 0; i < m->nparams; i++) /* stale values a set must overwrite */
+    for (int64_t e = 0; e < m->params[i]->grad.numel; e++) m->params[i]->grad.data[e] = (ae_real)7.5;
+  ae_param *ps[64];
+  int nps = ae_model_stage_params(m, stage, ps, 64);
+  ae_rng_init(&tr->rng, 5); /* model_grads' noise */
+  cr_assert_eq(ae_trainer_step(tr, x), 0, "%s: %s", name, ae_trainer_error(tr));
+  int64_t at = 0;
+  for (int i = 0; i < m->nparams; i++) {
+    ae_param *p = m->params[i];
+    int in_stage = 0;
+    for (int k = 0; k < nps; k++) in_stage |= ps[k] == p;
+    if (in_stage)
+      cr_expect(same_bits(p->grad.data, g_ref + at, p->grad.numel), "%s stage %d: gradient of %s differs from zero_grad + ae_backward",
+                name, stage, p->name);
+    at += p->grad.numel;
+  }
+  ae_trainer_free(tr);
+  ae_tape_free(t);
+  free(g_ref), free(g_tr);
+  ae_tensor_free(x);
+  ae_model_free(m);
+}
+Test(tape_reuse, trainer_step_sets_gradients_bitwise) {
+  for (int i = 0; i < ae_zoo_count(); i++) {
+    const ae_model_def *d = ae_zoo_get(i);
+    if (!d->train_step) check_trainer_sets(d->name, d->gradcheck_settings, 0);
+  }
+  check_trainer_sets("stacked-ae", NULL, 1);
+}

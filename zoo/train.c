@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "autograd/tape_internal.h"
+#include "grad/backward_internal.h"
 #include "ops/ops.h"
 
 static ae_shape batch_shape(const ae_model *m, int64_t b) {
@@ -65,6 +66,14 @@ static void keep_terms(ae_trainer *tr, const ae_terms *tm) {
   }
 }
 
+/* zero_grad and ae_backward in one: the stage's parameters (the
+ * optimiser's) get their gradients set, not added to zeros. */
+static int set_grads(ae_trainer *tr, ae_val *loss) {
+  ae_param *ps[AE_MAX_PARAMS];
+  int n = ae_model_stage_params(tr->m, tr->stage, ps, AE_MAX_PARAMS);
+  return ae__backward_set(tr->tape, loss, ps, n);
+}
+
 /* What run_step does: the loss only, the loss and its gradients, or the
  * whole step (gradients, optimiser step, after_step). */
 enum { LOSS_ONLY, LOSS_AND_GRADS, FULL_STEP };
@@ -76,7 +85,9 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
   ae_model *m = tr->m;
   ae_tape *t = tr->tape;
   ae_tape_reset(t);
-  ae_optim_zero_grad(tr->opt);
+  /* a model's own step, or a loss alone: zero_grad here; else the
+   * backward below sets the optimiser's parameters' gradients */
+  if (m->def->train_step || mode == LOSS_ONLY) ae_optim_zero_grad(tr->opt);
   ae_terms tm = {0};
   ae_val *x = ae__const_borrow(t, batch); /* batch outlives the step and is not written */
   if (m->def->train_step) {
@@ -85,10 +96,11 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
     tr->loss = loss;
   } else {
     ae_val *loss = m->def->loss(m, t, x, &tr->rng, &tm);
+    tr->loss = ae_tape_ok(t) ? ae_item(loss) : NAN;
+    if (mode != LOSS_ONLY && (!ae_tape_ok(t) || !isfinite(tr->loss))) ae_optim_zero_grad(tr->opt); /* as before */
     if (!ae_tape_ok(t)) return -1;
-    tr->loss = ae_item(loss);
     if (!isfinite(tr->loss)) return -2;
-    if (mode != LOSS_ONLY && ae_backward(t, loss)) return -1;
+    if (mode != LOSS_ONLY && set_grads(tr, loss)) return -1;
   }
   keep_terms(tr, &tm);
   if (!isfinite(tr->loss)) return -2;
