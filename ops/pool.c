@@ -199,8 +199,48 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   if (indices) *indices = idx;
   return y;
 }
+/* The input gradient of a 2x2, stride 2 pooling plane in one pass: each
+ * input position gets its window's gradient if it is the window's
+ * recorded winner, else 0 (rows and a column past the last whole window
+ * too). The indices are compared, never used as addresses, so no check
+ * of them is needed; the values are the scatter's (each window has one
+ * winner, so nothing is summed). */
+static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
+                                        int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
+  const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
+  for (int64_t r = 0; r < oh; r++) {
+    ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
+    const ae_real *gr = g + r * ow, *ir = idx + r * ow;
+    const ae_real base = (ae_real)(2 * r * w);
+    for (int64_t c = 0; c < ow; c++) {
+      ae_real at = ir[c] - (base + (ae_real)(2 * c)), gv = gr[c]; /* the winner's offset in its window */
+      y0[2 * c] = at == 0 ? gv : 0;
+      y0[2 * c + 1] = at == 1 ? gv : 0;
+      y1[2 * c] = at == wr ? gv : 0;
+      y1[2 * c + 1] = at == wr1 ? gv : 0;
+    }
+    if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
+  }
+  if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
+}
+
 void ae_bw_max_pool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_shape xs = n->in[0]->t.shape;
+  if (!ae_grad_enabled(t) && n->i[0] == 2 && n->i[1] == 2 && n->i[2] == 0) {
+    /* first order, the zoo's pooling: one pass, no zeroing then scatter */
+    const char *op = "max_pool2d_backward";
+    ae_val *y = ae_op_begin(t, op, 2, (ae_val *[]){g, n->saved[0]}) ? ae_op_out(t, op, xs) : NULL;
+    if (!y) return;
+    int64_t planes = xs.d[0] * xs.d[1], h = xs.d[2], w = xs.d[3], oh = g->t.shape.d[2], ow = g->t.shape.d[3];
+    const ae_real *pg = g->t.data, *pi = n->saved[0]->t.data;
+    ae_real *py = y->t.data;
+    AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
+    for (int64_t p = 0; p < planes; p++)
+      max_pool_2x2_backward_plane(pg + p * oh * ow, pi + p * oh * ow, oh, ow, h, w, py + p * h * w););
+    ae_op_record(t, AE_OP_MAX_POOL2D_BACKWARD, y, 0, NULL); /* anomaly mode's check; nothing recorded */
+    gin[0] = y;
+    return;
+  }
   gin[0] = ae_max_pool2d_backward(t, g, n->saved[0], (int)xs.d[2], (int)xs.d[3]);
 }
 
