@@ -136,21 +136,25 @@ void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_re
 _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vector length");
 
 /* One k step: NV aligned loads of b, MR broadcasts of a, MR * NV FMAs. */
-#define KSTEP(ap, bp)                                                  \
+#define KSTEP(ap, bp, nv)                                                  \
   do {                                                                 \
     vec bv[NV];                                                        \
-    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)               \
+    _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)               \
       bv[v] = V_LOAD((bp) + v * VL);                                   \
     _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {    \
       vec ai = V_SET1((ap)[i]);                                        \
-      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)             \
+      _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)             \
         acc[i][v] = V_FMA(ai, bv[v], acc[i][v]);                       \
     }                                                                  \
   } while (0)
 
-void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a,
-                     const ae_real *restrict b, ae_real beta, ae_real *restrict c,
-                     int64_t rs_c, int64_t cs_c, int m, int n) {
+/* The kernel on the first nv of the tile's NV vectors per row (nv is a
+ * constant where it is inlined): columns past nv * VL are zero padding of
+ * the panel and are not computed. */
+static inline __attribute__((always_inline)) void ukernel_nv(const int nv, int64_t kc, ae_real alpha,
+                                                             const ae_real *restrict a, const ae_real *restrict b,
+                                                             ae_real beta, ae_real *restrict c, int64_t rs_c,
+                                                             int64_t cs_c, int m, int n) {
   /* Start fetching the C tile now: its lines are usually far away (L3 or
    * memory) and the k loop is long enough to hide the latency. */
   for (int i = 0; i < m; i++) {
@@ -159,21 +163,21 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a,
   }
   vec acc[AE_GEMM_MR][NV];
   _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
-    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) acc[i][v] = V_ZERO();
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) acc[i][v] = V_ZERO();
 
   int64_t p = 0;
   for (; p + 4 <= kc; p += 4) {
     _mm_prefetch((const char *)(b + 8 * AE_GEMM_NR), _MM_HINT_T0);
     _mm_prefetch((const char *)(a + 8 * AE_GEMM_MR), _MM_HINT_T0);
-    KSTEP(a, b);
-    KSTEP(a + AE_GEMM_MR, b + AE_GEMM_NR);
-    KSTEP(a + 2 * AE_GEMM_MR, b + 2 * AE_GEMM_NR);
-    KSTEP(a + 3 * AE_GEMM_MR, b + 3 * AE_GEMM_NR);
+    KSTEP(a, b, nv);
+    KSTEP(a + AE_GEMM_MR, b + AE_GEMM_NR, nv);
+    KSTEP(a + 2 * AE_GEMM_MR, b + 2 * AE_GEMM_NR, nv);
+    KSTEP(a + 3 * AE_GEMM_MR, b + 3 * AE_GEMM_NR, nv);
     a += 4 * AE_GEMM_MR;
     b += 4 * AE_GEMM_NR;
   }
   for (; p < kc; p++) {
-    KSTEP(a, b);
+    KSTEP(a, b, nv);
     a += AE_GEMM_MR;
     b += AE_GEMM_NR;
   }
@@ -183,25 +187,36 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a,
     ae_real tile[AE_GEMM_MR * AE_GEMM_NR] __attribute__((aligned(AE_ALIGN)));
     _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
       _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)
-        V_STORE(tile + i * AE_GEMM_NR + v * VL, acc[i][v]);
+        V_STORE(tile + i * AE_GEMM_NR + v * VL, v < nv ? acc[i][v] : V_ZERO());
     tile_update(tile, alpha, beta, c, rs_c, cs_c, m, n);
     return;
   }
   /* Row-major C: masked loads/stores cover the n < NR edge, so full and edge
    * tiles round identically. */
   vmask mask[NV];
-  _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
     mask[v] = lane_mask(n - v * VL);
   }
   _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
     if (i >= m) break;
     ae_real *ci = c + i * rs_c;
-    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
       vec r = V_MUL(valpha, acc[i][v]);
       if (beta != 0) r = V_FMA(vbeta, V_MLOAD(mask[v], ci + v * VL), r);
       V_MSTORE(ci + v * VL, mask[v], r);
     }
   }
+}
+
+void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b,
+                     ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m, int n) {
+  /* A narrow edge tile (n <= NR/2: N = 100 leaves 4 columns of a 32-wide
+   * panel) runs on half the accumulators: half the FMAs, bitwise the same
+   * columns. */
+  if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
+    ukernel_nv(NV / 2, kc, alpha, a, b, beta, c, rs_c, cs_c, m, n);
+  else
+    ukernel_nv(NV, kc, alpha, a, b, beta, c, rs_c, cs_c, m, n);
 }
 
 const char *ae_gemm_ukernel_name(void) {

@@ -89,7 +89,8 @@ Test(gemm_ukernel, full_and_edge_tiles) {
   const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
   /* every tile within the contract 1 <= m <= MR, 1 <= n <= NR (the
    * portable double kernel's NR is 4) */
-  const int tiles[][2] = {{MR, NR}, {1, 1}, {MR - 1, NR - 3}, {3, NR}, {MR, NR < 5 ? NR : 5}, {MR, NR - 1}};
+  const int tiles[][2] = {{MR, NR}, {1, 1}, {MR - 1, NR - 3}, {3, NR}, {MR, NR < 5 ? NR : 5}, {MR, NR - 1},
+                          {MR, NR / 2 > 0 ? NR / 2 : 1}, {2, NR / 2 + 1 <= NR ? NR / 2 + 1 : NR}};
   const int64_t kcs[] = {0, 1, 3, 64, 257};
   const ae_real ab[][2] = {{1, 0}, {1, 1}, {(ae_real)-0.75, (ae_real)0.5}};
   for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
@@ -101,6 +102,28 @@ Test(gemm_ukernel, full_and_edge_tiles) {
           check_ukernel(ae_gemm_ukernel_ref, "ukernel_ref", kcs[k], tiles[t][0], tiles[t][1], cm,
                         ab[s][0], ab[s][1]);
         }
+}
+
+/* An edge tile of at most NR/2 columns runs on half the accumulators
+ * (gemm_ukernel.c): its columns are bitwise those of the full-width tile
+ * on the same panels. */
+Test(gemm_ukernel, narrow_edge_tiles_equal_full_tiles_bitwise) {
+  const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
+  const int64_t kc = 203;
+  ae_real *a = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * MR)), *b = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * NR));
+  ae_real *c1 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR)), *c2 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR));
+  cr_assert(a && b && c1 && c2);
+  for (int64_t i = 0; i < kc * MR; i++) a[i] = (ae_real)sin(0.37 * (double)i);
+  for (int64_t i = 0; i < kc * NR; i++) b[i] = (ae_real)cos(0.23 * (double)i);
+  for (int n = 1; n <= NR / 2; n++)
+    for (int beta = 0; beta < 2; beta++) {
+      for (int i = 0; i < MR * NR; i++) c1[i] = c2[i] = (ae_real)(0.01 * i);
+      ae_gemm_ukernel(kc, (ae_real)0.5, a, b, (ae_real)beta, c1, NR, 1, MR, NR);
+      ae_gemm_ukernel(kc, (ae_real)0.5, a, b, (ae_real)beta, c2, NR, 1, MR, n);
+      for (int i = 0; i < MR; i++)
+        cr_assert(memcmp(c1 + i * NR, c2 + i * NR, sizeof(ae_real) * (size_t)n) == 0, "n=%d beta=%d row %d", n, beta, i);
+    }
+  ae_aligned_free(a), ae_aligned_free(b), ae_aligned_free(c1), ae_aligned_free(c2);
 }
 
 Test(gemm_ukernel, transpose_block) {
