@@ -160,6 +160,13 @@ static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64
   }
   for (int64_t ir = 0; ir < mc; ir += MR, ap += MR * kc) {
     int64_t mr = min64(MR, mc - ir);
+#if AE_GEMM_PACK_A_HALVES
+    { /* op(A)(i,p) = A[i][p]: 2 VL columns of the panel's MR rows per transpose */
+      const ae_real *src = g->A + (ic + ir) * g->lda + pc;
+      for (int64_t p0 = 0; p0 < kc; p0 += 2 * AE_GEMM_VL)
+        ae_gemm_transpose_halves(src + p0, g->lda, (int)mr, (int)min64(2 * AE_GEMM_VL, kc - p0), ap + p0 * MR);
+    }
+#else
     {   /* op(A)(i,p) = A[i][p]: transpose VL x VL blocks */
       for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
         for (int r0 = 0; r0 < MR; r0 += AE_GEMM_VL) {
@@ -169,6 +176,7 @@ static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64
                                   ap + p0 * MR + r0, MR, clampi(MR - r0, 0, AE_GEMM_VL));
         }
     }
+#endif
   }
 }
 

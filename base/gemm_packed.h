@@ -29,4 +29,15 @@ int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha,
 void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_real *dst, int64_t ldd,
                             int store_rows);
 
+/* Packs an A micro-panel of AE_GEMM_VL / 2 rows (the float AVX-512
+ * micro-kernel's 8): dst[p * (VL/2) + r] = src[r * lds + p] for p < cols
+ * (cols <= 2 VL), r < VL/2, rows r >= rows as zero. The two VL-column
+ * halves share one VL x VL register transpose, where
+ * ae_gemm_transpose_block would transpose each half with half its rows
+ * empty. Only where AE_GEMM_MR * 2 == AE_GEMM_VL (AE_GEMM_PACK_A_HALVES). */
+#if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)
+#define AE_GEMM_PACK_A_HALVES 1
+void ae_gemm_transpose_halves(const ae_real *src, int64_t lds, int rows, int cols, ae_real *dst);
+#endif
+
 #endif

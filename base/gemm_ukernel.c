@@ -133,6 +133,26 @@ void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_re
     if (c < cols) V_MSTORE(dst + c * ldd, sm, r[c]);
 }
 
+#if AE_GEMM_PACK_A_HALVES
+_Static_assert(AE_GEMM_MR * 2 == VL, "the halves are micro-panels of MR rows");
+void ae_gemm_transpose_halves(const ae_real *src, int64_t lds, int rows, int cols, ae_real *dst) {
+  enum { H = VL / 2 };
+  vmask lm0 = lane_mask(cols), lm1 = lane_mask(cols - VL);
+  vec r[VL];
+  /* rows 0..H-1: columns 0..VL-1; rows H..VL-1: the same rows' columns VL..2VL-1 */
+  _Pragma("GCC unroll 8") for (int i = 0; i < H; i++) {
+    r[i] = i < rows ? V_MLOAD(lm0, src + i * lds) : V_ZERO();
+    r[H + i] = i < rows && cols > VL ? V_MLOAD(lm1, src + i * lds + VL) : V_ZERO();
+  }
+  transpose_regs(r);
+  /* r[c]: lanes 0..H-1 are column c, lanes H..VL-1 column VL + c */
+  _Pragma("GCC unroll 16") for (int c = 0; c < VL; c++) {
+    if (c < cols) _mm256_storeu_ps(dst + c * H, _mm512_castps512_ps256(r[c]));
+    if (VL + c < cols) _mm256_storeu_ps(dst + (VL + c) * H, _mm512_extractf32x8_ps(r[c], 1));
+  }
+}
+#endif
+
 _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vector length");
 
 /* One k step: NV aligned loads of b, MR broadcasts of a, MR * NV FMAs. */
