@@ -1,13 +1,14 @@
-/* loss.c: the losses of loss.h. Three are first-class ops with their own
+/* loss.c: the losses of loss.h. Four are first-class ops with their own
  * backward rules, bce (for PyTorch's clamped logs and bounded gradient),
- * bce_logits (one fused pass, accurate where confident) and the reduced
- * mse (one pass each way); the others are composites of differentiable
+ * bce_logits (one fused pass, accurate where confident), the reduced mse
+ * and the reduced mse of a sigmoid (one pass each way); the others are composites of differentiable
  * ops, so they need no rule. Each
  * composite forms the element-wise loss and hands it to ae_loss_reduce. */
 #include "loss.h"
 
 #include <math.h>
 
+#include "base/vmath.h"
 #include "broadcast.h"
 #include "unary.h"
 
@@ -85,6 +86,71 @@ void ae_bw_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   if (gb) ae_op_record(t, AE_OP_MSE_LOSS, gb, 0, NULL);
   if (na) gin[0] = ga;
   if (nb) gin[1] = gb;
+}
+
+/* ---- sigmoid then mse, fused (zoo MLPs' reconstruction term) ---- */
+
+/* The composite sigmoid(z) -> mse_loss wrote d l/d y (B x D) and read it
+ * back with y for the sigmoid's backward; here one pass reads y (kept,
+ * as the composite kept the sigmoid's output) and x. The forward is the
+ * composite's kernels in order: ae_v_sigmoid, the squares, ae_v_sum. */
+ae_val *ae_sigmoid_mse_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {
+  const char *op = "sigmoid_mse_loss";
+  if (!same_shape(t, op, "z", z, "x", x)) return NULL;
+  if (r != AE_REDUCE_SUM && r != AE_REDUCE_MEAN && r != AE_REDUCE_BATCH_MEAN)
+    return ae_mse_loss(t, ae_sigmoid(t, z), x, r);
+  int64_t n = x->t.numel, b = x->t.shape.ndim > 0 ? x->t.shape.d[0] : 1;
+  ae_real c = r == AE_REDUCE_SUM ? 1 : (ae_real)(1.0 / (double)(r == AE_REDUCE_MEAN ? n : b));
+  ae_val *out = ae_op_out(t, op, ae_shape_make(0, NULL));
+  ae_tape_mark before_y = ae_tape_get_mark(t);
+  ae_val *y = out ? ae_op_out(t, op, z->t.shape) : NULL;
+  ae_tape_mark scratch = ae_tape_get_mark(t);
+  ae_real *sq = y ? ae_arena_alloc(t, op, sizeof(ae_real) * (size_t)(n ? n : 1)) : NULL;
+  if (!sq) return NULL;
+  ae_v_sigmoid(n, z->t.data, y->t.data);
+  AE_MAP2(n, sq, y->t.data, x->t.data, (g - v) * (g - v));
+  ae_real sum = (ae_real)ae_v_sum(n, sq);
+  out->t.data[0] = r == AE_REDUCE_SUM ? sum : c * sum;
+  ae_tape_rewind(t, scratch);
+  ae_node *nd = ae_op_record(t, AE_OP_SIGMOID_MSE_LOSS, out, 2, (ae_val *[]){z, x});
+  if (nd) {
+    nd->saved[0] = y;
+    nd->f[0] = c;
+  } else if (ae_tape_ok(t)) {
+    ae_tape_rewind(t, before_y); /* no backward will read y */
+  }
+  return ae_tape_ok(t) ? out : NULL;
+}
+void ae_bw_sigmoid_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *z = n->in[0], *x = n->in[1], *y = n->saved[0];
+  ae_real c = (ae_real)n->f[0];
+  int nz = ae_needs_grad(t, n, 0), nx = ae_needs_grad(t, n, 1);
+  if (ae_grad_enabled(t)) { /* create_graph: the composite's rules, on a recorded sigmoid */
+    ae_val *yy = ae_sigmoid(t, z);
+    ae_val *gc = c == 1 ? g : ae_scale(t, g, c);
+    ae_val *gy = ae_mul(t, ae_broadcast_to(t, gc, z->t.shape), ae_scale(t, ae_sub(t, yy, x), 2));
+    if (nz) gin[0] = ae_sigmoid_backward(t, gy, yy);
+    if (nx) gin[1] = ae_neg(t, gy);
+    return;
+  }
+  const char *op = "sigmoid_mse_loss";
+  ae_val *gz = nz ? ae_op_out(t, op, z->t.shape) : NULL, *gx = nx ? ae_op_out(t, op, z->t.shape) : NULL;
+  if ((nz && !gz) || (nx && !gx)) return;
+  const ae_real k = c == 1 ? g->t.data[0] : c * g->t.data[0];
+  const ae_real *py = y->t.data, *px = x->t.data;
+  ae_real *pz = gz ? gz->t.data : NULL, *pg = gx ? gx->t.data : NULL;
+  const int64_t len = z->t.numel;
+  AE_PAR_FOR(AE_PAR(len), simd,
+  for (int64_t e = 0; e < len; e++) {
+    ae_real v = py[e], d = k * (2 * (v - px[e])); /* the composite's d l/d y, then its sigmoid_backward */
+    if (pz) pz[e] = d * v * (1 - v);
+    if (pg) pg[e] = -d;
+  });
+  /* nothing is recorded (grad mode is off); anomaly mode checks them */
+  if (gz) ae_op_record(t, AE_OP_SIGMOID_MSE_LOSS, gz, 0, NULL);
+  if (gx) ae_op_record(t, AE_OP_SIGMOID_MSE_LOSS, gx, 0, NULL);
+  if (nz) gin[0] = gz;
+  if (nx) gin[1] = gx;
 }
 
 /* ---- bce: l = -(x max(log p, -100) + (1 - x) max(log(1 - p), -100)) ---- */

@@ -43,6 +43,12 @@ AE_API ae_val *ae_loss_reduce(ae_tape *t, ae_val *l, ae_reduction r);
 /* Mean squared error family: l = (x_hat - x)^2 (no 1/2). */
 AE_API ae_val *ae_mse_loss(ae_tape *t, ae_val *x_hat, ae_val *x, ae_reduction r);
 
+/* ae_mse_loss(sigmoid(z), x, r) in one op (reduced; unreduced it is that
+ * composite): values and gradients bitwise the composite's, with one pass
+ * backward, d l/d z = 2 c g (y - x) y (1 - y), y = sigmoid(z) kept from the
+ * forward (c: 1, 1/n or 1/B), d l/d x = -2 c g (y - x). */
+AE_API ae_val *ae_sigmoid_mse_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r);
+
 /* Binary cross-entropy on probabilities p in [0, 1] against targets x in
  * [0, 1] (not only {0, 1}):
  *   l = -(x max(log p, -100) + (1 - x) max(log(1 - p), -100)).

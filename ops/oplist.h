@@ -75,10 +75,11 @@
   /* softmax.c */                                                   \
   AE_OP(SOFTMAX, softmax)                                           \
   AE_OP(LOG_SOFTMAX, log_softmax)                                   \
-  /* loss.c: binary cross-entropy, reduced mean squared error */    \
+  /* loss.c: binary cross-entropy, reduced mse (of a sigmoid) */    \
   AE_OP(BCE, bce)                                                   \
   AE_OP(BCE_LOGITS, bce_logits)                                     \
   AE_OP(MSE_LOSS, mse_loss)                                         \
+  AE_OP(SIGMOID_MSE_LOSS, sigmoid_mse_loss)                         \
   /* prox.c: soft-thresholding */                                   \
   AE_OP(SHRINK, shrink)                                             \
   /* rnn_gates.c: fused LSTM / GRU gate math and its backward */    \

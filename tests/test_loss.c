@@ -284,12 +284,13 @@ Test(loss, gaussian_nll_is_the_log_density) {
   ae_tape_free(t);
 }
 
-/* The reduced mse is one op (ops/loss.c) whose first-order backward is a
- * fused pass and whose create_graph backward is the composite's rules in
- * differentiable ops: both give bitwise the composite square(x_hat - x)
- * reduced, in value and in the gradients of both inputs, on 70000
- * elements (parallel kernels above the threshold) and on 7. */
-static void mse_paths(int64_t n, ae_reduction r) {
+/* The reduced mse, and the reduced mse of sigmoid(z), are ops (ops/loss.c)
+ * whose first-order backward is a fused pass and whose create_graph
+ * backward is the composite's rules in differentiable ops: both give
+ * bitwise the composite square(x_hat - x) (x_hat = sigmoid(z)) reduced,
+ * in value and in the gradients of both inputs, on 70000 elements
+ * (parallel kernels above the threshold) and on 7. */
+static void mse_paths(int64_t n, ae_reduction r, int sig) {
   ae_rng rng;
   ae_rng_init(&rng, 3 + (uint64_t)n);
   ae_tensor *a = ae_tensor_new(AE_SHAPE(n / 7, 7)), *b = ae_tensor_new(AE_SHAPE(n / 7, 7));
@@ -299,8 +300,9 @@ static void mse_paths(int64_t n, ae_reduction r) {
   for (int path = 0; path < 3; path++) { /* composite; op, first order; op, create_graph */
     ae_tape *t = ae_tape_new(0);
     ae_val *in[2] = {ae_var_tensor(t, a), ae_var_tensor(t, b)}, *g[2];
-    ae_val *y = path ? ae_mse_loss(t, in[0], in[1], r)
-                     : ae_loss_reduce(t, ae_square(t, ae_sub(t, in[0], in[1])), r);
+    ae_val *a = sig && !path ? ae_sigmoid(t, in[0]) : in[0];
+    ae_val *y = path ? (sig ? ae_sigmoid_mse_loss : ae_mse_loss)(t, in[0], in[1], r)
+                     : ae_loss_reduce(t, ae_square(t, ae_sub(t, a, in[1])), r);
     cr_assert(ae_grad(t, 1, &y, NULL, 2, in, g, path == 2) == 0, "%s", ae_tape_error(t));
     res[path][0] = ae_tensor_copy(&y->t), res[path][1] = ae_tensor_copy(&g[0]->t), res[path][2] = ae_tensor_copy(&g[1]->t);
     ae_tape_free(t);
@@ -309,16 +311,19 @@ static void mse_paths(int64_t n, ae_reduction r) {
   for (int path = 1; path < 3; path++)
     for (int k = 0; k < 3; k++)
       cr_assert(memcmp(res[path][k]->data, res[0][k]->data, sizeof(ae_real) * (size_t)res[0][k]->numel) == 0,
-                "mse (n %lld, reduction %d) %s %s differs from the composite's", (long long)n, (int)r, what[k],
+                "%s (n %lld, reduction %d) %s %s differs from the composite's", sig ? "sigmoid_mse" : "mse",
+                (long long)n, (int)r, what[k],
                 path == 1 ? "(first order)" : "(create_graph)");
   for (int path = 0; path < 3; path++)
     for (int k = 0; k < 3; k++) ae_tensor_free(res[path][k]);
   ae_tensor_free(a), ae_tensor_free(b);
 }
-Test(loss, mse_op_equals_composite_bitwise) {
+Test(loss, mse_ops_equal_composites_bitwise) {
   ae_reduction rs[3] = {AE_REDUCE_MEAN, AE_REDUCE_SUM, AE_REDUCE_BATCH_MEAN};
   for (int k = 0; k < 3; k++) {
-    mse_paths(7, rs[k]);
-    mse_paths(70000, rs[k]);
+    for (int sig = 0; sig < 2; sig++) {
+      mse_paths(7, rs[k], sig);
+      mse_paths(70000, rs[k], sig);
+    }
   }
 }

@@ -29,7 +29,7 @@ ae_val *ae_zoo_recon_loss(ae_model *m, ae_tape *t, ae_val *logits, ae_val *x, ae
   ae_val *target = ae_model_flat(m, t, x);
   int bce = strcmp(ae_settings_str(&m->settings, "loss"), "bce") == 0;
   ae_val *l = bce ? ae_bce_with_logits_loss(t, logits, target, AE_REDUCE_BATCH_MEAN)
-                  : ae_mse_loss(t, ae_sigmoid(t, logits), target, AE_REDUCE_MEAN);
+                  : ae_sigmoid_mse_loss(t, logits, target, AE_REDUCE_MEAN); /* mse(sigmoid(logits)), fused */
   return ae_term(t, terms, NULL, bce ? "bce" : "mse", 1, l);
 }
 

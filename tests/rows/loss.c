@@ -1,5 +1,5 @@
 /* rows/loss.c: op-table rows of the loss family (ops/loss.h). bce,
- * bce_logits and the reduced mse are ops; the other losses are composites, each row tagged
+ * bce_logits and the reduced mse and sigmoid mse are ops; the other losses are composites, each row tagged
  * with the op it mostly exercises. References are plain double loops
  * (bce_logits' in the algebraically different form
  * x softplus(-z) + (1 - x) softplus(z)). iattr[0] is the reduction. */
@@ -32,6 +32,19 @@ static void r_mse(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
   double l[NMAX];
   for (int64_t i = 0; i < in[0]->numel; i++) {
     double d = (double)in[0]->data[i] - in[1]->data[i];
+    l[i] = d * d;
+  }
+  reduce_ref(l, in[0]->shape, row->iattr[0], out);
+}
+
+/* ---- mse of a sigmoid ---- */
+static ae_val *b_smse(ae_tape *t, ae_val *const *in, const op_row *row) {
+  return ae_sigmoid_mse_loss(t, in[0], in[1], RED(row));
+}
+static void r_smse(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
+  double l[NMAX];
+  for (int64_t i = 0; i < in[0]->numel; i++) {
+    double d = 1 / (1 + exp(-(double)in[0]->data[i])) - in[1]->data[i];
     l[i] = d * d;
   }
   reduce_ref(l, in[0]->shape, row->iattr[0], out);
@@ -151,6 +164,15 @@ AE_OP_ROWS(loss,
    .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse, .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_MEAN}},
   {.op = AE_OP_MSE_LOSS, .label = "mse_loss sum (2,5)", .nin = 2, .in_shape = {OP_SHAPE(2, 5), OP_SHAPE(2, 5)},
    .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse, .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_SUM}},
+  {.op = AE_OP_SIGMOID_MSE_LOSS, .label = "sigmoid_mse_loss mean (3,4)", .nin = 2,
+   .in_shape = {OP_SHAPE(3, 4), OP_SHAPE(3, 4)}, .lo = -3, .hi = 3, .build = b_smse, .reference = r_smse,
+   .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_MEAN}},
+  {.op = AE_OP_SIGMOID_MSE_LOSS, .label = "sigmoid_mse_loss sum (2,5)", .nin = 2,
+   .in_shape = {OP_SHAPE(2, 5), OP_SHAPE(2, 5)}, .lo = -3, .hi = 3, .build = b_smse, .reference = r_smse,
+   .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_SUM}},
+  {.op = AE_OP_SIGMOID_MSE_LOSS, .label = "sigmoid_mse_loss batch_mean (4,3)", .nin = 2,
+   .in_shape = {OP_SHAPE(4, 3), OP_SHAPE(4, 3)}, .lo = -3, .hi = 3, .build = b_smse, .reference = r_smse,
+   .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_BATCH_MEAN}},
   {.op = AE_OP_MSE_LOSS, .label = "mse_loss batch_mean (4,1,3)", .nin = 2,
    .in_shape = {OP_SHAPE(4, 1, 3), OP_SHAPE(4, 1, 3)}, .lo = -1, .hi = 1, .build = b_mse, .reference = r_mse,
    .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_BATCH_MEAN}},
