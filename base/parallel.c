@@ -1,5 +1,27 @@
-/* parallel.c: the thread count every kernel uses. */
+/* parallel.c: the thread count every kernel uses, and the sizes above
+ * which kernels go parallel (parallel.h). */
 #include "parallel.h"
+
+#include <stdlib.h>
+
+static int64_t par_min_elems = AE_PAR_MIN_ELEMS_DEFAULT, par_min_work = AE_PAR_MIN_WORK_DEFAULT;
+
+/* A positive integer from the environment variable name, else fallback. */
+static int64_t env_size(const char *name, int64_t fallback) {
+  const char *s = getenv(name);
+  if (!s || !*s) return fallback;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  return *end == 0 && v >= 1 ? (int64_t)v : fallback;
+}
+
+__attribute__((constructor)) static void par_thresholds_from_env(void) {
+  par_min_elems = env_size("AEZOO_PAR_MIN_ELEMS", AE_PAR_MIN_ELEMS_DEFAULT);
+  par_min_work = env_size("AEZOO_PAR_MIN_WORK", AE_PAR_MIN_WORK_DEFAULT);
+}
+
+int64_t ae_par_min_elems(void) { return par_min_elems; }
+int64_t ae_par_min_work(void) { return par_min_work; }
 
 void ae_set_threads(int n) {
 #ifdef _OPENMP

@@ -8,10 +8,23 @@
 
 #include "api.h"
 
-/* Element count above which element-wise kernels go parallel. */
-#define AE_PAR_MIN_ELEMS 32768
-/* Work (multiply-adds or similar) above which heavier kernels go parallel. */
-#define AE_PAR_MIN_WORK 65536
+/* Element count above which element-wise kernels go parallel, and work
+ * (multiply-adds or similar; a GEMM counts M N K / 16) above which heavier
+ * kernels do. Run-time values: AEZOO_PAR_MIN_ELEMS and AEZOO_PAR_MIN_WORK
+ * in the environment when the library loads (the test suite sets the old
+ * 32768 and 65536, so its modest sizes still reach the parallel kernels),
+ * else the defaults below. They are sized for passive waiting (the CLI's
+ * default), where a parallel region wakes sleeping threads, tens of
+ * microseconds on a shared machine: at 32768 / 65536 a 2-thread step of
+ * psd took 70 ms against 30 at 1 thread, seq-ae 65 against 29, cae-deep
+ * 134 against 75; at these defaults 27, 29 and 77 (aezoo train at batch
+ * 128, 2 threads, OMP_WAIT_POLICY=passive). Results do not depend on them. */
+#define AE_PAR_MIN_ELEMS_DEFAULT 262144
+#define AE_PAR_MIN_WORK_DEFAULT 1048576
+AE_API int64_t ae_par_min_elems(void);
+AE_API int64_t ae_par_min_work(void);
+#define AE_PAR_MIN_ELEMS ae_par_min_elems()
+#define AE_PAR_MIN_WORK ae_par_min_work()
 
 #ifdef _OPENMP
 #include <omp.h>

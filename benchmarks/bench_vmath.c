@@ -127,8 +127,8 @@ int main(int argc, char **argv) {
   }
   g_y = y2;
   int threads = ae_get_threads();
-  printf("base/vmath float32, %d threads, parallel above %d elements\n\n", threads,
-         AE_PAR_MIN_ELEMS);
+  printf("base/vmath float32, %d threads, parallel above %lld elements\n\n", threads,
+         (long long)AE_PAR_MIN_ELEMS);
   printf("| function | vmath ns/elem n=1e6 (%d thr) | vmath ns/elem (1 thr) | libm loop ns/elem |"
          " speedup 1 thr | vmath ns/call n=16 | libm ns/call n=16 |\n",
          threads);
