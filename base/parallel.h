@@ -15,10 +15,12 @@
  * 32768 and 65536, so its modest sizes still reach the parallel kernels),
  * else the defaults below. They are sized for passive waiting (the CLI's
  * default), where a parallel region wakes sleeping threads, tens of
- * microseconds on a shared machine: at 32768 / 65536 a 2-thread step of
- * psd took 70 ms against 30 at 1 thread, seq-ae 65 against 29, cae-deep
- * 134 against 75; at these defaults 27, 29 and 77 (aezoo train at batch
- * 128, 2 threads, OMP_WAIT_POLICY=passive). Results do not depend on them. */
+ * microseconds on a shared machine. benchmarks/zoo_vs_torch.sh at 2
+ * threads (aezoo train, batch 128, passive): at 32768 / 65536 a step of
+ * psd took 69.7 ms (30.3 at 1 thread), seq-ae 66.6 (29.3), cae-deep 137.8
+ * (74.8), ae 2.11 (1.06); at these defaults 27.8 (30.0 at 1 thread), 30.9
+ * (30.6), 75.5 (77.2) and 1.08 (1.12) (results/zoo_vs_torch-2026-12-04f
+ * and -g.csv). Results do not depend on them. */
 #define AE_PAR_MIN_ELEMS_DEFAULT 262144
 #define AE_PAR_MIN_WORK_DEFAULT 1048576
 AE_API int64_t ae_par_min_elems(void);
