@@ -38,119 +38,94 @@ static int same_shape(ae_tape *t, const char *op, const char *na, ae_val *a, con
   return 0;
 }
 
-/* ---- mse: sum over elements of (x_hat - x)^2, times c (1, 1/n or 1/B) ---- */
+/* ---- mse, reduced: c times the sum of (a - x)^2, c = 1, 1/n or 1/B ----
+ *
+ * mse_loss (a = x_hat) and sigmoid_mse_loss (a = sigmoid(z), the zoo
+ * MLPs' reconstruction term) are ops when reduced: no (a - x) and no
+ * squares kept, and their first-order backward is one pass, where the
+ * composite broadcast g, doubled d into a temporary and multiplied (and
+ * for the sigmoid, wrote d l/d a and read it back with a). Values and
+ * gradients are bitwise the composite's: the forward runs the composite's
+ * kernels in order (ae_v_sigmoid, the squares, ae_v_sum as ae_sum does),
+ * and d = (c g)(2 (a - x)), then d a (1 - a) for the sigmoid, are the
+ * products the composite's rules form. With create_graph the rules are the
+ * composite's, in differentiable ops. Unreduced, each is its composite. */
 
-/* Reduced, it is one op: no (x_hat - x) and no squares kept, and its
- * first-order backward is one pass, 2 c g (x_hat - x), where the composite
- * broadcast g, doubled d into a temporary and multiplied (ae's step: about
- * 2.4 MB less memory traffic). Values and gradients are bitwise the
- * composite's: the squares go through ae_v_sum as ae_sum's do, and
- * (c g) (2 d) is the product the composite's rules form. Unreduced, it is
- * the composite square(x_hat - x). */
-ae_val *ae_mse_loss(ae_tape *t, ae_val *x_hat, ae_val *x, ae_reduction r) {
-  if (!same_shape(t, "mse_loss", "x_hat", x_hat, "x", x)) return NULL;
-  if (r != AE_REDUCE_SUM && r != AE_REDUCE_MEAN && r != AE_REDUCE_BATCH_MEAN)
-    return ae_loss_reduce(t, ae_square(t, ae_sub(t, x_hat, x)), r);
-  int64_t n = x->t.numel, b = x->t.shape.ndim > 0 ? x->t.shape.d[0] : 1;
-  ae_real c = r == AE_REDUCE_SUM ? 1 : (ae_real)(1.0 / (double)(r == AE_REDUCE_MEAN ? n : b));
-  ae_val *y = ae_op_out(t, "mse_loss", ae_shape_make(0, NULL));
-  ae_tape_mark scratch = ae_tape_get_mark(t);
-  ae_real *sq = y ? ae_arena_alloc(t, "mse_loss", sizeof(ae_real) * (size_t)(n ? n : 1)) : NULL;
-  if (!sq) return NULL;
-  AE_MAP2(n, sq, x_hat->t.data, x->t.data, (g - v) * (g - v));
-  ae_real sum = (ae_real)ae_v_sum(n, sq);
-  y->t.data[0] = r == AE_REDUCE_SUM ? sum : c * sum;
-  ae_tape_rewind(t, scratch);
-  ae_node *nd = ae_op_record(t, AE_OP_MSE_LOSS, y, 2, (ae_val *[]){x_hat, x});
-  if (nd) nd->f[0] = c;
-  return y;
-}
-void ae_bw_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  ae_val *a = n->in[0], *b = n->in[1];
-  ae_real c = (ae_real)n->f[0];
-  int na = ae_needs_grad(t, n, 0), nb = ae_needs_grad(t, n, 1);
-  if (ae_grad_enabled(t)) { /* create_graph: the composite's rules, in differentiable ops */
-    ae_val *gc = c == 1 ? g : ae_scale(t, g, c);
-    ae_val *ga = ae_mul(t, ae_broadcast_to(t, gc, a->t.shape), ae_scale(t, ae_sub(t, a, b), 2));
-    if (na) gin[0] = ga;
-    if (nb) gin[1] = ae_neg(t, ga);
-    return;
-  }
-  ae_val *ga = ae_op_out(t, "mse_loss", a->t.shape), *gb = nb ? ae_op_out(t, "mse_loss", a->t.shape) : NULL;
-  if (!ga || (nb && !gb)) return;
-  const ae_real k = c == 1 ? g->t.data[0] : c * g->t.data[0];
-  AE_MAP2(a->t.numel, ga->t.data, a->t.data, b->t.data, k * (2 * (g - v)));
-  if (gb) AE_MAP(a->t.numel, gb->t.data, ga->t.data, -v);
-  /* nothing is recorded (grad mode is off); anomaly mode checks them */
-  ae_op_record(t, AE_OP_MSE_LOSS, ga, 0, NULL);
-  if (gb) ae_op_record(t, AE_OP_MSE_LOSS, gb, 0, NULL);
-  if (na) gin[0] = ga;
-  if (nb) gin[1] = gb;
-}
+static int reduced(ae_reduction r) { return r == AE_REDUCE_SUM || r == AE_REDUCE_MEAN || r == AE_REDUCE_BATCH_MEAN; }
 
-/* ---- sigmoid then mse, fused (zoo MLPs' reconstruction term) ---- */
-
-/* The composite sigmoid(z) -> mse_loss wrote d l/d y (B x D) and read it
- * back with y for the sigmoid's backward; here one pass reads y (kept,
- * as the composite kept the sigmoid's output) and x. The forward is the
- * composite's kernels in order: ae_v_sigmoid, the squares, ae_v_sum. */
-ae_val *ae_sigmoid_mse_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {
-  const char *op = "sigmoid_mse_loss";
-  if (!same_shape(t, op, "z", z, "x", x)) return NULL;
-  if (r != AE_REDUCE_SUM && r != AE_REDUCE_MEAN && r != AE_REDUCE_BATCH_MEAN)
-    return ae_mse_loss(t, ae_sigmoid(t, z), x, r);
+/* The op's value; sig: in is z and a = sigmoid(z), kept (saved[0]) for the
+ * backward when a node is recorded. */
+static ae_val *reduced_mse(ae_tape *t, const char *op, int id, int sig, ae_val *in, ae_val *x, ae_reduction r) {
   int64_t n = x->t.numel, b = x->t.shape.ndim > 0 ? x->t.shape.d[0] : 1;
   ae_real c = r == AE_REDUCE_SUM ? 1 : (ae_real)(1.0 / (double)(r == AE_REDUCE_MEAN ? n : b));
   ae_val *out = ae_op_out(t, op, ae_shape_make(0, NULL));
-  ae_tape_mark before_y = ae_tape_get_mark(t);
-  ae_val *y = out ? ae_op_out(t, op, z->t.shape) : NULL;
+  ae_tape_mark before_a = ae_tape_get_mark(t);
+  ae_val *a = out && sig ? ae_op_out(t, op, in->t.shape) : in;
   ae_tape_mark scratch = ae_tape_get_mark(t);
-  ae_real *sq = y ? ae_arena_alloc(t, op, sizeof(ae_real) * (size_t)(n ? n : 1)) : NULL;
-  if (!sq) return NULL;
-  ae_v_sigmoid(n, z->t.data, y->t.data);
-  AE_MAP2(n, sq, y->t.data, x->t.data, (g - v) * (g - v));
+  ae_real *sq = a ? ae_arena_alloc(t, op, sizeof(ae_real) * (size_t)(n ? n : 1)) : NULL;
+  if (!out || !sq) return NULL;
+  if (sig) ae_v_sigmoid(n, in->t.data, a->t.data);
+  AE_MAP2(n, sq, a->t.data, x->t.data, (g - v) * (g - v));
   ae_real sum = (ae_real)ae_v_sum(n, sq);
   out->t.data[0] = r == AE_REDUCE_SUM ? sum : c * sum;
   ae_tape_rewind(t, scratch);
-  ae_node *nd = ae_op_record(t, AE_OP_SIGMOID_MSE_LOSS, out, 2, (ae_val *[]){z, x});
+  ae_node *nd = ae_op_record(t, id, out, 2, (ae_val *[]){in, x});
   if (nd) {
-    nd->saved[0] = y;
     nd->f[0] = c;
-  } else if (ae_tape_ok(t)) {
-    ae_tape_rewind(t, before_y); /* no backward will read y */
+    if (sig) nd->saved[0] = a;
+  } else if (sig && ae_tape_ok(t)) {
+    ae_tape_rewind(t, before_a); /* no backward will read a */
   }
   return ae_tape_ok(t) ? out : NULL;
 }
-void ae_bw_sigmoid_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  ae_val *z = n->in[0], *x = n->in[1], *y = n->saved[0];
+
+static void bw_reduced_mse(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin, const char *op, int sig) {
+  ae_val *in = n->in[0], *x = n->in[1];
   ae_real c = (ae_real)n->f[0];
-  int nz = ae_needs_grad(t, n, 0), nx = ae_needs_grad(t, n, 1);
-  if (ae_grad_enabled(t)) { /* create_graph: the composite's rules, on a recorded sigmoid */
-    ae_val *yy = ae_sigmoid(t, z);
+  int ni = ae_needs_grad(t, n, 0), nx = ae_needs_grad(t, n, 1);
+  if (ae_grad_enabled(t)) { /* create_graph: the composite's rules (on a recorded sigmoid) */
+    ae_val *a = sig ? ae_sigmoid(t, in) : in;
     ae_val *gc = c == 1 ? g : ae_scale(t, g, c);
-    ae_val *gy = ae_mul(t, ae_broadcast_to(t, gc, z->t.shape), ae_scale(t, ae_sub(t, yy, x), 2));
-    if (nz) gin[0] = ae_sigmoid_backward(t, gy, yy);
-    if (nx) gin[1] = ae_neg(t, gy);
+    ae_val *ga = ae_mul(t, ae_broadcast_to(t, gc, in->t.shape), ae_scale(t, ae_sub(t, a, x), 2));
+    if (ni) gin[0] = sig ? ae_sigmoid_backward(t, ga, a) : ga;
+    if (nx) gin[1] = ae_neg(t, ga);
     return;
   }
-  const char *op = "sigmoid_mse_loss";
-  ae_val *gz = nz ? ae_op_out(t, op, z->t.shape) : NULL, *gx = nx ? ae_op_out(t, op, z->t.shape) : NULL;
-  if ((nz && !gz) || (nx && !gx)) return;
+  ae_val *gi = ni ? ae_op_out(t, op, in->t.shape) : NULL, *gx = nx ? ae_op_out(t, op, in->t.shape) : NULL;
+  if ((ni && !gi) || (nx && !gx)) return;
   const ae_real k = c == 1 ? g->t.data[0] : c * g->t.data[0];
-  const ae_real *py = y->t.data, *px = x->t.data;
-  ae_real *pz = gz ? gz->t.data : NULL, *pg = gx ? gx->t.data : NULL;
-  const int64_t len = z->t.numel;
+  const ae_real *pa = sig ? n->saved[0]->t.data : in->t.data, *px = x->t.data;
+  ae_real *pi = gi ? gi->t.data : NULL, *pg = gx ? gx->t.data : NULL;
+  const int64_t len = in->t.numel;
   AE_PAR_FOR(AE_PAR(len), simd,
   for (int64_t e = 0; e < len; e++) {
-    ae_real v = py[e], d = k * (2 * (v - px[e])); /* the composite's d l/d y, then its sigmoid_backward */
-    if (pz) pz[e] = d * v * (1 - v);
+    ae_real v = pa[e], d = k * (2 * (v - px[e])); /* the composite's d l/d a, then its sigmoid_backward */
+    if (pi) pi[e] = sig ? d * v * (1 - v) : d;
     if (pg) pg[e] = -d;
   });
   /* nothing is recorded (grad mode is off); anomaly mode checks them */
-  if (gz) ae_op_record(t, AE_OP_SIGMOID_MSE_LOSS, gz, 0, NULL);
-  if (gx) ae_op_record(t, AE_OP_SIGMOID_MSE_LOSS, gx, 0, NULL);
-  if (nz) gin[0] = gz;
+  if (gi) ae_op_record(t, n->op, gi, 0, NULL);
+  if (gx) ae_op_record(t, n->op, gx, 0, NULL);
+  if (ni) gin[0] = gi;
   if (nx) gin[1] = gx;
+}
+
+ae_val *ae_mse_loss(ae_tape *t, ae_val *x_hat, ae_val *x, ae_reduction r) {
+  if (!same_shape(t, "mse_loss", "x_hat", x_hat, "x", x)) return NULL;
+  if (!reduced(r)) return ae_loss_reduce(t, ae_square(t, ae_sub(t, x_hat, x)), r);
+  return reduced_mse(t, "mse_loss", AE_OP_MSE_LOSS, 0, x_hat, x, r);
+}
+void ae_bw_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  bw_reduced_mse(t, n, g, gin, "mse_loss", 0);
+}
+
+ae_val *ae_sigmoid_mse_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {
+  if (!same_shape(t, "sigmoid_mse_loss", "z", z, "x", x)) return NULL;
+  if (!reduced(r)) return ae_mse_loss(t, ae_sigmoid(t, z), x, r);
+  return reduced_mse(t, "sigmoid_mse_loss", AE_OP_SIGMOID_MSE_LOSS, 1, z, x, r);
+}
+void ae_bw_sigmoid_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  bw_reduced_mse(t, n, g, gin, "sigmoid_mse_loss", 1);
 }
 
 /* ---- bce: l = -(x max(log p, -100) + (1 - x) max(log(1 - p), -100)) ---- */
