@@ -484,18 +484,23 @@ ae_val *ae_const_tensor(ae_tape *t, const ae_tensor *x) {
   return leaf(t, "const", x->shape, x->data, 0);
 }
 
+/* An unrecorded constant whose data is x's buffer, shared, not copied. */
+static ae_val *shared_const(ae_tape *t, const char *op, const ae_tensor *x) {
+  ae_val *v = ae_arena_alloc(t, op, sizeof *v);
+  if (!v) return NULL;
+  memset(v, 0, sizeof *v);
+  v->t = *x;
+  v->node = -1;
+  return v;
+}
+
 ae_val *ae__const_borrow(ae_tape *t, const ae_tensor *x) {
   if (!t || t->status != AE_OK) return NULL;
   if (!x) {
     ae_raise(t, AE_ERR_ARG, "const", "tensor is NULL");
     return NULL;
   }
-  ae_val *v = ae_arena_alloc(t, "const", sizeof *v);
-  if (!v) return NULL;
-  memset(v, 0, sizeof *v);
-  v->t = *x; /* the caller's buffer, not copied */
-  v->node = -1;
-  return v;
+  return shared_const(t, "const", x); /* the caller's buffer */
 }
 
 ae_val *ae_var_tensor(ae_tape *t, const ae_tensor *x) {
@@ -542,13 +547,7 @@ ae_val *ae_param_bind(ae_tape *t, ae_param *p) {
 
 ae_val *ae_detach(ae_tape *t, ae_val *x) {
   if (!ae_op_begin(t, "detach", 1, &x)) return NULL;
-  ae_val *v = ae_arena_alloc(t, "detach", sizeof *v);
-  if (!v) return NULL;
-  v->t = x->t; /* values are immutable: share the data */
-  v->node = -1;
-  v->requires_grad = 0;
-  v->param = NULL;
-  return v;
+  return shared_const(t, "detach", &x->t); /* values are immutable: share the data */
 }
 
 double ae_item(const ae_val *v) { return v && v->t.numel >= 1 ? (double)v->t.data[0] : NAN; }

@@ -158,24 +158,20 @@ static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64
     }
     return;
   }
+  /* op(A)(i,p) = A[i][p]: register transposes of MR rows */
   for (int64_t ir = 0; ir < mc; ir += MR, ap += MR * kc) {
-    int64_t mr = min64(MR, mc - ir);
-#if AE_GEMM_PACK_A_HALVES
-    { /* op(A)(i,p) = A[i][p]: 2 VL columns of the panel's MR rows per transpose */
-      const ae_real *src = g->A + (ic + ir) * g->lda + pc;
-      for (int64_t p0 = 0; p0 < kc; p0 += 2 * AE_GEMM_VL)
-        ae_gemm_transpose_halves(src + p0, g->lda, (int)mr, (int)min64(2 * AE_GEMM_VL, kc - p0), ap + p0 * MR);
-    }
-#else
-    {   /* op(A)(i,p) = A[i][p]: transpose VL x VL blocks */
-      for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
-        for (int r0 = 0; r0 < MR; r0 += AE_GEMM_VL) {
-          int rows = clampi(mr - r0, 0, AE_GEMM_VL);
-          const ae_real *src = rows ? g->A + (ic + ir + r0) * g->lda + pc + p0 : g->A;
-          ae_gemm_transpose_block(src, g->lda, rows, clampi(kc - p0, 0, AE_GEMM_VL),
-                                  ap + p0 * MR + r0, MR, clampi(MR - r0, 0, AE_GEMM_VL));
-        }
-    }
+    const int64_t mr = min64(MR, mc - ir);
+    const ae_real *src = g->A + (ic + ir) * g->lda + pc;
+#if AE_GEMM_PACK_A_HALVES /* 2 VL columns per VL x VL transpose */
+    for (int64_t p0 = 0; p0 < kc; p0 += 2 * AE_GEMM_VL)
+      ae_gemm_transpose_halves(src + p0, g->lda, (int)mr, (int)min64(2 * AE_GEMM_VL, kc - p0), ap + p0 * MR);
+#else /* VL columns of VL rows per transpose */
+    for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
+      for (int r0 = 0; r0 < MR; r0 += AE_GEMM_VL) {
+        int rows = clampi((int)mr - r0, 0, AE_GEMM_VL);
+        ae_gemm_transpose_block(rows ? src + r0 * g->lda + p0 : g->A, g->lda, rows, clampi(kc - p0, 0, AE_GEMM_VL),
+                                ap + p0 * MR + r0, MR, clampi(MR - r0, 0, AE_GEMM_VL));
+      }
 #endif
   }
 }

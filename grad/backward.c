@@ -25,7 +25,10 @@
 /* Adds g (already of x's shape) into the accumulator slot. */
 static void accumulate(ae_tape *t, ae_val **slot, ae_val *g) { *slot = *slot ? ae_add(t, *slot, g) : g; }
 
-static int same_memory(const ae_val *a, const ae_val *b);
+static int same_memory(const ae_val *a, const ae_val *b) {
+  const ae_real *p = a->t.data, *q = b->t.data;
+  return a->t.numel && b->t.numel && p < q + b->t.numel && q < p + a->t.numel;
+}
 
 /* accumulate, in a sweep without create_graph: when the accumulator's
  * buffer is the sweep's alone (own), g is added into it in place (bitwise
@@ -54,10 +57,6 @@ static ae_val *fit_to(ae_tape *t, ae_val *g, const ae_val *x) {
   return ae_sum_to(t, g, x->t.shape);
 }
 
-static int same_memory(const ae_val *a, const ae_val *b) {
-  const ae_real *p = a->t.data, *q = b->t.data;
-  return a->t.numel && b->t.numel && p < q + b->t.numel && q < p + a->t.numel;
-}
 
 /* Closes the window of node i's rule, which set acc[slot[0..n)] (their
  * values before it: old[]): keeps those, decides which of them the sweep
