@@ -82,6 +82,7 @@ typedef struct {
   int64_t ldc;
   ae_gemm_pack_b_fn pack_b; /* op(B) from a callback (ae_gemm_packed_b), else NULL */
   const void *pack_ctx;
+  int ct; /* C stored transposed: C(i, j) at C[j * ldc + i] (blocked path only; see swapped) */
 } gemm_args;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -130,6 +131,13 @@ static void gemm_direct(const gemm_args *g) {
 }
 
 /* ---- packing ---- */
+
+/* The micro-kernel's view of C at (i, j): the address and the strides. */
+static ae_real *c_tile(const gemm_args *g, int64_t i, int64_t j, int64_t *rs, int64_t *cs) {
+  *rs = g->ct ? 1 : g->ldc;
+  *cs = g->ct ? g->ldc : 1;
+  return g->C + i * *rs + j * *cs;
+}
 
 static int clampi(int64_t x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : (int)x; }
 
@@ -269,8 +277,9 @@ static void macro_kernel(const gemm_args *g, const ae_real *ap, const ae_real *b
     const ae_real *bpan = bp + jr * NR * kc;
     for (int64_t ir = 0; ir < mc; ir += MR) {
       int m = (int)min64(MR, mc - ir);
-      ae_real *c = g->C + (ic + ir) * g->ldc + jc + jr * NR;
-      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, bpan, beta, c, g->ldc, 1, m, n);
+      int64_t rs, cs;
+      ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
+      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, bpan, beta, c, rs, cs, m, n);
     }
   }
 }
@@ -302,8 +311,9 @@ static void panels_packed_here(const gemm_args *g, const ae_real *ap, ae_real *p
     int n = (int)min64(NR, nc - jr * NR);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       int m = (int)min64(MR, mc - ir);
-      ae_real *c = g->C + (ic + ir) * g->ldc + jc + jr * NR;
-      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, pb, beta, c, g->ldc, 1, m, n);
+      int64_t rs, cs;
+      ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
+      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, pb, beta, c, rs, cs, m, n);
     }
   }
 }
@@ -466,6 +476,41 @@ static int gemm_openblas(const gemm_args *g) {
 }
 #endif
 
+/* ---- operand swap ---- */
+
+/* The micro-kernel computes whole MR x NR tiles (a narrow edge of at most
+ * NR/2 columns on half the accumulators, AVX-512 only): the area it
+ * computes for an m x n product. */
+static int64_t tile_area(int64_t m, int64_t n) {
+  int64_t full = n / NR * NR, rem = n - full, edge = rem == 0 ? 0 : NR;
+#if AE_GEMM_UKERNEL_AVX512
+  if (rem && (NR / AE_GEMM_VL) % 2 == 0 && rem <= NR / 2) edge = NR / 2;
+#endif
+  return cdiv(m, MR) * MR * (full + edge);
+}
+
+/* C = op(A) op(B) is also C^T = op(B)^T op(A)^T: the blocked path computes
+ * that product instead, and the micro-kernel writes its tiles transposed,
+ * when the swapped tile grid has at least (100 - SWAP_PCT)% less area. N =
+ * 100 (ae's hidden layer) leaves a 4-column edge on 16 columns of work;
+ * swapped, 100 rows waste 4 of 104. Measured (bench_gemm 1, this CPU):
+ * 784x100x128 TN from 72% to 88% of the FMA peak as 100x784x128, 128x100x784
+ * NT from 70% to 78%. Every C(i, j) is still one accumulator summed over p
+ * in increasing order with the same KC blocks (fma(a, b, s) = fma(b, a, s)),
+ * so the result is bitwise the unswapped one, and the choice depends on M,
+ * N and K only. */
+#define SWAP_PCT 96
+
+static gemm_args swapped(const gemm_args *g) {
+  gemm_args s = *g;
+  s.ta = !g->tb, s.tb = !g->ta;
+  s.M = g->N, s.N = g->M;
+  s.A = g->B, s.lda = g->ldb;
+  s.B = g->A, s.ldb = g->lda;
+  s.ct = !g->ct;
+  return s;
+}
+
 /* C = beta * C (beta == 0 writes zeros without reading C). */
 static void scale_c(const gemm_args *g) {
   for (int64_t i = 0; i < g->M; i++) {
@@ -490,7 +535,7 @@ void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real al
                       (long long)K, !!transa, !!transb);
     return;
   }
-  gemm_args g = {!!transa, !!transb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, NULL, NULL};
+  gemm_args g = {!!transa, !!transb, M, N, K, alpha, beta, A, B, lda, ldb, C, ldc, NULL, NULL, 0};
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == 0) {
     scale_c(&g);
@@ -499,7 +544,13 @@ void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real al
 #ifdef AE_HAVE_OPENBLAS
   if (ae_gemm_get_backend() == AE_GEMM_OPENBLAS && gemm_openblas(&g) == 0) return;
 #endif
-  if (M * N * K <= AE_GEMM_SMALL || gemm_blocked(&g) != 0) gemm_direct(&g);
+  if (M * N * K <= AE_GEMM_SMALL) {
+    gemm_direct(&g);
+    return;
+  }
+  gemm_args gs = swapped(&g);
+  if (tile_area(N, M) * 100 <= tile_area(M, N) * SWAP_PCT ? gemm_blocked(&gs) != 0 : gemm_blocked(&g) != 0)
+    gemm_direct(&g);
 }
 
 int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha, const ae_real *A, int64_t lda,
@@ -509,7 +560,7 @@ int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha,
                       (long long)K, (long long)lda, (long long)ldc);
     return -1;
   }
-  gemm_args g = {!!transa, 0, M, N, K, alpha, beta, A, NULL, lda, 0, C, ldc, pack_b, ctx};
+  gemm_args g = {!!transa, 0, M, N, K, alpha, beta, A, NULL, lda, 0, C, ldc, pack_b, ctx, 0};
   if (M == 0 || N == 0) return 0;
   if (K == 0 || alpha == 0) {
     scale_c(&g);

@@ -75,7 +75,7 @@ static vmask lane_mask(int cnt) {
  * l, column G*l + q of rows G*k .. G*k+G-1 (G = VL/4 elements per lane);
  * then a 4 x 4 transpose of 128-bit lanes across r[q], r[G+q], r[2G+q],
  * r[3G+q] puts column G*m + q in r[G*m + q]. */
-static void transpose_regs(vec r[VL]) {
+static inline __attribute__((always_inline)) void transpose_regs(vec r[VL]) {
   enum { G = VL / 4 };
   vec t[VL];
   for (int k = 0; k < VL / 2; k++) {
@@ -168,6 +168,75 @@ _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vecto
     }                                                                  \
   } while (0)
 
+/* Writes the tile's columns j < n, rows i < m, to a C stored transposed
+ * (C(i, j) at c[j * cs_c + i]): the accumulators are transposed in
+ * registers so each column of MR rows is one masked store, rounded as the
+ * row-major path rounds (alpha * acc, then beta * C added in one FMA). */
+#if !defined(AE_REAL_DOUBLE) && AE_GEMM_MR == 8 && defined(__AVX512VL__)
+/* float: an 8 x 16 block per vector of a row, in 24 shuffles: pairs of
+ * rows interleaved, then 4-row columns per 128-bit lane (u[q]: rows 0-3,
+ * u[4 + q]: rows 4-7 of column 4 l + q in lane l), then each pair of
+ * lanes joined into two 8-row columns per register. */
+static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GEMM_MR][NV], const int nv,
+                                                                   ae_real alpha, ae_real beta, ae_real *c,
+                                                                   int64_t cs_c, int m, int n) {
+  const __mmask8 rows = (__mmask8)((1u << m) - 1);
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
+    __m512 t[8], u[8];
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+      t[2 * k] = _mm512_unpacklo_ps(acc[2 * k][v], acc[2 * k + 1][v]);
+      t[2 * k + 1] = _mm512_unpackhi_ps(acc[2 * k][v], acc[2 * k + 1][v]);
+    }
+    _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) {
+      u[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+      u[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+      u[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+      u[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+    }
+    _Pragma("GCC unroll 4") for (int q = 0; q < 4; q++) {
+      __m512 w[2] = {_mm512_permutex2var_ps(u[q], lo, u[4 + q]), _mm512_permutex2var_ps(u[q], hi, u[4 + q])};
+      _Pragma("GCC unroll 4") for (int h = 0; h < 4; h++) { /* columns q, 4 + q, 8 + q, 12 + q */
+        int j = v * VL + 4 * h + q;
+        if (j >= n) continue;
+        __m256 x = h % 2 ? _mm512_extractf32x8_ps(w[h / 2], 1) : _mm512_castps512_ps256(w[h / 2]);
+        ae_real *cj = c + j * cs_c;
+        x = _mm256_mul_ps(va, x);
+        if (beta != 0) x = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(rows, cj), x);
+        _mm256_mask_storeu_ps(cj, rows, x);
+      }
+    }
+  }
+}
+#else
+/* double (an MR x MR block per vector when MR == VL), or a build without
+ * AVX-512 VL: VL x VL register transposes, rows past MR zero */
+static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GEMM_MR][NV], const int nv,
+                                                                   ae_real alpha, ae_real beta, ae_real *c,
+                                                                   int64_t cs_c, int m, int n) {
+  const vec va = V_SET1(alpha), vb = V_SET1(beta);
+  for (int i0 = 0; i0 < AE_GEMM_MR; i0 += VL) {
+    vmask rm = lane_mask(m - i0);
+    if (!rm) break;
+    for (int v = 0; v < nv; v++) {
+      vec r[VL];
+      _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++) r[i] = i0 + i < AE_GEMM_MR ? acc[i0 + i][v] : V_ZERO();
+      transpose_regs(r);
+      _Pragma("GCC unroll 16") for (int jj = 0; jj < VL; jj++) {
+        int j = v * VL + jj;
+        if (j >= n) break;
+        ae_real *cj = c + j * cs_c + i0;
+        vec x = V_MUL(va, r[jj]);
+        if (beta != 0) x = V_FMA(vb, V_MLOAD(rm, cj), x);
+        V_MSTORE(cj, rm, x);
+      }
+    }
+  }
+}
+#endif
+
 /* The kernel on the first nv of the tile's NV vectors per row (nv is a
  * constant where it is inlined): columns past nv * VL are zero padding of
  * the panel and are not computed. */
@@ -202,6 +271,10 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int nv, int64
     b += AE_GEMM_NR;
   }
 
+  if (cs_c != 1 && rs_c == 1) { /* C stored transposed (gemm.c's swapped products) */
+    store_transposed(acc, nv, alpha, beta, c, cs_c, m, n);
+    return;
+  }
   vec valpha = V_SET1(alpha), vbeta = V_SET1(beta);
   if (cs_c != 1) { /* general strides: spill the tile, update element-wise */
     ae_real tile[AE_GEMM_MR * AE_GEMM_NR] __attribute__((aligned(AE_ALIGN)));

@@ -246,8 +246,37 @@ Test(gemm, odd_shapes_padded_strides) {
 }
 
 Test(gemm, zoo_shapes) {
-  static const int64_t shapes[][3] = {{128, 784, 256}, {128, 256, 784}, {784, 128, 256}};
-  check_shapes(shapes, 3, 0);
+  static const int64_t shapes[][3] = {{128, 784, 256}, {128, 256, 784}, {784, 128, 256}, {128, 100, 784}, {784, 100, 128}};
+  check_shapes(shapes, 5, 0);
+}
+
+/* Where the swapped tile grid is smaller (N = 100: gemm.c's `swapped`),
+ * ae_gemm computes C^T = op(B)^T op(A)^T and writes C transposed. Its
+ * result is bitwise the product computed the other way round, which takes
+ * the unswapped path (C^T's own grid is the smaller one): the same
+ * accumulators, the same order, edge rows (100 = 12 x 8 + 4) included. */
+Test(gemm, swapped_operands_give_the_transposed_product_bitwise) {
+  static const int64_t shapes[][3] = {{128, 100, 784}, {784, 100, 128}, {30, 100, 128}, {37, 3, 700}};
+  ae_gemm_set_backend(AE_GEMM_BUILTIN);
+  for (int s = 0; s < 4; s++)
+    for (int t = 0; t < 4; t++)
+      for (int beta = 0; beta < 2; beta++) {
+        int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        int ta = t >> 1, tb = t & 1;
+        ae_real *A = alloc_fill(M * K, 0), *B = alloc_fill(K * N, 0), *C = alloc_fill(M * N, 0),
+                *Ct = alloc_fill(M * N, 0);
+        for (int64_t i = 0; i < M; i++)
+          for (int64_t j = 0; j < N; j++) Ct[j * M + i] = C[i * N + j];
+        ae_gemm(ta, tb, M, N, K, (ae_real)-0.75, A, ta ? M : K, B, tb ? K : N, (ae_real)beta * (ae_real)0.5, C, N);
+        ae_gemm(!tb, !ta, N, M, K, (ae_real)-0.75, B, tb ? K : N, A, ta ? M : K, (ae_real)beta * (ae_real)0.5, Ct, M);
+        for (int64_t i = 0; i < M; i++)
+          for (int64_t j = 0; j < N; j++)
+            cr_assert(memcmp(&C[i * N + j], &Ct[j * M + i], sizeof(ae_real)) == 0,
+                      "%c%c %lldx%lldx%lld beta=%d: C(%lld,%lld) = %a, the transposed product's %a", ta ? 'T' : 'N',
+                      tb ? 'T' : 'N', (long long)M, (long long)N, (long long)K, beta, (long long)i, (long long)j,
+                      (double)C[i * N + j], (double)Ct[j * M + i]);
+        ae_aligned_free(A), ae_aligned_free(B), ae_aligned_free(C), ae_aligned_free(Ct);
+      }
 }
 
 Test(gemm, degenerate_sizes_and_bad_arguments) {
@@ -282,10 +311,10 @@ Test(gemm, backend_api) {
  * threads (the K summation order never depends on the split). */
 Test(gemm, bitwise_identical_across_thread_counts) {
   static const int64_t shapes[][3] = {{128, 784, 256}, {784, 128, 256}, {129, 257, 31},
-                                      {300, 200, 1000}, {100, 2100, 600}};
+                                      {300, 200, 1000}, {100, 2100, 600}, {784, 100, 128}};
   const int threads[] = {1, 2, 16};
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
-  for (int s = 0; s < 5; s++)
+  for (int s = 0; s < 6; s++)
     for (int t = 0; t < 4; t++) {
       int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
       int ta = t >> 1, tb = t & 1;
