@@ -120,6 +120,117 @@ static void scatter_kernel(const ae_val *x, const ae_val *idx, ae_val *y, int ac
   });
 }
 
+#if defined(__AVX512F__)
+/* ---- 2x2 stride-2 pooling on AVX-512 ---------------------------------------
+ * The zoo's planes are 28, 14 and 7 wide: rows of 14 or 7 windows, shorter
+ * than the vectors GCC's loops start at, so the plain loops below ran
+ * scalar and branchy. These take one masked vector per row chunk of PL
+ * windows: the two input rows de-interleaved into even and odd columns
+ * (permutex2var), the same select chain, and for the backward the four
+ * window positions interleaved back. The arithmetic on positions is on
+ * exact integers (MAX_PLANE), so values and indices are bitwise the
+ * scalar loops'. */
+#include <immintrin.h>
+#ifdef AE_REAL_DOUBLE
+#define PL 8
+typedef __m512d pvec;
+typedef __mmask8 pmask;
+typedef int64_t pint;
+#define PV(op) _mm512_##op##_pd
+#define PCMP(a, b, c) _mm512_cmp_pd_mask((a), (b), (c))
+#else
+#define PL 16
+typedef __m512 pvec;
+typedef __mmask16 pmask;
+typedef int32_t pint;
+#define PV(op) _mm512_##op##_ps
+#define PCMP(a, b, c) _mm512_cmp_ps_mask((a), (b), (c))
+#endif
+
+static pmask pl_mask(int64_t n) { return n >= PL ? (pmask)~0u : n <= 0 ? 0 : (pmask)((1u << n) - 1); }
+
+/* Permutation vectors over the 2 PL lanes of (a, b): even and odd lanes
+ * (de-interleave), and the low and high halves of (a0 b0 a1 b1 ...). */
+typedef struct {
+  __m512i even, odd, lo, hi;
+  pvec lane2; /* 0, 2, 4, ... */
+} pool_perm;
+
+static pool_perm pool_perms(void) {
+  pint e[PL], o[PL], l[PL], h[PL];
+  ae_real t[PL];
+  for (int i = 0; i < PL; i++) {
+    e[i] = 2 * i, o[i] = 2 * i + 1;
+    l[i] = i % 2 ? PL + i / 2 : i / 2;
+    h[i] = i % 2 ? PL + PL / 2 + i / 2 : PL / 2 + i / 2;
+    t[i] = (ae_real)(2 * i);
+  }
+  return (pool_perm){_mm512_loadu_si512(e), _mm512_loadu_si512(o), _mm512_loadu_si512(l), _mm512_loadu_si512(h),
+                     PV(loadu)(t)};
+}
+
+/* best, at := v, cand where v > best or v is NaN (the scan's update) */
+#define POOL_UPD(v, cand)                                                                           \
+  do {                                                                                              \
+    pmask u_ = PCMP((v), best, _CMP_GT_OQ) | PCMP((v), (v), _CMP_UNORD_Q);          \
+    best = PV(mask_mov)(best, u_, (v));                                                             \
+    at = PV(mask_mov)(at, u_, (cand));                                                              \
+  } while (0)
+
+static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
+                               ae_real *restrict pi) {
+  const pool_perm pp = pool_perms();
+  const pvec one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
+  for (int64_t r = 0; r < oh; r++) {
+    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
+    for (int64_t c0 = 0; c0 < ow; c0 += PL) {
+      const int64_t n = ow - c0 < PL ? ow - c0 : PL;
+      const pmask m = pl_mask(n), ma = pl_mask(2 * n), mb = pl_mask(2 * n - PL);
+      pvec a0 = PV(maskz_loadu)(ma, x0 + 2 * c0), b0 = PV(maskz_loadu)(mb, x0 + 2 * c0 + PL);
+      pvec a1 = PV(maskz_loadu)(ma, x1 + 2 * c0), b1 = PV(maskz_loadu)(mb, x1 + 2 * c0 + PL);
+      pvec e0 = PV(permutex2var)(a0, pp.even, b0), o0 = PV(permutex2var)(a0, pp.odd, b0);
+      pvec e1 = PV(permutex2var)(a1, pp.even, b1), o1 = PV(permutex2var)(a1, pp.odd, b1);
+      const pvec at0 = PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2);
+      pvec best = e0, at = at0;
+      POOL_UPD(o0, PV(add)(at0, one));
+      POOL_UPD(e1, PV(add)(at0, vw));
+      POOL_UPD(o1, PV(add)(at0, vw1));
+      PV(mask_storeu)(py + r * ow + c0, m, best);
+      PV(mask_storeu)(pi + r * ow + c0, m, at);
+    }
+  }
+}
+#undef POOL_UPD
+
+static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
+                                        int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
+  const pool_perm pp = pool_perms();
+  const pvec zero = PV(setzero)(), one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
+  for (int64_t r = 0; r < oh; r++) {
+    ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
+    for (int64_t c0 = 0; c0 < ow; c0 += PL) {
+      const int64_t n = ow - c0 < PL ? ow - c0 : PL;
+      const pmask m = pl_mask(n), ma = pl_mask(2 * n), mb = pl_mask(2 * n - PL);
+      pvec gv = PV(maskz_loadu)(m, g + r * ow + c0);
+      pvec at = PV(sub)(PV(maskz_loadu)(m, idx + r * ow + c0),
+                        PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2));
+      pvec e0 = PV(maskz_mov)(PCMP(at, zero, _CMP_EQ_OQ), gv);
+      pvec o0 = PV(maskz_mov)(PCMP(at, one, _CMP_EQ_OQ), gv);
+      pvec e1 = PV(maskz_mov)(PCMP(at, vw, _CMP_EQ_OQ), gv);
+      pvec o1 = PV(maskz_mov)(PCMP(at, vw1, _CMP_EQ_OQ), gv);
+      PV(mask_storeu)(y0 + 2 * c0, ma, PV(permutex2var)(e0, pp.lo, o0));
+      PV(mask_storeu)(y0 + 2 * c0 + PL, mb, PV(permutex2var)(e0, pp.hi, o0));
+      PV(mask_storeu)(y1 + 2 * c0, ma, PV(permutex2var)(e1, pp.lo, o1));
+      PV(mask_storeu)(y1 + 2 * c0 + PL, mb, PV(permutex2var)(e1, pp.hi, o1));
+    }
+    if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
+  }
+  if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
+}
+#undef PV
+#undef PCMP
+#undef PL
+#else
 /* One plane of max_pool2d with 2x2 windows, stride 2, no padding (every
  * window lies inside the plane): the general scan below written as a
  * select chain over the window's four values in scan order, so the loop
@@ -145,6 +256,33 @@ static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t
     }
   }
 }
+
+/* The input gradient of a 2x2, stride 2 pooling plane in one pass: each
+ * input position gets its window's gradient if it is the window's
+ * recorded winner, else 0 (rows and a column past the last whole window
+ * too). The indices are compared, never used as addresses, so no check
+ * of them is needed; the values are the scatter's (each window has one
+ * winner, so nothing is summed). */
+static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
+                                        int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
+  const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
+  for (int64_t r = 0; r < oh; r++) {
+    ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
+    const ae_real *gr = g + r * ow, *ir = idx + r * ow;
+    const ae_real base = (ae_real)(2 * r * w);
+    for (int64_t c = 0; c < ow; c++) {
+      ae_real at = ir[c] - (base + (ae_real)(2 * c)), gv = gr[c]; /* the winner's offset in its window */
+      y0[2 * c] = at == 0 ? gv : 0;
+      y0[2 * c + 1] = at == 1 ? gv : 0;
+      y1[2 * c] = at == wr ? gv : 0;
+      y1[2 * c + 1] = at == wr1 ? gv : 0;
+    }
+    if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
+  }
+  if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
+}
+
+#endif
 
 ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
   if (indices) *indices = NULL;
@@ -199,31 +337,6 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   if (indices) *indices = idx;
   return y;
 }
-/* The input gradient of a 2x2, stride 2 pooling plane in one pass: each
- * input position gets its window's gradient if it is the window's
- * recorded winner, else 0 (rows and a column past the last whole window
- * too). The indices are compared, never used as addresses, so no check
- * of them is needed; the values are the scatter's (each window has one
- * winner, so nothing is summed). */
-static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
-                                        int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
-  const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
-  for (int64_t r = 0; r < oh; r++) {
-    ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
-    const ae_real *gr = g + r * ow, *ir = idx + r * ow;
-    const ae_real base = (ae_real)(2 * r * w);
-    for (int64_t c = 0; c < ow; c++) {
-      ae_real at = ir[c] - (base + (ae_real)(2 * c)), gv = gr[c]; /* the winner's offset in its window */
-      y0[2 * c] = at == 0 ? gv : 0;
-      y0[2 * c + 1] = at == 1 ? gv : 0;
-      y1[2 * c] = at == wr ? gv : 0;
-      y1[2 * c + 1] = at == wr1 ? gv : 0;
-    }
-    if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
-  }
-  if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
-}
-
 void ae_bw_max_pool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_shape xs = n->in[0]->t.shape;
   if (!ae_grad_enabled(t) && n->i[0] == 2 && n->i[1] == 2 && n->i[2] == 0) {

@@ -31,6 +31,7 @@ typedef struct cfg {
 static const cfg CFGS[] = {
     {1, 1, 7, 5, 3, 2, 1}, {3, 2, 6, 9, 2, 2, 0}, {3, 2, 5, 8, 3, 1, 1}, {1, 3, 4, 4, 4, 4, 2},
     {3, 1, 9, 7, 2, 3, 0}, {1, 1, 1, 1, 1, 1, 0}, {3, 1, 5, 6, 5, 1, 2}, {1, 2, 3, 10, 2, 3, 1}, {2, 3, 7, 5, 2, 2, 0},
+    {1, 2, 5, 70, 2, 2, 0}, {2, 1, 4, 65, 2, 2, 0},
 };
 #define NCFG (int)(sizeof CFGS / sizeof CFGS[0])
 
@@ -208,13 +209,14 @@ Test(pool, ties_pick_the_first_max_in_scan_order) {
  * rule written out: the first maximum in scan order, NaN wins (the last
  * NaN of a window), -inf windows keep their first position. Values from
  * {-inf, -1, 0, 1, NaN} make ties and NaNs common; odd sizes leave an
- * unused last row and column. */
+ * unused last row and column; rows of 35 and 32 windows take several of
+ * the AVX-512 path's vector chunks. */
 Test(pool, max_2x2_stride_2_ties_nan_and_infinities) {
-  static const int64_t sizes[][2] = {{6, 8}, {7, 9}, {2, 2}, {3, 33}, {28, 28}};
+  static const int64_t sizes[][2] = {{6, 8}, {7, 9}, {2, 2}, {3, 33}, {28, 28}, {5, 70}, {4, 65}};
   const ae_real vals[5] = {-INFINITY, -1, 0, 1, NAN};
   ae_tape *t = ae_tape_new(0);
   uint64_t lcg = 12345;
-  for (int si = 0; si < 5; si++) {
+  for (int si = 0; si < 7; si++) {
     int64_t h = sizes[si][0], w = sizes[si][1], oh = h / 2, ow = w / 2, planes = 6;
     ae_tape_reset(t);
     ae_val *x = ae_const(t, AE_SHAPE(2, 3, h, w), NULL), *idx = NULL;
