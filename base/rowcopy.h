@@ -45,19 +45,23 @@ static inline void ae_row_copy_add(ae_real *restrict d, const ae_real *restrict 
   }
 }
 
-/* Lanes [lo, hi) of the vector starting at element j0, clipped to it. */
-static inline __mmask16 ae_rc_window(int64_t j0, int64_t lo, int64_t hi) {
-  int64_t a = lo > j0 ? lo - j0 : 0, b = hi - j0 < AE_RC_VL ? hi - j0 : AE_RC_VL;
-  return b <= a ? 0 : (__mmask16)(ae_rc_mask(b) & ~ae_rc_mask(a));
-}
-
 /* d[j] = s[j] for lo <= j < hi, 0 for the other j < n (0 <= lo <= hi <= n);
  * only s[lo, hi) is read. */
 static inline void ae_row_window(ae_real *restrict d, const ae_real *s, int64_t n, int64_t lo, int64_t hi) {
-  for (int64_t j = 0; j < n; j += AE_RC_VL) {
-    __mmask16 st = n - j >= AE_RC_VL ? ae_rc_mask(AE_RC_VL) : ae_rc_mask(n - j);
-    __mmask16 ld = ae_rc_window(j, lo, hi);
-    AE_RC_STORE(d + j, st, ld ? AE_RC_LOAD(ld, (const ae_real *)((uintptr_t)s + (uintptr_t)j * sizeof(ae_real))) : AE_RC_ZERO());
+  /* the zeros (a padding's column or two) one by one, then [lo, hi) as
+   * whole vectors and a masked tail: measured on 30-wide rows (28 read),
+   * 30% faster than a masked window per vector of d, whose loads and
+   * stores straddled the row's cache lines */
+  for (int64_t j = 0; j < lo; j++) d[j] = 0;
+  for (int64_t j = hi; j < n; j++) d[j] = 0;
+  const ae_real *sl = (const ae_real *)((uintptr_t)s + (uintptr_t)lo * sizeof(ae_real));
+  ae_real *dl = d + lo;
+  const int64_t m = hi - lo;
+  int64_t j = 0;
+  for (; j + AE_RC_VL <= m; j += AE_RC_VL) AE_RC_STORE(dl + j, ae_rc_mask(AE_RC_VL), AE_RC_LOAD(ae_rc_mask(AE_RC_VL), sl + j));
+  if (j < m) {
+    __mmask16 k = ae_rc_mask(m - j);
+    AE_RC_STORE(dl + j, k, AE_RC_LOAD(k, sl + j));
   }
 }
 
