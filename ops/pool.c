@@ -85,7 +85,8 @@ static int check_indices(ae_tape *t, const char *op, const ae_val *idx, int64_t 
 }
 
 /* x and indices of one 4-D shape, scattered into (N,C,out_h,out_w). */
-static ae_val *scatter_begin(ae_tape *t, const char *op, ae_val *x, ae_val *idx, int out_h, int out_w) {
+static ae_val *scatter_begin(ae_tape *t, const char *op, ae_val *x, ae_val *idx, int out_h, int out_w,
+                             int check) {
   ae_val *in[2] = {x, idx};
   if (!ae_op_begin(t, op, 2, in) || !need_4d(t, op, "the input", x)) return NULL;
   char a[AE_SHAPE_BUF], b[AE_SHAPE_BUF];
@@ -98,7 +99,7 @@ static ae_val *scatter_begin(ae_tape *t, const char *op, ae_val *x, ae_val *idx,
     ae_raise(t, AE_ERR_ARG, op, "output size %dx%d must be at least 1x1", out_h, out_w);
     return NULL;
   }
-  if (!check_indices(t, op, idx, (int64_t)out_h * out_w, out_h, out_w)) return NULL;
+  if (check && !check_indices(t, op, idx, (int64_t)out_h * out_w, out_h, out_w)) return NULL;
   return ae_op_out(t, op, nchw(x->t.shape, out_h, out_w));
 }
 
@@ -202,9 +203,10 @@ static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t
 }
 #undef POOL_UPD
 
-static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
-                                        int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
+static int max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
+                                       int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
   const pool_perm pp = pool_perms();
+  pmask stray = 0; /* lanes whose index is none of its window's four positions */
   const pvec zero = PV(setzero)(), one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
   for (int64_t r = 0; r < oh; r++) {
     ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
@@ -214,10 +216,11 @@ static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real
       pvec gv = PV(maskz_loadu)(m, g + r * ow + c0);
       pvec at = PV(sub)(PV(maskz_loadu)(m, idx + r * ow + c0),
                         PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2));
-      pvec e0 = PV(maskz_mov)(PCMP(at, zero, _CMP_EQ_OQ), gv);
-      pvec o0 = PV(maskz_mov)(PCMP(at, one, _CMP_EQ_OQ), gv);
-      pvec e1 = PV(maskz_mov)(PCMP(at, vw, _CMP_EQ_OQ), gv);
-      pvec o1 = PV(maskz_mov)(PCMP(at, vw1, _CMP_EQ_OQ), gv);
+      const pmask k0 = PCMP(at, zero, _CMP_EQ_OQ), k1 = PCMP(at, one, _CMP_EQ_OQ);
+      const pmask k2 = PCMP(at, vw, _CMP_EQ_OQ), k3 = PCMP(at, vw1, _CMP_EQ_OQ);
+      stray |= m & (pmask) ~(k0 | k1 | k2 | k3);
+      pvec e0 = PV(maskz_mov)(k0, gv), o0 = PV(maskz_mov)(k1, gv);
+      pvec e1 = PV(maskz_mov)(k2, gv), o1 = PV(maskz_mov)(k3, gv);
       PV(mask_storeu)(y0 + 2 * c0, ma, PV(permutex2var)(e0, pp.lo, o0));
       PV(mask_storeu)(y0 + 2 * c0 + PL, mb, PV(permutex2var)(e0, pp.hi, o0));
       PV(mask_storeu)(y1 + 2 * c0, ma, PV(permutex2var)(e1, pp.lo, o1));
@@ -226,6 +229,38 @@ static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real
     if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
   }
   if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
+  return stray == 0;
+}
+
+/* y = the 2x2 stride-2 window values at the indices (gather2d of a
+ * pooling's indices): each window de-interleaved as in the pooling, the
+ * value at the index's offset selected. Returns 1 when every index is one
+ * of its own window's four positions; otherwise y is incomplete. */
+static int gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t oh, int64_t ow, int64_t w,
+                            ae_real *restrict y) {
+  const pool_perm pp = pool_perms();
+  const pvec zero = PV(setzero)(), one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
+  pmask stray = 0;
+  for (int64_t r = 0; r < oh; r++) {
+    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
+    for (int64_t c0 = 0; c0 < ow; c0 += PL) {
+      const int64_t n = ow - c0 < PL ? ow - c0 : PL;
+      const pmask m = pl_mask(n), ma = pl_mask(2 * n), mb = pl_mask(2 * n - PL);
+      pvec a0 = PV(maskz_loadu)(ma, x0 + 2 * c0), b0 = PV(maskz_loadu)(mb, x0 + 2 * c0 + PL);
+      pvec a1 = PV(maskz_loadu)(ma, x1 + 2 * c0), b1 = PV(maskz_loadu)(mb, x1 + 2 * c0 + PL);
+      pvec at = PV(sub)(PV(maskz_loadu)(m, idx + r * ow + c0),
+                        PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2));
+      const pmask k0 = PCMP(at, zero, _CMP_EQ_OQ), k1 = PCMP(at, one, _CMP_EQ_OQ);
+      const pmask k2 = PCMP(at, vw, _CMP_EQ_OQ), k3 = PCMP(at, vw1, _CMP_EQ_OQ);
+      stray |= m & (pmask) ~(k0 | k1 | k2 | k3);
+      pvec v = PV(maskz_mov)(k0, PV(permutex2var)(a0, pp.even, b0));
+      v = PV(mask_mov)(v, k1, PV(permutex2var)(a0, pp.odd, b0));
+      v = PV(mask_mov)(v, k2, PV(permutex2var)(a1, pp.even, b1));
+      v = PV(mask_mov)(v, k3, PV(permutex2var)(a1, pp.odd, b1));
+      PV(mask_storeu)(y + r * ow + c0, m, v);
+    }
+  }
+  return stray == 0;
 }
 #undef PV
 #undef PCMP
@@ -262,10 +297,12 @@ static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t
  * recorded winner, else 0 (rows and a column past the last whole window
  * too). The indices are compared, never used as addresses, so no check
  * of them is needed; the values are the scatter's (each window has one
- * winner, so nothing is summed). */
-static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
-                                        int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
+ * winner, so nothing is summed). Returns 1 when every index is one of its
+ * own window's four positions (what max_unpool2d's fast path needs). */
+static int max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
+                                       int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
   const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
+  int stray = 0;
   for (int64_t r = 0; r < oh; r++) {
     ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
     const ae_real *gr = g + r * ow, *ir = idx + r * ow;
@@ -276,10 +313,28 @@ static void max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real
       y0[2 * c + 1] = at == 1 ? gv : 0;
       y1[2 * c] = at == wr ? gv : 0;
       y1[2 * c + 1] = at == wr1 ? gv : 0;
+      stray |= at != 0 && at != 1 && at != wr && at != wr1;
     }
     if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
   }
   if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
+  return !stray;
+}
+
+static int gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t oh, int64_t ow, int64_t w,
+                            ae_real *restrict y) {
+  const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
+  int stray = 0;
+  for (int64_t r = 0; r < oh; r++) {
+    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w, *ir = idx + r * ow;
+    const ae_real base = (ae_real)(2 * r * w);
+    for (int64_t c = 0; c < ow; c++) {
+      ae_real at = ir[c] - (base + (ae_real)(2 * c));
+      y[r * ow + c] = at == 0 ? x0[2 * c] : at == 1 ? x0[2 * c + 1] : at == wr ? x1[2 * c] : at == wr1 ? x1[2 * c + 1] : 0;
+      stray |= at != 0 && at != 1 && at != wr && at != wr1;
+    }
+  }
+  return !stray;
 }
 
 #endif
@@ -358,7 +413,7 @@ void ae_bw_max_pool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
 }
 
 ae_val *ae_max_pool2d_backward(ae_tape *t, ae_val *g, ae_val *indices, int in_h, int in_w) {
-  ae_val *y = scatter_begin(t, "max_pool2d_backward", g, indices, in_h, in_w);
+  ae_val *y = scatter_begin(t, "max_pool2d_backward", g, indices, in_h, in_w, 1);
   if (!y) return NULL;
   scatter_kernel(g, indices, y, 1);
   ae_op_record(t, AE_OP_MAX_POOL2D_BACKWARD, y, 2, (ae_val *[]){g, indices});
@@ -380,14 +435,24 @@ ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices) {
     return NULL;
   }
   int64_t nx = xs.d[2] * xs.d[3], ni = is.d[2] * is.d[3], planes = xs.d[0] * xs.d[1];
-  if (!check_indices(t, op, indices, nx, xs.d[2], xs.d[3])) return NULL;
   ae_val *y = ae_op_out(t, op, is);
   if (!y) return NULL;
   const ae_real *px = x->t.data, *pi = indices->t.data;
   ae_real *py = y->t.data;
-  AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
-  for (int64_t p = 0; p < planes; p++)
-    for (int64_t i = 0; i < ni; i++) py[p * ni + i] = px[p * nx + (int64_t)pi[p * ni + i]];);
+  /* the indices of a 2x2 stride-2 pooling of x: its windows, read in one
+   * pass with no index check (as max_unpool2d's fast path) */
+  int local = xs.d[2] / 2 == is.d[2] && xs.d[3] / 2 == is.d[3];
+  if (local) {
+    int64_t oh = is.d[2], ow = is.d[3], w = xs.d[3];
+    AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static) reduction(& : local),
+    for (int64_t p = 0; p < planes; p++) local &= gather_2x2_plane(px + p * nx, pi + p * ni, oh, ow, w, py + p * ni););
+  }
+  if (!local) {
+    if (!check_indices(t, op, indices, nx, xs.d[2], xs.d[3])) return NULL;
+    AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
+    for (int64_t p = 0; p < planes; p++)
+      for (int64_t i = 0; i < ni; i++) py[p * ni + i] = px[p * nx + (int64_t)pi[p * ni + i]];);
+  }
   ae_op_record(t, AE_OP_GATHER2D, y, 2, in);
   return y;
 }
@@ -429,12 +494,38 @@ static ae_val *winner_mask(ae_tape *t, const ae_val *idx, const ae_val *y) {
   return losers ? mask : NULL;
 }
 
+/* Unpooling the output of a 2x2 stride-2 pooling (the output plane 2h or
+ * 2h + 1 by 2w or 2w + 1): when every index is one of its own window's
+ * four positions, as max_pool2d's are, the windows are disjoint, so the
+ * scatter is the compare-and-write pass of the pooling backward (no index
+ * check needed: such an index is a valid position) and no two inputs share
+ * a position (no winner mask). Returns 0, having written part of y, when
+ * some index is not: the general path then runs. deconv-ae spent 10% of
+ * its step in the scatter, its check and its winner mask. */
+static int unpool_2x2(const ae_val *x, const ae_val *idx, ae_val *y) {
+  int64_t planes = x->t.shape.d[0] * x->t.shape.d[1], h = x->t.shape.d[2], w = x->t.shape.d[3];
+  int64_t H = y->t.shape.d[2], W = y->t.shape.d[3];
+  if (H / 2 != h || W / 2 != w) return 0;
+  const ae_real *px = x->t.data, *pi = idx->t.data;
+  ae_real *py = y->t.data;
+  int ok = 1;
+  AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static) reduction(& : ok),
+  for (int64_t p = 0; p < planes; p++)
+    ok &= max_pool_2x2_backward_plane(px + p * h * w, pi + p * h * w, h, w, H, W, py + p * H * W););
+  return ok;
+}
+
 ae_val *ae_max_unpool2d(ae_tape *t, ae_val *x, ae_val *indices, int out_h, int out_w) {
-  ae_val *y = scatter_begin(t, "max_unpool2d", x, indices, out_h, out_w);
+  const char *op = "max_unpool2d";
+  ae_val *y = scatter_begin(t, op, x, indices, out_h, out_w, 0);
   if (!y) return NULL;
-  scatter_kernel(x, indices, y, 0);
+  int local = unpool_2x2(x, indices, y);
+  if (!local) {
+    if (!check_indices(t, op, indices, (int64_t)out_h * out_w, out_h, out_w)) return NULL;
+    scatter_kernel(x, indices, y, 0);
+  }
   ae_node *n = ae_op_record(t, AE_OP_MAX_UNPOOL2D, y, 2, (ae_val *[]){x, indices});
-  if (n) n->saved[0] = winner_mask(t, indices, y);
+  if (n && !local) n->saved[0] = winner_mask(t, indices, y);
   return ae_tape_ok(t) ? y : NULL;
 }
 void ae_bw_max_unpool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {

@@ -346,6 +346,54 @@ Test(pool, gradients_match_reference_scatters) {
   ae_tape_free(t);
 }
 
+/* max_unpool2d into the plane a 2x2 stride-2 pooling came from takes a
+ * compare-and-write pass when every index lies in its own window (pool.c's
+ * unpool_2x2), else the general scatter. Both against the reference
+ * scatter, bit for bit: window-local indices drawn at random (not from a
+ * pooling), odd output sizes, then one index moved to another window (a
+ * repeat: the last writer wins, and the gradient reaches it alone), then
+ * an index that is no position at all (the error names it). */
+Test(pool, unpool_2x2_fast_path_and_fallback) {
+  static const int64_t sizes[][2] = {{14, 14}, {7, 9}, {28, 70}, {2, 3}};
+  ae_tape *t = ae_tape_new(0);
+  ae_rng r;
+  ae_rng_init(&r, 21);
+  for (int si = 0; si < 4; si++)
+    for (int stray = 0; stray < 2; stray++) {
+      int64_t H = sizes[si][0], W = sizes[si][1], h = H / 2, w = W / 2, planes = 6, nin = h * w, nout = H * W;
+      ae_tape_reset(t);
+      ae_val *x = rand_val(t, AE_SHAPE(2, 3, h, w), &r, 0.5, 2, 1), *idx = ae_const(t, x->t.shape, NULL);
+      cr_assert(idx);
+      for (int64_t q = 0; q < planes; q++)
+        for (int64_t i = 0; i < nin; i++) {
+          int64_t rr = i / w, cc = i % w, k = (int64_t)(ae_rng_u64(&r) % 4);
+          idx->t.data[q * nin + i] = (ae_real)((2 * rr + k / 2) * W + 2 * cc + k % 2);
+        }
+      if (stray) idx->t.data[nin + nin - 1] = idx->t.data[nin]; /* plane 1: the last window repeats the first's */
+      ae_val *u = ae_max_unpool2d(t, x, idx, (int)H, (int)W);
+      cr_assert(u, "%s", ae_tape_error(t));
+      ae_real *want = scratch(planes * nout);
+      scatter_ref(planes, nin, nout, x->t.data, idx->t.data, 0, want);
+      expect_exact(u->t.data, want, planes * nout, stray ? "unpool, a repeated index" : "unpool, window-local", si);
+      /* the gradient: g at each input's position, 0 for an overwritten one */
+      ae_val *g = rand_val(t, u->t.shape, &r, -1, 1, 0);
+      ae_real *gw = scratch(x->t.numel);
+      for (int64_t i = 0; i < x->t.numel; i++) {
+        int64_t q = i / nin, at = (int64_t)idx->t.data[i], last = -1;
+        for (int64_t j = q * nin; j < (q + 1) * nin; j++)
+          if ((int64_t)idx->t.data[j] == at) last = j;
+        gw[i] = last == i ? g->t.data[q * nout + at] : 0;
+      }
+      expect_exact(grad_of(t, u, g, x)->t.data, gw, x->t.numel, "d unpool", si);
+      free(want), free(gw);
+    }
+  ae_tape_reset(t);
+  ae_val *x = ae_full(t, AE_SHAPE(1, 1, 2, 2), 1), *idx = ae_full(t, AE_SHAPE(1, 1, 2, 2), 0);
+  idx->t.data[3] = (ae_real)16.5;
+  cr_expect(ae_max_unpool2d(t, x, idx, 4, 4) == NULL && strstr(ae_tape_error(t), "16.5"), "%s", ae_tape_error(t));
+  ae_tape_free(t);
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static void expect_error(ae_tape *t, ae_val *v, ae_status code, const char *a, const char *b, const char *what) {
