@@ -307,8 +307,19 @@ static void panels_packed_here(const gemm_args *g, const ae_real *ap, ae_real *p
                                int64_t jc, int64_t pc, int64_t mc, int64_t nc, int64_t kc,
                                int64_t j0, int64_t j1, ae_real beta) {
   for (int64_t jr = j0; jr < j1; jr++) {
-    pack_b_panel(g, pc, jc, kc, nc, jr, pb);
     int n = (int)min64(NR, nc - jr * NR);
+#if AE_GEMM_UKERNEL_AVX512
+    if (!g->tb && !g->pack_b && n == NR) { /* rows of B are the panel's rows: read in place */
+      const ae_real *b = g->B + pc * g->ldb + jc + jr * NR;
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        int64_t rs, cs;
+        ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
+        ae_gemm_ukernel_b(kc, g->alpha, ap + ir * kc, b, g->ldb, beta, c, rs, cs, (int)min64(MR, mc - ir));
+      }
+      continue;
+    }
+#endif
+    pack_b_panel(g, pc, jc, kc, nc, jr, pb);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       int m = (int)min64(MR, mc - ir);
       int64_t rs, cs;

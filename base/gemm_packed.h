@@ -35,6 +35,14 @@ void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_re
  * halves share one VL x VL register transpose, where
  * ae_gemm_transpose_block would transpose each half with half its rows
  * empty. Only where AE_GEMM_MR * 2 == AE_GEMM_VL (AE_GEMM_PACK_A_HALVES). */
+#if defined(__AVX512F__)
+/* The micro-kernel on a full AE_GEMM_MR x AE_GEMM_NR tile (m rows of C
+ * written) with B's kc x AE_GEMM_NR panel read in place, row p at
+ * b + p * ldb, instead of from a packed copy (gemm_ukernel.c). */
+void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b, int64_t ldb, ae_real beta,
+                       ae_real *c, int64_t rs_c, int64_t cs_c, int m);
+#endif
+
 #if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)
 #define AE_GEMM_PACK_A_HALVES 1
 void ae_gemm_transpose_halves(const ae_real *src, int64_t lds, int rows, int cols, ae_real *dst);

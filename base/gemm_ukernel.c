@@ -44,6 +44,7 @@ typedef __mmask8 vmask;
 #define V_ZERO() _mm512_setzero_pd()
 #define V_SET1(x) _mm512_set1_pd(x)
 #define V_LOAD(p) _mm512_load_pd(p)
+#define V_LOADU(p) _mm512_loadu_pd(p)
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 #define V_STORE(p, v) _mm512_store_pd(p, v)
@@ -56,6 +57,7 @@ typedef __mmask16 vmask;
 #define V_ZERO() _mm512_setzero_ps()
 #define V_SET1(x) _mm512_set1_ps(x)
 #define V_LOAD(p) _mm512_load_ps(p)
+#define V_LOADU(p) _mm512_loadu_ps(p)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_STORE(p, v) _mm512_store_ps(p, v)
@@ -160,7 +162,7 @@ _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vecto
   do {                                                                 \
     vec bv[NV];                                                        \
     _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)               \
-      bv[v] = V_LOAD((bp) + v * VL);                                   \
+      bv[v] = V_LOADU((bp) + v * VL);                                  \
     _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {    \
       vec ai = V_SET1((ap)[i]);                                        \
       _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)             \
@@ -242,8 +244,8 @@ static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GE
  * the panel and are not computed. */
 static inline __attribute__((always_inline)) void ukernel_nv(const int nv, int64_t kc, ae_real alpha,
                                                              const ae_real *restrict a, const ae_real *restrict b,
-                                                             ae_real beta, ae_real *restrict c, int64_t rs_c,
-                                                             int64_t cs_c, int m, int n) {
+                                                             const int64_t ldb, ae_real beta, ae_real *restrict c,
+                                                             int64_t rs_c, int64_t cs_c, int m, int n) {
   /* Start fetching the C tile now: its lines are usually far away (L3 or
    * memory) and the k loop is long enough to hide the latency. */
   for (int i = 0; i < m; i++) {
@@ -256,19 +258,19 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int nv, int64
 
   int64_t p = 0;
   for (; p + 4 <= kc; p += 4) {
-    _mm_prefetch((const char *)(b + 8 * AE_GEMM_NR), _MM_HINT_T0);
+    _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0);
     _mm_prefetch((const char *)(a + 8 * AE_GEMM_MR), _MM_HINT_T0);
     KSTEP(a, b, nv);
-    KSTEP(a + AE_GEMM_MR, b + AE_GEMM_NR, nv);
-    KSTEP(a + 2 * AE_GEMM_MR, b + 2 * AE_GEMM_NR, nv);
-    KSTEP(a + 3 * AE_GEMM_MR, b + 3 * AE_GEMM_NR, nv);
+    KSTEP(a + AE_GEMM_MR, b + ldb, nv);
+    KSTEP(a + 2 * AE_GEMM_MR, b + 2 * ldb, nv);
+    KSTEP(a + 3 * AE_GEMM_MR, b + 3 * ldb, nv);
     a += 4 * AE_GEMM_MR;
-    b += 4 * AE_GEMM_NR;
+    b += 4 * ldb;
   }
   for (; p < kc; p++) {
     KSTEP(a, b, nv);
     a += AE_GEMM_MR;
-    b += AE_GEMM_NR;
+    b += ldb;
   }
 
   if (cs_c != 1 && rs_c == 1) { /* C stored transposed (gemm.c's swapped products) */
@@ -307,9 +309,16 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
    * panel) runs on half the accumulators: half the FMAs, bitwise the same
    * columns. */
   if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
-    ukernel_nv(NV / 2, kc, alpha, a, b, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
   else
-    ukernel_nv(NV, kc, alpha, a, b, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(NV, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+}
+
+/* gemm_packed.h: a full-width tile with B read in place (row p of the
+ * panel at b + p * ldb), no packed copy. */
+void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b, int64_t ldb,
+                       ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m) {
+  ukernel_nv(NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
 }
 
 const char *ae_gemm_ukernel_name(void) {
