@@ -285,7 +285,13 @@ header' >"$csv"
 
   # ---- the report ----
   cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $cpu, $(getconf _NPROCESSORS_ONLN) cores; load average $start_load at the start, $(load1) at the end"
+  # The CPU's family and model, and the kernels PyTorch's OpenBLAS picked
+  # for it: an OpenBLAS that does not know the CPU falls back to older
+  # kernels, and the peer's times move with that, not with aezoo.
+  fam=$(sed -n 's/^cpu family[[:space:]]*: *//p; s/^model[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 2 | paste -sd / -)
+  core=$(OPENBLAS_VERBOSE=2 OPENBLAS_NUM_THREADS=1 "$PYTHON" -c 'import torch; torch.ones(64, 64) @ torch.ones(64, 64)' 2>&1 |
+    sed -n 's/^Core: *//p' | head -n 1)
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $cpu (family/model ${fam:-?}), $(getconf _NPROCESSORS_ONLN) cores; PyTorch's OpenBLAS kernels: ${core:-not reported}; load average $start_load at the start, $(load1) at the end"
   echo "aezoo $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $("$PYTHON" -c 'import torch, numpy, platform; print("PyTorch %s, NumPy %s, Python %s" % (torch.__version__, numpy.__version__, platform.python_version()))')"
   echo "command: $cmdline; batch $batch, $warmup warm-up steps, $rounds round(s), $ntrain training images; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}; raw results: $csv"
   print_tables
