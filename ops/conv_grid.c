@@ -224,6 +224,11 @@ static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int n
     j += (int)imin(nr - j, f->band - jj);
   }
   at[nseg] = nr;
+  if (nseg == 1 && nr == AE_GEMM_NR) { /* the common panel: one run per tap, a constant-size copy */
+    for (int64_t p = 0; p < kc; p++)
+      __builtin_memcpy(dst + p * AE_GEMM_NR, src[0] + f->toff[p0 + p], AE_GEMM_NR * sizeof(ae_real));
+    return;
+  }
   for (int64_t p = 0; p < kc; p++) {
     ae_real *d = dst + p * AE_GEMM_NR;
     const int64_t off = f->toff[p0 + p];
