@@ -21,6 +21,12 @@
  * only. So the result is bitwise identical for any thread count. Keep it so:
  * no K-splitting across threads, no thread-count-dependent KC.
  *
+ * Two shortcuts keep those sums: where the swapped tile grid is smaller
+ * (N = 100), the product is computed as C^T = op(B)^T op(A)^T with the
+ * tiles stored transposed (see swapped); and where one A block covers M,
+ * full-width panels of a non-transposed B are read in place, not packed
+ * (panels_packed_here, ae_gemm_ukernel_b).
+ *
  * Small problems (M*N*K tiny, e.g. the 2x8 matrices of the small zoo models)
  * take a direct loop with no packing and no parallel region.
  */
@@ -504,9 +510,9 @@ static int64_t tile_area(int64_t m, int64_t n) {
  * that product instead, and the micro-kernel writes its tiles transposed,
  * when the swapped tile grid has at least (100 - SWAP_PCT)% less area. N =
  * 100 (ae's hidden layer) leaves a 4-column edge on 16 columns of work;
- * swapped, 100 rows waste 4 of 104. Measured (bench_gemm 1, this CPU):
- * 784x100x128 TN from 72% to 88% of the FMA peak as 100x784x128, 128x100x784
- * NT from 70% to 78%. Every C(i, j) is still one accumulator summed over p
+ * swapped, 100 rows waste 4 of 104. Measured (bench_gemm 1, AMD family
+ * 26): 784x100x128 TN from 170 to 187-193 GFLOP/s (72% to 84% of the FMA
+ * peak), 128x100x784 NT from 166 to 182 (70% to 77%). Every C(i, j) is still one accumulator summed over p
  * in increasing order with the same KC blocks (fma(a, b, s) = fma(b, a, s)),
  * so the result is bitwise the unswapped one, and the choice depends on M,
  * N and K only. */

@@ -11,8 +11,9 @@
  *
  * The kernel computes, for i < m and j < n only (1 <= m <= MR, 1 <= n <= NR),
  *   C(i, j) = alpha * sum_{p=0}^{kc-1} a(i, p) * b(p, j) + beta * C(i, j)
- * where C(i, j) lives at c[i * rs_c + j * cs_c] (any strides; cs_c == 1 is
- * the fast path). Elements outside the m x n edge are never touched.
+ * where C(i, j) lives at c[i * rs_c + j * cs_c] (any strides; cs_c == 1,
+ * row-major, and on AVX-512 rs_c == 1, a C stored transposed, are the fast
+ * paths). Elements outside the m x n edge are never touched.
  * beta == 0 means C is not read (it may hold NaN). kc == 0 is allowed.
  *
  * Summation order: each C(i, j) is one accumulator that sums p = 0 .. kc-1 in
