@@ -9,7 +9,8 @@
  *   avg_pool2d(x) <-> avg_pool2d_backward(g)   (a linear pair of adjoints)
  * Kernels go parallel over the N*C planes (one plane per iteration, so the
  * result does not depend on the thread count); indices are ae_real flat
- * positions within a plane (see pool.h). */
+ * positions within a plane (see pool.h). 2x2 stride-2 pooling, the zoo's,
+ * and the index ops on its geometry run pool_2x2.c's plane kernels. */
 #include <math.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "oplist.h"
 #include "ops.h"
 #include "pool.h"
+#include "pool_2x2.h"
 
 /* Largest plane whose flat positions ae_real holds exactly. */
 #ifdef AE_REAL_DOUBLE
@@ -121,223 +123,6 @@ static void scatter_kernel(const ae_val *x, const ae_val *idx, ae_val *y, int ac
   });
 }
 
-#if defined(__AVX512F__)
-/* ---- 2x2 stride-2 pooling on AVX-512 ---------------------------------------
- * The zoo's planes are 28, 14 and 7 wide: rows of 14 or 7 windows, shorter
- * than the vectors GCC's loops start at, so the plain loops below ran
- * scalar and branchy. These take one masked vector per row chunk of PL
- * windows: the two input rows de-interleaved into even and odd columns
- * (permutex2var), the same select chain, and for the backward the four
- * window positions interleaved back. The arithmetic on positions is on
- * exact integers (MAX_PLANE), so values and indices are bitwise the
- * scalar loops'. */
-#include <immintrin.h>
-#ifdef AE_REAL_DOUBLE
-#define PL 8
-typedef __m512d pvec;
-typedef __mmask8 pmask;
-typedef int64_t pint;
-#define PV(op) _mm512_##op##_pd
-#define PCMP(a, b, c) _mm512_cmp_pd_mask((a), (b), (c))
-#else
-#define PL 16
-typedef __m512 pvec;
-typedef __mmask16 pmask;
-typedef int32_t pint;
-#define PV(op) _mm512_##op##_ps
-#define PCMP(a, b, c) _mm512_cmp_ps_mask((a), (b), (c))
-#endif
-
-static pmask pl_mask(int64_t n) { return n >= PL ? (pmask)~0u : n <= 0 ? 0 : (pmask)((1u << n) - 1); }
-
-/* Permutation vectors over the 2 PL lanes of (a, b): even and odd lanes
- * (de-interleave), and the low and high halves of (a0 b0 a1 b1 ...). */
-typedef struct {
-  __m512i even, odd, lo, hi;
-  pvec lane2; /* 0, 2, 4, ... */
-} pool_perm;
-
-static pool_perm pool_perms(void) {
-  pint e[PL], o[PL], l[PL], h[PL];
-  ae_real t[PL];
-  for (int i = 0; i < PL; i++) {
-    e[i] = 2 * i, o[i] = 2 * i + 1;
-    l[i] = i % 2 ? PL + i / 2 : i / 2;
-    h[i] = i % 2 ? PL + PL / 2 + i / 2 : PL / 2 + i / 2;
-    t[i] = (ae_real)(2 * i);
-  }
-  return (pool_perm){_mm512_loadu_si512(e), _mm512_loadu_si512(o), _mm512_loadu_si512(l), _mm512_loadu_si512(h),
-                     PV(loadu)(t)};
-}
-
-/* best, at := v, cand where v > best or v is NaN (the scan's update) */
-#define POOL_UPD(v, cand)                                                                           \
-  do {                                                                                              \
-    pmask u_ = PCMP((v), best, _CMP_GT_OQ) | PCMP((v), (v), _CMP_UNORD_Q);          \
-    best = PV(mask_mov)(best, u_, (v));                                                             \
-    at = PV(mask_mov)(at, u_, (cand));                                                              \
-  } while (0)
-
-static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
-                               ae_real *restrict pi) {
-  const pool_perm pp = pool_perms();
-  const pvec one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
-  for (int64_t r = 0; r < oh; r++) {
-    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
-    for (int64_t c0 = 0; c0 < ow; c0 += PL) {
-      const int64_t n = ow - c0 < PL ? ow - c0 : PL;
-      const pmask m = pl_mask(n), ma = pl_mask(2 * n), mb = pl_mask(2 * n - PL);
-      pvec a0 = PV(maskz_loadu)(ma, x0 + 2 * c0), b0 = PV(maskz_loadu)(mb, x0 + 2 * c0 + PL);
-      pvec a1 = PV(maskz_loadu)(ma, x1 + 2 * c0), b1 = PV(maskz_loadu)(mb, x1 + 2 * c0 + PL);
-      pvec e0 = PV(permutex2var)(a0, pp.even, b0), o0 = PV(permutex2var)(a0, pp.odd, b0);
-      pvec e1 = PV(permutex2var)(a1, pp.even, b1), o1 = PV(permutex2var)(a1, pp.odd, b1);
-      const pvec at0 = PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2);
-      pvec best = e0, at = at0;
-      POOL_UPD(o0, PV(add)(at0, one));
-      POOL_UPD(e1, PV(add)(at0, vw));
-      POOL_UPD(o1, PV(add)(at0, vw1));
-      PV(mask_storeu)(py + r * ow + c0, m, best);
-      PV(mask_storeu)(pi + r * ow + c0, m, at);
-    }
-  }
-}
-#undef POOL_UPD
-
-static int max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
-                                       int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
-  const pool_perm pp = pool_perms();
-  pmask stray = 0; /* lanes whose index is none of its window's four positions */
-  const pvec zero = PV(setzero)(), one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
-  for (int64_t r = 0; r < oh; r++) {
-    ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
-    for (int64_t c0 = 0; c0 < ow; c0 += PL) {
-      const int64_t n = ow - c0 < PL ? ow - c0 : PL;
-      const pmask m = pl_mask(n), ma = pl_mask(2 * n), mb = pl_mask(2 * n - PL);
-      pvec gv = PV(maskz_loadu)(m, g + r * ow + c0);
-      pvec at = PV(sub)(PV(maskz_loadu)(m, idx + r * ow + c0),
-                        PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2));
-      const pmask k0 = PCMP(at, zero, _CMP_EQ_OQ), k1 = PCMP(at, one, _CMP_EQ_OQ);
-      const pmask k2 = PCMP(at, vw, _CMP_EQ_OQ), k3 = PCMP(at, vw1, _CMP_EQ_OQ);
-      stray |= m & (pmask) ~(k0 | k1 | k2 | k3);
-      pvec e0 = PV(maskz_mov)(k0, gv), o0 = PV(maskz_mov)(k1, gv);
-      pvec e1 = PV(maskz_mov)(k2, gv), o1 = PV(maskz_mov)(k3, gv);
-      PV(mask_storeu)(y0 + 2 * c0, ma, PV(permutex2var)(e0, pp.lo, o0));
-      PV(mask_storeu)(y0 + 2 * c0 + PL, mb, PV(permutex2var)(e0, pp.hi, o0));
-      PV(mask_storeu)(y1 + 2 * c0, ma, PV(permutex2var)(e1, pp.lo, o1));
-      PV(mask_storeu)(y1 + 2 * c0 + PL, mb, PV(permutex2var)(e1, pp.hi, o1));
-    }
-    if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
-  }
-  if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
-  return stray == 0;
-}
-
-/* y = the 2x2 stride-2 window values at the indices (gather2d of a
- * pooling's indices): each window de-interleaved as in the pooling, the
- * value at the index's offset selected. Returns 1 when every index is one
- * of its own window's four positions; otherwise y is incomplete. */
-static int gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t oh, int64_t ow, int64_t w,
-                            ae_real *restrict y) {
-  const pool_perm pp = pool_perms();
-  const pvec zero = PV(setzero)(), one = PV(set1)(1), vw = PV(set1)((ae_real)w), vw1 = PV(set1)((ae_real)(w + 1));
-  pmask stray = 0;
-  for (int64_t r = 0; r < oh; r++) {
-    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
-    for (int64_t c0 = 0; c0 < ow; c0 += PL) {
-      const int64_t n = ow - c0 < PL ? ow - c0 : PL;
-      const pmask m = pl_mask(n), ma = pl_mask(2 * n), mb = pl_mask(2 * n - PL);
-      pvec a0 = PV(maskz_loadu)(ma, x0 + 2 * c0), b0 = PV(maskz_loadu)(mb, x0 + 2 * c0 + PL);
-      pvec a1 = PV(maskz_loadu)(ma, x1 + 2 * c0), b1 = PV(maskz_loadu)(mb, x1 + 2 * c0 + PL);
-      pvec at = PV(sub)(PV(maskz_loadu)(m, idx + r * ow + c0),
-                        PV(add)(PV(set1)((ae_real)(2 * r * w + 2 * c0)), pp.lane2));
-      const pmask k0 = PCMP(at, zero, _CMP_EQ_OQ), k1 = PCMP(at, one, _CMP_EQ_OQ);
-      const pmask k2 = PCMP(at, vw, _CMP_EQ_OQ), k3 = PCMP(at, vw1, _CMP_EQ_OQ);
-      stray |= m & (pmask) ~(k0 | k1 | k2 | k3);
-      pvec v = PV(maskz_mov)(k0, PV(permutex2var)(a0, pp.even, b0));
-      v = PV(mask_mov)(v, k1, PV(permutex2var)(a0, pp.odd, b0));
-      v = PV(mask_mov)(v, k2, PV(permutex2var)(a1, pp.even, b1));
-      v = PV(mask_mov)(v, k3, PV(permutex2var)(a1, pp.odd, b1));
-      PV(mask_storeu)(y + r * ow + c0, m, v);
-    }
-  }
-  return stray == 0;
-}
-#undef PV
-#undef PCMP
-#undef PL
-#else
-/* One plane of max_pool2d with 2x2 windows, stride 2, no padding (every
- * window lies inside the plane): the general scan below written as a
- * select chain over the window's four values in scan order, so the loop
- * over a row vectorises. Same results: the first maximum, the last NaN. */
-static void max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
-                               ae_real *restrict pi) {
-  for (int64_t r = 0; r < oh; r++) {
-    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
-    ae_real *yr = py + r * ow, *ir = pi + r * ow;
-    const int64_t base = 2 * r * w;
-    for (int64_t c = 0; c < ow; c++) {
-      ae_real best = x0[2 * c], v;
-      int64_t at = base + 2 * c;
-      int upd;
-      v = x0[2 * c + 1], upd = v > best || v != v;
-      best = upd ? v : best, at = upd ? base + 2 * c + 1 : at;
-      v = x1[2 * c], upd = v > best || v != v;
-      best = upd ? v : best, at = upd ? base + w + 2 * c : at;
-      v = x1[2 * c + 1], upd = v > best || v != v;
-      best = upd ? v : best, at = upd ? base + w + 2 * c + 1 : at;
-      yr[c] = best;
-      ir[c] = (ae_real)at;
-    }
-  }
-}
-
-/* The input gradient of a 2x2, stride 2 pooling plane in one pass: each
- * input position gets its window's gradient if it is the window's
- * recorded winner, else 0 (rows and a column past the last whole window
- * too). The indices are compared, never used as addresses, so no check
- * of them is needed; the values are the scatter's (each window has one
- * winner, so nothing is summed). Returns 1 when every index is one of its
- * own window's four positions (what max_unpool2d's fast path needs). */
-static int max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh,
-                                       int64_t ow, int64_t h, int64_t w, ae_real *restrict y) {
-  const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
-  int stray = 0;
-  for (int64_t r = 0; r < oh; r++) {
-    ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
-    const ae_real *gr = g + r * ow, *ir = idx + r * ow;
-    const ae_real base = (ae_real)(2 * r * w);
-    for (int64_t c = 0; c < ow; c++) {
-      ae_real at = ir[c] - (base + (ae_real)(2 * c)), gv = gr[c]; /* the winner's offset in its window */
-      y0[2 * c] = at == 0 ? gv : 0;
-      y0[2 * c + 1] = at == 1 ? gv : 0;
-      y1[2 * c] = at == wr ? gv : 0;
-      y1[2 * c + 1] = at == wr1 ? gv : 0;
-      stray |= at != 0 && at != 1 && at != wr && at != wr1;
-    }
-    if (w > 2 * ow) y0[w - 1] = y1[w - 1] = 0; /* an odd width's last column */
-  }
-  if (h > 2 * oh) memset(y + 2 * oh * w, 0, (size_t)w * sizeof(ae_real)); /* an odd height's last row */
-  return !stray;
-}
-
-static int gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t oh, int64_t ow, int64_t w,
-                            ae_real *restrict y) {
-  const ae_real wr = (ae_real)w, wr1 = (ae_real)(w + 1);
-  int stray = 0;
-  for (int64_t r = 0; r < oh; r++) {
-    const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w, *ir = idx + r * ow;
-    const ae_real base = (ae_real)(2 * r * w);
-    for (int64_t c = 0; c < ow; c++) {
-      ae_real at = ir[c] - (base + (ae_real)(2 * c));
-      y[r * ow + c] = at == 0 ? x0[2 * c] : at == 1 ? x0[2 * c + 1] : at == wr ? x1[2 * c] : at == wr1 ? x1[2 * c + 1] : 0;
-      stray |= at != 0 && at != 1 && at != wr && at != wr1;
-    }
-  }
-  return !stray;
-}
-
-#endif
 
 ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
   if (indices) *indices = NULL;
@@ -360,7 +145,7 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   if (k == 2 && stride == 2 && pad == 0) {
     AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
     for (int64_t p = 0; p < planes; p++)
-      max_pool_2x2_plane(px + p * h * w, w, oh, ow, py + p * oh * ow, pi + p * oh * ow););
+      ae__max_pool_2x2_plane(px + p * h * w, w, oh, ow, py + p * oh * ow, pi + p * oh * ow););
   } else
   AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
@@ -404,7 +189,7 @@ void ae_bw_max_pool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
     ae_real *py = y->t.data;
     AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static),
     for (int64_t p = 0; p < planes; p++)
-      max_pool_2x2_backward_plane(pg + p * oh * ow, pi + p * oh * ow, oh, ow, h, w, py + p * h * w););
+      ae__max_pool_2x2_backward_plane(pg + p * oh * ow, pi + p * oh * ow, oh, ow, h, w, py + p * h * w););
     ae_op_record(t, AE_OP_MAX_POOL2D_BACKWARD, y, 0, NULL); /* anomaly mode's check; nothing recorded */
     gin[0] = y;
     return;
@@ -445,7 +230,7 @@ ae_val *ae_gather2d(ae_tape *t, ae_val *x, ae_val *indices) {
   if (local) {
     int64_t oh = is.d[2], ow = is.d[3], w = xs.d[3];
     AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static) reduction(& : local),
-    for (int64_t p = 0; p < planes; p++) local &= gather_2x2_plane(px + p * nx, pi + p * ni, oh, ow, w, py + p * ni););
+    for (int64_t p = 0; p < planes; p++) local &= ae__gather_2x2_plane(px + p * nx, pi + p * ni, oh, ow, w, py + p * ni););
   }
   if (!local) {
     if (!check_indices(t, op, indices, nx, xs.d[2], xs.d[3])) return NULL;
@@ -511,7 +296,7 @@ static int unpool_2x2(const ae_val *x, const ae_val *idx, ae_val *y) {
   int ok = 1;
   AE_PAR_FOR(AE_PAR(y->t.numel), schedule(static) reduction(& : ok),
   for (int64_t p = 0; p < planes; p++)
-    ok &= max_pool_2x2_backward_plane(px + p * h * w, pi + p * h * w, h, w, H, W, py + p * H * W););
+    ok &= ae__max_pool_2x2_backward_plane(px + p * h * w, pi + p * h * w, h, w, H, W, py + p * H * W););
   return ok;
 }
 
