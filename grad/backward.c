@@ -203,8 +203,10 @@ ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph)
 
 /* ae_backward, or with set (nset > 0) ae__backward_set: each listed
  * parameter's gradient is set, not added to; listed ones the loss does not
- * reach are zeroed; others accumulate as in ae_backward. */
-static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nset) {
+ * reach are zeroed; others accumulate as in ae_backward. *finite (when
+ * finite is given): whether every value written to a listed gradient was
+ * finite (x * 0 is 0 unless x is NaN or Inf; an OR vectorises). */
+static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nset, int *finite) {
   if (!t || !ae_tape_ok(t)) return -1;
   if (!ae_op_begin(t, "backward", 1, &loss)) return -1;
   char s[AE_SHAPE_BUF];
@@ -212,10 +214,11 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
     ae_raise(t, AE_ERR_SHAPE, "backward", "the loss must have one element, got shape %s", ae_sstr(loss->t.shape, s));
     return -1;
   }
+  if (finite) *finite = 0;
   unsigned char *done = nset > 0 ? ae_arena_alloc(t, "backward", (size_t)nset) : NULL;
   if (nset > 0 && !done) return -1;
   if (done) memset(done, 0, (size_t)nset);
-  int rc = 0;
+  int rc = 0, bad = 0;
   if (loss->requires_grad) { /* else nothing depends on a parameter */
     int top = loss->node;
     ae_val **acc = ae_arena_alloc(t, "backward", sizeof *acc * (size_t)(top + 1));
@@ -234,23 +237,33 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
       ae_real *restrict d = p->grad.data;
       const ae_real *restrict g = acc[i]->t.data;
       const int64_t len = p->grad.numel;
-      int k = 0;
+      int k = 0, b = 0;
       while (k < nset && set[k] != p) k++;
       if (k < nset && !done[k]) { /* 0 + g, as zeroing then adding gave (-0 becomes +0) */
         done[k] = 1;
-        AE_PAR_FOR(AE_PAR(len), simd, for (int64_t e = 0; e < len; e++) d[e] = g[e] + (ae_real)0;);
+        AE_PAR_FOR(AE_PAR(len), simd reduction(| : b), for (int64_t e = 0; e < len; e++) {
+          d[e] = g[e] + (ae_real)0;
+          b |= d[e] * (ae_real)0 != 0;
+        });
+      } else if (k < nset) { /* a listed parameter bound twice: the sum's values are tested */
+        AE_PAR_FOR(AE_PAR(len), simd reduction(| : b), for (int64_t e = 0; e < len; e++) {
+          d[e] += g[e];
+          b |= d[e] * (ae_real)0 != 0;
+        });
       } else {
         AE_PAR_FOR(AE_PAR(len), simd, for (int64_t e = 0; e < len; e++) d[e] += g[e];);
       }
+      bad |= b;
     }
   }
   for (int k = 0; k < nset; k++)
     if (!done[k]) memset(set[k]->grad.data, 0, sizeof(ae_real) * (size_t)set[k]->grad.numel);
+  if (finite) *finite = rc == 0 && !bad;
   return rc;
 }
 
-int ae_backward(ae_tape *t, ae_val *loss) { return backward_impl(t, loss, NULL, 0); }
+int ae_backward(ae_tape *t, ae_val *loss) { return backward_impl(t, loss, NULL, 0, NULL); }
 
-int ae__backward_set(ae_tape *t, ae_val *loss, ae_param *const *params, int nparams) {
-  return backward_impl(t, loss, params, nparams);
+int ae__backward_set(ae_tape *t, ae_val *loss, ae_param *const *params, int nparams, int *finite) {
+  return backward_impl(t, loss, params, nparams, finite);
 }

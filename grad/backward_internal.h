@@ -10,7 +10,12 @@
  * that writes zeros and the read of them. Listed parameters the loss does
  * not reach get zeros, as they do when the sweep fails; unlisted ones
  * accumulate as in ae_backward. Gradients are bitwise a zero_grad then
- * ae_backward. 0, or -1 on a tape error. */
-int ae__backward_set(ae_tape *t, ae_val *loss, ae_param *const *params, int nparams);
+ * ae_backward. 0, or -1 on a tape error.
+ * finite (may be NULL): set to 1 when every value written to a listed
+ * gradient (the copies and sums above, and the zeros) was finite, else 0.
+ * The copy tests each value it writes, so the optimiser's scan of the same
+ * gradients (ae__optim_step_scanned) can be skipped: one pass over the
+ * gradients fewer a step. */
+int ae__backward_set(ae_tape *t, ae_val *loss, ae_param *const *params, int nparams, int *finite);
 
 #endif

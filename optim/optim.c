@@ -4,6 +4,7 @@
  * optimiser (after a scan of every gradient for NaN/Inf).
  * The updates themselves live in sgd.c, adam.c, rmsprop.c, adagrad.c. */
 #include "optim_internal.h"
+#include "step_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -252,13 +253,25 @@ static int all_finite(const ae_real *g, int64_t n) {
   return !bad;
 }
 
-int ae_optim_step(ae_optim *o) {
+/* 1 when params[0..n) is the optimiser's own list, in its order. */
+static int same_params(const ae_optim *o, ae_param *const *params, int n) {
+  if (n != o->nparams) return 0;
+  for (int i = 0; i < n; i++)
+    if (params[i] != o->params[i]) return 0;
+  return 1;
+}
+
+int ae_optim_step(ae_optim *o) { return ae__optim_step_scanned(o, NULL, 0); }
+
+int ae__optim_step_scanned(ae_optim *o, ae_param *const *scanned, int nscanned) {
   if (!o) {
     ae_set_last_error("optim_step: optimiser is NULL");
     return -1;
   }
   if (o->cfg.reduce_grads && o->cfg.reduce_grads(o->cfg.reduce_ctx, o->params, o->nparams)) return -1;
-  for (int i = 0; i < o->nparams; i++) {
+  /* the reduction rewrote the gradients: their scan no longer holds */
+  const int known = scanned && !o->cfg.reduce_grads && same_params(o, scanned, nscanned);
+  for (int i = 0; i < o->nparams && !known; i++) {
     const ae_param *p = o->params[i];
     if (!all_finite(p->grad.data, p->grad.numel)) {
       int64_t j = 0;

@@ -8,12 +8,22 @@
  *   - listed and not reached: zeros;
  *   - unlisted and reached: added to, as ae_backward does;
  *   - a loss that depends on no parameter zeroes every listed gradient.
+ * Its finite flag, and the optimiser step that trusts it
+ * (ae__optim_step_scanned, optim/step_internal.h): an Inf gradient, and two
+ * finite uses whose sum overflows, clear the flag; the optimiser scans
+ * anyway when the list is not its own or a reduce_grads hook rewrote the
+ * gradients; and the trainer still refuses an Inf gradient of a finite
+ * loss, moving nothing.
  * Hidden internal: links the static library. Built for float64. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <string.h>
 
 #include "aezoo.h"
 #include "grad/backward_internal.h"
+#include "optim/step_internal.h"
+#include "zoo/train.h"
+#include "zoo/zoo.h"
 
 enum { N = 6 };
 
@@ -50,7 +60,7 @@ Test(backward_set, sets_listed_zeroes_unreached_adds_unlisted) {
   ae_tape_reset(t);
   set_grad(w, 7.5), set_grad(b, -3), set_grad(u, 9), set_grad(c, 1);
   ae_param *list[3] = {w, b, u};
-  cr_assert_eq(ae__backward_set(t, loss_of(t, w, b, c), list, 3), 0, "%s", ae_tape_error(t));
+  cr_assert_eq(ae__backward_set(t, loss_of(t, w, b, c), list, 3, NULL), 0, "%s", ae_tape_error(t));
   cr_assert(memcmp(w->grad.data, gw, sizeof gw) == 0, "w (bound twice): not the zero_grad + backward gradient");
   cr_assert(memcmp(b->grad.data, gb, sizeof gb) == 0, "b: not the zero_grad + backward gradient");
   for (int i = 0; i < 4; i++) cr_assert_eq(u->grad.data[i], 0, "u (listed, unreached): %g", (double)u->grad.data[i]);
@@ -60,9 +70,121 @@ Test(backward_set, sets_listed_zeroes_unreached_adds_unlisted) {
   ae_tape_reset(t);
   set_grad(w, 7.5), set_grad(b, -3), set_grad(u, 9);
   ae_val *k = ae_sum(t, ae_full(t, AE_SHAPE(2), 1));
-  cr_assert_eq(ae__backward_set(t, k, list, 3), 0, "%s", ae_tape_error(t));
+  int finite = -1;
+  cr_assert_eq(ae__backward_set(t, k, list, 3, &finite), 0, "%s", ae_tape_error(t));
   for (int j = 0; j < 3; j++)
     for (int64_t i = 0; i < list[j]->grad.numel; i++) cr_assert_eq(list[j]->grad.data[i], 0, "%s", list[j]->name);
+  cr_assert_eq(finite, 1, "zeroed gradients are finite");
   ae_tape_free(t);
   ae_param_free(w), ae_param_free(b), ae_param_free(c), ae_param_free(u);
+}
+
+/* sum(w * a) + sum(w * b) with w bound twice: gradient a + b. */
+static ae_val *two_uses(ae_tape *t, ae_param *w, double a, double b) {
+  ae_val *l1 = ae_sum(t, ae_mul(t, ae_param_bind(t, w), ae_full(t, AE_SHAPE(N), (ae_real)a)));
+  return ae_add(t, l1, ae_sum(t, ae_mul(t, ae_param_bind(t, w), ae_full(t, AE_SHAPE(N), (ae_real)b))));
+}
+
+Test(backward_set, the_finite_flag_sees_an_inf_gradient_and_an_overflowing_sum) {
+  ae_param *w = ae_param_new("w", AE_SHAPE(N)), *v = ae_param_new("v", AE_SHAPE(N));
+  fill(w, 0.5), fill(v, 1);
+  ae_param *list[2] = {w, v};
+  ae_tape *t = ae_tape_new(0);
+  int finite = -1;
+  /* finite: w's gradient 3 + 4, v's from sum(v * v) */
+  ae_val *vv = ae_sum(t, ae_square(t, ae_param_bind(t, v)));
+  cr_assert_eq(ae__backward_set(t, ae_add(t, two_uses(t, w, 3, 4), vv), list, 2, &finite), 0, "%s", ae_tape_error(t));
+  cr_assert_eq(finite, 1);
+  cr_assert_eq(w->grad.data[2], 7);
+  /* each use finite (1e308), their sum Inf: the flag reads the sum */
+  ae_tape_reset(t);
+  vv = ae_sum(t, ae_square(t, ae_param_bind(t, v)));
+  cr_assert_eq(ae__backward_set(t, ae_add(t, two_uses(t, w, 1e308, 1e308), vv), list, 2, &finite), 0, "%s",
+               ae_tape_error(t));
+  cr_assert(isinf(w->grad.data[0]), "%g", (double)w->grad.data[0]);
+  cr_assert_eq(finite, 0, "an overflowing sum of two finite uses passed as finite");
+  /* a finite loss with an Inf gradient: d sqrt(v)/dv at v = 0 */
+  ae_tape_reset(t);
+  v->value.data[3] = 0;
+  ae_val *l = ae_sum(t, ae_sqrt(t, ae_param_bind(t, v)));
+  cr_assert_eq(ae__backward_set(t, ae_add(t, l, two_uses(t, w, 1, 2)), list, 2, &finite), 0, "%s", ae_tape_error(t));
+  cr_assert(isfinite(ae_item(l)));
+  cr_assert(isinf(v->grad.data[3]), "%g", (double)v->grad.data[3]);
+  cr_assert_eq(finite, 0, "an Inf gradient passed as finite");
+  ae_tape_free(t);
+  ae_param_free(w), ae_param_free(v);
+}
+
+static int nan_hook(void *ctx, ae_param **ps, int n) {
+  (void)ctx, (void)n;
+  ps[0]->grad.data[1] = (ae_real)NAN; /* as a broken reduction might */
+  return 0;
+}
+
+Test(backward_set, the_optimiser_scans_unless_the_scan_was_of_its_own_list) {
+  ae_param *a = ae_param_new("a", AE_SHAPE(3)), *b = ae_param_new("b", AE_SHAPE(2));
+  fill(a, 1), fill(b, 2);
+  set_grad(a, 0.5), set_grad(b, -0.25);
+  ae_param *own[2] = {a, b}, *swapped[2] = {b, a};
+  ae_optim_config cfg = ae_optim_defaults(AE_OPT_ADAM);
+  ae_optim *o = ae_optim_new(&cfg, own, 2);
+  cr_assert(o, "%s", ae_last_error());
+  b->grad.data[0] = (ae_real)NAN;
+  /* not its own list (another order): scanned, refused, nothing moved */
+  cr_assert_eq(ae__optim_step_scanned(o, swapped, 2), -1);
+  cr_assert(strstr(ae_last_error(), "'b'") && strstr(ae_last_error(), "not finite"), "%s", ae_last_error());
+  cr_assert_eq(a->value.data[0], 1);
+  cr_assert_eq(ae__optim_step_scanned(o, own, 1), -1, "a shorter list passed for the whole");
+  cr_assert_eq(ae__optim_step_scanned(o, NULL, 0), -1);
+  cr_assert_eq(ae_optim_steps_taken(o), 0);
+  ae_optim_free(o);
+  /* a reduce_grads hook rewrites the gradients after the backward's test */
+  b->grad.data[0] = (ae_real)-0.25;
+  cfg.reduce_grads = nan_hook;
+  o = ae_optim_new(&cfg, own, 2);
+  cr_assert(o, "%s", ae_last_error());
+  cr_assert_eq(ae__optim_step_scanned(o, own, 2), -1, "a NaN written by reduce_grads was not caught");
+  cr_assert(strstr(ae_last_error(), "'a'") && strstr(ae_last_error(), "not finite"), "%s", ae_last_error());
+  cr_assert_eq(b->value.data[0], 2);
+  ae_optim_free(o);
+  ae_param_free(a), ae_param_free(b);
+}
+
+/* A model whose loss, sum(sqrt(w)) + mean(x), is finite while w's gradient
+ * is Inf where w = 0. */
+static int root_build(ae_model *m, ae_rng *r) {
+  (void)r;
+  ae_param *w = ae_model_add_param(m, "w", AE_SHAPE(4));
+  for (int i = 0; i < 4; i++) w->value.data[i] = (ae_real)(i + 1);
+  return 0;
+}
+static ae_val *root_flat(ae_model *m, ae_tape *t, ae_val *x) { return ae_model_flat(m, t, x); }
+static ae_val *root_loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *r, ae_terms *tm) {
+  (void)r, (void)tm;
+  return ae_add(t, ae_sum(t, ae_sqrt(t, ae_param_bind(t, m->params[0]))), ae_mean(t, x));
+}
+static const ae_model_def root = {.name = "root-of-w", .build = root_build, .loss = root_loss, .encode = root_flat,
+                                  .reconstruct = root_flat};
+
+Test(backward_set, the_trainer_refuses_an_inf_gradient_of_a_finite_loss) {
+  cr_assert_eq(ae_model_register(&root, NULL), 0, "%s", ae_last_error());
+  ae_model *m = ae_model_new("root-of-w", 0, NULL, AE_SHAPE(3), 1);
+  cr_assert(m, "%s", ae_last_error());
+  ae_optim_config cfg = ae_optim_defaults(AE_OPT_SGD);
+  cfg.lr = 1;
+  ae_trainer *tr = ae_trainer_new(m, &cfg, 2, 0);
+  cr_assert(tr, "%s", ae_last_error());
+  ae_tensor *x = ae_tensor_new(AE_SHAPE(2, 3));
+  for (int64_t i = 0; i < x->numel; i++) x->data[i] = (ae_real)i;
+  cr_assert_eq(ae_trainer_step(tr, x), 0, "%s", ae_trainer_error(tr));
+  m->params[0]->value.data[2] = 0; /* d sqrt(w)/dw = Inf there; the loss stays finite */
+  ae_real before[4];
+  memcpy(before, m->params[0]->value.data, sizeof before);
+  cr_assert_eq(ae_trainer_step(tr, x), -1, "a step with an Inf gradient succeeded");
+  cr_log_info("%s", ae_trainer_error(tr));
+  cr_assert(strstr(ae_trainer_error(tr), "not finite"), "%s", ae_trainer_error(tr));
+  cr_assert(memcmp(before, m->params[0]->value.data, sizeof before) == 0, "w moved on a refused step");
+  ae_tensor_free(x);
+  ae_trainer_free(tr);
+  ae_model_free(m);
 }

@@ -8,6 +8,7 @@
 
 #include "autograd/tape_internal.h"
 #include "grad/backward_internal.h"
+#include "optim/step_internal.h"
 #include "ops/ops.h"
 
 static ae_shape batch_shape(const ae_model *m, int64_t b) {
@@ -67,11 +68,14 @@ static void keep_terms(ae_trainer *tr, const ae_terms *tm) {
 }
 
 /* zero_grad and ae_backward in one: the stage's parameters (the
- * optimiser's) get their gradients set, not added to zeros. */
-static int set_grads(ae_trainer *tr, ae_val *loss) {
-  ae_param *ps[AE_MAX_PARAMS];
-  int n = ae_model_stage_params(tr->m, tr->stage, ps, AE_MAX_PARAMS);
-  return ae__backward_set(tr->tape, loss, ps, n);
+ * optimiser's) get their gradients set, not added to zeros. The backward
+ * tests the values it writes; when all were finite, ps[0..*np) is kept for
+ * the optimiser step, which then skips its own scan of them. */
+static int set_grads(ae_trainer *tr, ae_val *loss, ae_param **ps, int *np) {
+  int n = ae_model_stage_params(tr->m, tr->stage, ps, AE_MAX_PARAMS), finite = 0;
+  int rc = ae__backward_set(tr->tape, loss, ps, n, &finite);
+  *np = rc == 0 && finite ? n : -1;
+  return rc;
 }
 
 /* What run_step does: the loss only, the loss and its gradients, or the
@@ -89,6 +93,8 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
    * backward below sets the optimiser's parameters' gradients */
   if (m->def->train_step || mode == LOSS_ONLY) ae_optim_zero_grad(tr->opt);
   ae_terms tm = {0};
+  ae_param *scanned[AE_MAX_PARAMS];
+  int nscanned = -1; /* -1: the gradients were not tested by set_grads */
   ae_val *x = ae__const_borrow(t, batch); /* batch outlives the step and is not written */
   if (m->def->train_step) {
     double loss = NAN;
@@ -100,12 +106,12 @@ static int run_step(ae_trainer *tr, const ae_tensor *batch, int mode) {
     if (mode != LOSS_ONLY && (!ae_tape_ok(t) || !isfinite(tr->loss))) ae_optim_zero_grad(tr->opt); /* as before */
     if (!ae_tape_ok(t)) return -1;
     if (!isfinite(tr->loss)) return -2;
-    if (mode != LOSS_ONLY && set_grads(tr, loss)) return -1;
+    if (mode != LOSS_ONLY && set_grads(tr, loss, scanned, &nscanned)) return -1;
   }
   keep_terms(tr, &tm);
   if (!isfinite(tr->loss)) return -2;
   if (mode == FULL_STEP && !m->def->train_step) {
-    if (ae_optim_step(tr->opt)) {
+    if (ae__optim_step_scanned(tr->opt, nscanned >= 0 ? scanned : NULL, nscanned)) {
       snprintf(tr->error_, sizeof tr->error_, "optimiser: %s", ae_last_error());
       return -3;
     }
