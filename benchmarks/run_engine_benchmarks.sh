@@ -12,7 +12,10 @@
 #
 # Usage: benchmarks/run_engine_benchmarks.sh [build_dir]   (default build-bench)
 # Environment: THREADS (2), STEPS_784 (200), STEPS_TINY (2000), ROUNDS (1),
-#              PYTHON (/usr/bin/python3, Debian's, which has torch).
+#              PYTHON (/usr/bin/python3, Debian's, which has torch),
+#              AEZOO_PEER_BLAS_CORE / AEZOO_PEER_TORCH_ISA (auto: the peer,
+#              and the OpenBLAS column of bench_gemm, at their best on the
+#              machine; see peer_env.sh).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-bench}
@@ -21,6 +24,8 @@ STEPS_784=${STEPS_784:-200}
 STEPS_TINY=${STEPS_TINY:-2000}
 ROUNDS=${ROUNDS:-1}
 PYTHON=${PYTHON:-/usr/bin/python3}
+. benchmarks/peer_env.sh
+peer_env_apply "${AEZOO_PEER_BLAS_CORE:-auto}" "${AEZOO_PEER_TORCH_ISA:-auto}"
 
 [ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
 ninja -C "$BUILD" benchmarks/bench_train_step benchmarks/bench_overhead >/dev/null
@@ -37,6 +42,8 @@ while [ "$r" -le "$ROUNDS" ]; do
 done
 
 echo "## Training step, $THREADS threads (median ms/step; best of $ROUNDS round(s))"
+echo
+peer_env_describe "$PYTHON"
 echo
 echo "| model | aezoo ms/step | PyTorch ms/step | torch/aezoo | aezoo CPU ms/step | PyTorch CPU ms/step | CPU torch/aezoo | aezoo loss first -> last | PyTorch loss first -> last | steps |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|---|---:|"

@@ -25,20 +25,11 @@
 #   --report FILE     only print the tables of an earlier run's CSV file(s)
 #                     (FILE may be a comma-separated list; their rows are pooled)
 #   --blas-core C     the kernels PyTorch's OpenBLAS runs: auto (default)
-#                     lets OpenBLAS detect the CPU, removing an inherited
-#                     OPENBLAS_CORETYPE; inherit keeps the environment's;
-#                     any other value (SkylakeX, Haswell...) is set as
-#                     OPENBLAS_CORETYPE. A machine image that sets
-#                     OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU halves the
-#                     peer's GEMM speed, and the ratios would flatter aezoo
-#                     (aezoo's own GEMM does not read the variable)
-#   --torch-isa I     the vector kernels PyTorch's own ops dispatch to:
-#                     auto (default) sets ATEN_CPU_CAPABILITY=avx512 where
-#                     the CPU has AVX-512 F, BW, VL and DQ (PyTorch 1.13
-#                     picks AVX2 on such a CPU unless told, and its tanh,
-#                     sigmoid and exp then take twice as long); inherit
-#                     keeps PyTorch's own pick; default, avx2 or avx512
-#                     are set as given
+#                     lets OpenBLAS detect the CPU; inherit keeps the
+#                     environment's OPENBLAS_CORETYPE; another value sets it
+#   --torch-isa I     the kernels PyTorch's own ops run: auto (default)
+#                     avx512 where the CPU has it; inherit, default, avx2,
+#                     avx512 (peer_env.sh says why the defaults are auto)
 #   --check           instead of timing: each model's first loss and terms
 #                     in aezoo and PyTorch on the same batch at the same
 #                     weights (aezoo runs one step at --lr 0; PyTorch loads
@@ -81,7 +72,7 @@ main() {
   PYTHON=${PYTHON:-/usr/bin/python3}
   aezoo=$root/build/cli/aezoo
   models="" rounds=3 steps="" warmup=5 threads="1 2" batch=128 quick=0 check=0
-  csv=zoo_vs_torch.csv data_dir="" limit="" report="" blas_core=auto torch_isa=auto
+  csv=zoo_vs_torch.csv data_dir="" limit="" report="" blas_core=${AEZOO_PEER_BLAS_CORE:-auto} torch_isa=${AEZOO_PEER_TORCH_ISA:-auto}
   cmdline="benchmarks/zoo_vs_torch.sh $*"
 
   die() { echo "zoo_vs_torch.sh: $*" >&2; exit 2; }
@@ -152,24 +143,8 @@ header' >"$csv"
     print_tables
     exit 0
   fi
-  inherited_core=${OPENBLAS_CORETYPE-(unset)}
-  case $blas_core in
-    auto) unset OPENBLAS_CORETYPE ;;
-    inherit) ;;
-    *) export OPENBLAS_CORETYPE="$blas_core" ;;
-  esac
-  case $torch_isa in
-    auto)
-      flags=$(sed -n 's/^flags[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
-      has_512=1
-      for f in avx512f avx512bw avx512vl avx512dq; do
-        case " $flags " in *" $f "*) ;; *) has_512=0 ;; esac
-      done
-      [ "$has_512" = 0 ] || export ATEN_CPU_CAPABILITY=avx512 ;;
-    inherit) ;;
-    default | avx2 | avx512) export ATEN_CPU_CAPABILITY="$torch_isa" ;;
-    *) die "--torch-isa takes auto, inherit, default, avx2 or avx512, not '$torch_isa'" ;;
-  esac
+  . "$here/peer_env.sh"
+  peer_env_apply "$blas_core" "$torch_isa" || exit 2
   [ "$rounds" -ge 1 ] && [ "$warmup" -ge 1 ] && [ "$batch" -ge 1 ] || die "--rounds, --warmup and --batch-size must be at least 1"
   [ -x "$aezoo" ] || die "no aezoo executable at $aezoo: build first (meson setup build && ninja -C build) or give --aezoo"
   if ! "$PYTHON" -c 'import torch, numpy' 2>/dev/null; then
@@ -320,14 +295,12 @@ header' >"$csv"
 
   # ---- the report ----
   cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
-  # The CPU's family and model, and the kernels PyTorch's OpenBLAS ran
-  # (see --blas-core): the peer's times move with them, not with aezoo.
+  # The CPU's family and model, and the kernels the peer ran (peer_env.sh):
+  # the peer's times move with them, not with aezoo.
   fam=$(sed -n 's/^cpu family[[:space:]]*: *//p; s/^model[[:space:]]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 2 | paste -sd / -)
-  core=$(OPENBLAS_VERBOSE=2 OPENBLAS_NUM_THREADS=1 "$PYTHON" -c 'import torch; torch.ones(64, 64) @ torch.ones(64, 64)' 2>&1 |
-    sed -n 's/^Core: *//p' | head -n 1)
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $cpu (family/model ${fam:-?}), $(getconf _NPROCESSORS_ONLN) cores; PyTorch's OpenBLAS kernels: ${core:-not reported} (--blas-core $blas_core; OPENBLAS_CORETYPE in the environment: $inherited_core); load average $start_load at the start, $(load1) at the end"
-  isa=$("$PYTHON" -c 'import torch; print(torch.__config__.show().split("CPU capability usage:")[1].split()[0])' 2>/dev/null)
-  echo "aezoo $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $("$PYTHON" -c 'import torch, numpy, platform; print("PyTorch %s, NumPy %s, Python %s" % (torch.__version__, numpy.__version__, platform.python_version()))'); PyTorch's CPU capability: ${isa:-not reported} (--torch-isa $torch_isa)"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $cpu (family/model ${fam:-?}), $(getconf _NPROCESSORS_ONLN) cores; load average $start_load at the start, $(load1) at the end"
+  echo "aezoo $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '(no git)'), $("$PYTHON" -c 'import torch, numpy, platform; print("PyTorch %s, NumPy %s, Python %s" % (torch.__version__, numpy.__version__, platform.python_version()))')"
+  peer_env_describe "$PYTHON"
   echo "command: $cmdline; batch $batch, $warmup warm-up steps, $rounds round(s), $ntrain training images; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}; raw results: $csv"
   print_tables
   if [ "$failed" != 0 ]; then
