@@ -41,6 +41,7 @@
 #include "base/parallel.h"
 #include "base/tensor.h"
 #include "base/gemm_ukernel.h"
+#include "base/gemm_internal.h"
 
 #ifdef AE_HAVE_OPENBLAS
 #include <cblas.h>
@@ -74,24 +75,8 @@
 #define AE_GEMM_SMALL 256
 #endif
 
-#define MR AE_GEMM_MR
-#define NR AE_GEMM_NR
 #define MC_PACK ((AE_GEMM_MC + MR - 1) / MR * MR)
 
-typedef struct {
-  int ta, tb;
-  int64_t M, N, K;
-  ae_real alpha, beta;
-  const ae_real *A, *B;
-  int64_t lda, ldb;
-  ae_real *C;
-  int64_t ldc;
-  ae_gemm_pack_b_fn pack_b; /* op(B) from a callback (ae_gemm_packed_b), else NULL */
-  const void *pack_ctx;
-  int ct; /* C stored transposed: C(i, j) at C[j * ldc + i] (blocked path only; see swapped) */
-} gemm_args;
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Splits n into equal blocks of at most `blk`, rounded up to a multiple of `q`. */
@@ -136,98 +121,13 @@ static void gemm_direct(const gemm_args *g) {
   }
 }
 
-/* ---- packing ---- */
+/* ---- C's micro-tiles (packing: gemm_pack.c) ---- */
 
 /* The micro-kernel's view of C at (i, j): the address and the strides. */
 static ae_real *c_tile(const gemm_args *g, int64_t i, int64_t j, int64_t *rs, int64_t *cs) {
   *rs = g->ct ? 1 : g->ldc;
   *cs = g->ct ? g->ldc : 1;
   return g->C + i * *rs + j * *cs;
-}
-
-static int clampi(int64_t x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : (int)x; }
-
-/* Packs op(A)[ic:ic+mc, pc:pc+kc] as ceil(mc/MR) panels of MR x kc. */
-static void pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64_t kc,
-                   ae_real *restrict ap) {
-  if (g->ta) { /* op(A)(i,p) = A[p][i]: rows of A are contiguous in i. PB rows
-                * at a time, each read from start to end across the panels:
-                * panel by panel, the kc rows' 8-element pieces lie lda
-                * apart, a stride the hardware prefetchers do not follow past
-                * 2 KB (784x128x256 TN ran at 65% of NN's speed) */
-    enum { PB = 8 }; /* rows of A at a time: PB * MR contiguous elements of a panel per piece */
-    for (int64_t p0 = 0; p0 < kc; p0 += PB) {
-      const int64_t pn = min64(PB, kc - p0);
-      for (int64_t ir = 0; ir < mc; ir += MR) {
-        int64_t mr = min64(MR, mc - ir);
-        for (int64_t p = p0; p < p0 + pn; p++) {
-          const ae_real *src = g->A + (pc + p) * g->lda + ic + ir;
-          ae_real *dst = ap + ir * kc + p * MR;
-          if (mr == MR)
-            for (int i = 0; i < MR; i++) dst[i] = src[i];
-          else
-            for (int i = 0; i < MR; i++) dst[i] = i < mr ? src[i] : 0;
-        }
-      }
-    }
-    return;
-  }
-  /* op(A)(i,p) = A[i][p]: register transposes of MR rows */
-  for (int64_t ir = 0; ir < mc; ir += MR, ap += MR * kc) {
-    const int64_t mr = min64(MR, mc - ir);
-    const ae_real *src = g->A + (ic + ir) * g->lda + pc;
-#if AE_GEMM_PACK_A_HALVES /* 2 VL columns per VL x VL transpose */
-    for (int64_t p0 = 0; p0 < kc; p0 += 2 * AE_GEMM_VL)
-      ae_gemm_transpose_halves(src + p0, g->lda, (int)mr, (int)min64(2 * AE_GEMM_VL, kc - p0), ap + p0 * MR);
-#else /* VL columns of VL rows per transpose */
-    for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
-      for (int r0 = 0; r0 < MR; r0 += AE_GEMM_VL) {
-        int rows = clampi((int)mr - r0, 0, AE_GEMM_VL);
-        ae_gemm_transpose_block(rows ? src + r0 * g->lda + p0 : g->A, g->lda, rows, clampi(kc - p0, 0, AE_GEMM_VL),
-                                ap + p0 * MR + r0, MR, clampi(MR - r0, 0, AE_GEMM_VL));
-      }
-#endif
-  }
-}
-
-/* Packs panel jp (NR columns) of op(B)[pc:pc+kc, jc:jc+nc] as kc x NR at bp. */
-/* How far ahead along K (elements) the transposed packing prefetches each
- * source row. Its NR rows are NR streams read a cache line at a time, more
- * than the hardware prefetcher follows; the forward's weights (B = W^T,
- * megabytes, just written by the optimiser) then arrive from memory one
- * miss at a time. In deep-ae (perf, 400 steps, 1 thread) the packing's
- * samples went from 649-918 to 368-430; 1 line ahead helps less and 16
- * lines less again. */
-#ifndef AE_GEMM_PF_AHEAD
-#define AE_GEMM_PF_AHEAD (4 * AE_GEMM_VL)
-#endif
-static void pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t kc, int64_t nc,
-                         int64_t jp, ae_real *restrict bp) {
-  int64_t j0 = jp * NR, nr = min64(NR, nc - j0);
-  if (g->pack_b) {
-    g->pack_b(g->pack_ctx, pc, kc, jc + j0, (int)nr, bp);
-    return;
-  }
-  if (!g->tb) { /* rows of B are contiguous in j */
-    for (int64_t p = 0; p < kc; p++) {
-      const ae_real *src = g->B + (pc + p) * g->ldb + jc + j0;
-      ae_real *dst = bp + p * NR;
-      if (nr == NR)
-        for (int j = 0; j < NR; j++) dst[j] = src[j];
-      else
-        for (int j = 0; j < NR; j++) dst[j] = j < nr ? src[j] : 0;
-    }
-  } else { /* op(B)(p,j) = B[j][p]: transpose VL x VL blocks */
-    for (int64_t p0 = 0; p0 < kc; p0 += AE_GEMM_VL)
-      for (int c0 = 0; c0 < NR; c0 += AE_GEMM_VL) {
-        int rows = clampi(nr - c0, 0, AE_GEMM_VL);
-        const ae_real *src = rows ? g->B + (jc + j0 + c0) * g->ldb + pc + p0 : g->B;
-        if (p0 + AE_GEMM_PF_AHEAD < kc)
-          for (int i = 0; i < rows; i++) __builtin_prefetch(src + i * g->ldb + AE_GEMM_PF_AHEAD, 0, 3);
-        ae_gemm_transpose_block(src, g->ldb, rows, clampi(kc - p0, 0, AE_GEMM_VL),
-                                bp + p0 * NR + c0, NR, clampi(NR - c0, 0, AE_GEMM_VL));
-      }
-  }
 }
 
 /* ---- buffers ---- */
@@ -337,7 +237,7 @@ static void panels_packed_here(const gemm_args *g, const ae_real *ap, ae_real *p
       continue;
     }
 #endif
-    pack_b_panel(g, pc, jc, kc, nc, jr, pb);
+    ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jr, pb);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       int m = (int)min64(MR, mc - ir);
       int64_t rs, cs;
@@ -383,7 +283,7 @@ static void blocked_team(gemm_plan *pl, int team) {
       int64_t lo, hi;
       if (!own_b) {
         share(npan, tid, nt, &lo, &hi);
-        for (int64_t jp = lo; jp < hi; jp++) pack_b_panel(g, pc, jc, kc, nc, jp, bp + jp * NR * kc);
+        for (int64_t jp = lo; jp < hi; jp++) ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jp, bp + jp * NR * kc);
         if (team) {
 #pragma omp barrier
         }
@@ -394,7 +294,7 @@ static void blocked_team(gemm_plan *pl, int team) {
         const int64_t ic = it / nchunks * mcb, ch = it % nchunks;
         const int64_t mc = min64(mcb, M - ic);
         if (ic != packed_ic) {
-          pack_a(g, ic, pc, mc, kc, ap);
+          ae__gemm_pack_a(g, ic, pc, mc, kc, ap);
           packed_ic = ic;
         }
         if (own_b)
