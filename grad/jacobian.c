@@ -5,14 +5,13 @@
  * differentiated again. Without create_graph, each function allocates its
  * result first, sets a mark, does its work after the mark, copies the
  * result in and rewinds, so it leaves only the result in the arena. With
- * create_graph, the squares of a Frobenius norm's products are released
- * once summed (tape_internal.h): no rule reads them. */
+ * create_graph, a Frobenius norm sums each product's squares with the
+ * fused sum_sq (no array of squares). */
 #include "jacobian.h"
 
 #include <string.h>
 
 #include "autograd/op_api.h"
-#include "autograd/tape_internal.h"
 #include "ops/ops.h"
 
 /* ---- argument checks ---- */
@@ -165,10 +164,7 @@ ae_val *ae_jacobian(ae_tape *t, ae_val *y, ae_val *x, int create_graph) {
 static int accumulate_sq(ae_tape *t, ae_val *r, int create_graph, ae_val **acc, double *sum, ae_tape_mark mk) {
   if (!r) return 0;
   if (create_graph) {
-    ae_val *sq = ae_square(t, r), *q = ae_sum(t, sq);
-    /* r^2 is read by no rule (square's reads r, sum's only the shape) and
-     * by no one else: its buffer serves the next probe's values */
-    if (q) ae__tape_release(t, sq);
+    ae_val *q = ae_sum_sq(t, r); /* one read of r, no r^2 array */
     *acc = *acc ? ae_add(t, *acc, q) : q;
     return *acc != NULL;
   }

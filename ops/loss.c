@@ -246,4 +246,4 @@ ae_val *ae_kl_gaussian(ae_tape *t, ae_val *mu, ae_val *logvar, ae_reduction r) {
 }
 
 ae_val *ae_l1_penalty(ae_tape *t, ae_val *w) { return ae_sum(t, ae_abs(t, w)); }
-ae_val *ae_l2_penalty(ae_tape *t, ae_val *w) { return ae_sum(t, ae_square(t, w)); }
+ae_val *ae_l2_penalty(ae_tape *t, ae_val *w) { return ae_sum_sq(t, w); }

@@ -88,7 +88,9 @@
   AE_OP(GRU_GATES, gru_gates)                                       \
   AE_OP(GRU_GATES_BACKWARD, gru_gates_backward)                     \
   /* topk.c: top-k mask */                                          \
-  AE_OP(TOPK_MASK, topk_mask)
+  AE_OP(TOPK_MASK, topk_mask)                                       \
+  /* reduce.c, added later: at the end, so earlier ids stay put */  \
+  AE_OP(SUM_SQ, sum_sq)
 
 #include "base/api.h"
 

@@ -49,6 +49,7 @@ AE_API ae_val *ae_tanh_backward(ae_tape *t, ae_val *g, ae_val *y);              
 /* reduce.c */
 AE_API ae_val *ae_sum(ae_tape *t, ae_val *x);                     /* all elements, shape () */
 AE_API ae_val *ae_mean(ae_tape *t, ae_val *x);
+AE_API ae_val *ae_sum_sq(ae_tape *t, ae_val *x);                  /* sum of squares, shape () */
 /* Along one axis (negative counts from the end); keepdim keeps it as size 1. */
 AE_API ae_val *ae_sum_axis(ae_tape *t, ae_val *x, int axis, int keepdim);
 AE_API ae_val *ae_mean_axis(ae_tape *t, ae_val *x, int axis, int keepdim);

@@ -1,5 +1,6 @@
-/* reduce.c: sum and mean (all, along an axis), max along an axis, and the
- * broadcasting pair sum_to / broadcast_to (each the other's backward).
+/* reduce.c: sum and mean (all, along an axis), the sum of squares, max
+ * along an axis, and the broadcasting pair sum_to / broadcast_to (each the
+ * other's backward).
  * Sums accumulate in double in a fixed order per output element, so the
  * result does not depend on the thread count. */
 #include <string.h>
@@ -66,6 +67,23 @@ ae_val *ae_sum(ae_tape *t, ae_val *x) {
 }
 void ae_bw_sum(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   gin[0] = ae_broadcast_to(t, g, n->in[0]->t.shape);
+}
+
+/* sum(x^2) in one read of x (vmath's deterministic ae_v_sumsq, squares in
+ * double), instead of square's array written and read back by sum. The
+ * backward is one product with the scalar 2g, where square + sum's was a
+ * broadcast of g, 2x and their product: the contractive penalties sum the
+ * squares of every probe's product this way (grad/jacobian.c). */
+ae_val *ae_sum_sq(ae_tape *t, ae_val *x) {
+  if (!ae_op_begin(t, "sum_sq", 1, &x)) return NULL;
+  ae_val *y = ae_op_out(t, "sum_sq", ae_shape_make(0, NULL));
+  if (!y) return NULL;
+  y->t.data[0] = (ae_real)ae_v_sumsq(x->t.numel, x->t.data);
+  ae_op_record(t, AE_OP_SUM_SQ, y, 1, &x);
+  return y;
+}
+void ae_bw_sum_sq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  gin[0] = ae_mul(t, n->in[0], ae_scale(t, g, 2));
 }
 
 ae_val *ae_mean(ae_tape *t, ae_val *x) {

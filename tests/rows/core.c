@@ -298,6 +298,13 @@ static void r_sum_all(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
   out->data[0] = (ae_real)(row->iattr[2] ? s / (double)in[0]->numel : s);
 }
 
+static ae_val *b_sum_sq(ae_tape *t, ae_val *const *in, const op_row *row) { return ae_sum_sq(t, in[0]); }
+static void r_sum_sq(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
+  double s = 0;
+  for (int64_t i = 0; i < in[0]->numel; i++) s += (double)in[0]->data[i] * in[0]->data[i];
+  out->data[0] = (ae_real)s;
+}
+
 /* iattr: [0] axis, [1] keepdim, [2] mean (composite rows). */
 static ae_val *b_axis(ae_tape *t, ae_val *const *in, const op_row *row) {
   int a = row->iattr[0], k = row->iattr[1];
@@ -354,6 +361,14 @@ AE_OP_ROWS(core_reduce,
    .build = b_sum, .reference = r_sum_all, .out_shape = S()},
   {.op = AE_OP_SUM, .label = "sum of a scalar", .nin = 1, .in_shape = {S()}, .lo = -2, .hi = 2, .build = b_sum,
    .reference = r_sum_all, .out_shape = S()},
+  {.op = AE_OP_SUM_SQ, .label = "sum_sq (3,4)", .nin = 1, .in_shape = {S(3, 4)}, .lo = -2, .hi = 2,
+   .build = b_sum_sq, .reference = r_sum_sq, .out_shape = S()},
+  {.op = AE_OP_SUM_SQ, .label = "sum_sq (2,3,4)", .nin = 1, .in_shape = {S(2, 3, 4)}, .lo = -2, .hi = 2,
+   .build = b_sum_sq, .reference = r_sum_sq, .out_shape = S()},
+  {.op = AE_OP_SUM_SQ, .label = "sum_sq of a scalar", .nin = 1, .in_shape = {S()}, .lo = -2, .hi = 2,
+   .build = b_sum_sq, .reference = r_sum_sq, .out_shape = S()},
+  {.op = AE_OP_SUM_SQ, .label = "sum_sq of 5000 (chunked)", .nin = 1, .in_shape = {S(5000)}, .lo = -2, .hi = 2,
+   .build = b_sum_sq, .reference = r_sum_sq, .out_shape = S(), .flags = OP_ROW_FWD_ONLY},
   {.op = AE_OP_SUM, .label = "mean (composite) (3,4)", .nin = 1, .in_shape = {S(3, 4)}, .lo = -2, .hi = 2,
    .build = b_mean, .reference = r_sum_all, .out_shape = S(), .iattr = {0, 0, 1}},
   AX(SUM_AXIS, "sum_axis 0", S(2, 3, 4), S(3, 4), 0, 0, 0, NULL),

@@ -204,6 +204,6 @@ AE_OP_ROWS(loss,
    .iattr = {AE_REDUCE_BATCH_MEAN}},
   {.op = AE_OP_ABS, .label = "l1_penalty (3,4)", .nin = 1, .in_shape = {OP_SHAPE(3, 4)}, .lo = -1, .hi = 1,
    .build = b_l1, .reference = r_l1, .init = i_l1, .out_shape = OP_SHAPE()},
-  {.op = AE_OP_SQUARE, .label = "l2_penalty (3,4)", .nin = 1, .in_shape = {OP_SHAPE(3, 4)}, .lo = -1, .hi = 1,
+  {.op = AE_OP_SUM_SQ, .label = "l2_penalty (3,4)", .nin = 1, .in_shape = {OP_SHAPE(3, 4)}, .lo = -1, .hi = 1,
    .build = b_l2, .reference = r_l2, .out_shape = OP_SHAPE()},
 )
