@@ -14,7 +14,9 @@
  * anyway when the list is not its own or a reduce_grads hook rewrote the
  * gradients; and the trainer still refuses an Inf gradient of a finite
  * loss, moving nothing.
- * Hidden internal: links the static library. Built for float64. */
+ * Also an Inf gradient inside the vectorised part of a longer parameter.
+ * Hidden internal: links the static library. Built for float32 and
+ * float64 (their copy-and-test loops vectorise differently). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -26,6 +28,8 @@
 #include "zoo/zoo.h"
 
 enum { N = 6 };
+/* finite in ae_real, twice it is not */
+#define BIG (sizeof(ae_real) == 4 ? 3e38 : 1e308)
 
 /* loss = sum((W x) * (W x)) + sum(b * W x) + sum(c * c), W bound twice,
  * b and c reached, u never used. */
@@ -96,10 +100,10 @@ Test(backward_set, the_finite_flag_sees_an_inf_gradient_and_an_overflowing_sum) 
   cr_assert_eq(ae__backward_set(t, ae_add(t, two_uses(t, w, 3, 4), vv), list, 2, &finite), 0, "%s", ae_tape_error(t));
   cr_assert_eq(finite, 1);
   cr_assert_eq(w->grad.data[2], 7);
-  /* each use finite (1e308), their sum Inf: the flag reads the sum */
+  /* each use finite (BIG), their sum Inf: the flag reads the sum */
   ae_tape_reset(t);
   vv = ae_sum(t, ae_square(t, ae_param_bind(t, v)));
-  cr_assert_eq(ae__backward_set(t, ae_add(t, two_uses(t, w, 1e308, 1e308), vv), list, 2, &finite), 0, "%s",
+  cr_assert_eq(ae__backward_set(t, ae_add(t, two_uses(t, w, BIG, BIG), vv), list, 2, &finite), 0, "%s",
                ae_tape_error(t));
   cr_assert(isinf(w->grad.data[0]), "%g", (double)w->grad.data[0]);
   cr_assert_eq(finite, 0, "an overflowing sum of two finite uses passed as finite");
@@ -113,6 +117,31 @@ Test(backward_set, the_finite_flag_sees_an_inf_gradient_and_an_overflowing_sum) 
   cr_assert_eq(finite, 0, "an Inf gradient passed as finite");
   ae_tape_free(t);
   ae_param_free(w), ae_param_free(v);
+}
+
+/* 71 elements: whole vectors (16 floats or 8 doubles) and a tail; the
+ * one Inf, d sqrt(v)/dv at v = 0, lies in the vector part, the rest finite. */
+Test(backward_set, the_finite_flag_sees_an_inf_inside_the_vectorised_part) {
+  enum { LEN = 71 };
+  ae_param *v = ae_param_new("v", AE_SHAPE(LEN));
+  fill(v, 1);
+  ae_param *list[1] = {v};
+  ae_tape *t = ae_tape_new(0);
+  int finite = -1;
+  cr_assert_eq(ae__backward_set(t, ae_sum(t, ae_sqrt(t, ae_param_bind(t, v))), list, 1, &finite), 0, "%s",
+               ae_tape_error(t));
+  cr_assert_eq(finite, 1, "finite gradients flagged");
+  for (int at = 17; at < 64; at += 23) { /* 17 and 40: past the first vector; 63: the last whole one */
+    ae_tape_reset(t);
+    fill(v, 1);
+    v->value.data[at] = 0;
+    cr_assert_eq(ae__backward_set(t, ae_sum(t, ae_sqrt(t, ae_param_bind(t, v))), list, 1, &finite), 0, "%s",
+                 ae_tape_error(t));
+    cr_assert(isinf(v->grad.data[at]), "%g", (double)v->grad.data[at]);
+    cr_assert_eq(finite, 0, "an Inf gradient at element %d of %d passed as finite", at, LEN);
+  }
+  ae_tape_free(t);
+  ae_param_free(v);
 }
 
 static int nan_hook(void *ctx, ae_param **ps, int n) {
