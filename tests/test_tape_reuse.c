@@ -3,9 +3,9 @@
  * reuse equal gradients without it bitwise, on every zoo model's loss and
  * on graphs that pass gradients through (add, reshape, broadcasting,
  * shared inputs); a long chain's arena peak is far lower with reuse;
- * create_graph and second-order gradients are unaffected; the squares of
- * a contractive penalty and the pieces of an LSTM unroll are released
- * once no rule reads them; gradients
+ * create_graph and second-order gradients are unaffected; a contractive
+ * penalty keeps no array of squares (the fused sum_sq) and the pieces of
+ * an LSTM unroll are released once no rule reads them; gradients
  * returned by ae_grad survive later sweeps; mark/rewind and reset around
  * sweeps; a warm training step still allocates nothing. Built for float64. */
 #include <criterion/criterion.h>
@@ -281,24 +281,36 @@ Test(tape_reuse, create_graph_sweep_keeps_everything) {
 }
 
 /* The exact contractive penalty with create_graph: one VJP per code unit,
- * each product squared and summed. The squares are read by no rule, so
- * their buffers serve the next unit's values: the arena after the
- * penalty holds about one square instead of one per unit, and the
- * parameter gradient through it all is bitwise the same. */
-static size_t penalty_grads(int reuse, ae_real *gw) {
-  enum { B = 8, D = 50, H = 16 };
-  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(B, D), 9, 0, 1), *wt = rt_uniform_seeded(AE_SHAPE(H, D), 10, -0.3, 0.3);
-  ae_param *w = ae_param_new("w", AE_SHAPE(H, D));
-  memcpy(w->value.data, wt->data, sizeof(ae_real) * H * D);
+ * each product's squares summed by the fused sum_sq, which writes no array
+ * of squares. Against the same penalty composed from the public API (a VJP
+ * per unit, then square and sum), the arena after the penalty holds at
+ * least one square per unit less, with reuse or without; and the
+ * parameter gradient through it is bitwise the same with and without
+ * reuse. composite = 0: ae_jacobian_frobenius_sq; 1: the composition. */
+enum { PB = 8, PD = 50, PH = 16 };
+static size_t penalty_grads(int reuse, int composite, ae_real *gw) {
+  ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(PB, PD), 9, 0, 1), *wt = rt_uniform_seeded(AE_SHAPE(PH, PD), 10, -0.3, 0.3);
+  ae_param *w = ae_param_new("w", AE_SHAPE(PH, PD));
+  memcpy(w->value.data, wt->data, sizeof(ae_real) * PH * PD);
   ae_tape *t = ae_tape_new(0);
   ae_tape_set_reuse(t, reuse);
   ae_val *x = ae_var_tensor(t, xt), *wv = ae_param_bind(t, w);
   ae_val *h = ae_sigmoid(t, ae_matmul(t, x, wv, 0, 1));
-  ae_val *pen = ae_jacobian_frobenius_sq(t, h, x, 1);
+  ae_val *pen = NULL;
+  if (!composite) {
+    pen = ae_jacobian_frobenius_sq(t, h, x, 1);
+  } else {
+    for (int j = 0; j < PH; j++) { /* unit j of every example */
+      ae_val *v = ae_full(t, AE_SHAPE(PB, PH), 0);
+      for (int b = 0; b < PB; b++) v->t.data[b * PH + j] = 1;
+      ae_val *q = ae_sum(t, ae_square(t, ae_vjp(t, h, v, x, 1)));
+      pen = pen ? ae_add(t, pen, q) : q;
+    }
+  }
   cr_assert(pen, "%s", ae_tape_error(t));
   size_t used = ae_tape_arena_used(t);
   cr_assert_eq(ae_backward(t, pen), 0, "%s", ae_tape_error(t));
-  memcpy(gw, w->grad.data, sizeof(ae_real) * H * D);
+  memcpy(gw, w->grad.data, sizeof(ae_real) * PH * PD);
   ae_tape_free(t);
   ae_param_free(w);
   ae_tensor_free(xt);
@@ -306,13 +318,22 @@ static size_t penalty_grads(int reuse, ae_real *gw) {
   return used;
 }
 
-Test(tape_reuse, frobenius_penalty_releases_its_squares) {
-  static ae_real on[16 * 50], off[16 * 50];
-  size_t used_on = penalty_grads(1, on), used_off = penalty_grads(0, off);
-  cr_expect(same_bits(on, off, 16 * 50), "the penalty's gradient differs with reuse");
-  size_t square = 8 * 50 * sizeof(ae_real);
-  cr_expect(used_off - used_on >= 15 * square, "the penalty used %zu bytes with reuse, %zu without: expected %zu less",
-            used_on, used_off, 15 * square);
+Test(tape_reuse, frobenius_penalty_keeps_no_squares) {
+  static ae_real on[PH * PD], off[PH * PD], comp[PH * PD];
+  size_t used_on = penalty_grads(1, 0, on), used_off = penalty_grads(0, 0, off);
+  cr_expect(same_bits(on, off, PH * PD), "the penalty's gradient differs with reuse");
+  size_t square = PB * PD * sizeof(ae_real);
+  for (int reuse = 0; reuse < 2; reuse++) {
+    size_t used = reuse ? used_on : used_off, used_comp = penalty_grads(reuse, 1, comp);
+    cr_expect(used_comp >= used + PH * square,
+              "reuse %d: the penalty used %zu bytes, square + sum %zu: expected at least %zu less", reuse, used,
+              used_comp, PH * square);
+  }
+  /* the composition is the same penalty (its squares rounded to ae_real
+   * before the sum, so not bitwise) */
+  for (int i = 0; i < PH * PD; i++)
+    cr_expect(fabs((double)comp[i] - (double)off[i]) <= 1e-12 * (1 + fabs((double)off[i])),
+              "gradient %d: %.17g fused, %.17g composed", i, (double)off[i], (double)comp[i]);
 }
 
 /* An LSTM unroll releases each step's [h c] once cut, and after the
