@@ -164,11 +164,18 @@ typedef struct energy_terms {
   ae_val *total;  /* smooth + l1 (MFISTA's order; its comparisons see it) */
 } energy_terms;
 
+/* reduce(v^2): summed over the batch by the fused sum_sq (MFISTA's
+ * gradient, every inference step), whose rule v (2g) gives the bits of
+ * square + sum's g (2v) (doubling is exact). */
+static ae_val *reduce_sq(ae_tape *t, ae_val *v, reduction r) {
+  return r == BATCH_SUM ? ae_sum_sq(t, v) : reduce(t, ae_square(t, v), r);
+}
+
 static energy_terms energy(ae_tape *t, ae_val *xf, ae_val *z, ae_val *d, ae_val *fx, double lambda,
                            double gamma, reduction r) {
   energy_terms e;
-  e.recon = reduce(t, ae_square(t, ae_sub(t, xf, ae_matmul(t, z, d, 0, 1))), r);
-  e.pred = ae_scale(t, reduce(t, ae_square(t, ae_sub(t, z, fx)), r), (ae_real)gamma);
+  e.recon = reduce_sq(t, ae_sub(t, xf, ae_matmul(t, z, d, 0, 1)), r);
+  e.pred = ae_scale(t, reduce_sq(t, ae_sub(t, z, fx), r), (ae_real)gamma);
   e.l1 = ae_scale(t, reduce(t, ae_abs(t, z), r), (ae_real)lambda);
   e.smooth = ae_add(t, e.recon, e.pred);
   e.total = ae_add(t, e.smooth, e.l1);
