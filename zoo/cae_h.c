@@ -61,7 +61,7 @@ static ae_val *higher_order(ae_model *m, ae_tape *t, ae_val *x, ae_val *x_var, a
     for (int p = 0; p < k && h_c; p++) {
       ae_val *v = ae_randn(t, h->t.shape, rng);
       ae_val *d = ae_sub(t, ae_vjp(t, h, v, x_var, create_graph), ae_vjp(t, h_c, v, x_c, create_graph));
-      ae_val *sq = ae_sum(t, ae_square(t, d));
+      ae_val *sq = ae_sum_sq(t, d);
       sum = sum ? ae_add(t, sum, sq) : sq;
     }
   }

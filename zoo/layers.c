@@ -116,7 +116,7 @@ ae_val *ae_weight_decay_term(ae_tape *t, ae_model *m, double coef) {
     const char *nm = m->params[i]->name;
     size_t len = strlen(nm);
     if (len < 7 || strcmp(nm + len - 7, ".weight") != 0) continue;
-    ae_val *sq = ae_sum(t, ae_square(t, ae_param_bind(t, m->params[i])));
+    ae_val *sq = ae_l2_penalty(t, ae_param_bind(t, m->params[i]));
     sum = sum ? ae_add(t, sum, sq) : sq;
   }
   return sum ? ae_scale(t, sum, (ae_real)(coef / 2)) : NULL;

@@ -98,7 +98,7 @@ static ae_val *add_stage_decay(ae_model *m, ae_tape *t, ae_val *loss, ae_terms *
   if (wd == 0) return loss;
   ae_val *sum = NULL;
   for (int which = 0; which < 2; which++) {
-    ae_val *sq = ae_sum(t, ae_square(t, ae_param_bind(t, stage_layer(m, m->stage, which)->w)));
+    ae_val *sq = ae_l2_penalty(t, ae_param_bind(t, stage_layer(m, m->stage, which)->w));
     sum = sum ? ae_add(t, sum, sq) : sq;
   }
   return ae_term(t, terms, loss, "weight_decay", wd / 2, sum);
