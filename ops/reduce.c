@@ -57,14 +57,17 @@ static void sum_axis_kernel(axis_view v, const ae_real *x, ae_real *y) {
              for (int64_t job = 0; job < jobs; job++) sum_axis_job(v, x, y, nblk, job););
 }
 
-ae_val *ae_sum(ae_tape *t, ae_val *x) {
-  if (!ae_op_begin(t, "sum", 1, &x)) return NULL;
-  ae_val *y = ae_op_out(t, "sum", ae_shape_make(0, NULL));
+/* An op reducing all of x to a scalar (shape ()) with vmath's reduction f. */
+static ae_val *to_scalar(ae_tape *t, const char *name, int op, ae_val *x, double (*f)(int64_t, const ae_real *)) {
+  if (!ae_op_begin(t, name, 1, &x)) return NULL;
+  ae_val *y = ae_op_out(t, name, ae_shape_make(0, NULL));
   if (!y) return NULL;
-  y->t.data[0] = (ae_real)ae_v_sum(x->t.numel, x->t.data);
-  ae_op_record(t, AE_OP_SUM, y, 1, &x);
+  y->t.data[0] = (ae_real)f(x->t.numel, x->t.data);
+  ae_op_record(t, op, y, 1, &x);
   return y;
 }
+
+ae_val *ae_sum(ae_tape *t, ae_val *x) { return to_scalar(t, "sum", AE_OP_SUM, x, ae_v_sum); }
 void ae_bw_sum(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   gin[0] = ae_broadcast_to(t, g, n->in[0]->t.shape);
 }
@@ -73,15 +76,9 @@ void ae_bw_sum(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
  * double), instead of square's array written and read back by sum. The
  * backward is one product with the scalar 2g, where square + sum's was a
  * broadcast of g, 2x and their product: the contractive penalties sum the
- * squares of every probe's product this way (grad/jacobian.c). */
-ae_val *ae_sum_sq(ae_tape *t, ae_val *x) {
-  if (!ae_op_begin(t, "sum_sq", 1, &x)) return NULL;
-  ae_val *y = ae_op_out(t, "sum_sq", ae_shape_make(0, NULL));
-  if (!y) return NULL;
-  y->t.data[0] = (ae_real)ae_v_sumsq(x->t.numel, x->t.data);
-  ae_op_record(t, AE_OP_SUM_SQ, y, 1, &x);
-  return y;
-}
+ * squares of every probe's product this way (grad/jacobian.c), psd's
+ * inference its smooth energy, and ae_l2_penalty the weights. */
+ae_val *ae_sum_sq(ae_tape *t, ae_val *x) { return to_scalar(t, "sum_sq", AE_OP_SUM_SQ, x, ae_v_sumsq); }
 void ae_bw_sum_sq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   gin[0] = ae_mul(t, n->in[0], ae_scale(t, g, 2));
 }
