@@ -309,8 +309,9 @@ Test(gemm, backend_api) {
 
 /* The built-in backend's promise: bitwise the same result for 1, 2 or 16
  * threads (the K summation order never depends on the split). 128x300x784
- * (sparse-*'s layer) is computed swapped, M = 300 in two A blocks that
- * share one packed B block. */
+ * (sparse-*'s layer) is computed unswapped (both tile grids have the same
+ * area): M = 128 in one A block, which every thread packs, and the B
+ * panels packed by the threads that use them, over two K blocks. */
 Test(gemm, bitwise_identical_across_thread_counts) {
   static const int64_t shapes[][3] = {{128, 784, 256}, {784, 128, 256}, {129, 257, 31},  {300, 200, 1000},
                                       {100, 2100, 600}, {784, 100, 128}, {128, 300, 784}};
