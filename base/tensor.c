@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 static _Thread_local char last_error[AE_LAST_ERROR_MAX];
 static int64_t heap_allocs;
@@ -27,6 +30,20 @@ void *ae_aligned_alloc(size_t bytes) {
   if (rounded == 0) rounded = AE_ALIGN;
   void *p = aligned_alloc(AE_ALIGN, rounded);
   if (p) __atomic_add_fetch(&heap_allocs, 1, __ATOMIC_RELAXED);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  /* Buffers of 8 MiB and more (the data sets, big tape arenas) ask for
+   * transparent huge pages: where the kernel's THP setting is "madvise"
+   * (Debian's default), each 4 KiB page otherwise costs its own fault on
+   * first touch, and in this VM guest a fault costs microseconds. A hint
+   * only: the memory and its contents are the same either way. Measured
+   * (aezoo train stacked-ae --steps 1, 4 runs each): 1.13-1.26 s before,
+   * 0.66-0.88 s after, peak RSS the same; training steps the same within
+   * the noise (aezoo_ab, 11 models, 0.99 to 1.06). */
+  if (p && rounded >= ((size_t)8 << 20)) {
+    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, hi = ((uintptr_t)p + rounded) & ~(uintptr_t)4095;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+  }
+#endif
   return p;
 }
 
