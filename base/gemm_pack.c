@@ -4,6 +4,8 @@
  * packed layouts are the micro-kernel's (gemm_ukernel.h). */
 #include "base/gemm_internal.h"
 
+#include <string.h>
+
 /* Packs op(A)[ic:ic+mc, pc:pc+kc] as ceil(mc/MR) panels of MR x kc. */
 void ae__gemm_pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int64_t kc, ae_real *restrict ap) {
   if (g->ta) { /* op(A)(i,p) = A[p][i]: rows of A are contiguous in i. PB rows
@@ -19,8 +21,8 @@ void ae__gemm_pack_a(const gemm_args *g, int64_t ic, int64_t pc, int64_t mc, int
         for (int64_t p = p0; p < p0 + pn; p++) {
           const ae_real *src = g->A + (pc + p) * g->lda + ic + ir;
           ae_real *dst = ap + ir * kc + p * MR;
-          if (mr == MR)
-            for (int i = 0; i < MR; i++) dst[i] = src[i];
+          if (mr == MR) /* memcpy: GCC copied the 8 elements one scalar at a time */
+            memcpy(dst, src, MR * sizeof(ae_real));
           else
             for (int i = 0; i < MR; i++) dst[i] = i < mr ? src[i] : 0;
         }
@@ -70,7 +72,7 @@ void ae__gemm_pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t k
       const ae_real *src = g->B + (pc + p) * g->ldb + jc + j0;
       ae_real *dst = bp + p * NR;
       if (nr == NR)
-        for (int j = 0; j < NR; j++) dst[j] = src[j];
+        memcpy(dst, src, NR * sizeof(ae_real));
       else
         for (int j = 0; j < NR; j++) dst[j] = j < nr ? src[j] : 0;
     }
