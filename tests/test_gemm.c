@@ -18,6 +18,7 @@
 #include "aezoo.h"
 #include "base/gemm.h"
 #include "base/gemm_ukernel.h"
+#include "tests/gemm_reference.h"
 
 #ifdef AE_REAL_DOUBLE
 #define TOL 1e-12
@@ -165,17 +166,7 @@ static void problem_make(problem *q, int ta, int tb, int64_t M, int64_t N, int64
   q->S = malloc((size_t)(M * N + 1) * sizeof(double));
   q->SA = malloc((size_t)(M * N + 1) * sizeof(double));
   cr_assert(q->S && q->SA);
-  for (int64_t i = 0; i < M; i++)
-    for (int64_t j = 0; j < N; j++) {
-      double s = 0, sa = 0;
-      for (int64_t p = 0; p < K; p++) {
-        double t = (double)(ta ? q->A[p * q->lda + i] : q->A[i * q->lda + p]) *
-                   (tb ? q->B[j * q->ldb + p] : q->B[p * q->ldb + j]);
-        s += t;
-        sa += fabs(t);
-      }
-      q->S[i * N + j] = s, q->SA[i * N + j] = sa;
-    }
+  gemm_reference(ta, tb, M, N, K, q->A, q->lda, q->B, q->ldb, q->S, q->SA);
 }
 
 static void problem_free(problem *q) {
