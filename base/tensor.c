@@ -31,7 +31,8 @@ void *ae_aligned_alloc(size_t bytes) {
   void *p = aligned_alloc(AE_ALIGN, rounded);
   if (p) __atomic_add_fetch(&heap_allocs, 1, __ATOMIC_RELAXED);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  /* Buffers of 8 MiB and more (the data sets, big tape arenas) ask for
+  /* Buffers of 8 MiB and more (data sets, big parameters and their
+   * optimiser moments; tape arenas are mmap'd apart) ask for
    * transparent huge pages: where the kernel's THP setting is "madvise"
    * (Debian's default), each 4 KiB page otherwise costs its own fault on
    * first touch, and in this VM guest a fault costs microseconds. A hint
