@@ -34,8 +34,8 @@ void *ae_aligned_alloc(size_t bytes) {
   /* Buffers of 8 MiB and more (data sets, big parameters and their
    * optimiser moments; tape arenas are mmap'd apart) ask for
    * transparent huge pages: where the kernel's THP setting is "madvise"
-   * (Debian's default), each 4 KiB page otherwise costs its own fault on
-   * first touch, and in this VM guest a fault costs microseconds. A hint
+   * (as on the benchmarks' guest), each 4 KiB page otherwise costs its
+   * own fault on first touch, and in that VM a fault costs microseconds. A hint
    * only: the memory and its contents are the same either way. Measured
    * (aezoo train stacked-ae --steps 1, 4 runs each): 1.13-1.26 s before,
    * 0.66-0.88 s after, peak RSS the same; training steps the same within
