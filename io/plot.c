@@ -14,6 +14,7 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <fontconfig/fontconfig.h>
+#include <pthread.h>
 /* Under AddressSanitizer only: cairo's font caches and fontconfig's
  * configuration live until the process ends and are never freed, so
  * LeakSanitizer reports them at exit in every process that drew text. Each
@@ -24,12 +25,10 @@ static void release_font_state(void) {
   cairo_debug_reset_static_data();
   FcFini();
 }
-static void release_font_state_at_exit(void) {
-  static int registered;
-  if (!registered) {
-    registered = 1;
-    atexit(release_font_state);
-  }
+static void register_release(void) { atexit(release_font_state); }
+static void release_font_state_at_exit(void) { /* once, whichever thread draws first */
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, register_release);
 }
 #else
 static void release_font_state_at_exit(void) {}
