@@ -90,7 +90,9 @@
   /* topk.c: top-k mask */                                          \
   AE_OP(TOPK_MASK, topk_mask)                                       \
   /* reduce.c, added later: at the end, so earlier ids stay put */  \
-  AE_OP(SUM_SQ, sum_sq)
+  AE_OP(SUM_SQ, sum_sq)                                             \
+  /* rnn_seq.c: a whole LSTM unroll, added later */                 \
+  AE_OP(LSTM_SEQ, lstm_seq)
 
 #include "base/api.h"
 

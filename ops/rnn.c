@@ -1,6 +1,10 @@
 /* rnn.c: the LSTM and GRU cells and the helpers that unroll them over a
  * sequence, composed from concat, matmul, slice, stack and the fused gate
- * ops of rnn_gates.c (so they need no rule of their own).
+ * ops of rnn_gates.c (so they need no rule of their own), except the LSTM
+ * unroll without c_T, which is one op, lstm_seq (rnn_seq.c): the same
+ * GEMMs and gate kernels, bitwise the same values and gradients, without
+ * the few hundred nodes a step-by-step unroll records and the copies their
+ * rules make.
  *
  * One LSTM step is one matmul: [x h 1] (B,I+H+1) times W^T, with
  * W = [W_ih W_hh b_ih+b_hh] (4H,I+H+1) joined once per call, so the bias
@@ -8,20 +12,21 @@
  * GRU step is two, [x 1] [W_ih b_ih]^T and [h 1] [W_hh b_hh]^T (n's
  * hidden part is gated by r, so the two cannot be summed first).
  *
- * The unroll feeds step s the slice x[:, s, :]. Every slice's gradient is
- * the full (B,T,I) tensor padded with zeros (the engine accumulates whole
- * gradients), so when x needs a gradient it is cut by halving (log2 T
- * levels of slices) rather than T slices of the whole: O(T log T) instead
- * of O(T^2) work and arena in backward. The input projection is therefore
- * done per step, not as one (B*T,I) matmul whose (B,T,4H) result would
- * have to be cut the same way. A step's [h' c'] is released once cut
- * (autograd/tape_internal.h): its buffer serves the next step; after an
- * LSTM unroll, so are the pieces of x and the steps' h. */
+ * The composed unrolls feed step s the slice x[:, s, :]. Every slice's
+ * gradient is the full (B,T,I) tensor padded with zeros (the engine
+ * accumulates whole gradients), so when x needs a gradient it is cut by
+ * halving (log2 T levels of slices) rather than T slices of the whole:
+ * O(T log T) instead of O(T^2) work and arena in backward. The input
+ * projection is therefore done per step, not as one (B*T,I) matmul whose
+ * (B,T,4H) result would have to be cut the same way. A step's [h' c'] is
+ * released once cut (autograd/tape_internal.h): its buffer serves the next
+ * step; after an LSTM unroll, so are the pieces of x and the steps' h. */
 #include "rnn.h"
 
 #include "autograd/op_api.h"
 #include "autograd/tape_internal.h"
 #include "ops.h"
+#include "rnn_internal.h"
 #include "tensor_ops.h"
 
 /* Checks the arguments of a cell or unroll: x (B,I) or (B,T,I), weights,
@@ -79,11 +84,17 @@ typedef struct cell_ctx {
 
 static ae_val *as_column(ae_tape *t, ae_val *b) { return ae_reshape(t, b, AE_SHAPE(b->t.shape.d[0], 1)); }
 
-static void lstm_prepare(ae_tape *t, cell_ctx *k, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih, ae_val *b_hh) {
+/* The joined LSTM weight [W_ih W_hh b] (4H,I+H+1), b = b_ih + b_hh, or
+ * [W_ih W_hh] without biases. */
+static ae_val *lstm_join(ae_tape *t, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih, ae_val *b_hh) {
   ae_val *b = b_ih && b_hh ? ae_add(t, b_ih, b_hh) : b_ih ? b_ih : b_hh;
   ae_val *parts[3] = {w_ih, w_hh, b ? as_column(t, b) : NULL};
-  k->w = ae_concat(t, b ? 3 : 2, parts, 1);
-  k->ones = b ? ae_full(t, AE_SHAPE(k->B, 1), 1) : NULL;
+  return ae_concat(t, b ? 3 : 2, parts, 1);
+}
+
+static void lstm_prepare(ae_tape *t, cell_ctx *k, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih, ae_val *b_hh) {
+  k->w = lstm_join(t, w_ih, w_hh, b_ih, b_hh);
+  k->ones = b_ih || b_hh ? ae_full(t, AE_SHAPE(k->B, 1), 1) : NULL;
 }
 
 /* h' of one LSTM step; *c_out gets c'. */
@@ -187,20 +198,19 @@ static int check_steps(ae_tape *t, const char *op, ae_val *x) {
   return 0;
 }
 
-ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih,
-                       ae_val *b_hh, ae_val **h_last, ae_val **c_last) {
+/* The unroll composed step by step (concat, matmul, lstm_gates, slices)
+ * with the joined weight w; *h_last, *c_last (may be NULL) get h_T, c_T. */
+static ae_val *lstm_unroll_steps(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0, ae_val **h_last,
+                                 ae_val **c_last) {
   if (h_last) *h_last = NULL;
   if (c_last) *c_last = NULL;
-  cell_ctx k = {0};
-  int64_t I;
-  if (!check_args(t, "lstm_unroll", 4, 3, x, h0, c0, w_ih, w_hh, b_ih, b_hh, &k.B, &I, &k.H) ||
-      !check_steps(t, "lstm_unroll", x))
-    return NULL;
+  if (!ae_op_begin(t, "lstm_unroll", 2, (ae_val *[]){x, w})) return NULL;
+  cell_ctx k = {.B = x->t.shape.d[0], .H = w->t.shape.d[0] / 4, .w = w};
+  k.ones = has_b ? ae_full(t, AE_SHAPE(k.B, 1), 1) : NULL;
   int64_t T = x->t.shape.d[1], ncut;
   ae_val **cut, **xs = split_steps(t, "lstm_unroll", x, &cut, &ncut);
   ae_val **hs = ae_arena_alloc(t, "lstm_unroll", sizeof *hs * (size_t)T);
   if (!xs || !hs) return NULL;
-  lstm_prepare(t, &k, w_ih, w_hh, b_ih, b_hh);
   ae_val *h = zeros_or(t, h0, k.B, k.H), *c = zeros_or(t, c0, k.B, k.H);
   for (int64_t s = 0; s < T && ae_tape_ok(t); s++) h = hs[s] = lstm_step(t, &k, xs[s], h, c, &c);
   ae_val *out = ae_tape_ok(t) ? ae_stack(t, (int)T, hs, 1) : NULL;
@@ -209,6 +219,24 @@ ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_
   if (h_last) *h_last = h;
   if (c_last) *c_last = c;
   return out;
+}
+
+ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih,
+                       ae_val *b_hh, ae_val **h_last, ae_val **c_last) {
+  if (h_last) *h_last = NULL;
+  if (c_last) *c_last = NULL;
+  int64_t B, I, H;
+  if (!check_args(t, "lstm_unroll", 4, 3, x, h0, c0, w_ih, w_hh, b_ih, b_hh, &B, &I, &H) ||
+      !check_steps(t, "lstm_unroll", x))
+    return NULL;
+  ae_val *w = lstm_join(t, w_ih, w_hh, b_ih, b_hh);
+  int has_b = b_ih || b_hh;
+  if (!ae_tape_ok(t)) return NULL;
+  if (c_last) /* c_T is no output of the fused op: the steps one by one */
+    return lstm_unroll_steps(t, x, w, has_b, h0, c0, h_last, c_last);
+  ae_val *out = ae__lstm_seq(t, x, w, has_b, h0, c0);
+  if (out && h_last) *h_last = ae_select(t, out, 1, x->t.shape.d[1] - 1);
+  return ae_tape_ok(t) ? out : NULL;
 }
 
 ae_val *ae_gru_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih, ae_val *b_hh,

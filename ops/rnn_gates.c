@@ -24,6 +24,7 @@
 #include "oplist.h"
 #include "ops.h"
 #include "rnn.h"
+#include "rnn_internal.h"
 #include "tensor_ops.h"
 #include "base/vmath.h"
 
@@ -47,46 +48,61 @@ static int64_t state_h(ae_tape *t, const char *op, const char *arg, ae_val *v) {
 /* ---- the LSTM gate kernels, VW units at a time (base/vlayer.h) ------------------- */
 
 /* The forward on one vector of units: pre-activations pi..po and c in,
- * h' and c' out; su, sT (NULL: not kept) get u = tanh(pg) and T = tanh(c'). */
+ * h' and c' out; s[0..5) (NULL: not kept) get u = tanh(pg), T = tanh(c'),
+ * and the gates i, f, o. */
 static inline void lstm_fwd_vec(const ae_real *pi, const ae_real *pf, const ae_real *pg, const ae_real *po,
-                                const ae_real *c, ae_real *h, ae_real *cn, ae_real *su, ae_real *sT) {
+                                const ae_real *c, ae_real *h, ae_real *cn, ae_real *const s[5]) {
   vreal z = VSET1(0);
   vreal i = k_sigmoid(VLOAD(pi), z), f = k_sigmoid(VLOAD(pf), z), u = k_tanh(VLOAD(pg), z);
   vreal o = k_sigmoid(VLOAD(po), z), cv = VADD(VMUL(f, VLOAD(c)), VMUL(i, u)), T = k_tanh(cv, z);
   VSTORE(cn, cv);
   VSTORE(h, VMUL(o, T));
-  if (su) VSTORE(su, u), VSTORE(sT, T);
+  if (s[0]) VSTORE(s[0], u), VSTORE(s[1], T);
+  if (s[2]) VSTORE(s[2], i), VSTORE(s[3], f), VSTORE(s[4], o);
 }
 
-/* One example's row: p (4H), c (H) -> y = [h' c'] (2H), s = [u T] (2H) or
- * NULL. The last H % VW units go through zero-padded vectors on the stack,
- * copied in and out by ae_row_copy (masked on AVX-512: a memcpy call per
- * gate and row cost seq-ae 45,000 calls a step for H = 100 and 30). */
-static void lstm_fwd_row(int64_t H, const ae_real *p, const ae_real *c, ae_real *y, ae_real *s) {
+/* One example's row: p (4H), c (H) -> h' (H) at h, c' (H) at cn, and the
+ * first nkept of [u T i f o] (H each) at s. With H >= VW the last H % VW
+ * units are the last whole vector, computed again where it overlaps the
+ * one before (lane by lane the same inputs, so the same values; no output
+ * is an input). With H < VW they go through zero-padded vectors on the
+ * stack, copied in and out by ae_row_copy (masked on AVX-512); for H = 100
+ * and 30 that path had cost seq-ae's backward a tenth of its step. */
+void ae__lstm_fwd_row(int64_t H, const ae_real *p, const ae_real *c, ae_real *h, ae_real *cn, ae_real *s, int nkept) {
   int64_t j = 0;
-  for (; j + VW <= H; j += VW)
-    lstm_fwd_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, y + j, y + H + j, s ? s + j : NULL,
-                 s ? s + H + j : NULL);
-  if (j == H) return;
+  ae_real *sv[5];
+  for (;; j += VW) {
+    if (j + VW > H && j < H && H >= VW) j = H - VW; /* the tail: the last whole vector again, overlapping */
+    if (j + VW > H) break;
+    for (int k = 0; k < 5; k++) sv[k] = k < nkept ? s + k * H + j : NULL;
+    lstm_fwd_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, h + j, cn + j, sv);
+    if (j + VW == H) return;
+  }
   const int64_t n = H - j;
-  ae_real in[5][VW] = {{0}}, out[4][VW];
+  ae_real in[5][VW] = {{0}}, out[7][VW];
   for (int k = 0; k < 4; k++) ae_row_copy(in[k], p + k * H + j, n);
   ae_row_copy(in[4], c + j, n);
-  lstm_fwd_vec(in[0], in[1], in[2], in[3], in[4], out[0], out[1], out[2], out[3]);
-  ae_row_copy(y + j, out[0], n), ae_row_copy(y + H + j, out[1], n);
-  if (s) ae_row_copy(s + j, out[2], n), ae_row_copy(s + H + j, out[3], n);
+  for (int k = 0; k < 5; k++) sv[k] = k < nkept ? out[2 + k] : NULL;
+  lstm_fwd_vec(in[0], in[1], in[2], in[3], in[4], out[0], out[1], sv);
+  ae_row_copy(h + j, out[0], n), ae_row_copy(cn + j, out[1], n);
+  for (int k = 0; k < nkept; k++) ae_row_copy(s + k * H + j, out[2 + k], n);
 }
 
 /* The backward on one vector of units (the formulas at the top): p, c and
- * g = [gh gc] in; su, sT the kept tanh values (NULL: recomputed). Writes
- * d pi..d po to dp[0..3] (dp[0] NULL: not wanted) and d c to dc (or not). */
+ * g = [gh gc] in; s[0..5) the kept u, T, i, f, o (NULL: recomputed, the
+ * gates from p, u and T from p and c). Writes d pi..d po to dp[0..3]
+ * (dp[0] NULL: not wanted) and d c to dc (or not). */
 static inline void lstm_bw_vec(const ae_real *pi, const ae_real *pf, const ae_real *pg, const ae_real *po,
-                               const ae_real *c, const ae_real *gh, const ae_real *gc, const ae_real *su,
-                               const ae_real *sT, ae_real *const dp[4], ae_real *dc) {
-  vreal z = VSET1(0), one = VSET1(1), cv = VLOAD(c), ghv = VLOAD(gh);
-  vreal i = k_sigmoid(VLOAD(pi), z), f = k_sigmoid(VLOAD(pf), z), o = k_sigmoid(VLOAD(po), z), u, T;
-  if (su) {
-    u = VLOAD(su), T = VLOAD(sT);
+                               const ae_real *c, const ae_real *gh, const ae_real *gc, const ae_real *const s[5],
+                               ae_real *const dp[4], ae_real *dc) {
+  vreal z = VSET1(0), one = VSET1(1), cv = VLOAD(c), ghv = VLOAD(gh), i, f, o, u, T;
+  if (s[2]) {
+    i = VLOAD(s[2]), f = VLOAD(s[3]), o = VLOAD(s[4]);
+  } else {
+    i = k_sigmoid(VLOAD(pi), z), f = k_sigmoid(VLOAD(pf), z), o = k_sigmoid(VLOAD(po), z);
+  }
+  if (s[0]) {
+    u = VLOAD(s[0]), T = VLOAD(s[1]);
   } else {
     u = k_tanh(VLOAD(pg), z);
     T = k_tanh(VADD(VMUL(f, cv), VMUL(i, u)), z);
@@ -101,25 +117,35 @@ static inline void lstm_bw_vec(const ae_real *pi, const ae_real *pf, const ae_re
   if (dc) VSTORE(dc, VMUL(a, f));
 }
 
-/* One example's row of the backward: dp (4H) and dc (H) may be NULL. */
-static void lstm_bw_row(int64_t H, const ae_real *p, const ae_real *c, const ae_real *g, const ae_real *s,
+/* One example's row of the backward: s the first nkept of [u T i f o]; p
+ * (4H) is not read when nkept is 5 (may be NULL); dp (4H) and dc (H) may
+ * be NULL. */
+static void lstm_bw_row(int64_t H, const ae_real *p, const ae_real *c, const ae_real *g, const ae_real *s, int nkept,
                         ae_real *dp, ae_real *dc) {
   int64_t j = 0;
-  for (; j + VW <= H; j += VW) {
+  const ae_real *sv[5];
+  for (;; j += VW) {
+    if (j + VW > H && j < H && H >= VW) j = H - VW; /* the tail, as in ae__lstm_fwd_row */
+    if (j + VW > H) break;
     ae_real *d[4] = {dp ? dp + j : NULL, dp ? dp + H + j : NULL, dp ? dp + 2 * H + j : NULL,
                      dp ? dp + 3 * H + j : NULL};
-    lstm_bw_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, g + j, g + H + j, s ? s + j : NULL,
-                s ? s + H + j : NULL, d, dc ? dc + j : NULL);
+    for (int k = 0; k < 5; k++) sv[k] = k < nkept ? s + k * H + j : NULL;
+    if (p)
+      lstm_bw_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, g + j, g + H + j, sv, d, dc ? dc + j : NULL);
+    else
+      lstm_bw_vec(NULL, NULL, NULL, NULL, c + j, g + j, g + H + j, sv, d, dc ? dc + j : NULL);
+    if (j + VW == H) return;
   }
-  if (j == H) return;
   const int64_t n = H - j;
-  ae_real in[9][VW] = {{0}}, out[5][VW];
-  for (int k = 0; k < 4; k++) ae_row_copy(in[k], p + k * H + j, n);
+  ae_real in[12][VW] = {{0}}, out[5][VW];
+  for (int k = 0; k < 4 && p; k++) ae_row_copy(in[k], p + k * H + j, n);
   ae_row_copy(in[4], c + j, n), ae_row_copy(in[5], g + j, n), ae_row_copy(in[6], g + H + j, n);
-  if (s) ae_row_copy(in[7], s + j, n), ae_row_copy(in[8], s + H + j, n);
+  for (int k = 0; k < 5; k++) {
+    if (k < nkept) ae_row_copy(in[7 + k], s + k * H + j, n);
+    sv[k] = k < nkept ? in[7 + k] : NULL;
+  }
   ae_real *d[4] = {dp ? out[0] : NULL, out[1], out[2], out[3]};
-  lstm_bw_vec(in[0], in[1], in[2], in[3], in[4], in[5], in[6], s ? in[7] : NULL, s ? in[8] : NULL, d,
-              dc ? out[4] : NULL);
+  lstm_bw_vec(in[0], in[1], in[2], in[3], in[4], in[5], in[6], sv, d, dc ? out[4] : NULL);
   for (int k = 0; k < 4 && dp; k++) ae_row_copy(dp + k * H + j, out[k], n);
   if (dc) ae_row_copy(dc + j, out[4], n);
 }
@@ -141,7 +167,9 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
   const ae_real *P = p->t.data, *C = c->t.data;
   ae_real *Y = y->t.data, *S = s ? s->t.data : NULL;
   AE_PAR_FOR(AE_PAR(B * 4 * H), schedule(static),
-  for (int64_t b = 0; b < B; b++) lstm_fwd_row(H, P + b * 4 * H, C + b * H, Y + b * 2 * H, S ? S + b * 2 * H : NULL););
+  for (int64_t b = 0; b < B; b++)
+    ae__lstm_fwd_row(H, P + b * 4 * H, C + b * H, Y + b * 2 * H, Y + b * 2 * H + H, S ? S + b * 2 * H : NULL,
+                     S ? 2 : 0););
   ae_node *n = ae_op_record(t, AE_OP_LSTM_GATES, y, 2, in);
   if (n) n->saved[0] = s;
   return y;
@@ -149,12 +177,12 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
 
 /* The rows of the backward: dp (row stride dps) and dc (dcs) may be NULL;
  * S the kept [u T] rows or NULL. */
-static void lstm_bw_rows(int64_t B, int64_t H, const ae_real *P, const ae_real *C, const ae_real *G,
-                         const ae_real *S, ae_real *dp, int64_t dps, ae_real *dc, int64_t dcs) {
+void ae__lstm_bw_rows(int64_t B, int64_t H, const ae_real *P, const ae_real *C, const ae_real *G,
+                      const ae_real *S, int nkept, ae_real *dp, int64_t dps, ae_real *dc, int64_t dcs) {
   AE_PAR_FOR(AE_PAR(B * 5 * H), schedule(static),
   for (int64_t b = 0; b < B; b++)
-    lstm_bw_row(H, P + b * 4 * H, C + b * H, G + b * 2 * H, S ? S + b * 2 * H : NULL, dp ? dp + b * dps : NULL,
-                dc ? dc + b * dcs : NULL););
+    lstm_bw_row(H, P ? P + b * 4 * H : NULL, C + b * H, G + b * 2 * H, S ? S + b * nkept * H : NULL, S ? nkept : 0,
+                dp ? dp + b * dps : NULL, dc ? dc + b * dcs : NULL););
 }
 
 /* First order (no create_graph): the kernel writes d p and d c as two
@@ -169,7 +197,7 @@ void ae_bw_lstm_gates(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
     ae_val *dp = ae_needs_grad(t, n, 0) ? ae_op_out(t, op, SHAPE2(B, 4 * H)) : NULL;
     ae_val *dc = ae_needs_grad(t, n, 1) ? ae_op_out(t, op, SHAPE2(B, H)) : NULL;
     if (!ae_tape_ok(t)) return;
-    lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, n->saved[0] ? n->saved[0]->t.data : NULL,
+    ae__lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, n->saved[0] ? n->saved[0]->t.data : NULL, 2,
                  dp ? dp->t.data : NULL, 4 * H, dc ? dc->t.data : NULL, H);
     /* nothing is recorded (grad mode is off); anomaly mode checks both */
     if (dp) ae_op_record(t, AE_OP_LSTM_GATES_BACKWARD, dp, 0, NULL);
@@ -190,7 +218,7 @@ ae_val *ae_lstm_gates_backward(ae_tape *t, ae_val *g, ae_val *p, ae_val *c) {
   if (!H || !is_mat(t, op, "pre-activations", p, B, 4 * H) || !is_mat(t, op, "gradient", g, B, 2 * H)) return NULL;
   ae_val *y = ae_op_out(t, op, SHAPE2(B, 5 * H));
   if (!y) return NULL;
-  lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, NULL, y->t.data, 5 * H, y->t.data + 4 * H, 5 * H);
+  ae__lstm_bw_rows(B, H, p->t.data, c->t.data, g->t.data, NULL, 0, y->t.data, 5 * H, y->t.data + 4 * H, 5 * H);
   ae_op_record(t, AE_OP_LSTM_GATES_BACKWARD, y, 3, in);
   return y;
 }

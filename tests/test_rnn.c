@@ -4,6 +4,9 @@
  *   shapes other than the rows', with and without states and biases;
  * - the unroll equals the cell called step by step (bitwise, h_T and c_T
  *   included);
+ * - the unroll as one lstm_seq node (c_T not asked for) equals the steps
+ *   composed one by one: outputs and gradients bitwise, create_graph
+ *   gradients and second derivatives to rounding;
  * - the fused gate ops equal the composed gate math, in value, gradient
  *   and second derivative; the LSTM's first-order backward (kept tanh
  *   values, two outputs) too, with tails and one input wanted;
@@ -17,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "autograd/tape_internal.h"
 #include "op_table.h"
 #include "rows/rnn_rows.h"
 #include "random_tensor.h"
@@ -44,6 +48,29 @@ static int make_inputs(ae_tensor **x, int lstm, int seq, int mask, int64_t B, in
   if (mask & RNN_BIH) x[k++] = rt_uniform(AE_SHAPE(G * H), &r, -w, w);
   if (mask & RNN_BHH) x[k++] = rt_uniform(AE_SHAPE(G * H), &r, -w, w);
   return k;
+}
+
+/* The inputs make_inputs made for mask, by name. */
+typedef struct rnn_in_args {
+  ae_val *x, *h, *c, *wi, *wh, *bi, *bh;
+} rnn_in_args;
+static rnn_in_args rnn_args(ae_val *const *v, int mask) {
+  rnn_in_args a = {0};
+  int k = 0;
+  a.x = v[k++];
+  if (mask & RNN_H) a.h = v[k++];
+  if (mask & RNN_C) a.c = v[k++];
+  a.wi = v[k++], a.wh = v[k++];
+  if (mask & RNN_BIH) a.bi = v[k++];
+  if (mask & RNN_BHH) a.bh = v[k++];
+  return a;
+}
+
+/* Whether the tape holds a node of op `op`. */
+static int has_node(ae_tape *t, int op) {
+  for (int i = 0; i < ae_tape_node_count(t); i++)
+    if (ae__tape_node(t, i)->op == op) return 1;
+  return 0;
 }
 
 typedef ae_val *(*build_fn)(ae_tape *, ae_val *const *, const op_row *);
@@ -131,6 +158,77 @@ Test(rnn, unroll_equals_cell_step_by_step) {
   unroll_equals_cells(1, 0);
   unroll_equals_cells(0, 1);
   unroll_equals_cells(0, 0);
+}
+
+/* The unroll as one lstm_seq node (c_T not asked for) equals the steps
+ * composed one by one (c_T asked for): the outputs and the first-order
+ * gradients of every input bitwise (== per element: a zero's sign may
+ * differ), and the gradients with create_graph (the rule recorded in
+ * differentiable ops) and the second derivatives to FTOL. H = 37: whole
+ * vectors and a tail; B = 40: the gate rows go parallel with 2 threads. */
+static void seq_equals_steps(int mask, int x_is_var) {
+  int64_t B = 40, T = 6, I = 5, H = 37;
+  ae_tensor *x[7];
+  int n = make_inputs(x, 1, 1, mask, B, T, I, H, 300 + (uint64_t)mask);
+  ae_rng r;
+  ae_rng_init(&r, 301);
+  ae_tensor *wy = rt_uniform(AE_SHAPE(B, T, H), &r, -1, 1);
+  ae_tensor *got[2][3][7] = {{{0}}}; /* [path][value, gradient, create_graph gradient + 2nd][input] */
+  for (int steps = 0; steps < 2; steps++)
+    for (int order = 0; order < 2; order++) {
+      ae_tape *t = ae_tape_new(0);
+      ae_val *v[7];
+      for (int k = 0; k < n; k++) v[k] = k == 0 && !x_is_var ? ae_const_tensor(t, x[k]) : ae_var_tensor(t, x[k]);
+      rnn_in_args a = rnn_args(v, mask);
+      ae_val *cT = NULL;
+      ae_val *y = ae_lstm_unroll(t, a.x, a.h, a.c, a.wi, a.wh, a.bi, a.bh, NULL, steps ? &cT : NULL);
+      cr_assert(y, "%s", ae_tape_error(t));
+      cr_assert_eq(has_node(t, AE_OP_LSTM_SEQ), !steps, "lstm_seq node %s", steps ? "with c_T" : "missing");
+      ae_val *L = ae_sum(t, ae_mul(t, y, ae_const_tensor(t, wy))), *g[7];
+      int first = x_is_var ? 0 : 1;
+      cr_assert(ae_grad(t, 1, &L, NULL, n - first, v + first, g + first, order) == 0, "%s", ae_tape_error(t));
+      if (order == 0) {
+        got[steps][0][0] = ae_tensor_copy(&y->t);
+        for (int k = first; k < n; k++) got[steps][1][k] = ae_tensor_copy(&g[k]->t);
+      } else { /* the sum of squares of the gradients, differentiated again */
+        ae_val *sq = NULL;
+        for (int k = first; k < n; k++) {
+          ae_val *q = ae_sum(t, ae_square(t, g[k]));
+          sq = sq ? ae_add(t, sq, q) : q;
+        }
+        ae_val *gg[7];
+        cr_assert(ae_grad(t, 1, &sq, NULL, n - first, v + first, gg + first, 0) == 0, "%s", ae_tape_error(t));
+        for (int k = first; k < n; k++) {
+          ae_tensor *both = ae_tensor_new(AE_SHAPE(2 * g[k]->t.numel));
+          memcpy(both->data, g[k]->t.data, sizeof(ae_real) * (size_t)g[k]->t.numel);
+          memcpy(both->data + g[k]->t.numel, gg[k]->t.data, sizeof(ae_real) * (size_t)g[k]->t.numel);
+          got[steps][2][k] = both;
+        }
+      }
+      ae_tape_free(t);
+    }
+  const char *what[3] = {"output", "gradient", "create_graph gradient / second derivative"};
+  for (int q = 0; q < 3; q++)
+    for (int k = 0; k < n; k++) {
+      ae_tensor *f = got[0][q][k], *c = got[1][q][k];
+      if (!c) continue;
+      for (int64_t i = 0; i < c->numel; i++) {
+        double fv = f->data[i], cv = c->data[i];
+        cr_assert(q < 2 ? fv == cv : fabs(fv - cv) <= 10 * FTOL * (1 + fabs(cv)),
+                  "mask %d x %s: %s of input %d [%lld]: lstm_seq %.17g, steps %.17g", mask, x_is_var ? "var" : "const",
+                  what[q], k, (long long)i, fv, cv);
+      }
+      ae_tensor_free(f), ae_tensor_free(c);
+    }
+  for (int k = 0; k < n; k++) ae_tensor_free(x[k]);
+  ae_tensor_free(wy);
+}
+Test(rnn, lstm_seq_equals_steps_composed) {
+  seq_equals_steps(RNN_ALL, 1);
+  seq_equals_steps(RNN_ALL, 0);
+  seq_equals_steps(RNN_BIH | RNN_BHH, 1);
+  seq_equals_steps(RNN_C, 1);
+  seq_equals_steps(0, 0);
 }
 
 /* Fused and composed gate math: same value, gradient and second

@@ -8,7 +8,9 @@
  * (RNN_H, RNN_C, RNN_BIH, RNN_BHH); the inputs are x, [h], [c], w_ih,
  * w_hh, [b_ih], [b_hh] in that order (missing states are zeros, missing
  * biases none). Outputs: lstm_cell [h' c'] (B,2H); gru_cell h' (B,H);
- * lstm_unroll [outputs as (B,T*H), c_T] (B,(T+1)H); gru_unroll (B,T,H). */
+ * lstm_unroll [outputs as (B,T*H), c_T] (B,(T+1)H) (c_T asked for: the
+ * steps composed one by one); lstm_seq: the unroll without c_T, one
+ * lstm_seq node, [outputs, h_T] (B,(T+1)H); gru_unroll (B,T,H). */
 #include <math.h>
 #include <string.h>
 
@@ -121,6 +123,14 @@ ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row) 
   int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
   return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), c}, 1);
 }
+/* The unroll without c_T (one lstm_seq node): [outputs as (B,T*H), h_T] (B,(T+1)H). */
+ae_val *rnn_build_lstm_seq(ae_tape *t, ae_val *const *in, const op_row *row) {
+  rnn_in v = pick_vals(in, row->iattr[0], 1);
+  ae_val *h = NULL, *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, &h, NULL);
+  if (!y) return NULL;
+  int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
+  return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), h}, 1);
+}
 ae_val *rnn_build_gru_unroll(ae_tape *t, ae_val *const *in, const op_row *row) {
   rnn_in v = pick_vals(in, row->iattr[0], 0);
   return ae_gru_unroll(t, v.x, v.h, v.wi, v.wh, v.bi, v.bh, NULL);
@@ -199,6 +209,13 @@ void rnn_ref_lstm_cell(ae_tensor *const *in, ae_tensor *out, const op_row *row) 
 void rnn_ref_gru_cell(ae_tensor *const *in, ae_tensor *out, const op_row *row) { rnn_ref(in, out, row, 0, 0); }
 void rnn_ref_lstm_unroll(ae_tensor *const *in, ae_tensor *out, const op_row *row) { rnn_ref(in, out, row, 1, 1); }
 void rnn_ref_gru_unroll(ae_tensor *const *in, ae_tensor *out, const op_row *row) { rnn_ref(in, out, row, 0, 1); }
+/* [h_1 .. h_T, h_T]: the unroll's reference with c_T's place taken by h_T. */
+void rnn_ref_lstm_seq(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
+  rnn_ref(in, out, row, 1, 1);
+  int64_t B = out->shape.d[0], W = out->shape.d[1], H = W / (in[0]->shape.d[1] + 1);
+  for (int64_t b = 0; b < B; b++)
+    memcpy(out->data + b * W + W - H, out->data + b * W + W - 2 * H, sizeof(ae_real) * (size_t)H);
+}
 
 #define S OP_SHAPE
 AE_OP_ROWS(rnn,
@@ -224,6 +241,18 @@ AE_OP_ROWS(rnn,
    .in_shape = {S(2, 3, 3), S(16, 3), S(16, 4), S(16), S(16)}, .lo = -1, .hi = 1,
    .build = rnn_build_lstm_unroll, .reference = rnn_ref_lstm_unroll, .out_shape = S(2, 16),
    .iattr = {RNN_BIH | RNN_BHH}},
+  {.op = AE_OP_LSTM_SEQ, .label = "lstm_seq T3 B2 I3 H4 (h0 c0 b_ih)", .nin = 6,
+   .in_shape = {S(2, 3, 3), S(2, 4), S(2, 4), S(16, 3), S(16, 4), S(16)}, .lo = -1, .hi = 1,
+   .build = rnn_build_lstm_seq, .reference = rnn_ref_lstm_seq, .out_shape = S(2, 16),
+   .iattr = {RNN_H | RNN_C | RNN_BIH}},
+  {.op = AE_OP_LSTM_SEQ, .label = "lstm_seq T4 B3 I2 H3 (zero state, both biases)", .nin = 5,
+   .in_shape = {S(3, 4, 2), S(12, 2), S(12, 3), S(12), S(12)}, .lo = -1, .hi = 1,
+   .build = rnn_build_lstm_seq, .reference = rnn_ref_lstm_seq, .out_shape = S(3, 15),
+   .iattr = {RNN_BIH | RNN_BHH}},
+  {.op = AE_OP_LSTM_SEQ, .label = "lstm_seq T2 B2 I3 H2 (c0, no biases)", .nin = 4,
+   .in_shape = {S(2, 2, 3), S(2, 2), S(8, 3), S(8, 2)}, .lo = -1, .hi = 1,
+   .build = rnn_build_lstm_seq, .reference = rnn_ref_lstm_seq, .out_shape = S(2, 6),
+   .iattr = {RNN_C}},
   {.op = AE_OP_GRU_GATES, .label = "gru_cell x h w_ih w_hh b_ih b_hh", .nin = 6,
    .in_shape = {S(2, 3), S(2, 4), S(12, 3), S(12, 4), S(12), S(12)}, .lo = -1, .hi = 1,
    .build = rnn_build_gru_cell, .reference = rnn_ref_gru_cell, .out_shape = S(2, 4),

@@ -12,10 +12,12 @@ enum { RNN_H = 1, RNN_C = 2, RNN_BIH = 4, RNN_BHH = 8, RNN_ALL = 15 };
 ae_val *rnn_build_lstm_cell(ae_tape *t, ae_val *const *in, const op_row *row);
 ae_val *rnn_build_gru_cell(ae_tape *t, ae_val *const *in, const op_row *row);
 ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row);
+ae_val *rnn_build_lstm_seq(ae_tape *t, ae_val *const *in, const op_row *row);
 ae_val *rnn_build_gru_unroll(ae_tape *t, ae_val *const *in, const op_row *row);
 void rnn_ref_lstm_cell(ae_tensor *const *in, ae_tensor *out, const op_row *row);
 void rnn_ref_gru_cell(ae_tensor *const *in, ae_tensor *out, const op_row *row);
 void rnn_ref_lstm_unroll(ae_tensor *const *in, ae_tensor *out, const op_row *row);
 void rnn_ref_gru_unroll(ae_tensor *const *in, ae_tensor *out, const op_row *row);
+void rnn_ref_lstm_seq(ae_tensor *const *in, ae_tensor *out, const op_row *row);
 
 #endif
