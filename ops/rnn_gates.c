@@ -66,8 +66,9 @@ static inline void lstm_fwd_vec(const ae_real *pi, const ae_real *pf, const ae_r
  * units are the last whole vector, computed again where it overlaps the
  * one before (lane by lane the same inputs, so the same values; no output
  * is an input). With H < VW they go through zero-padded vectors on the
- * stack, copied in and out by ae_row_copy (masked on AVX-512); for H = 100
- * and 30 that path had cost seq-ae's backward a tenth of its step. */
+ * stack, copied in and out by ae_row_copy (masked on AVX-512), the way
+ * every H took its tail before (for seq-ae's H = 100 and 30, a large part
+ * of the gate kernels' time). */
 void ae__lstm_fwd_row(int64_t H, const ae_real *p, const ae_real *c, ae_real *h, ae_real *cn, ae_real *s, int nkept) {
   int64_t j = 0;
   ae_real *sv[5];
