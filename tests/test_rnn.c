@@ -165,9 +165,9 @@ Test(rnn, unroll_equals_cell_step_by_step) {
  * gradients of every input bitwise (== per element: a zero's sign may
  * differ), and the gradients with create_graph (the rule recorded in
  * differentiable ops) and the second derivatives to FTOL. H = 37: whole
- * vectors and a tail; B = 40: the gate rows go parallel with 2 threads. */
-static void seq_equals_steps(int mask, int x_is_var) {
-  int64_t B = 40, T = 6, I = 5, H = 37;
+ * vectors and a tail (the last vector again, overlapping), 16 and 5. */
+static void seq_equals_steps(int mask, int x_is_var, int64_t B, int64_t T, int64_t H) {
+  const int64_t I = 5;
   ae_tensor *x[7];
   int n = make_inputs(x, 1, 1, mask, B, T, I, H, 300 + (uint64_t)mask);
   ae_rng r;
@@ -224,11 +224,14 @@ static void seq_equals_steps(int mask, int x_is_var) {
   ae_tensor_free(wy);
 }
 Test(rnn, lstm_seq_equals_steps_composed) {
-  seq_equals_steps(RNN_ALL, 1);
-  seq_equals_steps(RNN_ALL, 0);
-  seq_equals_steps(RNN_BIH | RNN_BHH, 1);
-  seq_equals_steps(RNN_C, 1);
-  seq_equals_steps(0, 0);
+  seq_equals_steps(RNN_ALL, 1, 40, 6, 37);
+  seq_equals_steps(RNN_ALL, 0, 40, 6, 37);
+  seq_equals_steps(RNN_BIH | RNN_BHH, 1, 40, 6, 37);
+  seq_equals_steps(RNN_C, 1, 40, 6, 37);
+  seq_equals_steps(0, 0, 40, 6, 37);
+  seq_equals_steps(RNN_ALL, 1, 1, 1, 20); /* one example, one step */
+  seq_equals_steps(RNN_H | RNN_BHH, 1, 3, 2, 16); /* H one whole vector (float32), no tail */
+  seq_equals_steps(RNN_ALL, 1, 2, 3, 5); /* H below one vector: the padded path */
 }
 
 /* Fused and composed gate math: same value, gradient and second
