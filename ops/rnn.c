@@ -1,10 +1,9 @@
 /* rnn.c: the LSTM and GRU cells and the helpers that unroll them over a
  * sequence, composed from concat, matmul, slice, stack and the fused gate
  * ops of rnn_gates.c (so they need no rule of their own), except the LSTM
- * unroll without c_T, which is one op, lstm_seq (rnn_seq.c): the same
- * GEMMs and gate kernels, bitwise the same values and gradients, without
- * the few hundred nodes a step-by-step unroll records and the copies their
- * rules make.
+ * unroll, which is one op, lstm_seq (rnn_seq.c): the same GEMMs and gate
+ * kernels, bitwise the same values and gradients, without the few hundred
+ * nodes a step-by-step unroll records and the copies their rules make.
  *
  * One LSTM step is one matmul: [x h 1] (B,I+H+1) times W^T, with
  * W = [W_ih W_hh b_ih+b_hh] (4H,I+H+1) joined once per call, so the bias
@@ -12,15 +11,17 @@
  * GRU step is two, [x 1] [W_ih b_ih]^T and [h 1] [W_hh b_hh]^T (n's
  * hidden part is gated by r, so the two cannot be summed first).
  *
- * The composed unrolls feed step s the slice x[:, s, :]. Every slice's
- * gradient is the full (B,T,I) tensor padded with zeros (the engine
- * accumulates whole gradients), so when x needs a gradient it is cut by
- * halving (log2 T levels of slices) rather than T slices of the whole:
- * O(T log T) instead of O(T^2) work and arena in backward. The input
- * projection is therefore done per step, not as one (B*T,I) matmul whose
- * (B,T,4H) result would have to be cut the same way. A step's [h' c'] is
- * released once cut (autograd/tape_internal.h): its buffer serves the next
- * step; after an LSTM unroll, so are the pieces of x and the steps' h. */
+ * The composed unrolls (the GRU's, and the LSTM's step by step, which
+ * tests compare lstm_seq with) feed step s the slice x[:, s, :]. Every
+ * slice's gradient is the full (B,T,I) tensor padded with zeros (the
+ * engine accumulates whole gradients), so when x needs a gradient it is
+ * cut by halving (log2 T levels of slices) rather than T slices of the
+ * whole: O(T log T) instead of O(T^2) work and arena in backward. The
+ * input projection is therefore done per step, not as one (B*T,I) matmul
+ * whose (B,T,4H) result would have to be cut the same way. A step's
+ * [h' c'] is released once cut (autograd/tape_internal.h): its buffer
+ * serves the next step; after an LSTM unroll, so are the pieces of x and
+ * the steps' h. */
 #include "rnn.h"
 
 #include "autograd/op_api.h"
@@ -199,7 +200,8 @@ static int check_steps(ae_tape *t, const char *op, ae_val *x) {
 }
 
 /* The unroll composed step by step (concat, matmul, lstm_gates, slices)
- * with the joined weight w; *h_last, *c_last (may be NULL) get h_T, c_T. */
+ * with the joined weight w; *h_last, *c_last (may be NULL) get h_T, c_T.
+ * What ae_lstm_unroll recorded before lstm_seq, kept for tests. */
 static ae_val *lstm_unroll_steps(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0, ae_val **h_last,
                                  ae_val **c_last) {
   if (h_last) *h_last = NULL;
@@ -221,6 +223,10 @@ static ae_val *lstm_unroll_steps(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae
   return out;
 }
 
+static _Thread_local int steps_only; /* ae__lstm_unroll_set_steps */
+
+void ae__lstm_unroll_set_steps(int on) { steps_only = on; }
+
 ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih,
                        ae_val *b_hh, ae_val **h_last, ae_val **c_last) {
   if (h_last) *h_last = NULL;
@@ -232,11 +238,19 @@ ae_val *ae_lstm_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *c0, ae_val *w_
   ae_val *w = lstm_join(t, w_ih, w_hh, b_ih, b_hh);
   int has_b = b_ih || b_hh;
   if (!ae_tape_ok(t)) return NULL;
-  if (c_last) /* c_T is no output of the fused op: the steps one by one */
-    return lstm_unroll_steps(t, x, w, has_b, h0, c0, h_last, c_last);
-  ae_val *out = ae__lstm_seq(t, x, w, has_b, h0, c0);
-  if (out && h_last) *h_last = ae_select(t, out, 1, x->t.shape.d[1] - 1);
-  return ae_tape_ok(t) ? out : NULL;
+  if (steps_only) return lstm_unroll_steps(t, x, w, has_b, h0, c0, h_last, c_last);
+  const int64_t T = x->t.shape.d[1];
+  ae_val *y = ae__lstm_seq(t, x, w, has_b, h0, c0, c_last != NULL); /* (B,T,H), or (B,T+1,H) with c_T */
+  if (!y) return NULL;
+  ae_val *out = c_last ? ae_slice(t, y, 1, 0, T) : y;
+  if (h_last) *h_last = ae_select(t, y, 1, T - 1);
+  if (c_last) *c_last = ae_select(t, y, 1, T);
+  if (!ae_tape_ok(t)) {
+    if (h_last) *h_last = NULL;
+    if (c_last) *c_last = NULL;
+    return NULL;
+  }
+  return out;
 }
 
 ae_val *ae_gru_unroll(ae_tape *t, ae_val *x, ae_val *h0, ae_val *w_ih, ae_val *w_hh, ae_val *b_ih, ae_val *b_hh,

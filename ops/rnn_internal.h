@@ -23,8 +23,13 @@ void ae__lstm_bw_rows(int64_t B, int64_t H, const ae_real *P, const ae_real *C, 
 /* The LSTM over x (B,T,I) as one lstm_seq node, with the joined weight
  * w = [W_ih W_hh b] (4H,K), K = I + H + has_b (b = b_ih + b_hh as a
  * column; has_b 0: w = [W_ih W_hh]), from h0, c0 (B,H) or NULL (zeros).
- * Returns the outputs (B,T,H), bitwise those of the unroll composed step by
- * step (ae_lstm_unroll with c_last). */
-ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0);
+ * Returns the outputs (B,T,H), or with with_c [h_1 .. h_T c_T]
+ * (B,T+1,H): bitwise what the unroll composed step by step gives. */
+ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0, int with_c);
+
+/* Tests: 1 makes this thread's ae_lstm_unroll compose its steps one by
+ * one (concat, matmul, lstm_gates, slices), as it did before lstm_seq,
+ * to compare the two; 0 (the default) records lstm_seq. */
+void ae__lstm_unroll_set_steps(int on);
 
 #endif

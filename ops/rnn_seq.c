@@ -1,12 +1,12 @@
-/* rnn_seq.c: lstm_seq, a whole LSTM unroll as one op. ae_lstm_unroll
- * records it whenever c_T is not asked for (ops/rnn.c).
+/* rnn_seq.c: lstm_seq, a whole LSTM unroll as one op, which
+ * ae_lstm_unroll records (ops/rnn.c).
  *
  * Forward, step s = 0..T-1, with the joined weight w = [W_ih W_hh b]
  * (4H,K), K = I + H + 1 (no last column without biases):
  *   XH_s = [x_s h_{s-1} 1] (B,K);  P_s = XH_s w^T (B,4H);
  *   [h_s c_s] = lstm_gates(P_s, c_{s-1})
  * the same GEMM and gate kernel, with the same operands, as the unroll
- * composed step by step (rnn.c, when c_T is asked for: concat, matmul,
+ * composed step by step (rnn.c's lstm_unroll_steps: concat, matmul,
  * lstm_gates, slices), so the values are bitwise the composite's.
  *
  * Backward (first order), s = T-1..0, gh = dY_s + dh, gc = dc (zero at
@@ -19,6 +19,9 @@
  * What the composite spent on top (a few hundred nodes per unroll, the
  * slices' zero-padded gradients, the stack and concat copies, splitting
  * x: 11% of seq-ae's step in memmove alone) is gone.
+ *
+ * With c_T asked for, the op's value is [h_1 .. h_T c_T] (B,T+1,H), c_T's
+ * gradient the last step's gc.
  *
  * With create_graph the rule records the forward again in the composite's
  * ops and the composite's rules on it (lstm_gates_backward, matmuls,
@@ -73,15 +76,15 @@ static ae_real *zero_rows(ae_tape *t, int64_t B, int64_t H) {
   return z;
 }
 
-ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0) {
+ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0, int with_c) {
   ae_val *in[4] = {x, w};
   int nin = 2, flags = 0;
   if (h0) in[nin++] = h0, flags |= HAS_H0;
   if (c0) in[nin++] = c0, flags |= HAS_C0;
   if (!ae_op_begin(t, "lstm_seq", nin, in)) return NULL;
   const seq_dims d = dims_of(x, w);
-  const int64_t B = d.B, T = d.T, I = d.I, H = d.H, K = d.K;
-  ae_val *y = ae_op_out(t, "lstm_seq", AE_SHAPE(B, T, H));
+  const int64_t B = d.B, T = d.T, I = d.I, H = d.H, K = d.K, TY = T + !!with_c; /* steps of y */
+  ae_val *y = ae_op_out(t, "lstm_seq", AE_SHAPE(B, TY, H));
   if (!y) return NULL;
   /* Kept for the backward when a node will be recorded; else one step's
    * XH and two c rows (this step's and the last), dropped after. P is one
@@ -105,7 +108,7 @@ ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae
     const ae_real *cp = s == 0 ? (c0 ? c0->t.data : zc) : kb.c + (keep ? s - 1 : (s - 1) % 2) * B * H;
     for (int64_t b = 0; b < B; b++) { /* XH_s = [x_s h_{s-1} 1], as the composite's concat */
       ae_real *row = xh + b * K;
-      const ae_real *hp = s == 0 ? (h0 ? h0->t.data : zh) + b * H : Y + (b * T + s - 1) * H;
+      const ae_real *hp = s == 0 ? (h0 ? h0->t.data : zh) + b * H : Y + (b * TY + s - 1) * H;
       memcpy(row, X + (b * T + s) * I, sizeof(ae_real) * (size_t)I);
       memcpy(row + I, hp, sizeof(ae_real) * (size_t)H);
       if (has_b) row[I + H] = 1;
@@ -113,13 +116,17 @@ ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae
     ae_gemm(0, 1, B, 4 * H, K, 1, xh, K, W, K, 0, p, 4 * H); /* the composite's matmul(xh, w, 0, 1) */
     AE_PAR_FOR(AE_PAR(B * 4 * H), schedule(static),
     for (int64_t b = 0; b < B; b++)
-      ae__lstm_fwd_row(H, p + b * 4 * H, cp + b * H, Y + (b * T + s) * H, cn + b * H,
+      ae__lstm_fwd_row(H, p + b * 4 * H, cp + b * H, Y + (b * TY + s) * H, cn + b * H,
                        sv ? sv + b * NKEPT * H : NULL, sv ? NKEPT : 0););
+  }
+  if (with_c) { /* c_T after the outputs */
+    const ae_real *cT = kb.c + (keep ? T - 1 : (T - 1) % 2) * B * H;
+    for (int64_t b = 0; b < B; b++) memcpy(Y + (b * TY + T) * H, cT + b * H, sizeof(ae_real) * (size_t)H);
   }
   ae_node *n = ae_op_record(t, AE_OP_LSTM_SEQ, y, nin, in);
   if (n) {
     n->saved[0] = kept;
-    n->i[0] = flags, n->i[1] = has_b;
+    n->i[0] = flags, n->i[1] = has_b, n->i[2] = !!with_c;
     ae__tape_recycle(t, pv); /* read by no rule: its buffer serves what follows */
   } else if (ae_tape_ok(t)) {
     ae_tape_rewind(t, scratch);
@@ -131,7 +138,7 @@ ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae
  * composite's concat, matmul, lstm_gates and slices), then the rules those
  * ops would run, in the same ops, so the gradients are graph values. */
 static void bw_composite(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  const int flags = (int)n->i[0], has_b = (int)n->i[1], ih = 2, ic = 2 + !!(flags & HAS_H0);
+  const int flags = (int)n->i[0], has_b = (int)n->i[1], with_c = (int)n->i[2], ih = 2, ic = 2 + !!(flags & HAS_H0);
   ae_val *x = n->in[0], *w = n->in[1];
   const seq_dims d = dims_of(x, w);
   const int64_t B = d.B, T = d.T, I = d.I, H = d.H;
@@ -147,7 +154,7 @@ static void bw_composite(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) 
     ae_val *y = ae_lstm_gates(t, p[s], c);
     h = ae_slice(t, y, 1, 0, H), c = ae_slice(t, y, 1, H, H);
   }
-  ae_val *dh = NULL, *dc = zero, *dw = NULL;
+  ae_val *dh = NULL, *dc = with_c ? ae_select(t, g, 1, T) : zero, *dw = NULL;
   for (int64_t s = T - 1; s >= 0 && ae_tape_ok(t); s--) {
     ae_val *gh = ae_select(t, g, 1, s);
     if (dh) gh = ae_add(t, gh, dh);
@@ -175,7 +182,7 @@ void ae_bw_lstm_seq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
   const int flags = (int)n->i[0], ih = 2, ic = 2 + !!(flags & HAS_H0);
   const seq_dims d = dims_of(x, w);
-  const int64_t B = d.B, T = d.T, I = d.I, H = d.H, K = d.K;
+  const int64_t B = d.B, T = d.T, I = d.I, H = d.H, K = d.K, TY = T + !!n->i[2];
   const int nx = ae_needs_grad(t, n, 0), nw = ae_needs_grad(t, n, 1);
   const int nh = (flags & HAS_H0) && ae_needs_grad(t, n, ih), nc = (flags & HAS_C0) && ae_needs_grad(t, n, ic);
   if (!ae_op_begin(t, op, 2, (ae_val *[]){g, x})) return;
@@ -189,12 +196,15 @@ void ae_bw_lstm_seq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   const seq_bufs kb = carve(&d, n->saved[0]->t.data);
   const ae_real *G = g->t.data, *W = w->t.data, *c0 = (flags & HAS_C0) ? n->in[ic]->t.data : zc;
   for (int64_t s = T - 1; s >= 0; s--) {
-    for (int64_t b = 0; b < B; b++) { /* gh = dY_s + dh, gc = dc (none after the last step) */
+    for (int64_t b = 0; b < B; b++) { /* gh = dY_s + dh, gc = dc (after the last step: c_T's, or none) */
       ae_real *gr = gg + b * 2 * H;
-      const ae_real *gy = G + (b * T + s) * H;
+      const ae_real *gy = G + (b * TY + s) * H;
       if (s == T - 1) {
         memcpy(gr, gy, sizeof(ae_real) * (size_t)H);
-        memset(gr + H, 0, sizeof(ae_real) * (size_t)H);
+        if (TY > T)
+          memcpy(gr + H, gy + H, sizeof(ae_real) * (size_t)H);
+        else
+          memset(gr + H, 0, sizeof(ae_real) * (size_t)H);
       } else {
         const ae_real *dh = dxh + b * K + I;
         for (int64_t j = 0; j < H; j++) gr[j] = gy[j] + dh[j];

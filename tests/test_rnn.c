@@ -4,8 +4,8 @@
  *   shapes other than the rows', with and without states and biases;
  * - the unroll equals the cell called step by step (bitwise, h_T and c_T
  *   included);
- * - the unroll as one lstm_seq node (c_T not asked for) equals the steps
- *   composed one by one: outputs and gradients bitwise, create_graph
+ * - the unroll as one lstm_seq node equals the steps composed one by one,
+ *   with and without c_T: outputs and gradients bitwise, create_graph
  *   gradients and second derivatives to rounding;
  * - the fused gate ops equal the composed gate math, in value, gradient
  *   and second derivative; the LSTM's first-order backward (kept tanh
@@ -22,6 +22,7 @@
 
 #include "autograd/tape_internal.h"
 #include "op_table.h"
+#include "ops/rnn_internal.h"
 #include "rows/rnn_rows.h"
 #include "random_tensor.h"
 
@@ -160,20 +161,21 @@ Test(rnn, unroll_equals_cell_step_by_step) {
   unroll_equals_cells(0, 0);
 }
 
-/* The unroll as one lstm_seq node (c_T not asked for) equals the steps
- * composed one by one (c_T asked for): the outputs and the first-order
- * gradients of every input bitwise (== per element: a zero's sign may
- * differ), and the gradients with create_graph (the rule recorded in
- * differentiable ops) and the second derivatives to FTOL. H = 37: whole
- * vectors and a tail (the last vector again, overlapping), 16 and 5. */
-static void seq_equals_steps(int mask, int x_is_var, int64_t B, int64_t T, int64_t H) {
+/* The unroll as one lstm_seq node equals the steps composed one by one
+ * (ae__lstm_unroll_set_steps), with and without c_T: the outputs and the
+ * first-order gradients of every input bitwise (== per element: a zero's
+ * sign may differ), and the gradients with create_graph (the rule
+ * recorded in differentiable ops) and the second derivatives to FTOL. The
+ * loss weighs the outputs and c_T. H = 37: whole vectors and a tail (the
+ * last vector again, overlapping), 16 and 5. */
+static void seq_equals_steps(int mask, int x_is_var, int with_c, int64_t B, int64_t T, int64_t H) {
   const int64_t I = 5;
   ae_tensor *x[7];
   int n = make_inputs(x, 1, 1, mask, B, T, I, H, 300 + (uint64_t)mask);
   ae_rng r;
   ae_rng_init(&r, 301);
-  ae_tensor *wy = rt_uniform(AE_SHAPE(B, T, H), &r, -1, 1);
-  ae_tensor *got[2][3][7] = {{{0}}}; /* [path][value, gradient, create_graph gradient + 2nd][input] */
+  ae_tensor *wy = rt_uniform(AE_SHAPE(B, T, H), &r, -1, 1), *wc = rt_uniform(AE_SHAPE(B, H), &r, -1, 1);
+  ae_tensor *got[2][3][8] = {{{0}}}; /* [path][value, gradient, create_graph gradient + 2nd][input; 7: c_T] */
   for (int steps = 0; steps < 2; steps++)
     for (int order = 0; order < 2; order++) {
       ae_tape *t = ae_tape_new(0);
@@ -181,14 +183,18 @@ static void seq_equals_steps(int mask, int x_is_var, int64_t B, int64_t T, int64
       for (int k = 0; k < n; k++) v[k] = k == 0 && !x_is_var ? ae_const_tensor(t, x[k]) : ae_var_tensor(t, x[k]);
       rnn_in_args a = rnn_args(v, mask);
       ae_val *cT = NULL;
-      ae_val *y = ae_lstm_unroll(t, a.x, a.h, a.c, a.wi, a.wh, a.bi, a.bh, NULL, steps ? &cT : NULL);
-      cr_assert(y, "%s", ae_tape_error(t));
-      cr_assert_eq(has_node(t, AE_OP_LSTM_SEQ), !steps, "lstm_seq node %s", steps ? "with c_T" : "missing");
+      ae__lstm_unroll_set_steps(steps);
+      ae_val *y = ae_lstm_unroll(t, a.x, a.h, a.c, a.wi, a.wh, a.bi, a.bh, NULL, with_c ? &cT : NULL);
+      ae__lstm_unroll_set_steps(0);
+      cr_assert(y && (cT || !with_c), "%s", ae_tape_error(t));
+      cr_assert_eq(has_node(t, AE_OP_LSTM_SEQ), !steps, "lstm_seq node %s", steps ? "in the steps" : "missing");
       ae_val *L = ae_sum(t, ae_mul(t, y, ae_const_tensor(t, wy))), *g[7];
+      if (with_c) L = ae_add(t, L, ae_sum(t, ae_mul(t, cT, ae_const_tensor(t, wc))));
       int first = x_is_var ? 0 : 1;
       cr_assert(ae_grad(t, 1, &L, NULL, n - first, v + first, g + first, order) == 0, "%s", ae_tape_error(t));
       if (order == 0) {
         got[steps][0][0] = ae_tensor_copy(&y->t);
+        if (with_c) got[steps][0][7] = ae_tensor_copy(&cT->t);
         for (int k = first; k < n; k++) got[steps][1][k] = ae_tensor_copy(&g[k]->t);
       } else { /* the sum of squares of the gradients, differentiated again */
         ae_val *sq = NULL;
@@ -209,29 +215,31 @@ static void seq_equals_steps(int mask, int x_is_var, int64_t B, int64_t T, int64
     }
   const char *what[3] = {"output", "gradient", "create_graph gradient / second derivative"};
   for (int q = 0; q < 3; q++)
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < 8; k++) {
       ae_tensor *f = got[0][q][k], *c = got[1][q][k];
       if (!c) continue;
       for (int64_t i = 0; i < c->numel; i++) {
         double fv = f->data[i], cv = c->data[i];
         cr_assert(q < 2 ? fv == cv : fabs(fv - cv) <= 10 * FTOL * (1 + fabs(cv)),
-                  "mask %d x %s: %s of input %d [%lld]: lstm_seq %.17g, steps %.17g", mask, x_is_var ? "var" : "const",
-                  what[q], k, (long long)i, fv, cv);
+                  "mask %d x %s c_T %d: %s of %s %d [%lld]: lstm_seq %.17g, steps %.17g", mask,
+                  x_is_var ? "var" : "const", with_c, what[q], k == 7 ? "c_T" : "input", k, (long long)i, fv, cv);
       }
       ae_tensor_free(f), ae_tensor_free(c);
     }
   for (int k = 0; k < n; k++) ae_tensor_free(x[k]);
-  ae_tensor_free(wy);
+  ae_tensor_free(wy), ae_tensor_free(wc);
 }
 Test(rnn, lstm_seq_equals_steps_composed) {
-  seq_equals_steps(RNN_ALL, 1, 40, 6, 37);
-  seq_equals_steps(RNN_ALL, 0, 40, 6, 37);
-  seq_equals_steps(RNN_BIH | RNN_BHH, 1, 40, 6, 37);
-  seq_equals_steps(RNN_C, 1, 40, 6, 37);
-  seq_equals_steps(0, 0, 40, 6, 37);
-  seq_equals_steps(RNN_ALL, 1, 1, 1, 20); /* one example, one step */
-  seq_equals_steps(RNN_H | RNN_BHH, 1, 3, 2, 16); /* H one whole vector (float32), no tail */
-  seq_equals_steps(RNN_ALL, 1, 2, 3, 5); /* H below one vector: the padded path */
+  for (int with_c = 0; with_c < 2; with_c++) {
+    seq_equals_steps(RNN_ALL, 1, with_c, 40, 6, 37);
+    seq_equals_steps(RNN_ALL, 0, with_c, 40, 6, 37);
+    seq_equals_steps(RNN_BIH | RNN_BHH, 1, with_c, 40, 6, 37);
+    seq_equals_steps(RNN_C, 1, with_c, 40, 6, 37);
+    seq_equals_steps(0, 0, with_c, 40, 6, 37);
+    seq_equals_steps(RNN_ALL, 1, with_c, 1, 1, 20);         /* one example, one step */
+    seq_equals_steps(RNN_H | RNN_BHH, 1, with_c, 3, 2, 16); /* H one whole vector (float32), no tail */
+    seq_equals_steps(RNN_ALL, 1, with_c, 2, 3, 5);          /* H below one vector: the padded path */
+  }
 }
 
 /* Fused and composed gate math: same value, gradient and second

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "aezoo.h"
+#include "ops/rnn_internal.h"
 #include "random_tensor.h"
 
 static int same_bits(const ae_real *a, const ae_real *b, int64_t n) { return memcmp(a, b, (size_t)n * sizeof *a) == 0; }
@@ -336,11 +337,12 @@ Test(tape_reuse, frobenius_penalty_keeps_no_squares) {
               "gradient %d: %.17g fused, %.17g composed", i, (double)off[i], (double)comp[i]);
 }
 
-/* An LSTM unroll releases each step's [h c] once cut, and after the
- * loop the pieces cut from x and the steps' h (no rule reads them): the
- * forward pass holds less, while the outputs, x itself, first- and
- * second-order gradients stay bitwise the same. x with and without grad
- * (cut by halving, or by selects). */
+/* An LSTM unroll composed step by step (ae__lstm_unroll_set_steps: the
+ * reference lstm_seq is compared with in test_rnn.c) releases each step's
+ * [h c] once cut, and after the loop the pieces cut from x and the steps'
+ * h (no rule reads them): the forward pass holds less, while the outputs,
+ * x itself, first- and second-order gradients stay bitwise the same. x
+ * with and without grad (cut by halving, or by selects). */
 typedef struct lstm_run {
   size_t forward;
   ae_real out[4 * 7 * 5], hl[4 * 5], gx[4 * 7 * 3], gw[20 * 3], gw2[20 * 3];
@@ -355,8 +357,10 @@ static void lstm_case(int reuse, int x_grad, lstm_run *r) {
   ae_tape_set_reuse(t, reuse);
   ae_val *x = x_grad ? ae_var_tensor(t, xt) : ae_const_tensor(t, xt), *w = ae_var_tensor(t, wi);
   ae_val *hl = NULL, *cl = NULL;
+  ae__lstm_unroll_set_steps(1);
   ae_val *out = ae_lstm_unroll(t, x, NULL, NULL, w, ae_var_tensor(t, wh), ae_const_tensor(t, bi), ae_const_tensor(t, bh),
                                &hl, &cl);
+  ae__lstm_unroll_set_steps(0);
   cr_assert(out && hl && cl, "%s", ae_tape_error(t));
   ae_val *loss = ae_add(t, ae_sum(t, ae_square(t, out)), ae_add(t, ae_sum(t, hl), ae_sum(t, ae_square(t, cl))));
   r->forward = ae_tape_arena_used(t);

@@ -1,16 +1,17 @@
 /* rows/rnn.c: op-table rows of the rnn family (ops/rnn.h): the fused gate
  * ops lstm_gates, gru_gates and their backward kernels, and the cells and
- * unrolls built on them (tagged with the gate op they record). References
- * are plain double loops of PyTorch's equations, generic in B, T, I, H,
- * so tests/test_rnn.c reuses them on other shapes.
+ * unrolls built on them (tagged with the gate op they record, or the LSTM
+ * unroll's lstm_seq). References are plain double loops of PyTorch's
+ * equations, generic in B, T, I, H, so tests/test_rnn.c reuses them on
+ * other shapes.
  *
  * Cell and unroll rows: iattr[0] is a mask of the optional inputs present
  * (RNN_H, RNN_C, RNN_BIH, RNN_BHH); the inputs are x, [h], [c], w_ih,
  * w_hh, [b_ih], [b_hh] in that order (missing states are zeros, missing
  * biases none). Outputs: lstm_cell [h' c'] (B,2H); gru_cell h' (B,H);
- * lstm_unroll [outputs as (B,T*H), c_T] (B,(T+1)H) (c_T asked for: the
- * steps composed one by one); lstm_seq: the unroll without c_T, one
- * lstm_seq node, [outputs, h_T] (B,(T+1)H); gru_unroll (B,T,H). */
+ * lstm_unroll [outputs as (B,T*H), c_T] (B,(T+1)H); lstm_seq: the unroll
+ * with h_T, not c_T, [outputs, h_T] (B,(T+1)H) (both record one lstm_seq
+ * node); gru_unroll (B,T,H). */
 #include <math.h>
 #include <string.h>
 
@@ -123,7 +124,7 @@ ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row) 
   int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
   return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), c}, 1);
 }
-/* The unroll without c_T (one lstm_seq node): [outputs as (B,T*H), h_T] (B,(T+1)H). */
+/* The unroll asked for h_T, not c_T: [outputs as (B,T*H), h_T] (B,(T+1)H). */
 ae_val *rnn_build_lstm_seq(ae_tape *t, ae_val *const *in, const op_row *row) {
   rnn_in v = pick_vals(in, row->iattr[0], 1);
   ae_val *h = NULL, *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, &h, NULL);
@@ -233,11 +234,11 @@ AE_OP_ROWS(rnn,
    .in_shape = {S(2, 3), S(2, 4), S(2, 4), S(16, 3), S(16, 4), S(16)}, .lo = -1, .hi = 1,
    .build = rnn_build_lstm_cell, .reference = rnn_ref_lstm_cell, .out_shape = S(2, 8),
    .iattr = {RNN_H | RNN_C | RNN_BIH}},
-  {.op = AE_OP_LSTM_GATES, .label = "lstm_unroll T3 B2 I3 H4 (h0 c0 b_ih)", .nin = 6,
+  {.op = AE_OP_LSTM_SEQ, .label = "lstm_unroll T3 B2 I3 H4 (h0 c0 b_ih)", .nin = 6,
    .in_shape = {S(2, 3, 3), S(2, 4), S(2, 4), S(16, 3), S(16, 4), S(16)}, .lo = -1, .hi = 1,
    .build = rnn_build_lstm_unroll, .reference = rnn_ref_lstm_unroll, .out_shape = S(2, 16),
    .iattr = {RNN_H | RNN_C | RNN_BIH}},
-  {.op = AE_OP_LSTM_GATES, .label = "lstm_unroll T3 B2 I3 H4 (zero state, both biases)", .nin = 5,
+  {.op = AE_OP_LSTM_SEQ, .label = "lstm_unroll T3 B2 I3 H4 (zero state, both biases)", .nin = 5,
    .in_shape = {S(2, 3, 3), S(16, 3), S(16, 4), S(16), S(16)}, .lo = -1, .hi = 1,
    .build = rnn_build_lstm_unroll, .reference = rnn_ref_lstm_unroll, .out_shape = S(2, 16),
    .iattr = {RNN_BIH | RNN_BHH}},
