@@ -32,9 +32,12 @@ AE_API int64_t ae_par_min_work(void);
 #include <omp.h>
 #define AE_PAR(n) ((n) >= AE_PAR_MIN_ELEMS && omp_get_max_threads() > 1)
 #define AE_PAR_WORK(w) ((w) >= AE_PAR_MIN_WORK && omp_get_max_threads() > 1)
+/* Inside an active parallel region (a kernel called by one thread of a team). */
+#define AE_IN_PARALLEL() omp_in_parallel()
 #else
 #define AE_PAR(n) 0
 #define AE_PAR_WORK(w) 0
+#define AE_IN_PARALLEL() 0
 #endif
 
 /* AE_PAR_FOR(cond, clauses, for (...) body): runs the loop as

@@ -180,7 +180,8 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
  * S the kept [u T] rows or NULL. */
 void ae__lstm_bw_rows(int64_t B, int64_t H, const ae_real *P, const ae_real *C, const ae_real *G,
                       const ae_real *S, int nkept, ae_real *dp, int64_t dps, ae_real *dc, int64_t dcs) {
-  AE_PAR_FOR(AE_PAR(B * 5 * H), schedule(static),
+  /* (lstm_seq calls it on its threads' blocks of rows: no nested region) */
+  AE_PAR_FOR(AE_PAR(B * 5 * H) && !AE_IN_PARALLEL(), schedule(static),
   for (int64_t b = 0; b < B; b++)
     lstm_bw_row(H, P ? P + b * 4 * H : NULL, C + b * H, G + b * 2 * H, S ? S + b * nkept * H : NULL, S ? nkept : 0,
                 dp ? dp + b * dps : NULL, dc ? dc + b * dcs : NULL););

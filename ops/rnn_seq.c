@@ -76,6 +76,79 @@ static ae_real *zero_rows(ae_tape *t, int64_t B, int64_t H) {
   return z;
 }
 
+/* ---- the batch split ----
+ *
+ * An example's recurrence never reads another example's rows, so with
+ * several threads each takes a block of the batch through every step:
+ * one parallel region per unroll and direction, where splitting each
+ * step's GEMM would open one per step (28 for seq-ae's, each waking the
+ * sleeping thread: a 2-thread seq-ae step was no faster than 1 thread's).
+ * A GEMM on a block of rows gives each element the same sum as on all
+ * rows (gemm.c: the sums depend on K alone), and the weight gradient's
+ * GEMMs run over the whole batch after the recurrence, each thread on a
+ * block of the weight's rows, so the bits do not depend on the thread
+ * count. */
+
+/* The blocks: each at least MIN_ROWS rows, and each block's step GEMM big
+ * enough for the blocked GEMM (the direct loop for tiny products rounds
+ * differently). Returns the thread count (1: no split). */
+enum { MIN_ROWS = 8 };
+static int split_threads(const seq_dims *d) {
+#ifdef _OPENMP
+  int nt = omp_get_max_threads();
+  if (nt < 2 || AE_IN_PARALLEL() || !AE_PAR_WORK(d->B * 4 * d->H * d->K * d->T / 16)) return 1;
+  while (nt > 1 && (d->B / nt < MIN_ROWS || d->B / nt * 4 * d->H * d->K <= 4096)) nt--;
+  return nt;
+#else
+  (void)d;
+  return 1;
+#endif
+}
+
+/* Rows [*lo, *hi) of thread tid of nt: contiguous blocks as schedule(static) cuts them. */
+static void rows_of(int64_t B, int tid, int nt, int64_t *lo, int64_t *hi) {
+  int64_t chunk = (B + nt - 1) / nt;
+  *lo = tid * chunk < B ? tid * chunk : B;
+  *hi = *lo + chunk < B ? *lo + chunk : B;
+}
+
+/* What the forward's row blocks share. */
+typedef struct fwd_job {
+  seq_dims d;
+  int64_t TY;
+  int has_b, keep, with_c;
+  const ae_real *X, *W, *h0, *c0; /* h0, c0: zeros when not given */
+  ae_real *Y, *P;                 /* P: one step's pre-activations (B,4H) */
+  seq_bufs kb;                    /* kept, or one step's XH and two c slots */
+} fwd_job;
+
+/* Rows [b0, b1) of the forward, through every step. */
+static void fwd_rows(const fwd_job *j, int64_t b0, int64_t b1) {
+  const int64_t B = j->d.B, T = j->d.T, I = j->d.I, H = j->d.H, K = j->d.K, TY = j->TY, nb = b1 - b0;
+  if (nb <= 0) return;
+  for (int64_t s = 0; s < T; s++) {
+    ae_real *xh = j->kb.xh + (j->keep ? s : 0) * B * K;
+    ae_real *cn = j->kb.c + (j->keep ? s : s % 2) * B * H, *sv = j->keep ? j->kb.s + s * B * NKEPT * H : NULL;
+    const ae_real *cp = s == 0 ? j->c0 : j->kb.c + (j->keep ? s - 1 : (s - 1) % 2) * B * H;
+    for (int64_t b = b0; b < b1; b++) { /* XH_s = [x_s h_{s-1} 1], as the composite's concat */
+      ae_real *row = xh + b * K;
+      const ae_real *hp = s == 0 ? j->h0 + b * H : j->Y + (b * TY + s - 1) * H;
+      memcpy(row, j->X + (b * T + s) * I, sizeof(ae_real) * (size_t)I);
+      memcpy(row + I, hp, sizeof(ae_real) * (size_t)H);
+      if (j->has_b) row[I + H] = 1;
+    }
+    /* the composite's matmul(xh, w, 0, 1), on these rows */
+    ae_gemm(0, 1, nb, 4 * H, K, 1, xh + b0 * K, K, j->W, K, 0, j->P + b0 * 4 * H, 4 * H);
+    for (int64_t b = b0; b < b1; b++)
+      ae__lstm_fwd_row(H, j->P + b * 4 * H, cp + b * H, j->Y + (b * TY + s) * H, cn + b * H,
+                       sv ? sv + b * NKEPT * H : NULL, sv ? NKEPT : 0);
+  }
+  if (j->with_c) { /* c_T after the outputs */
+    const ae_real *cT = j->kb.c + (j->keep ? T - 1 : (T - 1) % 2) * B * H;
+    for (int64_t b = b0; b < b1; b++) memcpy(j->Y + (b * TY + T) * H, cT + b * H, sizeof(ae_real) * (size_t)H);
+  }
+}
+
 ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae_val *c0, int with_c) {
   ae_val *in[4] = {x, w};
   int nin = 2, flags = 0;
@@ -83,7 +156,7 @@ ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae
   if (c0) in[nin++] = c0, flags |= HAS_C0;
   if (!ae_op_begin(t, "lstm_seq", nin, in)) return NULL;
   const seq_dims d = dims_of(x, w);
-  const int64_t B = d.B, T = d.T, I = d.I, H = d.H, K = d.K, TY = T + !!with_c; /* steps of y */
+  const int64_t B = d.B, T = d.T, H = d.H, K = d.K, TY = T + !!with_c; /* steps of y */
   ae_val *y = ae_op_out(t, "lstm_seq", AE_SHAPE(B, TY, H));
   if (!y) return NULL;
   /* Kept for the backward when a node will be recorded; else one step's
@@ -98,31 +171,20 @@ ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae
   ae_real *tmp = keep ? NULL : ae_arena_alloc(t, "lstm_seq", sizeof(ae_real) * (size_t)(B * (K + 2 * H)));
   ae_real *zh = h0 ? NULL : zero_rows(t, B, H), *zc = c0 ? NULL : zero_rows(t, B, H);
   if (!ae_tape_ok(t) || (keep && !kept) || !pv || (!keep && !tmp)) return NULL;
-  ae_real *p = pv->t.data;
-  seq_bufs kb = keep ? carve(&d, kept->t.data) : (seq_bufs){tmp, tmp + B * K, NULL};
-  const ae_real *X = x->t.data, *W = w->t.data;
-  ae_real *Y = y->t.data;
-  for (int64_t s = 0; s < T; s++) {
-    ae_real *xh = kb.xh + (keep ? s : 0) * B * K;
-    ae_real *cn = kb.c + (keep ? s : s % 2) * B * H, *sv = keep ? kb.s + s * B * NKEPT * H : NULL;
-    const ae_real *cp = s == 0 ? (c0 ? c0->t.data : zc) : kb.c + (keep ? s - 1 : (s - 1) % 2) * B * H;
-    for (int64_t b = 0; b < B; b++) { /* XH_s = [x_s h_{s-1} 1], as the composite's concat */
-      ae_real *row = xh + b * K;
-      const ae_real *hp = s == 0 ? (h0 ? h0->t.data : zh) + b * H : Y + (b * TY + s - 1) * H;
-      memcpy(row, X + (b * T + s) * I, sizeof(ae_real) * (size_t)I);
-      memcpy(row + I, hp, sizeof(ae_real) * (size_t)H);
-      if (has_b) row[I + H] = 1;
+  fwd_job j = {d, TY, has_b, keep, with_c, x->t.data, w->t.data, h0 ? h0->t.data : zh, c0 ? c0->t.data : zc,
+               y->t.data, pv->t.data, keep ? carve(&d, kept->t.data) : (seq_bufs){tmp, tmp + B * K, NULL}};
+  const int nt = split_threads(&d);
+#ifdef _OPENMP
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    {
+      int64_t lo, hi;
+      rows_of(B, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+      fwd_rows(&j, lo, hi);
     }
-    ae_gemm(0, 1, B, 4 * H, K, 1, xh, K, W, K, 0, p, 4 * H); /* the composite's matmul(xh, w, 0, 1) */
-    AE_PAR_FOR(AE_PAR(B * 4 * H), schedule(static),
-    for (int64_t b = 0; b < B; b++)
-      ae__lstm_fwd_row(H, p + b * 4 * H, cp + b * H, Y + (b * TY + s) * H, cn + b * H,
-                       sv ? sv + b * NKEPT * H : NULL, sv ? NKEPT : 0););
   }
-  if (with_c) { /* c_T after the outputs */
-    const ae_real *cT = kb.c + (keep ? T - 1 : (T - 1) % 2) * B * H;
-    for (int64_t b = 0; b < B; b++) memcpy(Y + (b * TY + T) * H, cT + b * H, sizeof(ae_real) * (size_t)H);
-  }
+#endif
+  if (nt <= 1) fwd_rows(&j, 0, B);
   ae_node *n = ae_op_record(t, AE_OP_LSTM_SEQ, y, nin, in);
   if (n) {
     n->saved[0] = kept;
@@ -173,6 +235,62 @@ static void bw_composite(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) 
   if ((flags & HAS_C0) && ae_needs_grad(t, n, ic)) gin[ic] = dc;
 }
 
+/* What the backward's row blocks share. */
+typedef struct bw_job {
+  seq_dims d;
+  int64_t TY;
+  const ae_real *G, *W, *c0; /* c0: zeros when not given */
+  seq_bufs kb;
+  ae_real *gg, *dp, *dxh, *dc; /* (B,2H) [gh gc]; dP (T,B,4H) or one step's; (B,K); (B,H) */
+  int dp_all;                  /* dp keeps every step's (the weight gradient wants them) */
+  ae_real *dx, *dh0, *dc0;     /* NULL: not wanted */
+} bw_job;
+
+/* Rows [b0, b1) of the backward recurrence, through every step. */
+static void bw_rows(const bw_job *j, int64_t b0, int64_t b1) {
+  const int64_t B = j->d.B, T = j->d.T, I = j->d.I, H = j->d.H, K = j->d.K, TY = j->TY, nb = b1 - b0;
+  if (nb <= 0) return;
+  for (int64_t s = T - 1; s >= 0; s--) {
+    for (int64_t b = b0; b < b1; b++) { /* gh = dY_s + dh, gc = dc (after the last step: c_T's, or none) */
+      ae_real *gr = j->gg + b * 2 * H;
+      const ae_real *gy = j->G + (b * TY + s) * H;
+      if (s == T - 1) {
+        memcpy(gr, gy, sizeof(ae_real) * (size_t)H);
+        if (TY > T)
+          memcpy(gr + H, gy + H, sizeof(ae_real) * (size_t)H);
+        else
+          memset(gr + H, 0, sizeof(ae_real) * (size_t)H);
+      } else {
+        const ae_real *dh = j->dxh + b * K + I;
+        for (int64_t e = 0; e < H; e++) gr[e] = gy[e] + dh[e];
+        memcpy(gr + H, j->dc + b * H, sizeof(ae_real) * (size_t)H);
+      }
+    }
+    const ae_real *cp = s == 0 ? j->c0 : j->kb.c + (s - 1) * B * H;
+    ae_real *dp = j->dp + (j->dp_all ? s * B * 4 * H : 0) + b0 * 4 * H;
+    ae__lstm_bw_rows(nb, H, NULL, cp + b0 * H, j->gg + b0 * 2 * H, j->kb.s + (s * B + b0) * NKEPT * H, NKEPT, dp,
+                     4 * H, j->dc + b0 * H, H);
+    if (s > 0 || j->dx || j->dh0) /* the composite's g w, on these rows */
+      ae_gemm(0, 0, nb, K, 4 * H, 1, dp, 4 * H, j->W, K, 0, j->dxh + b0 * K, K);
+    if (j->dx)
+      for (int64_t b = b0; b < b1; b++)
+        memcpy(j->dx + (b * T + s) * I, j->dxh + b * K, sizeof(ae_real) * (size_t)I);
+  }
+  for (int64_t b = b0; b < b1 && j->dh0; b++)
+    memcpy(j->dh0 + b * H, j->dxh + b * K + I, sizeof(ae_real) * (size_t)H);
+  if (j->dc0) memcpy(j->dc0 + b0 * H, j->dc + b0 * H, sizeof(ae_real) * (size_t)(nb * H));
+}
+
+/* Rows [r0, r1) of the weight gradient: the composite's matmul rule g^T xh
+ * at every step, each added to the later steps' sum (the sweep's order). */
+static void dw_rows(const bw_job *j, ae_real *dw, int64_t r0, int64_t r1) {
+  const int64_t B = j->d.B, T = j->d.T, H = j->d.H, K = j->d.K;
+  if (r1 <= r0) return;
+  for (int64_t s = T - 1; s >= 0; s--)
+    ae_gemm(1, 0, r1 - r0, K, B, 1, j->dp + s * B * 4 * H + r0, 4 * H, j->kb.xh + s * B * K, K, s == T - 1 ? 0 : 1,
+            dw + r0 * K, K);
+}
+
 void ae_bw_lstm_seq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   if (ae_grad_enabled(t) || !n->saved[0]) { /* (nothing kept: cannot happen, see keep) */
     bw_composite(t, n, g, gin);
@@ -182,47 +300,42 @@ void ae_bw_lstm_seq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
   const int flags = (int)n->i[0], ih = 2, ic = 2 + !!(flags & HAS_H0);
   const seq_dims d = dims_of(x, w);
-  const int64_t B = d.B, T = d.T, I = d.I, H = d.H, K = d.K, TY = T + !!n->i[2];
+  const int64_t B = d.B, T = d.T, H = d.H, K = d.K;
   const int nx = ae_needs_grad(t, n, 0), nw = ae_needs_grad(t, n, 1);
   const int nh = (flags & HAS_H0) && ae_needs_grad(t, n, ih), nc = (flags & HAS_C0) && ae_needs_grad(t, n, ic);
   if (!ae_op_begin(t, op, 2, (ae_val *[]){g, x})) return;
   ae_val *dx = nx ? ae_op_out(t, op, x->t.shape) : NULL, *dw = nw ? ae_op_out(t, op, w->t.shape) : NULL;
   ae_val *dh0 = nh ? ae_op_out(t, op, AE_SHAPE(B, H)) : NULL, *dc0 = nc ? ae_op_out(t, op, AE_SHAPE(B, H)) : NULL;
-  /* per step: [gh gc] (B,2H), dP (B,4H), dXH (B,K), dc (B,H) */
-  ae_real *gg = ae_arena_alloc(t, op, sizeof(ae_real) * (size_t)(B * (2 * H + 4 * H + K + H)));
+  /* [gh gc] (B,2H), dP (T or 1 steps of (B,4H)), dXH (B,K), dc (B,H) */
+  const int64_t dp_steps = nw ? T : 1;
+  ae_real *gg = ae_arena_alloc(t, op, sizeof(ae_real) * (size_t)(B * (2 * H + dp_steps * 4 * H + K + H)));
   ae_real *zc = (flags & HAS_C0) ? NULL : zero_rows(t, B, H);
   if (!ae_tape_ok(t) || !gg) return;
-  ae_real *dp = gg + B * 2 * H, *dxh = dp + B * 4 * H, *dc = dxh + B * K;
-  const seq_bufs kb = carve(&d, n->saved[0]->t.data);
-  const ae_real *G = g->t.data, *W = w->t.data, *c0 = (flags & HAS_C0) ? n->in[ic]->t.data : zc;
-  for (int64_t s = T - 1; s >= 0; s--) {
-    for (int64_t b = 0; b < B; b++) { /* gh = dY_s + dh, gc = dc (after the last step: c_T's, or none) */
-      ae_real *gr = gg + b * 2 * H;
-      const ae_real *gy = G + (b * TY + s) * H;
-      if (s == T - 1) {
-        memcpy(gr, gy, sizeof(ae_real) * (size_t)H);
-        if (TY > T)
-          memcpy(gr + H, gy + H, sizeof(ae_real) * (size_t)H);
-        else
-          memset(gr + H, 0, sizeof(ae_real) * (size_t)H);
-      } else {
-        const ae_real *dh = dxh + b * K + I;
-        for (int64_t j = 0; j < H; j++) gr[j] = gy[j] + dh[j];
-        memcpy(gr + H, dc + b * H, sizeof(ae_real) * (size_t)H);
+  bw_job j = {d, T + !!n->i[2], g->t.data, w->t.data, (flags & HAS_C0) ? n->in[ic]->t.data : zc,
+              carve(&d, n->saved[0]->t.data), gg, gg + B * 2 * H, gg + B * (2 * H + dp_steps * 4 * H),
+              gg + B * (2 * H + dp_steps * 4 * H + K), nw, dx ? dx->t.data : NULL, dh0 ? dh0->t.data : NULL,
+              dc0 ? dc0->t.data : NULL};
+  const int nt = split_threads(&d);
+#ifdef _OPENMP
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    {
+      const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+      int64_t lo, hi;
+      rows_of(B, tid, nth, &lo, &hi);
+      bw_rows(&j, lo, hi);
+      if (nw) {
+#pragma omp barrier
+        rows_of(4 * H, tid, nth, &lo, &hi);
+        dw_rows(&j, dw->t.data, lo, hi);
       }
     }
-    const ae_real *cp = s == 0 ? c0 : kb.c + (s - 1) * B * H;
-    ae__lstm_bw_rows(B, H, NULL, cp, gg, kb.s + s * B * NKEPT * H, NKEPT, dp, 4 * H, dc, H);
-    const ae_real *xh = kb.xh + s * B * K;
-    if (nw) /* the composite's matmul rule: g^T xh, added to the later steps' sum */
-      ae_gemm(1, 0, 4 * H, K, B, 1, dp, 4 * H, xh, K, s == T - 1 ? 0 : 1, dw->t.data, K);
-    if (s > 0 || nx || nh) ae_gemm(0, 0, B, K, 4 * H, 1, dp, 4 * H, W, K, 0, dxh, K); /* g w */
-    if (nx)
-      for (int64_t b = 0; b < B; b++) memcpy(dx->t.data + (b * T + s) * I, dxh + b * K, sizeof(ae_real) * (size_t)I);
   }
-  if (nh)
-    for (int64_t b = 0; b < B; b++) memcpy(dh0->t.data + b * H, dxh + b * K + I, sizeof(ae_real) * (size_t)H);
-  if (nc) memcpy(dc0->t.data, dc, sizeof(ae_real) * (size_t)(B * H));
+#endif
+  if (nt <= 1) {
+    bw_rows(&j, 0, B);
+    if (nw) dw_rows(&j, dw->t.data, 0, 4 * H);
+  }
   /* nothing is recorded (grad mode is off); anomaly mode checks them */
   ae_val *out[4] = {dx, dw, dh0, dc0};
   for (int k = 0; k < 4; k++)
