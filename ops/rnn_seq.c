@@ -89,27 +89,34 @@ static ae_real *zero_rows(ae_tape *t, int64_t B, int64_t H) {
  * block of the weight's rows, so the bits do not depend on the thread
  * count. */
 
-/* The blocks: each at least MIN_ROWS rows, and each block's step GEMM big
- * enough for the blocked GEMM (the direct loop for tiny products rounds
- * differently). Returns the thread count (1: no split). */
-enum { MIN_ROWS = 8 };
-static int split_threads(const seq_dims *d) {
-#ifdef _OPENMP
-  int nt = omp_get_max_threads();
-  if (nt < 2 || AE_IN_PARALLEL() || !AE_PAR_WORK(d->B * 4 * d->H * d->K * d->T / 16)) return 1;
-  while (nt > 1 && (d->B / nt < MIN_ROWS || d->B / nt * 4 * d->H * d->K <= 4096)) nt--;
-  return nt;
-#else
-  (void)d;
-  return 1;
-#endif
-}
-
 /* Rows [*lo, *hi) of thread tid of nt: contiguous blocks as schedule(static) cuts them. */
 static void rows_of(int64_t B, int tid, int nt, int64_t *lo, int64_t *hi) {
   int64_t chunk = (B + nt - 1) / nt;
   *lo = tid * chunk < B ? tid * chunk : B;
   *hi = *lo + chunk < B ? *lo + chunk : B;
+}
+
+/* The last (smallest) of rows_of's blocks; below 1 when some thread gets none. */
+static int64_t last_block(int64_t n, int nt) { return n - (nt - 1) * ((n + nt - 1) / nt); }
+
+/* The thread count (1: no split). Every block has at least MIN_ROWS rows,
+ * and every GEMM a block makes (the step's, and the weight gradient's on a
+ * block of its rows) is well above the size where ae_gemm takes its
+ * direct loop, whose sums round differently. */
+enum { MIN_ROWS = 8, MIN_GEMM = 4096 };
+static int split_threads(const seq_dims *d) {
+#ifdef _OPENMP
+  const int64_t B = d->B, G = 4 * d->H, K = d->K;
+  int nt = omp_get_max_threads();
+  if (nt < 2 || AE_IN_PARALLEL() || !AE_PAR_WORK(B * G * K * d->T / 16)) return 1;
+  while (nt > 1 && (last_block(B, nt) < MIN_ROWS || last_block(B, nt) * G * K <= MIN_GEMM ||
+                    last_block(G, nt) * K * B <= MIN_GEMM))
+    nt--;
+  return nt;
+#else
+  (void)d;
+  return 1;
+#endif
 }
 
 /* What the forward's row blocks share. */

@@ -11,7 +11,8 @@
  *   and second derivative; the LSTM's first-order backward (kept tanh
  *   values, two outputs) too, with tails and one input wanted;
  * - errors name the argument and the shapes, and are sticky;
- * - results independent of the thread count; no heap allocation once warm;
+ * - results independent of the thread count (1, 2 and 3: the LSTM unroll
+ *   splits the batch across threads); no heap allocation once warm;
  * - (float64) gradcheck and gradgradcheck of the family's op-table rows,
  *   and of a T=3, B=2, I=3, H=4 LSTM unroll with all seven inputs
  *   (beyond the table's six) and h_T, c_T in the output.
@@ -408,6 +409,10 @@ Test(rnn, thread_count_independent_and_no_heap_once_warm) {
   ae_set_threads(2);
   big_step(t, x, r2, n);
   cr_assert(memcmp(r1, r2, sizeof *r1 * (size_t)n) == 0, "1 and 2 threads differ");
+  ae_set_threads(3); /* uneven blocks of the batch (43, 43, 42) in the unroll's split */
+  big_step(t, x, r2, n);
+  cr_assert(memcmp(r1, r2, sizeof *r1 * (size_t)n) == 0, "1 and 3 threads differ");
+  ae_set_threads(2);
   int64_t before = ae_heap_allocs();
   big_step(t, x, NULL, 0);
   cr_assert_eq(ae_heap_allocs(), before, "%lld heap allocations in a warm step", (long long)(ae_heap_allocs() - before));
