@@ -1,6 +1,7 @@
 /* rnn_internal.h: what the rnn family's files share and do not export:
- * the LSTM gate kernels (rnn_gates.c), the fused unroll op lstm_seq
- * (rnn_seq.c). */
+ * the LSTM gate kernels (rnn_gates.c), the LSTM unroll as one op,
+ * lstm_seq (rnn_seq.c), and the switch with which tests have
+ * ae_lstm_unroll compose the steps one by one instead (rnn.c). */
 #ifndef AE_RNN_INTERNAL_H
 #define AE_RNN_INTERNAL_H
 
