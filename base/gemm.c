@@ -209,13 +209,6 @@ typedef struct {
   int fail;                   /* some thread could not get its A buffer */
 } gemm_plan;
 
-/* Thread tid's share [*lo, *hi) of n items, as schedule(static) splits them. */
-static void share(int64_t n, int tid, int nt, int64_t *lo, int64_t *hi) {
-  int64_t chunk = cdiv(n, nt);
-  *lo = min64(n, tid * chunk);
-  *hi = min64(n, *lo + chunk);
-}
-
 /* Panels [j0, j1) when M fits one A block: every B panel is used by one
  * work item only, so its thread packs it into its own kc x NR buffer just
  * before the micro-kernels read it (from L1) rather than into the shared
@@ -282,14 +275,14 @@ static void blocked_team(gemm_plan *pl, int team) {
       const ae_real beta = pc == 0 ? g->beta : (ae_real)1;
       int64_t lo, hi;
       if (!own_b) {
-        share(npan, tid, nt, &lo, &hi);
+        ae_par_share(npan, tid, nt, &lo, &hi);
         for (int64_t jp = lo; jp < hi; jp++) ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jp, bp + jp * NR * kc);
         if (team) {
 #pragma omp barrier
         }
       }
       int64_t packed_ic = -1;
-      share(nitems, tid, nt, &lo, &hi);
+      ae_par_share(nitems, tid, nt, &lo, &hi);
       for (int64_t it = lo; it < hi; it++) {
         const int64_t ic = it / nchunks * mcb, ch = it % nchunks;
         const int64_t mc = min64(mcb, M - ic);
@@ -319,13 +312,10 @@ static int gemm_blocked(const gemm_args *g) {
     pl.bp = caller_bbuf((size_t)pl.kcb * (size_t)pl.ncb);
     if (!pl.bp) return -1;
   }
-  /* Parallel only where the work pays for the region (a few microseconds). */
+  /* Parallel only where the work pays for the region (a few microseconds),
+   * and not when called by a thread of a team (AE_PAR_WORK is 0 there). */
   int64_t work = g->M * g->N * g->K;
-  int in_team = 0;
-#ifdef _OPENMP
-  in_team = omp_in_parallel();
-#endif
-  if (!in_team && AE_PAR_WORK(work / AE_GEMM_PAR_DIV) && cdiv(g->M, MR) * cdiv(g->N, NR) >= 4) {
+  if (AE_PAR_WORK(work / AE_GEMM_PAR_DIV) && cdiv(g->M, MR) * cdiv(g->N, NR) >= 4) {
 #pragma omp parallel
     blocked_team(&pl, 1);
   } else {

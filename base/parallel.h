@@ -30,15 +30,25 @@ AE_API int64_t ae_par_min_work(void);
 
 #ifdef _OPENMP
 #include <omp.h>
-#define AE_PAR(n) ((n) >= AE_PAR_MIN_ELEMS && omp_get_max_threads() > 1)
-#define AE_PAR_WORK(w) ((w) >= AE_PAR_MIN_WORK && omp_get_max_threads() > 1)
-/* Inside an active parallel region (a kernel called by one thread of a team). */
-#define AE_IN_PARALLEL() omp_in_parallel()
+/* Both are 0 inside an active parallel region: a kernel called by one
+ * thread of a team (conv's GEMM per thread, lstm_seq's block of the batch)
+ * runs on that thread, rather than entering libgomp for a nested region
+ * that would run on one thread anyway (and build its team on the heap). */
+#define AE_PAR(n) ((n) >= AE_PAR_MIN_ELEMS && omp_get_max_threads() > 1 && !omp_in_parallel())
+#define AE_PAR_WORK(w) ((w) >= AE_PAR_MIN_WORK && omp_get_max_threads() > 1 && !omp_in_parallel())
 #else
 #define AE_PAR(n) 0
 #define AE_PAR_WORK(w) 0
-#define AE_IN_PARALLEL() 0
 #endif
+
+/* Thread tid's share [*lo, *hi) of n items among nt, in contiguous blocks
+ * as schedule(static) cuts them (the last block the smallest, possibly
+ * empty). */
+static inline void ae_par_share(int64_t n, int tid, int nt, int64_t *lo, int64_t *hi) {
+  const int64_t chunk = (n + nt - 1) / nt;
+  *lo = tid * chunk < n ? tid * chunk : n;
+  *hi = *lo + chunk < n ? *lo + chunk : n;
+}
 
 /* AE_PAR_FOR(cond, clauses, for (...) body): runs the loop as
  * "omp parallel for clauses" when cond holds and as a plain loop

@@ -61,25 +61,28 @@ static inline void lstm_fwd_vec(const ae_real *pi, const ae_real *pf, const ae_r
   if (s[2]) VSTORE(s[2], i), VSTORE(s[3], f), VSTORE(s[4], o);
 }
 
+/* The row kernels' vectors: with H >= VW, ceil(H / VW) of them, vector q
+ * at unit vec_start(q, H), the last one moved back to end at H. So the
+ * last H % VW units are the last whole vector, computed again where it
+ * overlaps the one before (lane by lane the same inputs, so the same
+ * values; no output is an input). With H < VW there are none, and the
+ * row goes through zero-padded vectors on the stack, copied in and out by
+ * ae_row_copy (masked on AVX-512), the way every H took its tail before
+ * (for seq-ae's H = 100 and 30, a large part of the gate kernels' time). */
+static int64_t vec_count(int64_t H) { return H >= VW ? (H + VW - 1) / VW : 0; }
+static int64_t vec_start(int64_t q, int64_t H) { return (q + 1) * VW <= H ? q * VW : H - VW; }
+
 /* One example's row: p (4H), c (H) -> h' (H) at h, c' (H) at cn, and the
- * first nkept of [u T i f o] (H each) at s. With H >= VW the last H % VW
- * units are the last whole vector, computed again where it overlaps the
- * one before (lane by lane the same inputs, so the same values; no output
- * is an input). With H < VW they go through zero-padded vectors on the
- * stack, copied in and out by ae_row_copy (masked on AVX-512), the way
- * every H took its tail before (for seq-ae's H = 100 and 30, a large part
- * of the gate kernels' time). */
+ * first nkept of [u T i f o] (H each) at s. */
 void ae__lstm_fwd_row(int64_t H, const ae_real *p, const ae_real *c, ae_real *h, ae_real *cn, ae_real *s, int nkept) {
-  int64_t j = 0;
   ae_real *sv[5];
-  for (;; j += VW) {
-    if (j + VW > H && j < H && H >= VW) j = H - VW; /* the tail: the last whole vector again, overlapping */
-    if (j + VW > H) break;
+  for (int64_t q = 0, nq = vec_count(H); q < nq; q++) {
+    const int64_t j = vec_start(q, H);
     for (int k = 0; k < 5; k++) sv[k] = k < nkept ? s + k * H + j : NULL;
     lstm_fwd_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, h + j, cn + j, sv);
-    if (j + VW == H) return;
   }
-  const int64_t n = H - j;
+  if (H >= VW) return;
+  const int64_t j = 0, n = H;
   ae_real in[5][VW] = {{0}}, out[7][VW];
   for (int k = 0; k < 4; k++) ae_row_copy(in[k], p + k * H + j, n);
   ae_row_copy(in[4], c + j, n);
@@ -123,11 +126,9 @@ static inline void lstm_bw_vec(const ae_real *pi, const ae_real *pf, const ae_re
  * be NULL. */
 static void lstm_bw_row(int64_t H, const ae_real *p, const ae_real *c, const ae_real *g, const ae_real *s, int nkept,
                         ae_real *dp, ae_real *dc) {
-  int64_t j = 0;
   const ae_real *sv[5];
-  for (;; j += VW) {
-    if (j + VW > H && j < H && H >= VW) j = H - VW; /* the tail, as in ae__lstm_fwd_row */
-    if (j + VW > H) break;
+  for (int64_t q = 0, nq = vec_count(H); q < nq; q++) {
+    const int64_t j = vec_start(q, H);
     ae_real *d[4] = {dp ? dp + j : NULL, dp ? dp + H + j : NULL, dp ? dp + 2 * H + j : NULL,
                      dp ? dp + 3 * H + j : NULL};
     for (int k = 0; k < 5; k++) sv[k] = k < nkept ? s + k * H + j : NULL;
@@ -135,9 +136,9 @@ static void lstm_bw_row(int64_t H, const ae_real *p, const ae_real *c, const ae_
       lstm_bw_vec(p + j, p + H + j, p + 2 * H + j, p + 3 * H + j, c + j, g + j, g + H + j, sv, d, dc ? dc + j : NULL);
     else
       lstm_bw_vec(NULL, NULL, NULL, NULL, c + j, g + j, g + H + j, sv, d, dc ? dc + j : NULL);
-    if (j + VW == H) return;
   }
-  const int64_t n = H - j;
+  if (H >= VW) return;
+  const int64_t j = 0, n = H;
   ae_real in[12][VW] = {{0}}, out[5][VW];
   for (int k = 0; k < 4 && p; k++) ae_row_copy(in[k], p + k * H + j, n);
   ae_row_copy(in[4], c + j, n), ae_row_copy(in[5], g + j, n), ae_row_copy(in[6], g + H + j, n);
@@ -180,8 +181,7 @@ ae_val *ae_lstm_gates(ae_tape *t, ae_val *p, ae_val *c) {
  * S the kept [u T] rows or NULL. */
 void ae__lstm_bw_rows(int64_t B, int64_t H, const ae_real *P, const ae_real *C, const ae_real *G,
                       const ae_real *S, int nkept, ae_real *dp, int64_t dps, ae_real *dc, int64_t dcs) {
-  /* (lstm_seq calls it on its threads' blocks of rows: no nested region) */
-  AE_PAR_FOR(AE_PAR(B * 5 * H) && !AE_IN_PARALLEL(), schedule(static),
+  AE_PAR_FOR(AE_PAR(B * 5 * H), schedule(static),
   for (int64_t b = 0; b < B; b++)
     lstm_bw_row(H, P ? P + b * 4 * H : NULL, C + b * H, G + b * 2 * H, S ? S + b * nkept * H : NULL, S ? nkept : 0,
                 dp ? dp + b * dps : NULL, dc ? dc + b * dcs : NULL););

@@ -89,14 +89,7 @@ static ae_real *zero_rows(ae_tape *t, int64_t B, int64_t H) {
  * block of the weight's rows, so the bits do not depend on the thread
  * count. */
 
-/* Rows [*lo, *hi) of thread tid of nt: contiguous blocks as schedule(static) cuts them. */
-static void rows_of(int64_t B, int tid, int nt, int64_t *lo, int64_t *hi) {
-  int64_t chunk = (B + nt - 1) / nt;
-  *lo = tid * chunk < B ? tid * chunk : B;
-  *hi = *lo + chunk < B ? *lo + chunk : B;
-}
-
-/* The last (smallest) of rows_of's blocks; below 1 when some thread gets none. */
+/* The last (smallest) of ae_par_share's blocks; below 1 when some thread gets none. */
 static int64_t last_block(int64_t n, int nt) { return n - (nt - 1) * ((n + nt - 1) / nt); }
 
 /* The thread count (1: no split). Every block has at least MIN_ROWS rows,
@@ -108,7 +101,7 @@ static int split_threads(const seq_dims *d) {
 #ifdef _OPENMP
   const int64_t B = d->B, G = 4 * d->H, K = d->K;
   int nt = omp_get_max_threads();
-  if (nt < 2 || AE_IN_PARALLEL() || !AE_PAR_WORK(B * G * K * d->T / 16)) return 1;
+  if (nt < 2 || !AE_PAR_WORK(B * G * K * d->T / 16)) return 1;
   while (nt > 1 && (last_block(B, nt) < MIN_ROWS || last_block(B, nt) * G * K <= MIN_GEMM ||
                     last_block(G, nt) * K * B <= MIN_GEMM))
     nt--;
@@ -186,7 +179,7 @@ ae_val *ae__lstm_seq(ae_tape *t, ae_val *x, ae_val *w, int has_b, ae_val *h0, ae
 #pragma omp parallel num_threads(nt)
     {
       int64_t lo, hi;
-      rows_of(B, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+      ae_par_share(B, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
       fwd_rows(&j, lo, hi);
     }
   }
@@ -329,11 +322,11 @@ void ae_bw_lstm_seq(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
     {
       const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
       int64_t lo, hi;
-      rows_of(B, tid, nth, &lo, &hi);
+      ae_par_share(B, tid, nth, &lo, &hi);
       bw_rows(&j, lo, hi);
       if (nw) {
 #pragma omp barrier
-        rows_of(4 * H, tid, nth, &lo, &hi);
+        ae_par_share(4 * H, tid, nth, &lo, &hi);
         dw_rows(&j, dw->t.data, lo, hi);
       }
     }

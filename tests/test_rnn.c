@@ -52,22 +52,6 @@ static int make_inputs(ae_tensor **x, int lstm, int seq, int mask, int64_t B, in
   return k;
 }
 
-/* The inputs make_inputs made for mask, by name. */
-typedef struct rnn_in_args {
-  ae_val *x, *h, *c, *wi, *wh, *bi, *bh;
-} rnn_in_args;
-static rnn_in_args rnn_args(ae_val *const *v, int mask) {
-  rnn_in_args a = {0};
-  int k = 0;
-  a.x = v[k++];
-  if (mask & RNN_H) a.h = v[k++];
-  if (mask & RNN_C) a.c = v[k++];
-  a.wi = v[k++], a.wh = v[k++];
-  if (mask & RNN_BIH) a.bi = v[k++];
-  if (mask & RNN_BHH) a.bh = v[k++];
-  return a;
-}
-
 /* Whether the tape holds a node of op `op`. */
 static int has_node(ae_tape *t, int op) {
   for (int i = 0; i < ae_tape_node_count(t); i++)
@@ -182,7 +166,7 @@ static void seq_equals_steps(int mask, int x_is_var, int with_c, int64_t B, int6
       ae_tape *t = ae_tape_new(0);
       ae_val *v[7];
       for (int k = 0; k < n; k++) v[k] = k == 0 && !x_is_var ? ae_const_tensor(t, x[k]) : ae_var_tensor(t, x[k]);
-      rnn_in_args a = rnn_args(v, mask);
+      rnn_in a = rnn_pick_vals(v, mask, 1);
       ae_val *cT = NULL;
       ae__lstm_unroll_set_steps(steps);
       ae_val *y = ae_lstm_unroll(t, a.x, a.h, a.c, a.wi, a.wh, a.bi, a.bh, NULL, with_c ? &cT : NULL);

@@ -93,11 +93,7 @@ static void ref_gru_gates_bw(ae_tensor *const *in, ae_tensor *out, const op_row 
 }
 
 /* ---- cells and unrolls ---- */
-typedef struct rnn_in {
-  int k; /* inputs consumed */
-  ae_val *x, *h, *c, *wi, *wh, *bi, *bh;
-} rnn_in;
-static rnn_in pick_vals(ae_val *const *in, int mask, int lstm) {
+rnn_in rnn_pick_vals(ae_val *const *in, int mask, int lstm) {
   rnn_in r = {0};
   r.x = in[r.k++];
   if (mask & RNN_H) r.h = in[r.k++];
@@ -109,16 +105,16 @@ static rnn_in pick_vals(ae_val *const *in, int mask, int lstm) {
 }
 
 ae_val *rnn_build_lstm_cell(ae_tape *t, ae_val *const *in, const op_row *row) {
-  rnn_in v = pick_vals(in, row->iattr[0], 1);
+  rnn_in v = rnn_pick_vals(in, row->iattr[0], 1);
   ae_val *c = NULL, *h = ae_lstm_cell(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, &c);
   return ae_concat(t, 2, (ae_val *[]){h, c}, 1);
 }
 ae_val *rnn_build_gru_cell(ae_tape *t, ae_val *const *in, const op_row *row) {
-  rnn_in v = pick_vals(in, row->iattr[0], 0);
+  rnn_in v = rnn_pick_vals(in, row->iattr[0], 0);
   return ae_gru_cell(t, v.x, v.h, v.wi, v.wh, v.bi, v.bh);
 }
 ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row) {
-  rnn_in v = pick_vals(in, row->iattr[0], 1);
+  rnn_in v = rnn_pick_vals(in, row->iattr[0], 1);
   ae_val *c = NULL, *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, NULL, &c);
   if (!y) return NULL;
   int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
@@ -126,14 +122,14 @@ ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row) 
 }
 /* The unroll asked for h_T, not c_T: [outputs as (B,T*H), h_T] (B,(T+1)H). */
 ae_val *rnn_build_lstm_seq(ae_tape *t, ae_val *const *in, const op_row *row) {
-  rnn_in v = pick_vals(in, row->iattr[0], 1);
+  rnn_in v = rnn_pick_vals(in, row->iattr[0], 1);
   ae_val *h = NULL, *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, &h, NULL);
   if (!y) return NULL;
   int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
   return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), h}, 1);
 }
 ae_val *rnn_build_gru_unroll(ae_tape *t, ae_val *const *in, const op_row *row) {
-  rnn_in v = pick_vals(in, row->iattr[0], 0);
+  rnn_in v = rnn_pick_vals(in, row->iattr[0], 0);
   return ae_gru_unroll(t, v.x, v.h, v.wi, v.wh, v.bi, v.bh, NULL);
 }
 
