@@ -46,7 +46,7 @@ for i in $(seq 1 "$trials"); do
   done
   cmp -s ref.csv <(cut -d, -f1-5 $d/train.csv) || { echo "trial $i: train.csv differs"; diff ref.csv <(cut -d, -f1-5 $d/train.csv) | head; exit 1; }
   cmp -s ref.eval <("$aezoo" eval $d | tail -n +2) || { echo "trial $i: the final model differs"; exit 1; }
-  if ls $d | grep -q '\.tmp\.'; then echo "trial $i: temporary files left: $(ls $d)"; exit 1; fi
+  if ls $d | grep '\.tmp\.' >/dev/null; then echo "trial $i: temporary files left: $(ls $d)"; exit 1; fi
   [ "$(ls -d $d/gen-* | wc -l)" -eq 1 ] || { echo "trial $i: generations left: $(ls $d)"; exit 1; }
   rm -rf $d
 done

@@ -13,6 +13,6 @@ if [ "$block" != "$(cat "$src")" ]; then
 fi
 out=$("$bin")
 echo "$out"
-echo "$out" | grep -q '^my_topk_mask (op [0-9]*): |mine - built-in| = 0$'
-echo "$out" | grep -q '^gradcheck: pass: '
-echo "$out" | grep -q '^gradgradcheck: pass: '
+grep -q '^my_topk_mask (op [0-9]*): |mine - built-in| = 0$' <<<"$out"
+grep -q '^gradcheck: pass: ' <<<"$out"
+grep -q '^gradgradcheck: pass: ' <<<"$out"

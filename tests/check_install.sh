@@ -110,7 +110,7 @@ step "static link: pkg-config --static, -laezoo as -l:libaezoo.a"
 # shellcheck disable=SC2046
 "$CC" "${san[@]}" "$tmp/prog.c" $(pkg-config --cflags aezoo) \
   $(pkg-config --static --libs aezoo | sed 's/-laezoo\b/-l:libaezoo.a/') -lm -o "$tmp/prog_static"
-if readelf -d "$tmp/prog_static" | grep -q 'NEEDED.*libaezoo'; then
+if readelf -d "$tmp/prog_static" | grep 'NEEDED.*libaezoo' >/dev/null; then
   echo "prog_static still needs libaezoo.so"; exit 1
 fi
 run_clean "$tmp/prog_static"
@@ -118,7 +118,7 @@ run_clean "$tmp/prog_static"
 step "P/bin/aezoo list, P/bin/aezoo64 list (RUNPATH), P/bin/aezoo gradcheck"
 for exe in aezoo aezoo64; do
   out=$(run_clean "$P/bin/$exe" list)
-  echo "$out" | grep -q '^vae ' || { echo "$exe list: no vae in"; echo "$out"; exit 1; }
+  grep -q '^vae ' <<<"$out" || { echo "$exe list: no vae in"; echo "$out"; exit 1; }
   echo "$exe list: $(echo "$out" | grep -c '^[a-z]') models"
 done
 # aezoo runs its float64 sibling P/bin/aezoo64 for gradient checks
@@ -132,7 +132,7 @@ A=$P/bin/aezoo
 run=$tmp/tied-run
 opts=(--data fashion-mnist --limit 256 --test-limit 100 --batch-size 32 --quiet --no-pictures)
 out=$(run_clean "$A" list "$tmp/tied.so")
-echo "$out" | grep -q "^tied-ae " || { echo "list of the plugin: $out"; exit 1; }
+grep -q "^tied-ae " <<<"$out" || { echo "list of the plugin: $out"; exit 1; }
 run_clean "$A" train "$tmp/tied.so" --epochs 2 --out "$tmp/full" "${opts[@]}" >/dev/null
 run_clean "$A" train "$tmp/tied.so" --epochs 2 --out "$run" --stop-after 5 "${opts[@]}" >/dev/null
 run_clean "$A" train --resume "$run" --quiet >/dev/null

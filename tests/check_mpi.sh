@@ -155,7 +155,7 @@ pid=$!
 victim=""
 for _ in $(seq 1 100); do
   for p in $(pgrep -f -- "--out killed" || true); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' &&
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -x 'OMPI_COMM_WORLD_RANK=1' >/dev/null &&
       [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$aezoo" ]; then victim=$p; fi
   done
   [ -n "$victim" ] && break
