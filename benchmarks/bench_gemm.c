@@ -7,9 +7,12 @@
  * Each figure is the median of several timed batches. Prints a markdown
  * table. A microbenchmark: the zoo's steps are measured by zoo_vs_torch.sh.
  * Usage: bench_gemm [threads [M N K]] (default: OpenMP's default
- * threads; with M N K, that one shape in the four transpose combinations). */
+ * threads; with M N K, that one shape in the four transpose combinations).
+ * bench_gemm --peak prints only one thread's FMA peak in GFLOP/s, one
+ * number (zoo_vs_torch.sh measures it beside each aezoo run). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "aezoo.h"
@@ -91,6 +94,10 @@ static double fma_peak(void) {
 enum { NROWS = 13 };
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--peak") == 0) {
+    printf("%.1f\n", fma_peak());
+    return 0;
+  }
   if (argc > 1) ae_set_threads(atoi(argv[1]));
   static const int64_t shapes[][3] = {{128, 784, 256}, {128, 256, 784}, {784, 128, 256}};
   int64_t dims[NROWS][3];

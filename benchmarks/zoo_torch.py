@@ -16,12 +16,16 @@ test.npy, made by zoo_data.py.
       train.csv), backward, Adam step, the model's after-step projection.
       Prints one tab-separated line:
         model threads steps ms_per_step cpu_ms_per_step rss_base_kib
-        rss_peak_kib loss_first loss_last
+        rss_peak_kib loss_first loss_last gflop_per_step
       ms_per_step: wall time of the N timed steps / N; cpu_ms_per_step:
       process CPU time (user + system, all threads) over the same steps / N;
       rss_base_kib: peak RSS (ru_maxrss) before the first step, after the
       data, the model and the optimiser exist; rss_peak_kib: peak RSS after
-      the last step.
+      the last step. gflop_per_step: the floating-point operations of one
+      more step's matrix products (aten::mm, addmm, bmm, baddbmm), as
+      torch.autograd.profiler counts them (with_flops), taken after the
+      timing and the RSS; nan where the step convolves, since PyTorch 1.13's
+      profiler counts a convolution's forward but not its backward.
   zoo_torch.py check MODEL --data DIR --ckpt RUNDIR [--batch-size B]
       Loads RUNDIR/model.safetensors (aezoo's parameter names and layouts),
       computes the loss and its terms on the first B training images and
@@ -554,6 +558,25 @@ def cpu_s():
     return r.ru_utime + r.ru_stime
 
 
+MATMUL_EVENTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+
+
+def matmul_gflop(step):
+    """GFLOP of step()'s matrix products, counted by the profiler; nan when
+    the step has convolutions (their backward is not counted). The events
+    named are leaves of the matrix products (aten::linear and aten::matmul
+    carry no count; their mm or addmm child does), so none counts twice."""
+    with torch.autograd.profiler.profile(with_flops=True) as prof:
+        step()
+    flop, conv = 0, False
+    for e in prof.function_events:
+        if "convolution" in e.name or "conv2d" in e.name or "conv_transpose" in e.name:
+            conv = True
+        elif e.name in MATMUL_EVENTS and e.flops:
+            flop += e.flops
+    return float("nan") if conv else flop / 1e9
+
+
 def cmd_bench(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -594,8 +617,10 @@ def cmd_bench(a):
         if a.warmup == 0 and i == 0:
             first = last
     wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    rss_peak = maxrss_kib()
+    gflop = matmul_gflop(step)
     print("\t".join(str(v) for v in (a.model, a.threads, a.steps, 1e3 * wall / a.steps, 1e3 * cpu / a.steps,
-                                      rss_base, maxrss_kib(), first, last)))
+                                      rss_base, rss_peak, first, last, gflop)))
 
 
 # ---------------------------------------------------------------- check

@@ -8,7 +8,11 @@
 # (user + system, all threads; PyTorch's the best of the rounds, aezoo's,
 # from whole processes, the median), peak RSS over a
 # baseline (MiB, the largest of the rounds), and PyTorch / aezoo ratios
-# (above 1: aezoo is faster). Raw results go to a CSV file.
+# (above 1: aezoo is faster); then, per model, the step's matrix-product
+# work (GFLOP, counted by PyTorch's profiler on its side of the same model)
+# and the rate aezoo's best step reaches against the CPU's FMA peak,
+# measured beside each aezoo run (benchmarks/bench_gemm --peak). Raw
+# results go to a CSV file.
 #
 # Usage: benchmarks/zoo_vs_torch.sh [options]
 #   --models a,b,c    models (default: all of `aezoo list`)
@@ -57,6 +61,14 @@
 #   PyTorch: zoo_torch.py bench: W untimed steps, then N timed in-process
 #     (wall and getrusage CPU); RSS over baseline: ru_maxrss after the last
 #     step minus before the first (data, model and optimiser built).
+#   GFLOP per step: one more PyTorch step under torch.autograd.profiler
+#     (with_flops), its matrix products (mm, addmm, bmm) summed: the work
+#     both sides do, since they run the same products (--check); n/a for
+#     the convolutional models, whose convolution backward PyTorch 1.13's
+#     profiler does not count. FMA peak: one thread's peak by bench_gemm
+#     --peak (12 independent chains of 64-byte FMAs) just before each
+#     aezoo run, times the thread count; the table divides by the highest
+#     of the rounds. n/a when bench_gemm is not built.
 # Both read the images from .npy files (float32, made by zoo_data.py
 # from Debian's IDX files, the same values as aezoo's IDX loader
 # gives). With --data fashion-mnist aezoo's gzip reader holds a 47 MiB
@@ -74,6 +86,7 @@ main() {
   root=$(cd "$here/.." && pwd)
   PYTHON=${PYTHON:-/usr/bin/python3}
   aezoo=$root/build/cli/aezoo
+  bench_gemm=$root/build/benchmarks/bench_gemm
   models="" rounds=3 steps="" warmup=5 threads="1 2" batch=128 quick=0 check=0
   csv=zoo_vs_torch.csv data_dir="" limit="" report="" blas_core=${AEZOO_PEER_BLAS_CORE:-auto} torch_isa=${AEZOO_PEER_TORCH_ISA:-auto}
   cmdline="benchmarks/zoo_vs_torch.sh $*"
@@ -86,8 +99,8 @@ main() {
       echo
       echo "$t thread(s): ms/step the best of the rounds, CPU ms/step PyTorch's best and aezoo's median, RSS the largest; ratio = PyTorch / aezoo (above 1: aezoo is faster)"
       echo
-      echo "| model | steps | aezoo ms/step | PyTorch ms/step | ratio | aezoo CPU ms/step | PyTorch CPU ms/step | CPU ratio | aezoo RSS +MiB | PyTorch RSS +MiB |"
-      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      echo "| model | steps | aezoo ms/step | PyTorch ms/step | ratio | aezoo CPU ms/step | PyTorch CPU ms/step | CPU ratio | aezoo RSS +MiB | PyTorch RSS +MiB | GFLOP/step | aezoo GFLOP/s | of FMA peak |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
       awk -F, -v t="$t" -v order="$models" '
         function better(k, v, big) { if (v == "nan" || v == "") return; if (!(k in best) || (big ? v > best[k] : v < best[k])) best[k] = v }
         function show(k) { return (k in best) ? best[k] : "n/a" }
@@ -102,7 +115,12 @@ main() {
           for (i = 2; i <= c; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
           return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
         }
+        # columns 15 and 16 (absent from CSV files of before 2026-12-04q):
+        # the step'"'"'s GFLOP on the PyTorch rows, the FMA peak on aezoo'"'"'s
+        function num(v) { return v != "" && v != "nan" && v ~ /^[0-9.eE+-]+$/ }
         NR > 1 && $1 == t {
+          if ($4 == "torch" && num($15)) flop[$3] = $15
+          if ($4 == "aezoo" && num($16) && (!($3 in peak) || $16 + 0 > peak[$3])) peak[$3] = $16 + 0
           better($3 SUBSEP $4 SUBSEP "ms", $6, 0); better($3 SUBSEP $4 SUBSEP "rss", $8, 1); steps[$3] = $5
           if ($4 == "aezoo") keep($3 SUBSEP $4 SUBSEP "cpu", $7); else better($3 SUBSEP $4 SUBSEP "cpu", $7, 0)
         }
@@ -111,8 +129,11 @@ main() {
           n = split(order, ms, " ")
           for (i = 1; i <= n; i++) {
             m = ms[i]; a = m SUBSEP "aezoo" SUBSEP; p = m SUBSEP "torch" SUBSEP
-            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, steps[m], show(a "ms"), show(p "ms"),
-              ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"), show(p "rss")
+            rate = (m in flop && (a "ms") in best && best[a "ms"] > 0) ? flop[m] / best[a "ms"] * 1000 : ""
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, steps[m], show(a "ms"),
+              show(p "ms"), ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"),
+              show(p "rss"), (m in flop) ? sprintf("%.4g", flop[m]) : "n/a", rate != "" ? sprintf("%.1f", rate) : "n/a",
+              (rate != "" && m in peak && peak[m] > 0) ? sprintf("%.0f%%", 100 * rate / peak[m]) : "n/a"
           }
         }' "$csv"
     done
@@ -236,8 +257,10 @@ header' >"$csv"
 
   # aezoo MODEL THREADS STEPS ROUND: appends a CSV row.
   run_aezoo() {
-    m=$1 t=$2 n=$3 r=$4 d=$tmp/a.$1.$2.$4 ld=$(load1)
+    m=$1 t=$2 n=$3 r=$4 d=$tmp/a.$1.$2.$4 ld=$(load1) pk=
     stop=$((warmup + n))
+    # one thread's FMA peak now, times t (the machine's clock moves between runs)
+    [ -x "$bench_gemm" ] && pk=$("$bench_gemm" --peak 2>/dev/null | awk -v t="$t" 'NR == 1 && $1 + 0 > 0 { printf "%.1f", $1 * t }')
     set -- "$aezoo" train "$m" --steps $((stop + 1)) --threads "$t" --quiet
     # shellcheck disable=SC2086
     "$PYTHON" "$here/rusage_run.py" "$d.base.ru" "$@" $data --out "$d.base" --init "$tmp/absent.safetensors" \
@@ -248,7 +271,7 @@ header' >"$csv"
       ! "$PYTHON" "$here/rusage_run.py" "$d.n.ru" "$@" $data --out "$d.n" --stop-after "$stop" \
         >/dev/null 2>"$d.n.err"; then
       echo "zoo_vs_torch.sh: aezoo $m failed: $(cat "$d.w.err" "$d.n.err" 2>/dev/null | tail -n 1)" >&2
-      echo "$t,$r,$m,aezoo,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld" >>"$csv"
+      echo "$t,$r,$m,aezoo,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld,,$pk" >>"$csv"
       failed=1
       return
     fi
@@ -256,16 +279,16 @@ header' >"$csv"
     # its error names the absent file
     base_ok=0
     grep -q 'absent\.safetensors' "$d.base.err" && base_ok=1
-    awk -F, -v w="$warmup" -v e="$stop" -v n="$n" -v t="$t" -v r="$r" -v m="$m" -v ld="$ld" -v ok="$base_ok" '
+    awk -F, -v w="$warmup" -v e="$stop" -v n="$n" -v t="$t" -v r="$r" -v m="$m" -v ld="$ld" -v ok="$base_ok" -v pk="$pk" '
       FILENAME ~ /train.csv$/ && FNR > 1 { if ($1 == w) a = $NF; if ($1 == e) { b = $NF; last = $4 } if ($1 == 1) first = $4 }
       FILENAME ~ /base.ru$/ { split($0, B, " ") }
       FILENAME ~ /w.ru$/ { split($0, W, " ") }
       FILENAME ~ /n.ru$/ { split($0, N, " ") }
       END {
         over = ok ? sprintf("%.2f", (N[4] - B[4]) / 1024) : "nan"
-        printf "%s,%s,%s,aezoo,%d,%.4f,%.4f,%s,%s,%.2f,%.4f,%.9g,%.9g,%s\n", t, r, m, n, (b - a) * 1000 / n,
+        printf "%s,%s,%s,aezoo,%d,%.4f,%.4f,%s,%s,%.2f,%.4f,%.9g,%.9g,%s,,%s\n", t, r, m, n, (b - a) * 1000 / n,
           (N[2] + N[3] - W[2] - W[3]) * 1000 / n, over, ok ? sprintf("%.2f", B[4] / 1024) : "nan", N[4] / 1024,
-          (N[1] - W[1]) * 1000 / n, first, last, ld
+          (N[1] - W[1]) * 1000 / n, first, last, ld, pk
       }' "$d.n/train.csv" "$d.base.ru" "$d.w.ru" "$d.n.ru" >>"$csv"
     rm -rf "$d.base" "$d.w" "$d.n"
   }
@@ -276,16 +299,16 @@ header' >"$csv"
     if ! "$PYTHON" "$here/zoo_torch.py" bench "$m" --data "$data_dir" --steps "$n" --warmup "$warmup" \
       --threads "$t" --batch-size "$batch" >"$d" 2>"$d.err"; then
       echo "zoo_vs_torch.sh: PyTorch $m failed: $(tail -n 1 "$d.err")" >&2
-      echo "$t,$r,$m,torch,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld" >>"$csv"
+      echo "$t,$r,$m,torch,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld,," >>"$csv"
       failed=1
       return
     fi
     awk -F'\t' -v r="$r" -v ld="$ld" '{
-      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s\n", $2, r, $1, $3, $4, $5, ($7 - $6) / 1024,
-        $6 / 1024, $7 / 1024, $8, $9, ld }' "$d" >>"$csv"
+      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s,%s,\n", $2, r, $1, $3, $4, $5, ($7 - $6) / 1024,
+        $6 / 1024, $7 / 1024, $8, $9, ld, $10 }' "$d" >>"$csv"
   }
 
-  echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1" >"$csv"
+  echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1,gflop_per_step,fma_peak_gflops" >"$csv"
   start_load=$(load1) failed=0
   for t in $threads; do
     export OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" MKL_NUM_THREADS="$t"
