@@ -116,11 +116,16 @@ main() {
           return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
         }
         # columns 15 and 16 (absent from CSV files of before 2026-12-04q):
-        # the step'"'"'s GFLOP on the PyTorch rows, the FMA peak on aezoo'"'"'s
+        # the step'"'"'s GFLOP on the PyTorch rows, the FMA peak on aezoo'"'"'s. The
+        # rate comes from the aezoo rows that carry a peak only (pooled with
+        # older files, a best step from a run of unknown clock would not do)
         function num(v) { return v != "" && v != "nan" && v ~ /^[0-9.eE+-]+$/ }
         NR > 1 && $1 == t {
           if ($4 == "torch" && num($15)) flop[$3] = $15
-          if ($4 == "aezoo" && num($16) && (!($3 in peak) || $16 + 0 > peak[$3])) peak[$3] = $16 + 0
+          if ($4 == "aezoo" && num($16) && num($6)) {
+            if (!($3 in peak) || $16 + 0 > peak[$3]) peak[$3] = $16 + 0
+            if (!($3 in pkms) || $6 + 0 < pkms[$3]) pkms[$3] = $6 + 0
+          }
           better($3 SUBSEP $4 SUBSEP "ms", $6, 0); better($3 SUBSEP $4 SUBSEP "rss", $8, 1); steps[$3] = $5
           if ($4 == "aezoo") keep($3 SUBSEP $4 SUBSEP "cpu", $7); else better($3 SUBSEP $4 SUBSEP "cpu", $7, 0)
         }
@@ -129,7 +134,7 @@ main() {
           n = split(order, ms, " ")
           for (i = 1; i <= n; i++) {
             m = ms[i]; a = m SUBSEP "aezoo" SUBSEP; p = m SUBSEP "torch" SUBSEP
-            rate = (m in flop && (a "ms") in best && best[a "ms"] > 0) ? flop[m] / best[a "ms"] * 1000 : ""
+            rate = (m in flop && m in pkms && pkms[m] > 0) ? flop[m] / pkms[m] * 1000 : ""
             printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", m, steps[m], show(a "ms"),
               show(p "ms"), ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"),
               show(p "rss"), (m in flop) ? sprintf("%.4g", flop[m]) : "n/a", rate != "" ? sprintf("%.1f", rate) : "n/a",
