@@ -201,6 +201,43 @@ ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph)
   return ae_tape_ok(t) ? g : NULL;
 }
 
+/* A parameter's gradient out of the tape: d = 0 + g (OUT_SET, as zeroing
+ * then adding gave: -0 becomes +0), d += g with its values tested
+ * (OUT_ADD_TEST: a listed parameter bound twice) or d += g (OUT_ADD: not
+ * listed, accumulating as ae_backward does). */
+enum { OUT_SET, OUT_ADD_TEST, OUT_ADD };
+typedef struct grad_out {
+  ae_real *d;
+  const ae_real *g;
+  int64_t len;
+  int kind;
+} grad_out;
+
+/* Elements [lo, hi) of o; returns whether a tested value was not finite
+ * (x * 0 is 0 unless x is NaN or Inf; an OR vectorises). */
+static int grad_out_range(const grad_out *o, int64_t lo, int64_t hi) {
+  ae_real *restrict d = o->d;
+  const ae_real *restrict g = o->g;
+  int b = 0;
+  if (o->kind == OUT_SET) {
+#pragma omp simd reduction(| : b)
+    for (int64_t e = lo; e < hi; e++) {
+      d[e] = g[e] + (ae_real)0;
+      b |= d[e] * (ae_real)0 != 0;
+    }
+  } else if (o->kind == OUT_ADD_TEST) {
+#pragma omp simd reduction(| : b)
+    for (int64_t e = lo; e < hi; e++) {
+      d[e] += g[e];
+      b |= d[e] * (ae_real)0 != 0;
+    }
+  } else {
+#pragma omp simd
+    for (int64_t e = lo; e < hi; e++) d[e] += g[e];
+  }
+  return b;
+}
+
 /* ae_backward, or with set (nset > 0) ae__backward_set: each listed
  * parameter's gradient is set, not added to; listed ones the loss does not
  * reach are zeroed; others accumulate as in ae_backward. *finite (when
@@ -230,31 +267,36 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
       target[i] = n->op == AE_OP_LEAF && n->out->param;
     }
     rc = sweep(t, 1, &loss, NULL, target, acc, top, 0);
+    /* the parameters' gradients out of the tape, in node order (a
+     * parameter bound twice: set, then added to) */
+    grad_out *outs = rc == 0 ? ae_arena_alloc(t, "backward", sizeof *outs * (size_t)(top + 1)) : NULL;
+    if (rc == 0 && !outs) return -1;
+    int nouts = 0;
+    int64_t total = 0;
     for (int i = 0; i <= top && rc == 0; i++) {
       ae_node *n = ae__tape_node(t, i);
       if (!target[i] || !acc[i]) continue;
       ae_param *p = n->out->param;
-      ae_real *restrict d = p->grad.data;
-      const ae_real *restrict g = acc[i]->t.data;
-      const int64_t len = p->grad.numel;
-      int k = 0, b = 0;
+      int k = 0;
       while (k < nset && set[k] != p) k++;
-      if (k < nset && !done[k]) { /* 0 + g, as zeroing then adding gave (-0 becomes +0) */
-        done[k] = 1;
-        AE_PAR_FOR(AE_PAR(len), simd reduction(| : b), for (int64_t e = 0; e < len; e++) {
-          d[e] = g[e] + (ae_real)0;
-          b |= d[e] * (ae_real)0 != 0;
-        });
-      } else if (k < nset) { /* a listed parameter bound twice: the sum's values are tested */
-        AE_PAR_FOR(AE_PAR(len), simd reduction(| : b), for (int64_t e = 0; e < len; e++) {
-          d[e] += g[e];
-          b |= d[e] * (ae_real)0 != 0;
-        });
-      } else {
-        AE_PAR_FOR(AE_PAR(len), simd, for (int64_t e = 0; e < len; e++) d[e] += g[e];);
-      }
-      bad |= b;
+      outs[nouts] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, k == nset ? OUT_ADD : done[k] ? OUT_ADD_TEST : OUT_SET};
+      if (k < nset) done[k] = 1;
+      total += outs[nouts++].len;
     }
+    /* One region for all of them, each thread its contiguous share of every
+     * gradient: the share of each tensor that Adam's thread reads next
+     * (adam.c), so the lines stay in that thread's caches. */
+#ifdef _OPENMP
+    if (AE_PAR(total)) {
+#pragma omp parallel reduction(| : bad)
+      for (int j = 0; j < nouts; j++) {
+        int64_t lo, hi;
+        ae_par_share(outs[j].len, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        bad |= grad_out_range(&outs[j], lo, hi);
+      }
+    } else
+#endif
+      for (int j = 0; j < nouts; j++) bad |= grad_out_range(&outs[j], 0, outs[j].len);
   }
   for (int k = 0; k < nset; k++)
     if (!done[k]) memset(set[k]->grad.data, 0, sizeof(ae_real) * (size_t)set[k]->grad.numel);

@@ -81,6 +81,26 @@ static void adam_range(const adam_coef *k, int64_t lo, int64_t hi, ae_real *rest
   }
 }
 
+/* Thread me of nt updates its contiguous share of every parameter (the
+ * same split ae_par_share gives), all parameters in one parallel region:
+ * one wake of the sleeping threads a step, not one per tensor. Each
+ * element's update is the same whoever does it. The shares follow the
+ * tensors' memory order, as the GEMMs' blocks of rows and panels roughly
+ * do, so a weight's rows tend to be updated by the thread whose caches
+ * hold them: updated by one thread and packed by the other, a weight's
+ * cache lines cross between cores twice a step (sparse-l1 at 2 threads:
+ * Adam 2.7 times its 1-thread time when it ran on one thread). */
+static void adam_share(ae_optim *o, const adam_coef *k, int me, int nt) {
+  unsigned csr = flush_begin(k->eps);
+  for (int i = 0; i < o->nparams; i++) {
+    ae_param *prm = o->params[i];
+    int64_t lo, hi;
+    ae_par_share(prm->value.numel, me, nt, &lo, &hi);
+    adam_range(k, lo, hi, prm->value.data, prm->grad.data, ae__opt_buf(o, i, 0), ae__opt_buf(o, i, 1));
+  }
+  flush_end(csr);
+}
+
 void ae__adam_step(ae_optim *o, int64_t t) {
   const ae_optim_config *c = &o->cfg;
   const int decoupled = c->kind == AE_OPT_ADAMW;
@@ -95,27 +115,16 @@ void ae__adam_step(ae_optim *o, int64_t t) {
       .step_size = (ae_real)(c->lr / bc1 * sqrt(bc2)), /* lr / bc1, times s */
       .eps = (ae_real)(c->eps * sqrt(bc2)),            /* eps s */
   };
-  for (int i = 0; i < o->nparams; i++) {
-    ae_param *prm = o->params[i];
-    ae_real *p = prm->value.data, *m = ae__opt_buf(o, i, 0), *v = ae__opt_buf(o, i, 1);
-    const ae_real *gr = prm->grad.data;
-    const int64_t n = prm->value.numel;
+  int64_t total = 0;
+  for (int i = 0; i < o->nparams; i++) total += o->params[i]->value.numel;
 #ifdef _OPENMP
-    if (AE_PAR(n)) { /* each thread flushes on its own control register */
+  if (AE_PAR(total)) {
 #pragma omp parallel
-      {
-        unsigned csr = flush_begin(k.eps);
-        int64_t nt = omp_get_num_threads(), me = omp_get_thread_num();
-        adam_range(&k, n * me / nt, n * (me + 1) / nt, p, gr, m, v);
-        flush_end(csr);
-      }
-      continue;
-    }
-#endif
-    unsigned csr = flush_begin(k.eps);
-    adam_range(&k, 0, n, p, gr, m, v);
-    flush_end(csr);
+    adam_share(o, &k, omp_get_thread_num(), omp_get_num_threads());
+    return;
   }
+#endif
+  adam_share(o, &k, 0, 1);
 }
 
 void ae__nadam_step(ae_optim *o, int64_t t) {
