@@ -20,22 +20,9 @@
 
 #include "aezoo.h"
 #include "base/gemm.h"
+#include "bench_serial.h"
 
 enum { BLOCK = 20 };
-
-static volatile double sink;
-
-/* Busy serial work for about us microseconds. */
-static void serial_work(double us) {
-  double t0 = omp_get_wtime(), s = 0;
-  while ((omp_get_wtime() - t0) * 1e6 < us) s += 1;
-  sink = s;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 300;
@@ -45,8 +32,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: bench_gemm_gap [rounds >= 1 [M N K]]\n");
     return 2;
   }
-  ae_real *A = ae_aligned_alloc(sizeof(ae_real) * (size_t)(M * K)), *B = ae_aligned_alloc(sizeof(ae_real) * (size_t)(N * K)),
-          *C = ae_aligned_alloc(sizeof(ae_real) * (size_t)(M * N));
+  ae_real *A = ae_aligned_alloc(sizeof(ae_real) * (size_t)(M * K));
+  ae_real *B = ae_aligned_alloc(sizeof(ae_real) * (size_t)(N * K));
+  ae_real *C = ae_aligned_alloc(sizeof(ae_real) * (size_t)(M * N));
   double *t[2] = {malloc(sizeof(double) * (size_t)rounds), malloc(sizeof(double) * (size_t)rounds)};
   if (!A || !B || !C || !t[0] || !t[1]) return 1;
   for (int64_t i = 0; i < M * K; i++) A[i] = (ae_real)(rand() / (double)RAND_MAX - 0.5);

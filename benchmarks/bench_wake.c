@@ -17,19 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static volatile double sink;
-
-/* Busy serial work for about us microseconds. */
-static void serial_work(double us) {
-  double t0 = omp_get_wtime(), s = 0;
-  while ((omp_get_wtime() - t0) * 1e6 < us) s += 1;
-  sink = s;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "bench_serial.h"
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 2, rounds = argc > 2 ? atoi(argv[2]) : 300;

@@ -279,7 +279,8 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
       ae_param *p = n->out->param;
       int k = 0;
       while (k < nset && set[k] != p) k++;
-      outs[nouts] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, k == nset ? OUT_ADD : done[k] ? OUT_ADD_TEST : OUT_SET};
+      const int kind = k == nset ? OUT_ADD : done[k] ? OUT_ADD_TEST : OUT_SET;
+      outs[nouts] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, kind};
       if (k < nset) done[k] = 1;
       total += outs[nouts++].len;
     }

@@ -89,7 +89,8 @@ static void adam_range(const adam_coef *k, int64_t lo, int64_t hi, ae_real *rest
  * do, so a weight's rows tend to be updated by the thread whose caches
  * hold them: updated by one thread and packed by the other, a weight's
  * cache lines cross between cores twice a step (sparse-l1 at 2 threads:
- * Adam 2.7 times its 1-thread time when it ran on one thread). */
+ * Adam 2.7 times its 1-thread time when it ran on one thread). Each
+ * thread flushes subnormals on its own control register. */
 static void adam_share(ae_optim *o, const adam_coef *k, int me, int nt) {
   unsigned csr = flush_begin(k->eps);
   for (int i = 0; i < o->nparams; i++) {
