@@ -6,22 +6,29 @@
  * State: "sum". */
 #include "optim_internal.h"
 
+typedef struct adagrad_coef {
+  ae_real clr, wd, eps;
+} adagrad_coef;
+
+static void adagrad_range(ae_optim *o, int i, int64_t lo, int64_t hi, const void *ctx) {
+  const adagrad_coef *k = ctx;
+  const ae_real clr = k->clr, wd = k->wd, eps = k->eps;
+  ae_param *prm = o->params[i];
+  ae_real *restrict p = prm->value.data;
+  const ae_real *restrict gr = prm->grad.data;
+  ae_real *restrict sum = ae__opt_buf(o, i, 0);
+#pragma omp simd
+  for (int64_t j = lo; j < hi; j++) {
+    ae_real g = gr[j] + wd * p[j];
+    ae_real sj = sum[j] + g * g;
+    sum[j] = sj;
+    p[j] -= clr * g / (AE_OPT_SQRT(sj) + eps);
+  }
+}
+
 void ae__adagrad_step(ae_optim *o, int64_t t) {
   const ae_optim_config *c = &o->cfg;
-  const ae_real clr = (ae_real)(c->lr / (1.0 + (double)(t - 1) * c->lr_decay));
-  const ae_real wd = (ae_real)c->weight_decay, eps = (ae_real)c->eps;
-  for (int i = 0; i < o->nparams; i++) {
-    ae_param *prm = o->params[i];
-    ae_real *restrict p = prm->value.data;
-    const ae_real *restrict gr = prm->grad.data;
-    ae_real *restrict sum = ae__opt_buf(o, i, 0);
-    const int64_t n = prm->value.numel;
-    AE_PAR_FOR(AE_PAR(n), simd,
-    for (int64_t j = 0; j < n; j++) {
-      ae_real g = gr[j] + wd * p[j];
-      ae_real sj = sum[j] + g * g;
-      sum[j] = sj;
-      p[j] -= clr * g / (AE_OPT_SQRT(sj) + eps);
-    });
-  }
+  const adagrad_coef k = {(ae_real)(c->lr / (1.0 + (double)(t - 1) * c->lr_decay)), (ae_real)c->weight_decay,
+                          (ae_real)c->eps};
+  ae__opt_for_shares(o, adagrad_range, &k);
 }

@@ -81,24 +81,14 @@ static void adam_range(const adam_coef *k, int64_t lo, int64_t hi, ae_real *rest
   }
 }
 
-/* Thread me of nt updates its contiguous share of every parameter (the
- * same split ae_par_share gives), all parameters in one parallel region:
- * one wake of the sleeping threads a step, not one per tensor. Each
- * element's update is the same whoever does it. The shares follow the
- * tensors' memory order, as the GEMMs' blocks of rows and panels roughly
- * do, so a weight's rows tend to be updated by the thread whose caches
- * hold them: updated by one thread and packed by the other, a weight's
- * cache lines cross between cores twice a step (sparse-l1 at 2 threads:
- * Adam 2.7 times its 1-thread time when it ran on one thread). Each
- * thread flushes subnormals on its own control register. */
-static void adam_share(ae_optim *o, const adam_coef *k, int me, int nt) {
+/* Elements [lo, hi) of parameter i (ae__opt_for_shares runs it, on each
+ * thread for its share when the parameters are many). The flush mode is
+ * the calling thread's own control register, set around each call. */
+static void adam_range_fn(ae_optim *o, int i, int64_t lo, int64_t hi, const void *ctx) {
+  const adam_coef *k = ctx;
+  ae_param *prm = o->params[i];
   unsigned csr = flush_begin(k->eps);
-  for (int i = 0; i < o->nparams; i++) {
-    ae_param *prm = o->params[i];
-    int64_t lo, hi;
-    ae_par_share(prm->value.numel, me, nt, &lo, &hi);
-    adam_range(k, lo, hi, prm->value.data, prm->grad.data, ae__opt_buf(o, i, 0), ae__opt_buf(o, i, 1));
-  }
+  adam_range(k, lo, hi, prm->value.data, prm->grad.data, ae__opt_buf(o, i, 0), ae__opt_buf(o, i, 1));
   flush_end(csr);
 }
 
@@ -116,23 +106,35 @@ void ae__adam_step(ae_optim *o, int64_t t) {
       .step_size = (ae_real)(c->lr / bc1 * sqrt(bc2)), /* lr / bc1, times s */
       .eps = (ae_real)(c->eps * sqrt(bc2)),            /* eps s */
   };
-  int64_t total = 0;
-  for (int i = 0; i < o->nparams; i++) total += o->params[i]->value.numel;
-#ifdef _OPENMP
-  if (AE_PAR(total)) {
-#pragma omp parallel
-    adam_share(o, &k, omp_get_thread_num(), omp_get_num_threads());
-    return;
+  ae__opt_for_shares(o, adam_range_fn, &k);
+}
+
+typedef struct nadam_coef {
+  ae_real b1, b2, one_b1, one_b2, wd, cg, cm, eps_s;
+} nadam_coef;
+
+static void nadam_range(ae_optim *o, int i, int64_t lo, int64_t hi, const void *ctx) {
+  const nadam_coef *k = ctx;
+  const ae_real b1 = k->b1, b2 = k->b2, one_b1 = k->one_b1, one_b2 = k->one_b2, wd = k->wd;
+  const ae_real cg = k->cg, cm = k->cm, eps_s = k->eps_s;
+  ae_param *prm = o->params[i];
+  ae_real *restrict p = prm->value.data;
+  const ae_real *restrict gr = prm->grad.data;
+  ae_real *restrict m = ae__opt_buf(o, i, 0), *restrict v = ae__opt_buf(o, i, 1);
+#pragma omp simd
+  for (int64_t j = lo; j < hi; j++) {
+    ae_real g = gr[j] + wd * p[j];
+    ae_real mj = b1 * m[j] + one_b1 * g;
+    ae_real vj = b2 * v[j] + one_b2 * g * g;
+    m[j] = mj;
+    v[j] = vj;
+    ae_real d = AE_OPT_SQRT(vj) + eps_s;
+    p[j] -= (cg * g + cm * mj) / d;
   }
-#endif
-  adam_share(o, &k, 0, 1);
 }
 
 void ae__nadam_step(ae_optim *o, int64_t t) {
   const ae_optim_config *c = &o->cfg;
-  const ae_real b1 = (ae_real)c->beta1, b2 = (ae_real)c->beta2;
-  const ae_real one_b1 = (ae_real)(1.0 - c->beta1), one_b2 = (ae_real)(1.0 - c->beta2);
-  const ae_real wd = (ae_real)c->weight_decay;
   const double bc2 = 1.0 - pow(c->beta2, (double)t);
   const double mu = ae__nadam_mu(c->beta1, c->momentum_decay, t);
   const double mu_next = ae__nadam_mu(c->beta1, c->momentum_decay, t + 1);
@@ -142,22 +144,8 @@ void ae__nadam_step(ae_optim *o, int64_t t) {
   const ae_real cg = (ae_real)(c->lr * (1.0 - mu) / (1.0 - mu_product) * sqrt(bc2));
   const ae_real cm = (ae_real)(c->lr * mu_next / (1.0 - mu_product_next) * sqrt(bc2));
   const ae_real eps_s = (ae_real)(c->eps * sqrt(bc2));
-  for (int i = 0; i < o->nparams; i++) {
-    ae_param *prm = o->params[i];
-    ae_real *restrict p = prm->value.data;
-    const ae_real *restrict gr = prm->grad.data;
-    ae_real *restrict m = ae__opt_buf(o, i, 0), *restrict v = ae__opt_buf(o, i, 1);
-    const int64_t n = prm->value.numel;
-    AE_PAR_FOR(AE_PAR(n), simd,
-    for (int64_t j = 0; j < n; j++) {
-      ae_real g = gr[j] + wd * p[j];
-      ae_real mj = b1 * m[j] + one_b1 * g;
-      ae_real vj = b2 * v[j] + one_b2 * g * g;
-      m[j] = mj;
-      v[j] = vj;
-      ae_real d = AE_OPT_SQRT(vj) + eps_s;
-      p[j] -= (cg * g + cm * mj) / d;
-    });
-  }
+  const nadam_coef k = {(ae_real)c->beta1, (ae_real)c->beta2, (ae_real)(1.0 - c->beta1), (ae_real)(1.0 - c->beta2),
+                        (ae_real)c->weight_decay, cg, cm, eps_s};
+  ae__opt_for_shares(o, nadam_range, &k);
   o->mu_product = mu_product;
 }

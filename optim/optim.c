@@ -170,6 +170,23 @@ static int validate(const ae_optim_config *c) {
   return rows[c->kind].validate(c, k);
 }
 
+void ae__opt_for_shares(ae_optim *o, ae_opt_range_fn range, const void *ctx) {
+  int64_t total = 0;
+  for (int i = 0; i < o->nparams; i++) total += o->params[i]->value.numel;
+#ifdef _OPENMP
+  if (AE_PAR(total)) {
+#pragma omp parallel
+    for (int i = 0; i < o->nparams; i++) {
+      int64_t lo, hi;
+      ae_par_share(o->params[i]->value.numel, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+      range(o, i, lo, hi, ctx);
+    }
+    return;
+  }
+#endif
+  for (int i = 0; i < o->nparams; i++) range(o, i, 0, o->params[i]->value.numel, ctx);
+}
+
 double ae__nadam_mu(double beta1, double psi, int64_t t) {
   return beta1 * (1.0 - 0.5 * pow(0.96, (double)t * psi));
 }

@@ -8,28 +8,36 @@
  * State: "momentum_buffer" (only when momentum != 0). */
 #include "optim_internal.h"
 
+typedef struct sgd_coef {
+  ae_real lr, wd, mom, damp1;
+  int nesterov, first;
+} sgd_coef;
+
+static void sgd_range(ae_optim *o, int i, int64_t lo, int64_t hi, const void *ctx) {
+  const sgd_coef *k = ctx;
+  const ae_real lr = k->lr, wd = k->wd, mom = k->mom, damp1 = k->damp1;
+  const int nesterov = k->nesterov, first = k->first;
+  ae_param *prm = o->params[i];
+  ae_real *restrict p = prm->value.data;
+  const ae_real *restrict gr = prm->grad.data;
+  if (o->cfg.momentum == 0) {
+#pragma omp simd
+    for (int64_t j = lo; j < hi; j++) p[j] -= lr * (gr[j] + wd * p[j]);
+    return;
+  }
+  ae_real *restrict buf = ae__opt_buf(o, i, 0);
+#pragma omp simd
+  for (int64_t j = lo; j < hi; j++) {
+    ae_real g = gr[j] + wd * p[j];
+    ae_real b = first ? g : mom * buf[j] + damp1 * g;
+    buf[j] = b;
+    p[j] -= lr * (nesterov ? g + mom * b : b);
+  }
+}
+
 void ae__sgd_step(ae_optim *o, int64_t t) {
   const ae_optim_config *c = &o->cfg;
-  const ae_real lr = (ae_real)c->lr, wd = (ae_real)c->weight_decay;
-  const ae_real mom = (ae_real)c->momentum, damp1 = (ae_real)(1.0 - c->dampening);
-  const int nesterov = c->kind == AE_OPT_NESTEROV, first = t == 1;
-  for (int i = 0; i < o->nparams; i++) {
-    ae_param *prm = o->params[i];
-    ae_real *restrict p = prm->value.data;
-    const ae_real *restrict gr = prm->grad.data;
-    const int64_t n = prm->value.numel;
-    if (c->momentum == 0) {
-      AE_PAR_FOR(AE_PAR(n), simd,
-      for (int64_t j = 0; j < n; j++) p[j] -= lr * (gr[j] + wd * p[j]););
-      continue;
-    }
-    ae_real *restrict buf = ae__opt_buf(o, i, 0);
-    AE_PAR_FOR(AE_PAR(n), simd,
-    for (int64_t j = 0; j < n; j++) {
-      ae_real g = gr[j] + wd * p[j];
-      ae_real b = first ? g : mom * buf[j] + damp1 * g;
-      buf[j] = b;
-      p[j] -= lr * (nesterov ? g + mom * b : b);
-    });
-  }
+  const sgd_coef k = {(ae_real)c->lr, (ae_real)c->weight_decay, (ae_real)c->momentum,
+                      (ae_real)(1.0 - c->dampening), c->kind == AE_OPT_NESTEROV, t == 1};
+  ae__opt_for_shares(o, sgd_range, &k);
 }
