@@ -285,8 +285,9 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
       total += outs[nouts++].len;
     }
     /* One region for all of them, each thread its contiguous share of every
-     * gradient: the share of each tensor that Adam's thread reads next
-     * (adam.c), so the lines stay in that thread's caches. */
+     * gradient: the share of each tensor that the same thread's optimiser
+     * update reads next (ae__opt_for_shares, optim/optim.c), so the lines
+     * stay in that thread's caches. */
 #ifdef _OPENMP
     if (AE_PAR(total)) {
 #pragma omp parallel reduction(| : bad)
