@@ -113,21 +113,20 @@ ae_val *rnn_build_gru_cell(ae_tape *t, ae_val *const *in, const op_row *row) {
   rnn_in v = rnn_pick_vals(in, row->iattr[0], 0);
   return ae_gru_cell(t, v.x, v.h, v.wi, v.wh, v.bi, v.bh);
 }
-ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row) {
+/* The unroll's outputs as (B,T*H), then its last h (want_c 0) or its last
+ * c (want_c 1): (B,(T+1)H). Both record one lstm_seq node; with c_T asked
+ * for, the op's own value carries c_T. */
+static ae_val *unroll_flat(ae_tape *t, ae_val *const *in, const op_row *row, int want_c) {
   rnn_in v = rnn_pick_vals(in, row->iattr[0], 1);
-  ae_val *c = NULL, *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, NULL, &c);
+  ae_val *last = NULL;
+  ae_val *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, want_c ? NULL : &last, want_c ? &last : NULL);
   if (!y) return NULL;
   int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
-  return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), c}, 1);
+  return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), last}, 1);
 }
-/* The unroll asked for h_T, not c_T: [outputs as (B,T*H), h_T] (B,(T+1)H). */
-ae_val *rnn_build_lstm_seq(ae_tape *t, ae_val *const *in, const op_row *row) {
-  rnn_in v = rnn_pick_vals(in, row->iattr[0], 1);
-  ae_val *h = NULL, *y = ae_lstm_unroll(t, v.x, v.h, v.c, v.wi, v.wh, v.bi, v.bh, &h, NULL);
-  if (!y) return NULL;
-  int64_t B = y->t.shape.d[0], TH = y->t.shape.d[1] * y->t.shape.d[2];
-  return ae_concat(t, 2, (ae_val *[]){ae_reshape(t, y, AE_SHAPE(B, TH)), h}, 1);
-}
+ae_val *rnn_build_lstm_unroll(ae_tape *t, ae_val *const *in, const op_row *row) { return unroll_flat(t, in, row, 1); }
+/* The unroll asked for h_T, not c_T: [outputs as (B,T*H), h_T]. */
+ae_val *rnn_build_lstm_seq(ae_tape *t, ae_val *const *in, const op_row *row) { return unroll_flat(t, in, row, 0); }
 ae_val *rnn_build_gru_unroll(ae_tape *t, ae_val *const *in, const op_row *row) {
   rnn_in v = rnn_pick_vals(in, row->iattr[0], 0);
   return ae_gru_unroll(t, v.x, v.h, v.wi, v.wh, v.bi, v.bh, NULL);
