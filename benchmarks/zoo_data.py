@@ -8,7 +8,10 @@ at /usr/share/datasets/fashion-mnist, or $AEZOO_DATA) and writes
 DIR/train.npy, the first N training images (all 60000 by default), and
 DIR/test.npy, the first 2000 test images (the CLI's default --test-limit),
 both (N, 1, 28, 28) float32 with the values aezoo's IDX loader gives,
-(float)(u / 255.0). Needs only numpy."""
+(float)(u / 255.0); and DIR/train-images-idx3-ubyte, the same N training
+images as the bytes they are stored as (uncompressed IDX), which aezoo
+keeps as bytes in a run (run/run_rows.c) as it does Debian's files.
+Needs only numpy."""
 import argparse
 import gzip
 import os
@@ -50,6 +53,8 @@ def main():
     train = read_idx_gz(os.path.join(a.src, "train-images-idx3-ubyte.gz"), a.limit)
     test = read_idx_gz(os.path.join(a.src, "t10k-images-idx3-ubyte.gz"), 2000)
     np.save(os.path.join(a.dir, "train.npy"), to_float(train).reshape(-1, 1, 28, 28))
+    with open(os.path.join(a.dir, "train-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">HBB", 0, 0x08, 3) + struct.pack(">III", *train.shape) + train.tobytes())
     np.save(os.path.join(a.dir, "test.npy"), to_float(test).reshape(-1, 1, 28, 28))
 
 

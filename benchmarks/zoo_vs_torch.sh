@@ -48,7 +48,7 @@
 # How each side is measured (both exclude start-up: data loading, model
 # building, imports):
 #   aezoo: three runs of `aezoo train MODEL --steps W+N+1 --batch-size B
-#     --quiet --threads T --data train.npy --test-data test.npy`: a baseline
+#     --quiet --threads T --data train-images-idx3-ubyte --test-data test.npy`: a baseline
 #     run with --init of an absent file (it loads the data and builds the
 #     model, then stops with an error before the first step), one with
 #     --stop-after W and one with --stop-after W+N (both stop with a
@@ -69,11 +69,14 @@
 #     --peak (12 independent chains of 64-byte FMAs) just before each
 #     aezoo run, times the thread count; the table divides by the highest
 #     of the rounds. n/a when bench_gemm is not built.
-# Both read the images from .npy files (float32, made by zoo_data.py
-# from Debian's IDX files, the same values as aezoo's IDX loader
-# gives). With --data fashion-mnist aezoo's gzip reader holds a 47 MiB
-# buffer while loading, a transient that would hide up to 47 MiB of the
-# training's own peak; the .npy reader reads in chunks.
+# Both train on the same images, made by zoo_data.py from Debian's IDX
+# files. PyTorch reads them from train.npy (float32, the values aezoo's
+# IDX loader gives); aezoo from train-images-idx3-ubyte, the same images
+# as bytes, uncompressed, which a run keeps as bytes and converts a batch
+# at a time (run/run_rows.c) as it does Debian's files (the gzip reader of
+# those holds a transient buffer while loading that would hide part of the
+# training's own peak). Both read test.npy. A --data-dir made before the
+# IDX file existed gives aezoo train.npy.
 # Threads: OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = T for
 # both, aezoo --threads T, torch.set_num_threads(T). Each side waits for
 # OpenMP work as it does by default (aezoo passively, see README).
@@ -226,7 +229,9 @@ header' >"$csv"
   fi
   ntrain=$("$PYTHON" -c 'import numpy, sys; print(numpy.load(sys.argv[1], mmap_mode="r").shape[0])' "$data_dir/train.npy")
   per_epoch=$((ntrain / batch))
-  data="--data $data_dir/train.npy --test-data $data_dir/test.npy --batch-size $batch"
+  train_data=$data_dir/train.npy
+  [ -f "$data_dir/train-images-idx3-ubyte" ] && train_data=$data_dir/train-images-idx3-ubyte
+  data="--data $train_data --test-data $data_dir/test.npy --batch-size $batch"
 
   # ---- --check: the first loss of both sides on the same batch and weights ----
   if [ "$check" = 1 ]; then

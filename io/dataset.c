@@ -3,7 +3,8 @@
  * calls the synthetic generators, turns the raw arrays into an ae_real
  * tensor of examples (images (N,C,H,W) scaled to [0,1] when stored as
  * uint8) plus optional int32 labels, and checks labels against images and
- * float data for NaN/Inf. */
+ * float data for NaN/Inf. ae__dataset_load_u8 (dataset_u8.h) walks the
+ * same specs and keeps IDX images of bytes as bytes. */
 #include "dataset.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "base/parallel.h"
+#include "dataset_u8.h"
 #include "idx.h"
 #include "npy.h"
 
@@ -96,9 +98,34 @@ static ae_shape example_shape(int ndim, const int64_t *d) {
   return ae_shape_make(ndim, d);
 }
 
-/* Images (and optional labels) from IDX arrays into out. */
-static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, const char *lab_path, int64_t limit,
-                    ae_dataset *out) {
+void ae__dataset_u8_to_real(const uint8_t *u, int64_t n, ae_real *x) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) x[i] = (ae_real)u[i] / (ae_real)255;
+}
+
+void ae__dataset_u8_gather(const ae__dataset_u8 *d, const int64_t *idx, int64_t n, ae_tensor *out) {
+  const int64_t row = d->shape.d[0] > 0 ? ae_shape_numel(d->shape) / d->shape.d[0] : 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (i + 1 < n) { /* as ae_gather_rows: the next random row asked for while this one converts */
+      const uint8_t *next = d->x + idx[i + 1] * row;
+      for (int64_t b = 0; b < row; b += 64) __builtin_prefetch(next + b, 0, 3);
+    }
+    ae__dataset_u8_to_real(d->x + idx[i] * row, row, out->data + i * row);
+  }
+}
+
+void ae__dataset_u8_free(ae__dataset_u8 *d) {
+  if (!d) return;
+  free(d->x);
+  free(d->labels);
+  memset(d, 0, sizeof *d);
+}
+
+/* Images (and optional labels) from IDX arrays into out; with keep and
+ * images of bytes, the bytes (taken from im) into keep->x and their shape
+ * into keep->shape, out->x left NULL. */
+static int from_idx(ae_idx *im, const char *im_path, const ae_idx *lab, const char *lab_path, int64_t limit,
+                    ae_dataset *out, ae__dataset_u8 *keep) {
   int64_t n_all = im->file_rows > 0 ? im->file_rows : im->dims[0]; /* the header's count */
   int64_t n = limit > 0 && limit < im->dims[0] ? limit : im->dims[0];  /* the rows read */
   if (lab) {
@@ -128,6 +155,18 @@ static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, co
   }
   ae_shape s = example_shape(im->ndim, im->dims);
   s.d[0] = n;
+  if (keep && im->type == AE_IDX_U8) {
+    const size_t m = (size_t)ae_shape_numel(s);
+    if (m == im->bytes) { /* the rows read are the rows kept */
+      keep->x = im->data;
+      im->data = NULL;
+    } else if ((keep->x = malloc(m ? m : 1)) != NULL) {
+      memcpy(keep->x, im->data, m);
+    }
+    if (!keep->x) goto oom;
+    keep->shape = s;
+    return 0;
+  }
   out->x = ae_tensor_new(s);
   if (!out->x) goto oom;
   int64_t m = out->x->numel;
@@ -135,7 +174,7 @@ static int from_idx(const ae_idx *im, const char *im_path, const ae_idx *lab, co
   if (im->type == AE_IDX_U8) {
     const uint8_t *u = im->data;
 #pragma omp parallel for if (AE_PAR(m))
-    for (int64_t i = 0; i < m; i++) x[i] = (ae_real)(u[i] / 255.0);
+    for (int64_t c = 0; c < m; c += 4096) ae__dataset_u8_to_real(u + c, m - c < 4096 ? m - c : 4096, x + c);
   } else {
     for (int64_t i = 0; i < m; i++) x[i] = (ae_real)ae_idx_get(im, i);
     if (ae_dataset_check_finite(out)) return -1;
@@ -181,7 +220,8 @@ static int find_in_dir(const char *dir, const char *prefix, const char *kind, in
   return 0;
 }
 
-static int load_dir(const char *dir, const char *name, int split, int64_t limit, ae_dataset *out) {
+static int load_dir(const char *dir, const char *name, int split, int64_t limit, ae_dataset *out,
+                    ae__dataset_u8 *keep) {
   const char *prefix = split ? "t10k" : "train";
   if (!is_dir(dir)) {
     ae_set_last_error("%s: data directory %s does not exist%s", name, dir,
@@ -207,14 +247,14 @@ static int load_dir(const char *dir, const char *name, int split, int64_t limit,
     ae_idx_free(&im);
     return -1;
   }
-  int rc = from_idx(&im, im_path, &lab, lab_path, limit, out);
+  int rc = from_idx(&im, im_path, &lab, lab_path, limit, out, keep);
   ae_idx_free(&im);
   ae_idx_free(&lab);
   if (rc == 0) snprintf(out->name, sizeof out->name, "%s", name);
   return rc;
 }
 
-static int load_idx_file(const char *path, int64_t limit, ae_dataset *out) {
+static int load_idx_file(const char *path, int64_t limit, ae_dataset *out, ae__dataset_u8 *keep) {
   ae_idx im, lab;
   char lab_path[4096];
   if (ae_idx_read_rows(path, limit, &im)) return -1;
@@ -224,7 +264,7 @@ static int load_idx_file(const char *path, int64_t limit, ae_dataset *out) {
     return -1;
   }
   snprintf(out->name, sizeof out->name, "%s", base_name(path));
-  int rc = from_idx(&im, path, has_lab ? &lab : NULL, lab_path, limit, out);
+  int rc = from_idx(&im, path, has_lab ? &lab : NULL, lab_path, limit, out, keep);
   ae_idx_free(&im);
   if (has_lab) ae_idx_free(&lab);
   return rc;
@@ -262,11 +302,11 @@ static int has_npy_magic(const char *path) {
   return got == 6 && !memcmp(m, "\x93NUMPY", 6);
 }
 
-int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out) {
-  if (!out) {
-    ae_set_last_error("dataset_load: output is NULL");
-    return -1;
-  }
+/* ae_dataset_load, or with keep (ae__dataset_load_u8) the images of bytes
+ * into keep; 1 when a byte source was kept, 0 (keep given) for a spec
+ * whose values are not stored as bytes, before reading it. */
+static int load_spec(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out,
+                     ae__dataset_u8 *keep) {
   memset(out, 0, sizeof *out);
   if (split != 0 && split != 1) {
     ae_set_last_error("dataset_load: split %d, must be 0 (train) or 1 (test)", split);
@@ -283,19 +323,19 @@ int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, a
   }
   int rc;
   if (!strcmp(spec, "fashion-mnist"))
-    rc = load_dir(ae_dataset_default_dir(), "fashion-mnist", split, limit, out);
+    rc = load_dir(ae_dataset_default_dir(), "fashion-mnist", split, limit, out, keep);
   else if (!strncmp(spec, "fashion-mnist:", 14) && spec[14])
-    rc = load_dir(spec + 14, "fashion-mnist", split, limit, out);
+    rc = load_dir(spec + 14, "fashion-mnist", split, limit, out, keep);
   else if (!strncmp(spec, "mnist:", 6) && spec[6])
-    rc = load_dir(spec + 6, "mnist", split, limit, out);
+    rc = load_dir(spec + 6, "mnist", split, limit, out, keep);
   else if (ae_synthetic_known(spec))
-    rc = ae_synthetic_make(spec, split, limit, seed, out);
+    rc = keep ? 0 : ae_synthetic_make(spec, split, limit, seed, out);
   else if (is_dir(spec))
-    rc = load_dir(spec, base_name(spec), split, limit, out);
+    rc = load_dir(spec, base_name(spec), split, limit, out, keep);
   else if (is_file(spec)) {
     size_t len = strlen(spec);
     int npy = (len > 4 && !strcmp(spec + len - 4, ".npy")) || has_npy_magic(spec);
-    rc = npy ? load_npy_file(spec, limit, out) : load_idx_file(spec, limit, out);
+    rc = npy ? (keep ? 0 : load_npy_file(spec, limit, out)) : load_idx_file(spec, limit, out, keep);
   } else {
     struct stat st;
     if (stat(spec, &st) == 0) {
@@ -312,5 +352,30 @@ int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, a
     return -1;
   }
   if (rc != 0) ae_dataset_free(out);
+  if (rc == 0 && keep) rc = keep->x != NULL;
+  return rc;
+}
+
+int ae_dataset_load(const char *spec, int split, int64_t limit, uint64_t seed, ae_dataset *out) {
+  if (!out) {
+    ae_set_last_error("dataset_load: output is NULL");
+    return -1;
+  }
+  return load_spec(spec, split, limit, seed, out, NULL);
+}
+
+int ae__dataset_load_u8(const char *spec, int split, int64_t limit, uint64_t seed, ae__dataset_u8 *out) {
+  memset(out, 0, sizeof *out);
+  ae_dataset d;
+  int rc = load_spec(spec, split, limit, seed, &d, out);
+  if (rc == 1) { /* the labels and the name loaded beside the bytes */
+    out->labels = d.labels;
+    out->nclasses = d.nclasses;
+    snprintf(out->name, sizeof out->name, "%s", d.name);
+    d.labels = NULL;
+  } else {
+    ae__dataset_u8_free(out);
+  }
+  ae_dataset_free(&d);
   return rc;
 }

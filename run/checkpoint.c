@@ -27,9 +27,10 @@ void ae_ckpt_model_path(const char *ckpt, char *buf, size_t len) {
 
 /* FNV-1a over 64-bit words and a final mix: a checksum of a tensor's bytes,
  * kept in the metadata as "checksum.<tensor name>" (16 hex digits). */
-uint64_t ae_ckpt_hash(const void *data, size_t n) {
+uint64_t ae__ckpt_hash_begin(size_t n) { return 0xcbf29ce484222325ull ^ (uint64_t)n; }
+
+uint64_t ae__ckpt_hash_add(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
-  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
@@ -37,9 +38,17 @@ uint64_t ae_ckpt_hash(const void *data, size_t n) {
     h = (h ^ w) * 0x100000001b3ull;
   }
   for (; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t ae__ckpt_hash_end(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   return h ^ (h >> 33);
+}
+
+uint64_t ae_ckpt_hash(const void *data, size_t n) {
+  return ae__ckpt_hash_end(ae__ckpt_hash_add(ae__ckpt_hash_begin(n), data, n));
 }
 
 /* Adds tensor `name` and its checksum. */

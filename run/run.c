@@ -45,6 +45,7 @@ static void run_free(run *r) {
   ae_trainer_free(r->tr);
   ae_model_free(r->m);
   ae_dataset_free(&r->train);
+  ae__dataset_u8_free(&r->train_u8);
   ae_dataset_free(&r->val);
   ae_dataset_free(&r->test);
   free(r->perm);
@@ -196,7 +197,7 @@ static int train_loop(run *r, ae_run_result *res) {
       }
     }
     /* this process's rows of the batch (all of them in one process) */
-    ae_gather_rows(r->train.x, r->perm + mt->step_in_epoch * r->bsz + r->par.row0, r->par.rows, r->batch);
+    ae__run_gather(r, r->perm + mt->step_in_epoch * r->bsz + r->par.row0, r->par.rows, r->batch);
     r->batch->shape = bs;
     set_lr(r);
     ae__par_step_begin(r);
@@ -308,7 +309,7 @@ static int pictures(run *r) {
 static int setup_model(run *r) {
   const ae_run_config *c = r->c;
   ae_ckpt_meta *mt = &r->meta;
-  ae_shape ex = ae__run_example_shape(r->train.x);
+  ae_shape ex = ae__run_example_shape(ae__run_train_shape(r));
   if (r->resumed) {
     ae_ckpt_meta again;
     r->m = ae_ckpt_load_model(c->resume, &again);
@@ -360,14 +361,14 @@ static int setup_trainer(run *r) {
 static int setup_budget(run *r) {
   ae_ckpt_meta *mt = &r->meta;
   ae_shape ex = r->m->example;
-  r->n = r->train.x->shape.d[0];
+  r->n = ae__run_train_rows(r);
   r->bsz = mt->batch_size < r->n ? mt->batch_size : r->n;
   r->per_epoch = r->n / r->bsz;
   r->budget = mt->epochs ? mt->epochs * r->per_epoch : mt->steps;
   r->total = r->budget * mt->nstages;
   int rc = ae__par_split(r);
   if (rc) return rc;
-  uint64_t hash = ae_run_data_hash(r->train.x);
+  uint64_t hash = ae__run_train_hash(r);
   if (r->resumed) {
     if (mt->data_rows && (mt->data_rows != r->n || mt->data_hash != hash)) {
       if (!r->c->allow_data_change)

@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "comm.h"
 #include "io/dataset.h"
+#include "io/dataset_u8.h"
 #include "progress.h"
 #include "run.h"
 #include "thread_pick.h"
@@ -40,7 +41,8 @@ typedef struct run {
   const ae_run_config *c;
   ae_ckpt_meta meta;
   char out[4096];
-  ae_dataset train, val, test;
+  ae_dataset train, val, test; /* train.x is NULL when the rows are kept as bytes in train_u8 */
+  ae__dataset_u8 train_u8;      /* run_rows.c: read the training rows through ae__run_gather */
   ae_model *m;
   ae_trainer *tr;
   ae_lr_sched sched;
@@ -72,7 +74,29 @@ int ae__run_check_options(run *r);
 
 /* run_data.c: the training (less the validation split), validation and test data. */
 int ae__run_open_data(run *r);
-ae_shape ae__run_example_shape(const ae_tensor *x);
+
+/* run_rows.c: the training rows, as floats in train or as bytes in
+ * train_u8. load_train_u8: 1 kept as bytes, 0 the data is not stored as
+ * bytes (load it as floats), -1 failed (ae_last_error() set).
+ * split_u8: the validation rows perm[0..nval) into r->val as floats, the
+ * rest perm[nval..n) kept as bytes; 0 or -1 (out of memory). The hash is
+ * ae_run_data_hash of the rows as floats. */
+int ae__run_load_train_u8(run *r, const char *spec, int64_t limit, uint64_t seed);
+int ae__run_split_u8(run *r, const int64_t *perm, int64_t nval);
+ae_shape ae__run_train_shape(const run *r);
+int64_t ae__run_train_rows(const run *r);
+ae_shape ae__run_example_shape(ae_shape data); /* data's shape less its first dimension */
+void ae__run_gather(const run *r, const int64_t *idx, int64_t n, ae_tensor *out);
+uint64_t ae__run_train_hash(const run *r);
+/* labels[idx[0..n)] into a new *out (NULL when labels is NULL): 0, or -1
+ * when out of memory. */
+int ae__run_take_labels(const int32_t *labels, const int64_t *idx, int64_t n, int32_t **out);
+
+/* checkpoint.c: ae_ckpt_hash of n bytes given in pieces (each piece but
+ * the last a whole number of 8-byte words). */
+uint64_t ae__ckpt_hash_begin(size_t n);
+uint64_t ae__ckpt_hash_add(uint64_t h, const void *data, size_t n);
+uint64_t ae__ckpt_hash_end(uint64_t h);
 
 /* run_parallel.c: data-parallel training across processes (comm.h).
  * Every rank runs the whole run on the same data, draws the same
