@@ -44,6 +44,8 @@ struct ae_tape {
   int grad_enabled, anomaly;
   const unsigned char *sweep_needed; /* during a reverse sweep: nodes leading to its targets */
   int sweep_top;
+  ae_real **sinks; /* during ae__backward_set's sweep: where a leaf's one gradient may be written */
+  int sinks_top;
   ae_status status;
   char error[512];
   const char *cur_op; /* the name the running op passed to ae_op_begin/ae_op_out/ae_arena_alloc */
@@ -104,6 +106,7 @@ void ae_tape_reset(ae_tape *t) {
   t->ops_run = 0;
   t->status = AE_OK;
   t->error[0] = 0;
+  t->sinks = NULL;
   free_clear(t);
 }
 
@@ -315,6 +318,32 @@ int ae_needs_grad(ae_tape *t, const ae_node *n, int j) {
   if (!x || !x->requires_grad) return 0;
   if (!t->sweep_needed || x->node < 0 || x->node > t->sweep_top) return 1;
   return t->sweep_needed[x->node];
+}
+
+void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top) {
+  t->sinks = sinks;
+  t->sinks_top = top;
+}
+
+ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s) {
+  const ae_val *x = n->in[j];
+  if (!t->sinks || t->grad_enabled || !x || x->node < 0 || x->node > t->sinks_top) return NULL;
+  ae_real *d = t->sinks[x->node];
+  if (!d || !ae_shape_eq(s, x->t.shape)) return NULL;
+  t->sinks[x->node] = NULL; /* one writer */
+  return d;
+}
+
+ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data) {
+  t->cur_op = op;
+  ae_val *v = ae_arena_alloc(t, op, sizeof *v);
+  if (!v) return NULL;
+  memset(v, 0, sizeof *v);
+  v->t.data = data;
+  v->t.shape = s;
+  v->t.numel = ae_shape_numel(s);
+  v->node = -1;
+  return v;
 }
 
 /* Sets the needed-set of the running sweep (NULL: none); returns the old one (tape_internal.h). */

@@ -37,6 +37,19 @@ int ae__tape_window_end(ae_tape *t, ae_val **keep, int nkeep, unsigned char *fre
 void ae__tape_recycle(ae_tape *t, ae_val *v);
 void ae__tape_release(ae_tape *t, ae_val *v);
 
+/* Gradient sinks (backward.c, ae__backward_set): sinks[i] (i <= top),
+ * when not NULL, is the buffer where leaf node i's gradient ends up, for a
+ * parameter leaf whose one use is one rule's input: that rule may write
+ * the gradient there, not on the tape, and the copy out of the tape is
+ * saved. ae__grad_sink(t, n, j, s): the sink of node n's input j, for a
+ * rule about to write a gradient of shape s (NULL: none, or create_graph,
+ * or another shape); handed out once. ae__op_out_at: a value of shape s
+ * whose data is `data` (a sink), as ae_op_out gives one on the arena. The
+ * tape forgets the sinks at reset. */
+void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top);
+ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s);
+ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data);
+
 /* A constant whose data is x's own buffer (no copy), for a caller that
  * keeps x alive and unchanged until the tape is reset: the trainer's
  * batch (zoo/train.c), 400 KB a step at batch 128 on Fashion-MNIST. */

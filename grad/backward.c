@@ -204,8 +204,11 @@ ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph)
 /* A parameter's gradient out of the tape: d = 0 + g (OUT_SET, as zeroing
  * then adding gave: -0 becomes +0), d += g with its values tested
  * (OUT_ADD_TEST: a listed parameter bound twice) or d += g (OUT_ADD: not
- * listed, accumulating as ae_backward does). */
-enum { OUT_SET, OUT_ADD_TEST, OUT_ADD };
+ * listed, accumulating as ae_backward does). OUT_SINK: the rule wrote the
+ * gradient into d itself (a sink, below); its values are only tested. It
+ * holds no -0 that 0 + g would make +0: the GEMM's sums start from +0, in
+ * the built-in kernels and in OpenBLAS's (test_backward_set.c checks both). */
+enum { OUT_SET, OUT_ADD_TEST, OUT_ADD, OUT_SINK };
 typedef struct grad_out {
   ae_real *d;
   const ae_real *g;
@@ -225,6 +228,9 @@ static int grad_out_range(const grad_out *o, int64_t lo, int64_t hi) {
       d[e] = g[e] + (ae_real)0;
       b |= d[e] * (ae_real)0 != 0;
     }
+  } else if (o->kind == OUT_SINK) {
+#pragma omp simd reduction(| : b)
+    for (int64_t e = lo; e < hi; e++) b |= d[e] * (ae_real)0 != 0;
   } else if (o->kind == OUT_ADD_TEST) {
 #pragma omp simd reduction(| : b)
     for (int64_t e = lo; e < hi; e++) {
@@ -236,6 +242,37 @@ static int grad_out_range(const grad_out *o, int64_t lo, int64_t hi) {
     for (int64_t e = lo; e < hi; e++) d[e] += g[e];
   }
   return b;
+}
+
+/* The sinks a set-backward offers (tape_internal.h): the gradient buffer
+ * of each listed parameter bound once (one leaf up to top) whose leaf is
+ * one node's input once, where the gradient the sweep finds for that
+ * leaf is that rule's result as it is: a rule may write it there. NULL
+ * when out of arena (no sinks: the copy as before). */
+static ae_real **offer_sinks(ae_tape *t, ae_param *const *set, int nset, const unsigned char *target, int top) {
+  ae_real **sinks = ae_arena_alloc(t, "backward", sizeof *sinks * (size_t)(top + 1));
+  int *uses = ae_arena_alloc(t, "backward", sizeof *uses * (size_t)(top + 1));
+  int *bound = ae_arena_alloc(t, "backward", sizeof *bound * (size_t)nset);
+  if (!sinks || !uses || !bound) return NULL;
+  memset(uses, 0, sizeof *uses * (size_t)(top + 1));
+  memset(bound, 0, sizeof *bound * (size_t)nset);
+  for (int i = 0; i <= top; i++) {
+    ae_node *n = ae__tape_node(t, i);
+    sinks[i] = NULL;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] && n->in[j]->node >= 0 && n->in[j]->node <= top) uses[n->in[j]->node]++;
+    if (!target[i]) continue;
+    for (int k = 0; k < nset; k++)
+      if (set[k] == n->out->param) bound[k]++;
+  }
+  for (int i = 0; i <= top; i++) {
+    if (!target[i] || uses[i] != 1) continue;
+    ae_node *n = ae__tape_node(t, i);
+    for (int k = 0; k < nset; k++)
+      if (set[k] == n->out->param && bound[k] == 1 && set[k]->grad.numel == n->out->t.numel)
+        sinks[i] = set[k]->grad.data;
+  }
+  return sinks;
 }
 
 /* ae_backward, or with set (nset > 0) ae__backward_set: each listed
@@ -266,7 +303,10 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
       ae_node *n = ae__tape_node(t, i);
       target[i] = n->op == AE_OP_LEAF && n->out->param;
     }
+    ae_real **sinks = nset > 0 ? offer_sinks(t, set, nset, target, top) : NULL;
+    ae__tape_set_sinks(t, sinks, top);
     rc = sweep(t, 1, &loss, NULL, target, acc, top, 0);
+    ae__tape_set_sinks(t, NULL, -1);
     /* the parameters' gradients out of the tape, in node order (a
      * parameter bound twice: set, then added to) */
     grad_out *outs = rc == 0 ? ae_arena_alloc(t, "backward", sizeof *outs * (size_t)(top + 1)) : NULL;
@@ -279,7 +319,10 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
       ae_param *p = n->out->param;
       int k = 0;
       while (k < nset && set[k] != p) k++;
-      const int kind = k == nset ? OUT_ADD : done[k] ? OUT_ADD_TEST : OUT_SET;
+      const int kind = k == nset    ? OUT_ADD
+                       : done[k]     ? OUT_ADD_TEST
+                       : acc[i]->t.data == p->grad.data ? OUT_SINK
+                                                        : OUT_SET;
       outs[nouts] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, kind};
       if (k < nset) done[k] = 1;
       total += outs[nouts++].len;

@@ -4,11 +4,14 @@
  *   y = A^T B:   dA = B g^T,   dB = A g
  *   y = A B^T:   dA = g B,     dB = g^T A
  *   y = A^T B^T: dA = B^T g^T, dB = g^T A^T */
+#include "autograd/tape_internal.h"
 #include "base/gemm.h"
 #include "oplist.h"
 #include "ops.h"
 
-ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb) {
+/* op(a) op(b) into dst (a gradient sink, tape_internal.h) or, dst NULL,
+ * a new value on the tape. */
+static ae_val *matmul_to(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb, ae_real *dst) {
   ae_val *in[2] = {a, b};
   if (!ae_op_begin(t, "matmul", 2, in)) return NULL;
   char sa[AE_SHAPE_BUF], sb[AE_SHAPE_BUF];
@@ -24,7 +27,8 @@ ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb) {
              ta ? "^T" : "", ae_sstr(b->t.shape, sb), tb ? "^T" : "", (long long)k, (long long)kb);
     return NULL;
   }
-  ae_val *y = ae_op_out(t, "matmul", ae_shape_make(2, (int64_t[]){m, n}));
+  ae_shape ys = ae_shape_make(2, (int64_t[]){m, n});
+  ae_val *y = dst ? ae__op_out_at(t, "matmul", ys, dst) : ae_op_out(t, "matmul", ys);
   if (!y) return NULL;
   ae_gemm(ta, tb, m, n, k, 1, a->t.data, a->t.shape.d[1], b->t.data, b->t.shape.d[1], 0, y->t.data, n);
   ae_node *nd = ae_op_record(t, AE_OP_MATMUL, y, 2, in);
@@ -32,13 +36,21 @@ ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb) {
   return y;
 }
 
+ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb) { return matmul_to(t, a, b, ta, tb, NULL); }
+
+/* A weight's gradient goes straight into the parameter's gradient when the
+ * backward offers its buffer (ae__grad_sink): the GEMM writes it once. */
 void ae_bw_matmul(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *a = n->in[0], *b = n->in[1];
   int ta = (int)n->i[0], tb = (int)n->i[1];
-  if (ae_needs_grad(t, n, 0))
-    gin[0] = ta ? ae_matmul(t, b, g, tb, 1) : ae_matmul(t, g, b, 0, !tb);
-  if (ae_needs_grad(t, n, 1))
-    gin[1] = tb ? ae_matmul(t, g, a, 1, ta) : ae_matmul(t, a, g, !ta, 0);
+  if (ae_needs_grad(t, n, 0)) {
+    ae_real *sink = ae__grad_sink(t, n, 0, a->t.shape);
+    gin[0] = ta ? matmul_to(t, b, g, tb, 1, sink) : matmul_to(t, g, b, 0, !tb, sink);
+  }
+  if (ae_needs_grad(t, n, 1)) {
+    ae_real *sink = ae__grad_sink(t, n, 1, b->t.shape);
+    gin[1] = tb ? matmul_to(t, g, a, 1, ta, sink) : matmul_to(t, a, g, !ta, 0, sink);
+  }
 }
 
 ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b) {
