@@ -75,6 +75,32 @@ static double reduce(int kind, int64_t n, const ae_real *x, const ae_real *y) {
 }
 
 double ae_v_sum(int64_t n, const ae_real *x) { return reduce(R_SUM, n, x, NULL); }
+
+/* reduce(R_SUM) with each chunk filled into a buffer on the summing thread. */
+static double filled_chunk(int64_t n, int64_t c, ae__v_fill_fn fill, const void *ctx) {
+  ae_real buf[AE_V_CHUNK];
+  int64_t s = c * AE_V_CHUNK, len = n - s < AE_V_CHUNK ? n - s : AE_V_CHUNK;
+  fill(ctx, s, len, buf);
+  return chunk_sum(R_SUM, len, buf, NULL);
+}
+
+double ae__v_sum_fill(int64_t n, ae__v_fill_fn fill, const void *ctx) {
+  double total = 0;
+  if (n <= 0) return 0;
+  int64_t nchunks = (n + AE_V_CHUNK - 1) / AE_V_CHUNK;
+  if (!AE_PAR(n)) {
+    for (int64_t c = 0; c < nchunks; c++) total += filled_chunk(n, c, fill, ctx);
+    return total;
+  }
+  double part[SUPER];
+  for (int64_t c0 = 0; c0 < nchunks; c0 += SUPER) {
+    int64_t m = nchunks - c0 < SUPER ? nchunks - c0 : SUPER;
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < m; j++) part[j] = filled_chunk(n, c0 + j, fill, ctx);
+    for (int64_t j = 0; j < m; j++) total += part[j];
+  }
+  return total;
+}
 double ae_v_sum_serial(int64_t n, const ae_real *x) { return n <= 0 ? 0 : reduce_serial(R_SUM, n, x, NULL); }
 double ae_v_dot(int64_t n, const ae_real *x, const ae_real *y) { return reduce(R_DOT, n, x, y); }
 double ae_v_sumsq(int64_t n, const ae_real *x) { return reduce(R_SUMSQ, n, x, NULL); }

@@ -53,22 +53,36 @@ static int same_shape(ae_tape *t, const char *op, const char *na, ae_val *a, con
 
 static int reduced(ae_reduction r) { return r == AE_REDUCE_SUM || r == AE_REDUCE_MEAN || r == AE_REDUCE_BATCH_MEAN; }
 
+/* The squared differences of one chunk, (a - x)^2 in ae_real, with a =
+ * sigmoid(z) computed for the chunk first when sig (reduced_mse). */
+typedef struct mse_chunks {
+  const ae_real *z, *x;
+  ae_real *a;
+  int sig;
+} mse_chunks;
+static void mse_fill(const void *ctx, int64_t lo, int64_t len, ae_real *sq) {
+  const mse_chunks *m = ctx;
+  if (m->sig) ae_v_sigmoid(len, m->z + lo, m->a + lo);
+  const ae_real *restrict a = m->a + lo, *restrict x = m->x + lo;
+#pragma omp simd
+  for (int64_t i = 0; i < len; i++) sq[i] = (a[i] - x[i]) * (a[i] - x[i]);
+}
+
 /* The op's value; sig: in is z and a = sigmoid(z), kept (saved[0]) for the
- * backward when a node is recorded. */
+ * backward when a node is recorded. One pass a chunk (sigmoid, square,
+ * sum), bitwise the three passes over whole arrays it replaced: sigmoid's
+ * value does not depend on where an array starts (vmath.c) and
+ * ae__v_sum_fill sums as ae_v_sum does. */
 static ae_val *reduced_mse(ae_tape *t, const char *op, int id, int sig, ae_val *in, ae_val *x, ae_reduction r) {
   int64_t n = x->t.numel, b = x->t.shape.ndim > 0 ? x->t.shape.d[0] : 1;
   ae_real c = r == AE_REDUCE_SUM ? 1 : (ae_real)(1.0 / (double)(r == AE_REDUCE_MEAN ? n : b));
   ae_val *out = ae_op_out(t, op, ae_shape_make(0, NULL));
   ae_tape_mark before_a = ae_tape_get_mark(t);
   ae_val *a = out && sig ? ae_op_out(t, op, in->t.shape) : in;
-  ae_tape_mark scratch = ae_tape_get_mark(t);
-  ae_real *sq = a ? ae_arena_alloc(t, op, sizeof(ae_real) * (size_t)(n ? n : 1)) : NULL;
-  if (!out || !sq) return NULL;
-  if (sig) ae_v_sigmoid(n, in->t.data, a->t.data);
-  AE_MAP2(n, sq, a->t.data, x->t.data, (g - v) * (g - v));
-  ae_real sum = (ae_real)ae_v_sum(n, sq);
+  if (!out || !a) return NULL;
+  mse_chunks m = {in->t.data, x->t.data, a->t.data, sig};
+  ae_real sum = (ae_real)ae__v_sum_fill(n, mse_fill, &m);
   out->t.data[0] = r == AE_REDUCE_SUM ? sum : c * sum;
-  ae_tape_rewind(t, scratch);
   ae_node *nd = ae_op_record(t, id, out, 2, (ae_val *[]){in, x});
   if (nd) {
     nd->f[0] = c;

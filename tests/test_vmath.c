@@ -355,6 +355,36 @@ Test(vmath, reductions) {
   free(x), free(y);
 }
 
+/* ae__v_sum_fill (internal): bitwise ae_v_sum of the array its fill
+ * writes, at 1 and 2 threads, each fill a whole chunk from a chunk
+ * boundary (the last one shorter). */
+static int fill_misplaced;
+static void fill_from(const void *ctx, int64_t lo, int64_t len, ae_real *buf) {
+  if (lo % AE_V_CHUNK != 0 || len < 1 || len > AE_V_CHUNK) __atomic_store_n(&fill_misplaced, 1, __ATOMIC_RELAXED);
+  memcpy(buf, (const ae_real *)ctx + lo, sizeof *buf * (size_t)len);
+}
+
+Test(vmath, sum_fill_is_the_sum_of_what_it_fills) {
+  int64_t nmax = 5000000;
+  ae_real *x = malloc(nmax * sizeof *x);
+  domain d = {-1, 1, -10, 3, -10, 3, NE(0)};
+  fill(&d, nmax, x);
+  for (size_t l = 0; l < sizeof rlens / sizeof rlens[0]; l++) {
+    int64_t n = rlens[l];
+    ae_set_threads(1);
+    double want = ae_v_sum(n, x);
+    for (int th = 1; th <= 2; th++) {
+      ae_set_threads(th);
+      fill_misplaced = 0;
+      double got = ae__v_sum_fill(n, fill_from, x);
+      cr_assert(memcmp(&got, &want, sizeof got) == 0, "n=%lld, %d threads: %.17g, ae_v_sum %.17g", (long long)n, th,
+                got, want);
+      cr_assert_eq(fill_misplaced, 0, "n=%lld: a fill off a chunk boundary", (long long)n);
+    }
+  }
+  free(x);
+}
+
 /* sincospi: sin(pi x) and cos(pi x) within 1 ulp of long double libm
  * (SLEEF documents 0.506) over [-4, 4], for lengths around the vector
  * width and past the parallel threshold; exact at multiples of 1/2. */
