@@ -4,7 +4,7 @@
  * tensor of examples (images (N,C,H,W) scaled to [0,1] when stored as
  * uint8) plus optional int32 labels, and checks labels against images and
  * float data for NaN/Inf. ae__dataset_load_u8 (dataset_u8.h) walks the
- * same specs and keeps IDX images of bytes as bytes. */
+ * same specs and keeps images stored as bytes (IDX, uint8 .npy) as bytes. */
 #include "dataset.h"
 
 #include <errno.h>
@@ -270,7 +270,27 @@ static int load_idx_file(const char *path, int64_t limit, ae_dataset *out, ae__d
   return rc;
 }
 
-static int load_npy_file(const char *path, int64_t limit, ae_dataset *out) {
+/* A .npy file of uint8 in C order as its bytes (keep, ae__dataset_load_u8):
+ * 1, 0 when the file holds other data (nothing kept), or -1. */
+static int keep_npy_bytes(const char *path, int64_t limit, ae__dataset_u8 *keep) {
+  ae_shape s;
+  int rc = ae__npy_read_rows_u8(path, limit, &keep->x, &s);
+  if (rc == 1 && s.ndim == 0) {
+    ae_set_last_error("%s: holds a single scalar; data must have 1 to 4 dimensions (N, ...)", path);
+    free(keep->x);
+    keep->x = NULL;
+    return -1;
+  }
+  if (rc == 1) keep->shape = example_shape(s.ndim, s.d);
+  return rc;
+}
+
+static int load_npy_file(const char *path, int64_t limit, ae_dataset *out, ae__dataset_u8 *keep) {
+  if (keep) {
+    int rc = keep_npy_bytes(path, limit, keep);
+    if (rc == 1) snprintf(out->name, sizeof out->name, "%s", base_name(path));
+    return rc < 0 ? -1 : 0; /* 0: kept, or not bytes (keep->x NULL) */
+  }
   ae_tensor *t = ae_npy_read_rows(path, limit);
   if (!t) return -1;
   if (t->shape.ndim == 0) {
@@ -335,7 +355,7 @@ static int load_spec(const char *spec, int split, int64_t limit, uint64_t seed, 
   else if (is_file(spec)) {
     size_t len = strlen(spec);
     int npy = (len > 4 && !strcmp(spec + len - 4, ".npy")) || has_npy_magic(spec);
-    rc = npy ? (keep ? 0 : load_npy_file(spec, limit, out)) : load_idx_file(spec, limit, out, keep);
+    rc = npy ? load_npy_file(spec, limit, out, keep) : load_idx_file(spec, limit, out, keep);
   } else {
     struct stat st;
     if (stat(spec, &st) == 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dataset_u8.h"  /* ae__npy_read_rows_u8 */
 #include "idx.h"         /* ae_io_open_regular, AE_IO_MAX_ELEMS */
 #include "safetensors.h" /* ae_io_atomic */
 
@@ -170,7 +171,7 @@ static void conv(const unsigned char *src, int kind, int64_t n, ae_real *dst) {
   int swap = !host_is_le();
   for (int64_t i = 0; i < n; i++) {
     if (kind == 1)
-      dst[i] = (ae_real)(src[i] * (1.0 / 255.0));
+      dst[i] = (ae_real)(src[i] / 255.0); /* as the IDX loader: the same byte, the same value */
     else if (kind == 4) {
       unsigned char b[4];
       memcpy(b, src + 4 * i, 4);
@@ -206,7 +207,19 @@ static void fortran_to_c(const ae_real *src, ae_real *dst, const int64_t *d) {
 
 ae_tensor *ae_npy_read(const char *path) { return ae_npy_read_rows(path, 0); }
 
-ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows) {
+/* ae__npy_read_rows_u8's result: status 1 with the bytes and their shape,
+ * 0 for data that is not uint8 in C order (nothing read), -1 an error. */
+typedef struct npy_u8 {
+  uint8_t *bytes;
+  ae_shape shape;
+  int status;
+} npy_u8;
+
+/* ae_npy_read_rows, or with u8 (ae__npy_read_rows_u8) the data's bytes
+ * themselves when they are uint8 in C order (or 1-D), after the same
+ * checks; then it returns NULL and says so in u8->status. */
+static ae_tensor *read_rows(const char *path, int64_t max_rows, npy_u8 *u8) {
+  if (u8) *u8 = (npy_u8){NULL, ae_shape_make(0, NULL), -1};
   if (!path) {
     ae_set_last_error("npy_read: path is NULL");
     return NULL;
@@ -306,6 +319,25 @@ ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows) {
     n = n / h.dims[0] * max_rows;
     h.dims[0] = max_rows;
   }
+  if (u8) {
+    u8->status = 0;
+    if (kind != 1 || (h.fortran && h.ndim > 1)) goto out;
+    u8->status = -1;
+    u8->bytes = malloc(n ? (size_t)n : 1);
+    if (!u8->bytes) {
+      ae_set_last_error("%s: out of memory for %lld elements", path, (long long)n);
+      goto out;
+    }
+    if (fread(u8->bytes, 1, (size_t)n, f) != (size_t)n) {
+      ae_set_last_error("%s: read error in the data: %s", path, ferror(f) ? strerror(errno) : "short read");
+      free(u8->bytes);
+      u8->bytes = NULL;
+      goto out;
+    }
+    u8->shape = ae_shape_make(h.ndim, h.dims);
+    u8->status = 1;
+    goto out;
+  }
   t = ae_tensor_new(ae_shape_make(h.ndim, h.dims));
   if (h.fortran && h.ndim > 1) tmp = ae_tensor_new(ae_shape_make(h.ndim, h.dims));
   if (!t || (h.fortran && h.ndim > 1 && !tmp)) {
@@ -342,6 +374,16 @@ out:
   free(hbuf);
   fclose(f);
   return t;
+}
+
+ae_tensor *ae_npy_read_rows(const char *path, int64_t max_rows) { return read_rows(path, max_rows, NULL); }
+
+int ae__npy_read_rows_u8(const char *path, int64_t max_rows, uint8_t **bytes, ae_shape *shape) {
+  npy_u8 u8;
+  read_rows(path, max_rows, &u8);
+  *bytes = u8.bytes;
+  *shape = u8.shape;
+  return u8.status;
 }
 
 /* ---- writer -------------------------------------------------------------- */

@@ -12,7 +12,8 @@
 
 /* Reads a .npy file into a new tensor of ae_real with the file's shape
  * (rank 0..4; a rank-1 file stays rank 1).
- * Accepted dtypes: '|u1' (uint8, scaled by 1/255 into [0,1]), '<f4' and
+ * Accepted dtypes: '|u1' (uint8, (ae_real)(u / 255.0) in [0,1], the value
+ * ae_dataset_load gives the same byte from an IDX file), '<f4' and
  * '<f8' (converted to ae_real as they are; float64 values beyond float's
  * range become inf in the float32 build). fortran_order True is accepted
  * and the data reordered to C order. NULL with a message naming the file

@@ -8,7 +8,8 @@
  * batch of 128 random rows reads 100 KB instead of 400 KB from memory:
  * 13-22 us against 42 us in a microbenchmark (rows evicted between
  * gathers), 4 to 5% of a step of the small MLP models (aezoo_ab.sh).
- * Other data (.npy files, synthetic sets) stays in r->train as floats. */
+ * uint8 .npy files in C order are kept so too. Other data (float files,
+ * synthetic sets) stays in r->train as floats. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,9 +1,11 @@
 /* test_run_u8.c: training rows kept as the bytes their file stores
  * (io/dataset_u8.h, run/run_rows.c). The byte loader gives the IDX
- * loader's values for all 256 bytes and every row; sources stored as floats
- * are declined; and a run on an IDX file trains to the same bits, with the
- * same data fingerprint, as one on a .npy file of the same values (a
- * validation split too), so a checkpoint of either resumes on the other. */
+ * loader's values for all 256 bytes and every row, from IDX files and
+ * uint8 .npy files alike; sources stored as floats (and Fortran-order
+ * .npy files) are declined; and a run on an IDX file trains to the same
+ * bits, with the same data fingerprint, as one on a .npy file of the same
+ * values (a validation split too), so a checkpoint of either resumes on
+ * the other. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,61 @@ Test(run_u8, idx_bytes_gather_to_the_float_loaders_rows_and_labels) {
     ae__dataset_u8_free(&b);
     ae_dataset_free(&f);
   }
+}
+
+/* The same N images as a uint8 .npy file (N, H, W), in C order or
+ * Fortran order (then the bytes are laid out column-major). */
+static void write_npy_u8(const char *npy, int fortran) {
+  char dict[128];
+  int len = snprintf(dict, sizeof dict, "{'descr': '|u1', 'fortran_order': %s, 'shape': (%d, %d, %d), }",
+                     fortran ? "True" : "False", N, H, W);
+  while ((10 + len + 1) % 64) dict[len++] = ' ';
+  dict[len++] = '\n';
+  FILE *f = fopen(npy, "wb");
+  cr_assert(f);
+  unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len, (unsigned char)(len >> 8)};
+  cr_assert_eq(fwrite(head, 1, 10, f), 10);
+  cr_assert_eq(fwrite(dict, 1, (size_t)len, f), (size_t)len);
+  for (int64_t k = 0; k < (int64_t)N * H * W; k++) {
+    int64_t i = k; /* C order: element k is image k / (H W), pixel k % (H W) */
+    if (fortran) { /* element k is (n, r, c) with n fastest */
+      int64_t n = k % N, r = k / N % H, c = k / N / H;
+      i = (n * H + r) * W + c;
+    }
+    fputc(pixel(i), f);
+  }
+  cr_assert_eq(fclose(f), 0);
+}
+
+Test(run_u8, a_uint8_npy_file_is_kept_as_bytes_and_gives_the_idx_values) {
+  const char *img = in_tmp("train-images-idx3-ubyte"), *npy = in_tmp("u8.npy"), *fnpy = in_tmp("u8f.npy");
+  write_idx(img, 0);
+  write_npy_u8(npy, 0);
+  write_npy_u8(fnpy, 1);
+  ae_dataset fi, fn, ff;
+  cr_assert_eq(ae_dataset_load(img, 0, 0, 0, &fi), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_dataset_load(npy, 0, 0, 0, &fn), 0, "%s", ae_last_error());
+  cr_assert_eq(ae_dataset_load(fnpy, 0, 0, 0, &ff), 0, "%s", ae_last_error());
+  cr_assert(ae_shape_eq(fi.x->shape, fn.x->shape) && ae_shape_eq(fi.x->shape, ff.x->shape));
+  /* the same byte, the same value, from either format */
+  cr_assert_eq(memcmp(fi.x->data, fn.x->data, sizeof(ae_real) * (size_t)fi.x->numel), 0);
+  cr_assert_eq(memcmp(fi.x->data, ff.x->data, sizeof(ae_real) * (size_t)fi.x->numel), 0);
+  ae__dataset_u8 b;
+  cr_assert_eq(ae__dataset_load_u8(npy, 0, 120, 0, &b), 1, "%s", ae_last_error());
+  cr_assert_eq(b.shape.d[0], 120);
+  cr_assert(ae_shape_eq(ae_shape_make(3, b.shape.d + 1), ae_shape_make(3, fi.x->shape.d + 1)));
+  int64_t idx[120];
+  for (int i = 0; i < 120; i++) idx[i] = 119 - i;
+  ae_tensor *got = ae_tensor_new(b.shape), *want = ae_tensor_new(b.shape);
+  ae__dataset_u8_gather(&b, idx, 120, got);
+  ae_gather_rows(fi.x, idx, 120, want);
+  cr_assert_eq(memcmp(got->data, want->data, sizeof(ae_real) * (size_t)want->numel), 0);
+  ae_tensor_free(got), ae_tensor_free(want);
+  ae__dataset_u8_free(&b);
+  /* Fortran order is declined (the floats reorder it) */
+  cr_assert_eq(ae__dataset_load_u8(fnpy, 0, 0, 0, &b), 0, "%s", ae_last_error());
+  cr_assert_null(b.x);
+  ae_dataset_free(&fi), ae_dataset_free(&fn), ae_dataset_free(&ff);
 }
 
 Test(run_u8, float_sources_are_declined_and_errors_are_the_loaders) {
