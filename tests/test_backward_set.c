@@ -256,8 +256,10 @@ static void sink_case(int ta, int tb, int inf_at, ae_real zero_sign) {
   ae_param *list[2] = {a, b};
   int finite = -1;
   cr_assert_eq(ae__backward_set(t, product_loss(t, a, b, ta, tb, r), list, 2, &finite), 0, "%s", ae_tape_error(t));
-  cr_assert(memcmp(a->grad.data, ga, sizeof(ae_real) * (size_t)a->grad.numel) == 0, "ta %d tb %d: a's gradient", ta, tb);
-  cr_assert(memcmp(b->grad.data, gb, sizeof(ae_real) * (size_t)b->grad.numel) == 0, "ta %d tb %d: b's gradient", ta, tb);
+  cr_assert(memcmp(a->grad.data, ga, sizeof(ae_real) * (size_t)a->grad.numel) == 0, "ta %d tb %d: a's gradient", ta,
+            tb);
+  cr_assert(memcmp(b->grad.data, gb, sizeof(ae_real) * (size_t)b->grad.numel) == 0, "ta %d tb %d: b's gradient", ta,
+            tb);
   for (int64_t i = 0; i < a->grad.numel; i++)
     cr_assert(!(a->grad.data[i] == 0 && signbit(a->grad.data[i])), "a's gradient %lld is -0", (long long)i);
   for (int64_t i = 0; i < b->grad.numel; i++)
@@ -267,8 +269,9 @@ static void sink_case(int ta, int tb, int inf_at, ae_real zero_sign) {
   size_t grads = sizeof(ae_real) * (size_t)(a->grad.numel + b->grad.numel);
   /* less the sinks' three tables (a word or two per node: a 64-byte block each here) and one
    * block of alignment (the gradients' own bytes are not multiples of 64) */
-  cr_assert_leq(ae_tape_arena_peak(t) + grads, peak_copy + 4 * 64, "ta %d tb %d: peak %zu with sinks, %zu copied (%zu of gradients)",
-                ta, tb, ae_tape_arena_peak(t), peak_copy, grads);
+  cr_assert_leq(ae_tape_arena_peak(t) + grads, peak_copy + 4 * 64,
+                "ta %d tb %d: peak %zu with sinks, %zu copied (%zu of gradients)", ta, tb, ae_tape_arena_peak(t),
+                peak_copy, grads);
   free(ga), free(gb);
   ae_tape_free(t);
   ae_param_free(a), ae_param_free(b);

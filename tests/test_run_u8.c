@@ -72,22 +72,32 @@ static void write_idx(const char *images, int labels_too) {
   cr_assert_eq(fclose(f), 0);
 }
 
+/* A new .npy file (version 1.0) with its header written: dtype descr,
+ * shape "n, ..." (2 or more dimensions); the data follows. */
+static FILE *open_npy(const char *path, const char *descr, int fortran, const char *shape) {
+  char dict[160];
+  int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': (%s), }", descr,
+                     fortran ? "True" : "False", shape);
+  while ((10 + len + 1) % 64) dict[len++] = ' '; /* padded so that the data starts at a multiple of 64 */
+  dict[len++] = '\n';
+  FILE *f = fopen(path, "wb");
+  cr_assert(f);
+  unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len, (unsigned char)(len >> 8)};
+  cr_assert_eq(fwrite(head, 1, 10, f), 10);
+  cr_assert_eq(fwrite(dict, 1, (size_t)len, f), (size_t)len);
+  return f;
+}
+
 /* The same images as a .npy file of ae_real ('<f4', or '<f8' in the
  * double build, where ae_npy_write would round them to float): the values
  * ae_dataset_load gives, exactly. */
 static void write_npy_of(const char *images, const char *npy) {
   ae_dataset d;
   cr_assert_eq(ae_dataset_load(images, 0, 0, 0, &d), 0, "%s", ae_last_error());
-  char dict[128];
-  int len = snprintf(dict, sizeof dict, "{'descr': '<f%d', 'fortran_order': False, 'shape': (%lld, 1, %d, %d), }",
-                     (int)sizeof(ae_real), (long long)d.x->shape.d[0], H, W);
-  while ((10 + len + 1) % 64) dict[len++] = ' '; /* padded so that the data starts at a multiple of 64 */
-  dict[len++] = '\n';
-  FILE *f = fopen(npy, "wb");
-  cr_assert(f);
-  unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len, (unsigned char)(len >> 8)};
-  cr_assert_eq(fwrite(head, 1, 10, f), 10);
-  cr_assert_eq(fwrite(dict, 1, (size_t)len, f), (size_t)len);
+  char descr[8], shape[64];
+  snprintf(descr, sizeof descr, "<f%d", (int)sizeof(ae_real));
+  snprintf(shape, sizeof shape, "%lld, 1, %d, %d", (long long)d.x->shape.d[0], H, W);
+  FILE *f = open_npy(npy, descr, 0, shape);
   cr_assert_eq(fwrite(d.x->data, sizeof(ae_real), (size_t)d.x->numel, f), (size_t)d.x->numel);
   cr_assert_eq(fclose(f), 0);
   ae_dataset_free(&d);
@@ -137,16 +147,9 @@ Test(run_u8, idx_bytes_gather_to_the_float_loaders_rows_and_labels) {
 /* The same N images as a uint8 .npy file (N, H, W), in C order or
  * Fortran order (then the bytes are laid out column-major). */
 static void write_npy_u8(const char *npy, int fortran) {
-  char dict[128];
-  int len = snprintf(dict, sizeof dict, "{'descr': '|u1', 'fortran_order': %s, 'shape': (%d, %d, %d), }",
-                     fortran ? "True" : "False", N, H, W);
-  while ((10 + len + 1) % 64) dict[len++] = ' ';
-  dict[len++] = '\n';
-  FILE *f = fopen(npy, "wb");
-  cr_assert(f);
-  unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len, (unsigned char)(len >> 8)};
-  cr_assert_eq(fwrite(head, 1, 10, f), 10);
-  cr_assert_eq(fwrite(dict, 1, (size_t)len, f), (size_t)len);
+  char shape[64];
+  snprintf(shape, sizeof shape, "%d, %d, %d", N, H, W);
+  FILE *f = open_npy(npy, "|u1", fortran, shape);
   for (int64_t k = 0; k < (int64_t)N * H * W; k++) {
     int64_t i = k; /* C order: element k is image k / (H W), pixel k % (H W) */
     if (fortran) { /* element k is (n, r, c) with n fastest */
