@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include "base/base_internal.h"
+
 static int64_t par_min_elems = AE_PAR_MIN_ELEMS_DEFAULT, par_min_work = AE_PAR_MIN_WORK_DEFAULT;
 
 /* A positive integer from the environment variable name, else fallback. */
@@ -37,4 +39,23 @@ int ae_get_threads(void) {
 #else
   return 1;
 #endif
+}
+
+int ae__par_shares(int n, ae__par_len_fn len, ae__par_range_fn fn, const void *ctx) {
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) total += len(ctx, i);
+  int bad = 0;
+#ifdef _OPENMP
+  if (AE_PAR(total)) {
+#pragma omp parallel reduction(| : bad)
+    for (int i = 0; i < n; i++) {
+      int64_t lo, hi;
+      ae_par_share(len(ctx, i), omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+      bad |= fn(ctx, i, lo, hi);
+    }
+    return bad;
+  }
+#endif
+  for (int i = 0; i < n; i++) bad |= fn(ctx, i, 0, len(ctx, i));
+  return bad;
 }

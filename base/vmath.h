@@ -51,12 +51,5 @@ AE_API double ae_v_sumsq(int64_t n, const ae_real *x);
 /* ae_v_sum on the calling thread alone, bitwise the same: for callers that
  * are already one thread of a parallel loop. */
 AE_API double ae_v_sum_serial(int64_t n, const ae_real *x);
-/* ae_v_sum of an array that is never stored whole: fill(ctx, lo, len, buf)
- * writes its elements [lo, lo + len) into buf (len <= AE_V_CHUNK, lo a
- * multiple of it), one chunk at a time, on the thread that sums them.
- * Bitwise ae_v_sum of the whole array, for any thread count. Internal
- * (not exported): the fused losses (ops/loss.c). */
-typedef void (*ae__v_fill_fn)(const void *ctx, int64_t lo, int64_t len, ae_real *buf);
-double ae__v_sum_fill(int64_t n, ae__v_fill_fn fill, const void *ctx);
 
 #endif

@@ -8,6 +8,7 @@
  * runs compute up to SUPER chunk sums at a time into a stack array. */
 #include "vmath.h"
 
+#include "base/base_internal.h"
 #include "base/parallel.h"
 
 #define NACC 16

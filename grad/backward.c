@@ -20,6 +20,7 @@
 #include "ops/oplist.h"
 #include "autograd/tape_internal.h"
 #include "backward_internal.h"
+#include "base/base_internal.h"
 #include "base/parallel.h"
 
 /* Adds g (already of x's shape) into the accumulator slot. */
@@ -216,9 +217,12 @@ typedef struct grad_out {
   int kind;
 } grad_out;
 
-/* Elements [lo, hi) of o; returns whether a tested value was not finite
- * (x * 0 is 0 unless x is NaN or Inf; an OR vectorises). */
-static int grad_out_range(const grad_out *o, int64_t lo, int64_t hi) {
+static int64_t grad_out_len(const void *outs, int j) { return ((const grad_out *)outs)[j].len; }
+
+/* Elements [lo, hi) of outs[j]; returns whether a tested value was not
+ * finite (x * 0 is 0 unless x is NaN or Inf; an OR vectorises). */
+static int grad_out_range(const void *outs, int j, int64_t lo, int64_t hi) {
+  const grad_out *o = (const grad_out *)outs + j;
   ae_real *restrict d = o->d;
   const ae_real *restrict g = o->g;
   int b = 0;
@@ -312,7 +316,6 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
     grad_out *outs = rc == 0 ? ae_arena_alloc(t, "backward", sizeof *outs * (size_t)(top + 1)) : NULL;
     if (rc == 0 && !outs) return -1;
     int nouts = 0;
-    int64_t total = 0;
     for (int i = 0; i <= top && rc == 0; i++) {
       ae_node *n = ae__tape_node(t, i);
       if (!target[i] || !acc[i]) continue;
@@ -325,23 +328,13 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
                                                         : OUT_SET;
       outs[nouts] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, kind};
       if (k < nset) done[k] = 1;
-      total += outs[nouts++].len;
+      nouts++;
     }
     /* One region for all of them, each thread its contiguous share of every
      * gradient: the share of each tensor that the same thread's optimiser
-     * update reads next (ae__opt_for_shares, optim/optim.c), so the lines
-     * stay in that thread's caches. */
-#ifdef _OPENMP
-    if (AE_PAR(total)) {
-#pragma omp parallel reduction(| : bad)
-      for (int j = 0; j < nouts; j++) {
-        int64_t lo, hi;
-        ae_par_share(outs[j].len, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        bad |= grad_out_range(&outs[j], lo, hi);
-      }
-    } else
-#endif
-      for (int j = 0; j < nouts; j++) bad |= grad_out_range(&outs[j], 0, outs[j].len);
+     * update reads next (ae__opt_for_shares, optim/optim.c, takes its shares
+     * from the same helper), so the lines stay in that thread's caches. */
+    if (rc == 0) bad |= ae__par_shares(nouts, grad_out_len, grad_out_range, outs);
   }
   for (int k = 0; k < nset; k++)
     if (!done[k]) memset(set[k]->grad.data, 0, sizeof(ae_real) * (size_t)set[k]->grad.numel);

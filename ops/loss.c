@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "base/base_internal.h"
 #include "base/vmath.h"
 #include "broadcast.h"
 #include "unary.h"

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/base_internal.h"
+
 /* Each family's checks of its own fields (lr, weight_decay and
  * max_grad_norm are checked for every kind) and its state buffers, in
  * torch's order (returns how many). */
@@ -170,21 +172,22 @@ static int validate(const ae_optim_config *c) {
   return rows[c->kind].validate(c, k);
 }
 
+/* ae__opt_for_shares through ae__par_shares (base_internal.h). */
+typedef struct opt_shares {
+  ae_optim *o;
+  ae_opt_range_fn range;
+  const void *ctx;
+} opt_shares;
+static int64_t param_len(const void *c, int i) { return ((const opt_shares *)c)->o->params[i]->value.numel; }
+static int param_range(const void *c, int i, int64_t lo, int64_t hi) {
+  const opt_shares *s = c;
+  s->range(s->o, i, lo, hi, s->ctx);
+  return 0;
+}
+
 void ae__opt_for_shares(ae_optim *o, ae_opt_range_fn range, const void *ctx) {
-  int64_t total = 0;
-  for (int i = 0; i < o->nparams; i++) total += o->params[i]->value.numel;
-#ifdef _OPENMP
-  if (AE_PAR(total)) {
-#pragma omp parallel
-    for (int i = 0; i < o->nparams; i++) {
-      int64_t lo, hi;
-      ae_par_share(o->params[i]->value.numel, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-      range(o, i, lo, hi, ctx);
-    }
-    return;
-  }
-#endif
-  for (int i = 0; i < o->nparams; i++) range(o, i, 0, o->params[i]->value.numel, ctx);
+  const opt_shares s = {o, range, ctx};
+  ae__par_shares(o->nparams, param_len, param_range, &s);
 }
 
 double ae__nadam_mu(double beta1, double psi, int64_t t) {

@@ -51,13 +51,14 @@ void ae__rmsprop_step(ae_optim *o, int64_t t);
 void ae__adagrad_step(ae_optim *o, int64_t t);
 
 /* Runs range(o, i, lo, hi, ctx) on elements [lo, hi) of every parameter
- * i. When the parameters total AE_PAR's element count, in one parallel
- * region, each thread its contiguous share of every tensor (ae_par_share):
- * one wake of the sleeping threads a step, and each thread updates the
- * rows it mostly packs in the next forward's GEMMs and finds its share of
- * the gradient in its own cache (the copy out of the tape, backward.c,
- * takes the same shares). Else on the caller, tensor by tensor. The
- * updates are element-wise, so the result is the same either way. */
+ * i, through ae__par_shares (base/base_internal.h): when the parameters
+ * total AE_PAR's element count, in one parallel region, each thread its
+ * contiguous share of every tensor: one wake of the sleeping threads a
+ * step, and each thread updates the rows it mostly packs in the next
+ * forward's GEMMs and finds its share of the gradient in its own cache
+ * (the copy out of the tape, backward.c, runs through the same helper).
+ * Else on the caller, tensor by tensor. The updates are element-wise, so
+ * the result is the same either way. */
 typedef void (*ae_opt_range_fn)(ae_optim *o, int i, int64_t lo, int64_t hi, const void *ctx);
 void ae__opt_for_shares(ae_optim *o, ae_opt_range_fn range, const void *ctx);
 
