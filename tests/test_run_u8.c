@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_test_util.h" /* cli_tmp_make, cli_tmp_drop, tmp_path: a per-test directory */
 #include "io/dataset.h"
 #include "io/dataset_u8.h"
 #include "run/checkpoint.h"
@@ -19,25 +20,7 @@
 #include "zoo/train.h"
 #include "zoo/zoo.h"
 
-static char tmp[256];
-static void make_tmp(void) {
-  snprintf(tmp, sizeof tmp, "/tmp/aezoo_run_u8_XXXXXX");
-  cr_assert(mkdtemp(tmp));
-}
-static void drop_tmp(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  cr_assert_eq(system(cmd), 0);
-}
-TestSuite(run_u8, .init = make_tmp, .fini = drop_tmp, .timeout = 120);
-
-static const char *in_tmp(const char *name) {
-  static char buf[8][512];
-  static int k;
-  char *b = buf[k++ % 8];
-  snprintf(b, 512, "%s/%s", tmp, name);
-  return b;
-}
+TestSuite(run_u8, .init = cli_tmp_make, .fini = cli_tmp_drop, .timeout = 120);
 
 enum { N = 300, H = 4, W = 4 };
 
@@ -116,7 +99,7 @@ Test(run_u8, every_byte_converts_to_the_loaders_value) {
 }
 
 Test(run_u8, idx_bytes_gather_to_the_float_loaders_rows_and_labels) {
-  const char *img = in_tmp("train-images-idx3-ubyte");
+  const char *img = tmp_path("train-images-idx3-ubyte");
   write_idx(img, 1);
   for (int64_t limit = 0; limit <= 250; limit += 250) {
     ae_dataset f;
@@ -162,7 +145,7 @@ static void write_npy_u8(const char *npy, int fortran) {
 }
 
 Test(run_u8, a_uint8_npy_file_is_kept_as_bytes_and_gives_the_idx_values) {
-  const char *img = in_tmp("train-images-idx3-ubyte"), *npy = in_tmp("u8.npy"), *fnpy = in_tmp("u8f.npy");
+  const char *img = tmp_path("train-images-idx3-ubyte"), *npy = tmp_path("u8.npy"), *fnpy = tmp_path("u8f.npy");
   write_idx(img, 0);
   write_npy_u8(npy, 0);
   write_npy_u8(fnpy, 1);
@@ -193,7 +176,7 @@ Test(run_u8, a_uint8_npy_file_is_kept_as_bytes_and_gives_the_idx_values) {
 }
 
 Test(run_u8, float_sources_are_declined_and_errors_are_the_loaders) {
-  const char *img = in_tmp("train-images-idx3-ubyte"), *npy = in_tmp("x.npy");
+  const char *img = tmp_path("train-images-idx3-ubyte"), *npy = tmp_path("x.npy");
   write_idx(img, 0);
   write_npy_of(img, npy);
   ae__dataset_u8 b;
@@ -202,7 +185,7 @@ Test(run_u8, float_sources_are_declined_and_errors_are_the_loaders) {
   cr_assert_eq(ae__dataset_load_u8("spiral", 0, 100, 1, &b), 0);
   cr_assert_null(b.x);
   /* an IDX file of floats */
-  const char *fl = in_tmp("f-idx2");
+  const char *fl = tmp_path("f-idx2");
   FILE *f = fopen(fl, "wb");
   put_be32(f, 0x00000d02);
   put_be32(f, 3);
@@ -215,7 +198,7 @@ Test(run_u8, float_sources_are_declined_and_errors_are_the_loaders) {
   cr_assert_eq(ae_dataset_load(fl, 0, 0, 0, &d), 0, "%s", ae_last_error());
   ae_dataset_free(&d);
   /* a missing file: the loader's message */
-  const char *gone = in_tmp("absent/train-images-idx3-ubyte");
+  const char *gone = tmp_path("absent/train-images-idx3-ubyte");
   cr_assert_eq(ae_dataset_load(gone, 0, 0, 0, &d), -1);
   char want[1024];
   snprintf(want, sizeof want, "%s", ae_last_error());
@@ -266,24 +249,24 @@ static void assert_same_training(const char *a, const char *b) {
 }
 
 Test(run_u8, a_run_on_bytes_trains_as_one_on_floats_and_resumes_across) {
-  const char *img = in_tmp("train-images-idx3-ubyte"), *npy = in_tmp("train.npy");
+  const char *img = tmp_path("train-images-idx3-ubyte"), *npy = tmp_path("train.npy");
   write_idx(img, 1);
   write_npy_of(img, npy);
   ae_run_config c;
-  config(&c, img, in_tmp("bytes"));
+  config(&c, img, tmp_path("bytes"));
   c.test_data = npy;
   cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
-  config(&c, npy, in_tmp("floats"));
+  config(&c, npy, tmp_path("floats"));
   c.test_data = npy;
   cr_assert_eq(ae_run(&c, NULL), 0, "%s", ae_last_error());
-  assert_same_training(in_tmp("bytes"), in_tmp("floats"));
+  assert_same_training(tmp_path("bytes"), tmp_path("floats"));
   /* one path, first a .npy file (floats), then the same values as IDX
    * bytes: the checkpoint taken on floats resumes on bytes */
-  const char *both = in_tmp("data.bin");
+  const char *both = tmp_path("data.bin");
   char cmd[1200];
   snprintf(cmd, sizeof cmd, "cp '%s' '%s'", npy, both);
   cr_assert_eq(system(cmd), 0);
-  config(&c, both, in_tmp("across"));
+  config(&c, both, tmp_path("across"));
   c.test_data = npy;
   c.stop_after = 5;
   ae_run_result r;
@@ -293,9 +276,9 @@ Test(run_u8, a_run_on_bytes_trains_as_one_on_floats_and_resumes_across) {
   cr_assert_eq(system(cmd), 0);
   ae_run_config e;
   ae_run_config_init(&e);
-  e.resume = in_tmp("across");
+  e.resume = tmp_path("across");
   e.quiet = e.no_pictures = e.no_report = 1;
   cr_assert_eq(ae_run(&e, &r), 0, "%s", ae_last_error());
   cr_assert_eq(r.status, AE_RUN_FINISHED);
-  assert_same_training(in_tmp("across"), in_tmp("floats"));
+  assert_same_training(tmp_path("across"), tmp_path("floats"));
 }
