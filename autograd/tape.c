@@ -46,6 +46,7 @@ struct ae_tape {
   int sweep_top;
   ae_real **sinks; /* during ae__backward_set's sweep: where a leaf's one gradient may be written */
   int sinks_top;
+  ae__acc_offer *acc_offer; /* during a sweep's rule: accumulators it may add into */
   ae_status status;
   char error[512];
   const char *cur_op; /* the name the running op passed to ae_op_begin/ae_op_out/ae_arena_alloc */
@@ -107,6 +108,7 @@ void ae_tape_reset(ae_tape *t) {
   t->status = AE_OK;
   t->error[0] = 0;
   t->sinks = NULL;
+  t->acc_offer = NULL;
   free_clear(t);
 }
 
@@ -332,6 +334,22 @@ ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s) {
   if (!d || !ae_shape_eq(s, x->t.shape)) return NULL;
   t->sinks[x->node] = NULL; /* one writer */
   return d;
+}
+
+ae__acc_offer *ae__tape_set_acc_offer(ae_tape *t, ae__acc_offer *offer) {
+  ae__acc_offer *old = t->acc_offer;
+  t->acc_offer = offer;
+  return old;
+}
+
+ae_real *ae__grad_acc_into(ae_tape *t, const ae_node *n, int j, ae_shape s) {
+  const ae_val *x = j >= 0 && j < n->nin ? n->in[j] : NULL;
+  if (!t->acc_offer || t->grad_enabled || !x || !ae_shape_eq(s, x->t.shape)) return NULL;
+  return t->acc_offer->into[j];
+}
+
+void ae__tape_acc_taken(ae_tape *t, int j) {
+  if (t->acc_offer && j >= 0 && j < AE_MAX_IN) t->acc_offer->taken[j] = 1;
 }
 
 ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data) {

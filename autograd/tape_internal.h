@@ -50,6 +50,27 @@ void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top);
 ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s);
 ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data);
 
+/* Accumulating in place (grad/backward.c's sweep without create_graph).
+ * While node n's rule runs, into[j], when not NULL, is the buffer that
+ * already holds the gradient of n's input j from its other consumers, the
+ * sweep's alone and of the input's shape; the input is n's input once. A
+ * rule may add its gradient for input j into that buffer itself, bitwise
+ * as the sweep's own in-place add would (old + g, rounded once), return
+ * gin[j] as a value on that data (ae__op_out_at) and call
+ * ae__tape_acc_taken(t, j), which sets taken[j]; the
+ * sweep then adds nothing. matmul's rule does where ae_gemm adds exactly
+ * (base_internal.h): cae's tied 1000x784 weight took 4 in-place adds of
+ * 3.1 MB a step, cae-deep's weights 128. ae__grad_acc_into(t, j, s): into[j]
+ * for a gradient of shape s, or NULL (none offered, create_graph, another
+ * shape). ae__tape_set_acc_offer returns the offer it replaces. */
+typedef struct ae__acc_offer {
+  ae_real *into[AE_MAX_IN];
+  unsigned char taken[AE_MAX_IN];
+} ae__acc_offer;
+ae__acc_offer *ae__tape_set_acc_offer(ae_tape *t, ae__acc_offer *offer);
+ae_real *ae__grad_acc_into(ae_tape *t, const ae_node *n, int j, ae_shape s);
+void ae__tape_acc_taken(ae_tape *t, int j);
+
 /* A constant whose data is x's own buffer (no copy), for a caller that
  * keeps x alive and unchanged until the tape is reset: the trainer's
  * batch (zoo/train.c), 400 KB a step at batch 128 on Fashion-MNIST. */

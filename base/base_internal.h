@@ -27,4 +27,13 @@ typedef int64_t (*ae__par_len_fn)(const void *ctx, int i);
 typedef int (*ae__par_range_fn)(const void *ctx, int i, int64_t lo, int64_t hi);
 int ae__par_shares(int n, ae__par_len_fn len, ae__par_range_fn fn, const void *ctx);
 
+/* gemm.c: whether ae_gemm(..., alpha = 1, ..., beta = 1, C) gives, for
+ * every element, C + S rounded once, S being the element ae_gemm gives
+ * with beta = 0 (so the same bits as that product added to C after it):
+ * true when the backend is the built-in one and its sums take all of K in
+ * one block (K <= its KC, or the direct path). For a caller adding a
+ * product into an accumulator (grad/backward.c's sweep, through matmul's
+ * rule) without a pass of its own. */
+int ae__gemm_adds_exactly(int64_t M, int64_t N, int64_t K);
+
 #endif

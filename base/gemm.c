@@ -42,6 +42,7 @@
 #include "base/tensor.h"
 #include "base/gemm_ukernel.h"
 #include "base/gemm_internal.h"
+#include "base/base_internal.h"
 
 #ifdef AE_HAVE_OPENBLAS
 #include <cblas.h>
@@ -470,6 +471,18 @@ void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real al
   gemm_args gs = swapped(&g);
   if (tile_area(N, M) * 100 <= tile_area(M, N) * SWAP_PCT ? gemm_blocked(&gs) != 0 : gemm_blocked(&g) != 0)
     gemm_direct(&g);
+}
+
+/* base_internal.h. The direct path sums all of K before it adds C; the
+ * blocked path adds C to its first K block's sums, and with K <= KC that
+ * block is all of K (balanced: one block). OpenBLAS: its blocking is its
+ * own, so no. */
+int ae__gemm_adds_exactly(int64_t M, int64_t N, int64_t K) {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+#ifdef AE_HAVE_OPENBLAS
+  if (ae_gemm_get_backend() == AE_GEMM_OPENBLAS) return 0;
+#endif
+  return M * N * K <= AE_GEMM_SMALL || K <= AE_GEMM_KC;
 }
 
 int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha, const ae_real *A, int64_t lda,

@@ -51,6 +51,22 @@ static void accumulate_into(ae_tape *t, ae_val **slot, ae_val *g, int own) {
   ae_op_record(t, AE_OP_ADD, a, 0, NULL);
 }
 
+/* The accumulators node n's rule may add into itself (tape_internal.h):
+ * those of its inputs that are its input once, already hold a gradient
+ * the sweep owns, and have the input's shape. Returns o. */
+static ae__acc_offer *offer_accumulators(const ae_node *n, ae_val *const *acc, const unsigned char *owned,
+                                         const unsigned char *needed, ae__acc_offer *o) {
+  memset(o, 0, sizeof *o);
+  for (int j = 0; j < n->nin && j < AE_MAX_IN; j++) {
+    const ae_val *x = n->in[j];
+    if (!x || x->node < 0 || !needed[x->node] || !acc[x->node] || !owned[x->node]) continue;
+    int once = 1;
+    for (int k = 0; k < n->nin; k++) once &= k == j || n->in[k] != x;
+    if (once && ae_shape_eq(acc[x->node]->t.shape, x->t.shape)) o->into[j] = acc[x->node]->t.data;
+  }
+  return o;
+}
+
 /* Reduces a rule's gradient to the input's shape (the broadcast undo). */
 static ae_val *fit_to(ae_tape *t, ae_val *g, const ae_val *x) {
   if (!g || ae_shape_eq(g->t.shape, x->t.shape)) return g;
@@ -126,13 +142,17 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
     int win = owned && ae__tape_window_begin(t);
     ae_val *gin[AE_MAX_IN] = {0}, *old[AE_MAX_IN];
     int slot[AE_MAX_IN], nslot = 0;
+    ae__acc_offer offer;
+    ae__acc_offer *outer = win ? ae__tape_set_acc_offer(t, offer_accumulators(n, acc, owned, needed, &offer)) : NULL;
     ae_op_backward(n->op)(t, n, acc[i], gin);
+    if (win) ae__tape_set_acc_offer(t, outer);
     for (int j = 0; j < n->nin; j++) {
       ae_val *x = n->in[j];
       if (!gin[j] || x->node < 0 || !needed[x->node]) continue;
       int k = 0;
       while (k < nslot && slot[k] != x->node) k++;
       if (k == nslot) slot[nslot] = x->node, old[nslot++] = acc[x->node];
+      if (win && offer.taken[j]) continue; /* the rule added it into acc[x->node] */
       ae_val *gx = fit_to(t, gin[j], x);
       if (win) accumulate_into(t, &acc[x->node], gx, owned[x->node]);
       else accumulate(t, &acc[x->node], gx);

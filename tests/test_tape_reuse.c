@@ -5,7 +5,8 @@
  * shared inputs); a long chain's arena peak is far lower with reuse;
  * create_graph and second-order gradients are unaffected; a contractive
  * penalty keeps no array of squares (the fused sum_sq) and the pieces of
- * an LSTM unroll are released once no rule reads them; gradients
+ * an LSTM unroll are released once no rule reads them; a weight shared
+ * by several products has its gradient added by their GEMMs; gradients
  * returned by ae_grad survive later sweeps; mark/rewind and reset around
  * sweeps; a warm training step still allocates nothing. Built for float64. */
 #include <criterion/criterion.h>
@@ -209,6 +210,58 @@ Test(tape_reuse, long_chain_peak_is_lower) {
   cr_expect(off - f_off >= 200 * value, "without reuse the sweep should hold a gradient per layer: %zu bytes", off - f_off);
   cr_expect(on - f_on <= 8 * value, "with reuse the sweep holds %zu bytes over the forward pass, more than 8 values of %zu",
             on - f_on, value);
+}
+
+/* A weight w (256x256) in four products, in each operand position and
+ * transposition, with k rows of x (the inner size of each product giving
+ * w's gradient); loss = sum of their squares. w's gradient to gw; returns
+ * the arena's peak over the forward pass's use. */
+static size_t shared_weight(int reuse, int64_t k, ae_real *gw) {
+  ae_tensor *wt = rt_uniform_seeded(AE_SHAPE(256, 256), 21, -1, 1), *xt = rt_uniform_seeded(AE_SHAPE(k, 256), 22, -1, 1);
+  ae_tape *t = ae_tape_new((size_t)64 << 20);
+  ae_tape_set_reuse(t, reuse);
+  ae_val *w = ae_var_tensor(t, wt), *x = ae_const_tensor(t, xt), *loss = NULL;
+  ae_val *y[4] = {ae_matmul(t, x, w, 0, 0), ae_matmul(t, x, w, 0, 1), ae_matmul(t, w, x, 0, 1), ae_matmul(t, w, x, 1, 1)};
+  for (int i = 0; i < 4; i++) {
+    ae_val *s = ae_sum(t, ae_square(t, y[i]));
+    loss = loss ? ae_add(t, loss, s) : s;
+  }
+  size_t forward = ae_tape_arena_used(t);
+  ae_val *g = ae_grad1(t, loss, NULL, w, 0);
+  cr_assert(g, "%s", ae_tape_error(t));
+  memcpy(gw, g->t.data, 256 * 256 * sizeof *gw);
+  size_t over = ae_tape_arena_peak(t) - forward;
+  ae_tape_free(t);
+  ae_tensor_free(wt);
+  ae_tensor_free(xt);
+  return over;
+}
+
+/* With reuse, the GEMM of each later product adds w's gradient into the
+ * accumulator the sweep already holds (ae__grad_acc_into): the same bits
+ * as the sweep's own add of a separate product, and one w-sized gradient
+ * over the forward pass instead of that and the product's. With k = 600
+ * the GEMM sums K in two blocks and would round differently: the sweep
+ * adds as before, still the same bits. */
+Test(tape_reuse, a_shared_weight_accumulates_in_the_gemm) {
+  static ae_real on[256 * 256], off[256 * 256];
+  const size_t value = 256 * 256 * sizeof(ae_real);
+  const int64_t ks[] = {8, 600};
+  for (int c = 0; c < 2; c++) {
+    size_t over_on = shared_weight(1, ks[c], on), over_off = shared_weight(0, ks[c], off);
+    int64_t bad = -1;
+    for (int64_t i = 0; i < 256 * 256 && bad < 0; i++)
+      if (memcmp(&on[i], &off[i], sizeof on[i])) bad = i;
+    cr_expect(bad < 0, "k = %lld: w's gradient element %lld is %.17g with reuse, %.17g without", (long long)ks[c],
+              (long long)bad, bad < 0 ? 0.0 : on[bad], bad < 0 ? 0.0 : off[bad]);
+    cr_log_info("k = %lld: the sweep adds %zu KiB with reuse, %zu KiB without (w: %zu KiB)", (long long)ks[c],
+                over_on >> 10, over_off >> 10, value >> 10);
+    cr_expect(over_off >= 4 * value, "k = %lld: without reuse the sweep should hold 4 of w's gradients: %zu bytes",
+              (long long)ks[c], over_off);
+    if (ks[c] == 8)
+      cr_expect(over_on < value + value / 2, "with reuse the sweep holds %zu bytes over the forward pass: more than "
+                "one of w's gradients (%zu) and its small values", over_on, value);
+  }
 }
 
 Test(tape_reuse, peak_follows_reset) {
