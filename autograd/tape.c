@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 
 #include "op_api.h"
+#include "base/base_internal.h"
 #include "base/rng.h"
 #include "tape_internal.h"
 
@@ -46,6 +47,7 @@ struct ae_tape {
   int sweep_top;
   ae_real **sinks; /* during ae__backward_set's sweep: where a leaf's one gradient may be written */
   int sinks_top;
+  int sinks_bad;            /* a value written to a sink was not finite (ae__grad_sink_written) */
   ae__acc_offer *acc_offer; /* during a sweep's rule: accumulators it may add into */
   ae_status status;
   char error[512];
@@ -325,6 +327,7 @@ int ae_needs_grad(ae_tape *t, const ae_node *n, int j) {
 void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top) {
   t->sinks = sinks;
   t->sinks_top = top;
+  if (sinks) t->sinks_bad = 0;
 }
 
 ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s) {
@@ -335,6 +338,33 @@ ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s) {
   t->sinks[x->node] = NULL; /* one writer */
   return d;
 }
+
+typedef struct sink_span {
+  const ae_real *d;
+  int64_t n;
+} sink_span;
+
+static int64_t sink_len(const void *ctx, int i) {
+  (void)i;
+  return ((const sink_span *)ctx)->n;
+}
+
+/* x * 0 is 0 unless x is NaN or Inf; an OR vectorises. */
+static int sink_range(const void *ctx, int i, int64_t lo, int64_t hi) {
+  (void)i;
+  const ae_real *restrict d = ((const sink_span *)ctx)->d;
+  int b = 0;
+#pragma omp simd reduction(| : b)
+  for (int64_t e = lo; e < hi; e++) b |= d[e] * (ae_real)0 != 0;
+  return b;
+}
+
+void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n) {
+  sink_span s = {d, n};
+  t->sinks_bad |= ae__par_shares(1, sink_len, sink_range, &s);
+}
+
+int ae__tape_sinks_bad(const ae_tape *t) { return t->sinks_bad; }
 
 ae__acc_offer *ae__tape_set_acc_offer(ae_tape *t, ae__acc_offer *offer) {
   ae__acc_offer *old = t->acc_offer;

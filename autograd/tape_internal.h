@@ -45,9 +45,14 @@ void ae__tape_release(ae_tape *t, ae_val *v);
  * rule about to write a gradient of shape s (NULL: none, or create_graph,
  * or another shape); handed out once. ae__op_out_at: a value of shape s
  * whose data is `data` (a sink), as ae_op_out gives one on the arena. The
- * tape forgets the sinks at reset. */
+ * tape forgets the sinks at reset. A rule that wrote n values to a sink
+ * calls ae__grad_sink_written, which tests them while they are still in
+ * the caches; ae__tape_sinks_bad: whether one was not finite, since the
+ * sinks were set. */
 void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top);
 ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s);
+void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n);
+int ae__tape_sinks_bad(const ae_tape *t);
 ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data);
 
 /* Accumulating in place (grad/backward.c's sweep without create_graph).

@@ -226,7 +226,8 @@ ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph)
  * then adding gave: -0 becomes +0), d += g with its values tested
  * (OUT_ADD_TEST: a listed parameter bound twice) or d += g (OUT_ADD: not
  * listed, accumulating as ae_backward does). OUT_SINK: the rule wrote the
- * gradient into d itself (a sink, below); its values are only tested. It
+ * gradient into d itself (a sink, below) and tested it there
+ * (ae__grad_sink_written, while in the caches): nothing left to do. It
  * holds no -0 that 0 + g would make +0: the GEMM's sums start from +0, in
  * the built-in kernels and in OpenBLAS's (test_backward_set.c checks both). */
 enum { OUT_SET, OUT_ADD_TEST, OUT_ADD, OUT_SINK };
@@ -252,9 +253,6 @@ static int grad_out_range(const void *outs, int j, int64_t lo, int64_t hi) {
       d[e] = g[e] + (ae_real)0;
       b |= d[e] * (ae_real)0 != 0;
     }
-  } else if (o->kind == OUT_SINK) {
-#pragma omp simd reduction(| : b)
-    for (int64_t e = lo; e < hi; e++) b |= d[e] * (ae_real)0 != 0;
   } else if (o->kind == OUT_ADD_TEST) {
 #pragma omp simd reduction(| : b)
     for (int64_t e = lo; e < hi; e++) {
@@ -330,6 +328,7 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
     ae_real **sinks = nset > 0 ? offer_sinks(t, set, nset, target, top) : NULL;
     ae__tape_set_sinks(t, sinks, top);
     rc = sweep(t, 1, &loss, NULL, target, acc, top, 0);
+    if (sinks) bad |= ae__tape_sinks_bad(t); /* the sinks' values, tested as their rules wrote them */
     ae__tape_set_sinks(t, NULL, -1);
     /* the parameters' gradients out of the tape, in node order (a
      * parameter bound twice: set, then added to) */
@@ -346,9 +345,9 @@ static int backward_impl(ae_tape *t, ae_val *loss, ae_param *const *set, int nse
                        : done[k]     ? OUT_ADD_TEST
                        : acc[i]->t.data == p->grad.data ? OUT_SINK
                                                         : OUT_SET;
-      outs[nouts] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, kind};
       if (k < nset) done[k] = 1;
-      nouts++;
+      if (kind == OUT_SINK) continue; /* written and tested by its rule */
+      outs[nouts++] = (grad_out){p->grad.data, acc[i]->t.data, p->grad.numel, kind};
     }
     /* One region for all of them, each thread its contiguous share of every
      * gradient: the share of each tensor that the same thread's optimiser
