@@ -62,11 +62,11 @@ ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data);
  * rule may add its gradient for input j into that buffer itself, bitwise
  * as the sweep's own in-place add would (old + g, rounded once), return
  * gin[j] as a value on that data (ae__op_out_at) and call
- * ae__tape_acc_taken(t, j), which sets taken[j]; the
- * sweep then adds nothing. matmul's rule does where ae_gemm adds exactly
- * (base_internal.h): cae's tied 1000x784 weight took 4 in-place adds of
- * 3.1 MB a step, cae-deep's weights 128. ae__grad_acc_into(t, j, s): into[j]
- * for a gradient of shape s, or NULL (none offered, create_graph, another
+ * ae__tape_acc_taken(t, j), which sets taken[j]: the sweep then adds
+ * nothing. matmul's rule does where ae_gemm adds exactly (base_internal.h):
+ * cae's tied 1000x784 weight took 4 in-place adds of 3.1 MB a step,
+ * cae-deep's weights 128. ae__grad_acc_into(t, n, j, s): into[j] for a
+ * gradient of shape s, or NULL (none offered, create_graph, another
  * shape). ae__tape_set_acc_offer returns the offer it replaces. */
 typedef struct ae__acc_offer {
   ae_real *into[AE_MAX_IN];
