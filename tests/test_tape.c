@@ -404,6 +404,41 @@ Test(tape, backward_accumulates_into_params) {
   ae_tape_free(t);
 }
 
+/* The y-gradients of sigmoid_backward and tanh_backward (the second
+ * derivative's half that contractive penalties need): a sweep without
+ * create_graph computes each in one pass (ops/activation.c), which must
+ * give the bits of the ops a create_graph sweep records; 60000 elements,
+ * at 1 and 2 threads (the pass splits across threads above 32768). */
+Test(tape, one_pass_activation_second_derivatives_equal_the_ops) {
+  ae_tensor *gt = rt_uniform_seeded(AE_SHAPE(300, 200), 31, -3, 3), *wt = rt_uniform_seeded(AE_SHAPE(300, 200), 32, -2, 2);
+  for (int which = 0; which < 2; which++)
+    for (int threads = 1; threads <= 2; threads++) {
+      ae_set_threads(threads);
+      ae_tensor *yt = which ? rt_uniform_seeded(AE_SHAPE(300, 200), 33, -0.95, 0.95)
+                            : rt_uniform_seeded(AE_SHAPE(300, 200), 33, 0.05, 0.95);
+      ae_real *dy[2];
+      ae_tape *t = ae_tape_new(0);
+      for (int cg = 0; cg < 2; cg++) {
+        ae_val *g = ae_var_tensor(t, gt), *y = ae_var_tensor(t, yt), *w = ae_const_tensor(t, wt);
+        ae_val *z = which ? ae_tanh_backward(t, g, y) : ae_sigmoid_backward(t, g, y);
+        ae_val *d = ae_grad1(t, ae_sum(t, ae_mul(t, z, w)), NULL, y, cg);
+        cr_assert(d, "%s", ae_tape_error(t));
+        dy[cg] = d->t.data;
+      }
+      int64_t bad = -1;
+      for (int64_t i = 0; i < 60000 && bad < 0; i++)
+        if (memcmp(&dy[0][i], &dy[1][i], sizeof(ae_real))) bad = i;
+      cr_expect(bad < 0, "%s_backward at %d thread(s): d/dy element %lld is %.17g in one pass, %.17g by the ops",
+                which ? "tanh" : "sigmoid", threads, (long long)bad, bad < 0 ? 0.0 : (double)dy[0][bad],
+                bad < 0 ? 0.0 : (double)dy[1][bad]);
+      ae_tape_free(t);
+      ae_tensor_free(yt);
+    }
+  ae_set_threads(1);
+  ae_tensor_free(gt);
+  ae_tensor_free(wt);
+}
+
 Test(tape, grad_of_unreached_is_zero) {
   ae_tape *t = ae_tape_new(0);
   ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(2, 3), 9, -1, 1);
