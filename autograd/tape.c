@@ -23,49 +23,9 @@
 #include <sys/mman.h>
 
 #include "op_api.h"
-#include "base/base_internal.h"
 #include "base/rng.h"
 #include "tape_internal.h"
-
-#define FREE_BUCKETS 64 /* free lists, by size in AE_ALIGN units modulo this */
-#define TAKEN_MAX 64    /* free blocks one rule window may take */
-
-/* A free block: its first bytes (every block is at least AE_ALIGN bytes). */
-typedef struct free_block {
-  struct free_block *next;
-  size_t size; /* bytes, a multiple of AE_ALIGN */
-} free_block;
-
-struct ae_tape {
-  unsigned char *arena;
-  size_t arena_size, arena_used;
-  ae_node **nodes;
-  int nnodes, nodes_cap;
-  int64_t ops_run; /* ops executed since reset, recorded or not (anomaly positions) */
-  int grad_enabled, anomaly;
-  const unsigned char *sweep_needed; /* during a reverse sweep: nodes leading to its targets */
-  int sweep_top;
-  ae_real **sinks; /* during ae__backward_set's sweep: where a leaf's one gradient may be written */
-  int sinks_top;
-  int sinks_bad;            /* a value written to a sink was not finite (ae__grad_sink_written) */
-  ae__acc_offer *acc_offer; /* during a sweep's rule: accumulators it may add into */
-  ae_status status;
-  char error[512];
-  const char *cur_op; /* the name the running op passed to ae_op_begin/ae_op_out/ae_arena_alloc */
-  size_t arena_peak;  /* the largest arena_used since creation or reset */
-  int reuse;          /* sweeps without create_graph reclaim memory (ae_tape_set_reuse) */
-  /* Free gradient buffers, by exact size (see free_take). free_hi: the end
-   * of the highest one, so that a rewind above it has nothing to drop. */
-  struct free_block *free_list[FREE_BUCKETS];
-  unsigned char *free_hi;
-  /* The open rule window (ae__tape_window_begin): the arena top and node
-   * count at its start, and the free blocks its values took. */
-  int in_window, ntaken;
-  size_t window_start;
-  int window_nodes;
-  struct free_block *taken[TAKEN_MAX];
-  size_t taken_size[TAKEN_MAX];
-};
+#include "tape_struct.h"
 
 ae_tape *ae_tape_new(size_t arena_bytes) {
   if (arena_bytes == 0) arena_bytes = AE_TAPE_DEFAULT_ARENA;
@@ -316,95 +276,6 @@ int ae_tape_param_leaves(ae_tape *t, ae_val **out, int max) {
     }
   return n;
 }
-
-int ae_needs_grad(ae_tape *t, const ae_node *n, int j) {
-  const ae_val *x = n->in[j];
-  if (!x || !x->requires_grad) return 0;
-  if (!t->sweep_needed || x->node < 0 || x->node > t->sweep_top) return 1;
-  return t->sweep_needed[x->node];
-}
-
-void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top) {
-  t->sinks = sinks;
-  t->sinks_top = top;
-  if (sinks) t->sinks_bad = 0;
-}
-
-ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s) {
-  const ae_val *x = n->in[j];
-  if (!t->sinks || t->grad_enabled || !x || x->node < 0 || x->node > t->sinks_top) return NULL;
-  ae_real *d = t->sinks[x->node];
-  if (!d || !ae_shape_eq(s, x->t.shape)) return NULL;
-  t->sinks[x->node] = NULL; /* one writer */
-  return d;
-}
-
-typedef struct sink_span {
-  const ae_real *d;
-  int64_t n;
-} sink_span;
-
-static int64_t sink_len(const void *ctx, int i) {
-  (void)i;
-  return ((const sink_span *)ctx)->n;
-}
-
-/* x * 0 is 0 unless x is NaN or Inf; an OR vectorises. */
-static int sink_range(const void *ctx, int i, int64_t lo, int64_t hi) {
-  (void)i;
-  const ae_real *restrict d = ((const sink_span *)ctx)->d;
-  int b = 0;
-#pragma omp simd reduction(| : b)
-  for (int64_t e = lo; e < hi; e++) b |= d[e] * (ae_real)0 != 0;
-  return b;
-}
-
-void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n) {
-  sink_span s = {d, n};
-  t->sinks_bad |= ae__par_shares(1, sink_len, sink_range, &s);
-}
-
-int ae__tape_sinks_bad(const ae_tape *t) { return t->sinks_bad; }
-
-ae__acc_offer *ae__tape_set_acc_offer(ae_tape *t, ae__acc_offer *offer) {
-  ae__acc_offer *old = t->acc_offer;
-  t->acc_offer = offer;
-  return old;
-}
-
-ae_real *ae__grad_acc_into(ae_tape *t, const ae_node *n, int j, ae_shape s) {
-  const ae_val *x = j >= 0 && j < n->nin ? n->in[j] : NULL;
-  if (!t->acc_offer || t->grad_enabled || !x || !ae_shape_eq(s, x->t.shape)) return NULL;
-  return t->acc_offer->into[j];
-}
-
-void ae__tape_acc_taken(ae_tape *t, int j) {
-  if (t->acc_offer && j >= 0 && j < AE_MAX_IN) t->acc_offer->taken[j] = 1;
-}
-
-ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data) {
-  t->cur_op = op;
-  ae_val *v = ae_arena_alloc(t, op, sizeof *v);
-  if (!v) return NULL;
-  memset(v, 0, sizeof *v);
-  v->t.data = data;
-  v->t.shape = s;
-  v->t.numel = ae_shape_numel(s);
-  v->node = -1;
-  return v;
-}
-
-/* Sets the needed-set of the running sweep (NULL: none); returns the old one (tape_internal.h). */
-const unsigned char *ae__tape_set_sweep(ae_tape *t, const unsigned char *needed, int top, int *old_top) {
-  const unsigned char *old = t->sweep_needed;
-  *old_top = t->sweep_top;
-  t->sweep_needed = needed;
-  t->sweep_top = top;
-  return old;
-}
-
-/* Internal accessor for backward.c and tests (tape_internal.h). */
-ae_node *ae__tape_node(ae_tape *t, int i) { return t->nodes[i]; }
 
 /* ---- rule windows: what a rule of a sweep without create_graph keeps ---- */
 
