@@ -53,6 +53,7 @@ ae_tape *ae_tape_new(size_t arena_bytes) {
 void ae_tape_free(ae_tape *t) {
   if (!t) return;
   if (t->arena) munmap(t->arena, t->arena_size);
+  ae__tape_transposed_free(t);
   free(t->nodes);
   free(t);
 }

@@ -76,6 +76,23 @@ ae__acc_offer *ae__tape_set_acc_offer(ae_tape *t, ae__acc_offer *offer);
 ae_real *ae__grad_acc_into(ae_tape *t, const ae_node *n, int j, ae_shape s);
 void ae__tape_acc_taken(ae_tape *t, int j);
 
+/* Transposed parameters for a sweep's products (tape_transposed.c; used by
+ * ops/matmul.c). ae__tape_sweep_enter and ae__tape_sweep_leave bracket
+ * every reverse sweep (grad/backward.c; nested sweeps count). While one
+ * runs, ae__tape_transposed(t, v) gives v^T (cols x rows, row-major) for a
+ * 2-D parameter leaf v of at least 4096 elements that rules have asked for
+ * before in the outermost sweep: a copy made at the second ask and kept
+ * until that sweep ends. NULL at the first ask, for other values, outside
+ * a sweep, or without memory. No parameter changes during a sweep. A
+ * product op(A) B^T then reads B^T stored, as op(A) B, in place: the same
+ * sums (ae_gemm's order does not depend on the operands' layout), without
+ * packing B^T again for each product: cae-deep's double backward makes 64
+ * products a step with its first weight transposed. */
+void ae__tape_sweep_enter(ae_tape *t);
+void ae__tape_sweep_leave(ae_tape *t);
+const ae_real *ae__tape_transposed(ae_tape *t, const ae_val *v);
+void ae__tape_transposed_free(ae_tape *t);
+
 /* A constant whose data is x's own buffer (no copy), for a caller that
  * keeps x alive and unchanged until the tape is reset: the trainer's
  * batch (zoo/train.c), 400 KB a step at batch 128 on Fashion-MNIST. */

@@ -1,7 +1,7 @@
 /* tape_struct.h (internal, not installed): the tape's fields, shared by
- * the two files that implement it: tape.c (the arena, nodes, errors,
- * modes, rule windows, leaves) and tape_sweep.c (what a running reverse
- * sweep lends its rules). Everything else goes through tape.h,
+ * the files that implement it: tape.c (the arena, nodes, errors, modes,
+ * rule windows, leaves), tape_sweep.c (what a running reverse sweep lends
+ * its rules) and tape_transposed.c (parameters it keeps transposed). Everything else goes through tape.h,
  * op_api.h and tape_internal.h. */
 #ifndef AE_TAPE_STRUCT_H
 #define AE_TAPE_STRUCT_H
@@ -14,6 +14,18 @@
 
 #define FREE_BUCKETS 64 /* free lists, by size in AE_ALIGN units modulo this */
 #define TAKEN_MAX 64    /* free blocks one rule window may take */
+#define TCOPY_MAX 8     /* parameters a sweep keeps transposed (tape_transposed.c) */
+
+/* A parameter's transpose kept for the running sweep: src (rows x cols)
+ * as dst (cols x rows); asks: how often rules asked for it. dst and cap
+ * (elements) outlive the sweep, for the next one to reuse. */
+typedef struct tcopy {
+  const ae_real *src;
+  int64_t rows, cols;
+  int asks;
+  ae_real *dst;
+  size_t cap;
+} tcopy;
 
 /* A free block: its first bytes (every block is at least AE_ALIGN bytes). */
 typedef struct free_block {
@@ -50,6 +62,10 @@ struct ae_tape {
   int window_nodes;
   struct free_block *taken[TAKEN_MAX];
   size_t taken_size[TAKEN_MAX];
+  /* Sweeps running (nested ones count) and the transposed parameters the
+   * outermost keeps (tape_transposed.c). */
+  int sweep_depth, ntcopy;
+  tcopy tcopy[TCOPY_MAX];
 };
 
 #endif

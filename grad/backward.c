@@ -127,6 +127,7 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
   }
   int old_mode = ae_set_grad_enabled(t, create_graph), old_top;
   const unsigned char *old_needed = ae__tape_set_sweep(t, needed, top, &old_top);
+  ae__tape_sweep_enter(t);
   for (int k = 0; k < nout; k++) {
     ae_val *y = outs[k];
     if (!y->requires_grad || !needed[y->node]) continue;
@@ -159,6 +160,7 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
     }
     if (win) reclaim(t, i, acc, owned, target, slot, old, nslot);
   }
+  ae__tape_sweep_leave(t);
   ae__tape_set_sweep(t, old_needed, old_top, &old_top);
   ae_set_grad_enabled(t, old_mode);
   return ae_tape_ok(t) ? 0 : -1;

@@ -39,7 +39,11 @@ static ae_val *matmul_to(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb, ae_re
   ae_real *at = acc ? acc : dst;
   ae_val *y = at ? ae__op_out_at(t, "matmul", ys, at) : ae_op_out(t, "matmul", ys);
   if (!y) return NULL;
-  ae_gemm(ta, tb, m, n, k, 1, a->t.data, a->t.shape.d[1], b->t.data, b->t.shape.d[1], acc ? 1 : 0, y->t.data, n);
+  /* b^T kept by the running sweep (a parameter multiplied transposed again
+   * and again: tape_internal.h) is read as stored, the same sums */
+  const ae_real *bt = tb ? ae__tape_transposed(t, b) : NULL;
+  ae_gemm(ta, tb && !bt, m, n, k, 1, a->t.data, a->t.shape.d[1], bt ? bt : b->t.data, bt ? n : b->t.shape.d[1],
+          acc ? 1 : 0, y->t.data, n);
   if (dst) ae__grad_sink_written(t, dst, m * n);
   ae_node *nd = ae_op_record(t, AE_OP_MATMUL, y, 2, in);
   if (nd) nd->i[0] = ta, nd->i[1] = tb;
