@@ -143,17 +143,19 @@ static int sweep(ae_tape *t, int nout, ae_val *const *outs, ae_val *const *ogs, 
     int win = owned && ae__tape_window_begin(t);
     ae_val *gin[AE_MAX_IN] = {0}, *old[AE_MAX_IN];
     int slot[AE_MAX_IN], nslot = 0;
-    ae__acc_offer offer;
-    ae__acc_offer *outer = win ? ae__tape_set_acc_offer(t, offer_accumulators(n, acc, owned, needed, &offer)) : NULL;
+    /* this rule's offer, none outside a window (a sweep run by a rule of
+     * another sees none of the other's) */
+    ae__acc_offer offer = {0};
+    ae__acc_offer *outer = ae__tape_set_acc_offer(t, win ? offer_accumulators(n, acc, owned, needed, &offer) : NULL);
     ae_op_backward(n->op)(t, n, acc[i], gin);
-    if (win) ae__tape_set_acc_offer(t, outer);
+    ae__tape_set_acc_offer(t, outer);
     for (int j = 0; j < n->nin; j++) {
       ae_val *x = n->in[j];
       if (!gin[j] || x->node < 0 || !needed[x->node]) continue;
       int k = 0;
       while (k < nslot && slot[k] != x->node) k++;
       if (k == nslot) slot[nslot] = x->node, old[nslot++] = acc[x->node];
-      if (win && offer.taken[j]) continue; /* the rule added it into acc[x->node] */
+      if (offer.taken[j]) continue; /* the rule added it into acc[x->node] */
       ae_val *gx = fit_to(t, gin[j], x);
       if (win) accumulate_into(t, &acc[x->node], gx, owned[x->node]);
       else accumulate(t, &acc[x->node], gx);
