@@ -85,9 +85,10 @@ void ae__tape_acc_taken(ae_tape *t, int j);
  * until that sweep ends. NULL at the first ask, for other values, outside
  * a sweep, or without memory. No parameter changes during a sweep. A
  * product op(A) B^T then reads B^T stored, as op(A) B, in place: the same
- * sums (ae_gemm's order does not depend on the operands' layout), without
- * packing B^T again for each product: cae-deep's double backward makes 64
- * products a step with its first weight transposed. */
+ * sums (the built-in GEMM's order does not depend on the operands'
+ * layout; matmul asks only under it), without packing B^T again for each
+ * product: cae-deep's double backward makes 64 products a step with its
+ * first weight transposed. */
 void ae__tape_sweep_enter(ae_tape *t);
 void ae__tape_sweep_leave(ae_tape *t);
 const ae_real *ae__tape_transposed(ae_tape *t, const ae_val *v);

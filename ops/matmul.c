@@ -40,8 +40,9 @@ static ae_val *matmul_to(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb, ae_re
   ae_val *y = at ? ae__op_out_at(t, "matmul", ys, at) : ae_op_out(t, "matmul", ys);
   if (!y) return NULL;
   /* b^T kept by the running sweep (a parameter multiplied transposed again
-   * and again: tape_internal.h) is read as stored, the same sums */
-  const ae_real *bt = tb ? ae__tape_transposed(t, b) : NULL;
+   * and again: tape_internal.h) is read as stored: the built-in GEMM's
+   * sums do not depend on the layout (OpenBLAS's kernels may: not there) */
+  const ae_real *bt = tb && ae_gemm_get_backend() == AE_GEMM_BUILTIN ? ae__tape_transposed(t, b) : NULL;
   ae_gemm(ta, tb && !bt, m, n, k, 1, a->t.data, a->t.shape.d[1], bt ? bt : b->t.data, bt ? n : b->t.shape.d[1],
           acc ? 1 : 0, y->t.data, n);
   if (dst) ae__grad_sink_written(t, dst, m * n);

@@ -7,7 +7,8 @@
  * never copied), at 1 and 2 threads; the first sweep that copies makes one
  * heap allocation and the next sweeps none; a parameter changed between
  * sweeps is copied anew (gradients follow the new values); and a
- * parameter multiplied transposed once is not copied. Float32 and float64. */
+ * parameter multiplied transposed once is not copied (all under the
+ * built-in GEMM, the one whose sums the copies keep). Float32 and float64. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -49,6 +50,7 @@ static void expect_same_as_variable(ae_tape *t, const ae_tensor *xt, ae_param *p
 }
 
 Test(tape_transposed, gradients_equal_a_variables_and_follow_a_changed_parameter) {
+  ae_gemm_set_backend(AE_GEMM_BUILTIN);
   ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(B, D), 41, -1, 1), *w0 = rt_uniform_seeded(AE_SHAPE(D, D), 42, -0.2, 0.2);
   ae_param *p = ae_param_new("w", AE_SHAPE(D, D));
   memcpy(p->value.data, w0->data, sizeof(ae_real) * D * D);
@@ -67,6 +69,7 @@ Test(tape_transposed, gradients_equal_a_variables_and_follow_a_changed_parameter
 }
 
 Test(tape_transposed, one_copy_then_no_allocation_and_none_for_a_single_use) {
+  ae_gemm_set_backend(AE_GEMM_BUILTIN); /* the copies are made under the built-in GEMM only */
   ae_tensor *xt = rt_uniform_seeded(AE_SHAPE(B, D), 43, -1, 1);
   ae_param *p = ae_param_new("w", AE_SHAPE(D, D));
   ae_tensor *w0 = rt_uniform_seeded(AE_SHAPE(D, D), 44, -0.2, 0.2);
