@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/parallel.h"
+#include "ckpt_compare.h"
 #include "io/dataset.h"
 #include "io/npy.h"
 #include "ops/ops.h"
@@ -80,19 +81,7 @@ static void small_config(ae_run_config *c, const char *out) {
 }
 
 /* The parameters of a run's final checkpoint, compared bytewise. */
-static void assert_same_params(const char *a, const char *b) {
-  ae_model *ma = ae_ckpt_load_model(a, NULL);
-  cr_assert(ma, "%s", ae_last_error());
-  ae_model *mb = ae_ckpt_load_model(b, NULL);
-  cr_assert(mb, "%s", ae_last_error());
-  cr_assert_eq(ma->nparams, mb->nparams);
-  for (int i = 0; i < ma->nparams; i++)
-    cr_assert_eq(memcmp(ma->params[i]->value.data, mb->params[i]->value.data,
-                        sizeof(ae_real) * (size_t)ma->params[i]->value.numel),
-                 0, "parameter %s differs", ma->params[i]->name);
-  ae_model_free(ma);
-  ae_model_free(mb);
-}
+static void assert_same_params(const char *a, const char *b) { assert_same_ckpt_params(a, b, NULL, NULL); }
 
 /* pick_threads times the first steps at 1 and 2 threads and trains on
  * with the faster; since results do not depend on the thread count, the

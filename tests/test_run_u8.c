@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt_compare.h"
 #include "cli_test_util.h" /* cli_tmp_make, cli_tmp_drop, tmp_path: a per-test directory */
 #include "io/dataset.h"
 #include "io/dataset_u8.h"
@@ -224,28 +225,18 @@ static void config(ae_run_config *c, const char *data, const char *out) {
   c->no_report = 1;
 }
 
-static ae_model *load(const char *dir, ae_ckpt_meta *meta) {
-  char p[600];
-  snprintf(p, sizeof p, "%s/model.safetensors", dir);
-  ae_model *m = ae_ckpt_load_model(p, meta);
-  cr_assert(m, "%s", ae_last_error());
-  return m;
-}
-
+/* Runs a and b (directories): the same parameters, bitwise, the same
+ * step and data fingerprint. */
 static void assert_same_training(const char *a, const char *b) {
+  char pa[600], pb[600];
+  snprintf(pa, sizeof pa, "%s/model.safetensors", a);
+  snprintf(pb, sizeof pb, "%s/model.safetensors", b);
   ae_ckpt_meta ma, mb;
-  ae_model *x = load(a, &ma), *y = load(b, &mb);
+  assert_same_ckpt_params(pa, pb, &ma, &mb);
   cr_assert_eq(ma.data_rows, mb.data_rows);
   cr_assert_eq(ma.data_hash, mb.data_hash, "fingerprints %016llx and %016llx", (unsigned long long)ma.data_hash,
                (unsigned long long)mb.data_hash);
   cr_assert_eq(ma.step, mb.step);
-  cr_assert_eq(x->nparams, y->nparams);
-  for (int i = 0; i < x->nparams; i++)
-    cr_assert_eq(memcmp(x->params[i]->value.data, y->params[i]->value.data,
-                        sizeof(ae_real) * (size_t)x->params[i]->value.numel),
-                 0, "parameter %s differs", x->params[i]->name);
-  ae_model_free(x);
-  ae_model_free(y);
 }
 
 Test(run_u8, a_run_on_bytes_trains_as_one_on_floats_and_resumes_across) {
