@@ -131,6 +131,7 @@ static void pad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *
           ae_row_zero(d, wq);
           continue;
         }
+        ae_rc_prefetch(x + (ci * g->h + ih) * w, AE_RC_AHEAD, w * (int64_t)sizeof(ae_real));
         /* d[v] = x's row at column v - pw (the pointer may point before the row; only [lo, hi) is read) */
         ae_row_window(d, (const ae_real *)((uintptr_t)(x + (ci * g->h + ih) * w) - (uintptr_t)g->pw * sizeof(ae_real)),
                       wq, lo, hi);
@@ -149,6 +150,7 @@ static void pad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *
     for (int64_t ih = 0, a = g->ph % sh, u = g->ph / sh; ih < g->h; ih++) {
       const ae_real *s = x + (ci * g->h + ih) * w;
       ae_real *d = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
+      ae_rc_prefetch(s, AE_RC_AHEAD, w * (int64_t)sizeof(ae_real));
       if (sw == 2) /* image column iw goes to phase (iw + pw) % 2, column (iw + pw) / 2 */
         ae_row_deinterleave2(s, w, d + g->pw % 2 * p->hq * wq + g->pw / 2,
                              d + (g->pw + 1) % 2 * p->hq * wq + (g->pw + 1) / 2);
@@ -282,13 +284,18 @@ static void grid_col2im_add(const ae_conv_geom *g, const grid_plan *p, const ae_
  * with image i's band at column i band, zeros in the junk columns. */
 static void y_to_grid(const ae_conv_geom *g, const grid_plan *p, const ae_real *y, int64_t n0, int64_t cnt,
                       int64_t r0, int64_t r1, ae_real *yg, int64_t cols) {
-  const int64_t plane = g->oh * g->ow, band = (r1 - r0) * p->wq;
+  const int64_t plane = g->oh * g->ow, band = (r1 - r0) * p->wq, run = (r1 - r0) * g->ow;
 #if defined(__AVX512F__)
   ae_rc_spread sp; /* every band is the same spread of rows of ow to rows of wq */
   if (ae_rc_spread_init(&sp, g->ow, p->wq, band) == 0) {
     for (int64_t o = 0; o < g->o; o++)
-      for (int64_t i = 0; i < cnt; i++)
+      for (int64_t i = 0; i < cnt; i++) {
+        /* the next run asked for while this one spreads (see AE_RC_AHEAD) */
+        const int64_t no = i + 1 < cnt ? o : o + 1, ni = i + 1 < cnt ? i + 1 : 0;
+        if (no < g->o)
+          ae_rc_prefetch(y + ((n0 + ni) * g->o + no) * plane + r0 * g->ow, 0, run * (int64_t)sizeof(ae_real));
         ae_rc_spread_run(&sp, yg + o * cols + i * band, y + ((n0 + i) * g->o + o) * plane + r0 * g->ow);
+      }
     return;
   }
 #endif

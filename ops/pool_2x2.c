@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "base/rowcopy.h"
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
@@ -102,7 +104,8 @@ static inline pmask index_offsets(const pool_consts *pc, const ae_real *idx, int
 void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
                             ae_real *restrict pi) {
   const pool_consts pc = pool_consts_of(w);
-  for (int64_t r = 0; r < oh; r++)
+  for (int64_t r = 0; r < oh; r++) {
+    ae_rc_prefetch(xs + 2 * r * w, AE_RC_AHEAD, 2 * w * (int64_t)sizeof(ae_real));
     for (int64_t c0 = 0; c0 < ow; c0 += PL) {
       const pool_chunk ch = chunk_at(c0, ow);
       pvec v[4];
@@ -117,6 +120,7 @@ void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow
       PV(mask_storeu)(py + r * ow + c0, ch.m, best);
       PV(mask_storeu)(pi + r * ow + c0, ch.m, at);
     }
+  }
 }
 
 int ae__max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *restrict idx, int64_t oh, int64_t ow,
@@ -125,6 +129,8 @@ int ae__max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *re
   pmask stray = 0;
   for (int64_t r = 0; r < oh; r++) {
     ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
+    ae_rc_prefetch(g + r * ow, AE_RC_AHEAD, ow * (int64_t)sizeof(ae_real));
+    ae_rc_prefetch(idx + r * ow, AE_RC_AHEAD, ow * (int64_t)sizeof(ae_real));
     for (int64_t c0 = 0; c0 < ow; c0 += PL) {
       const pool_chunk ch = chunk_at(c0, ow);
       pmask k[4];
