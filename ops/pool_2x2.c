@@ -153,7 +153,9 @@ int ae__gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t
                          ae_real *restrict y) {
   const pool_consts pc = pool_consts_of(w);
   pmask stray = 0;
-  for (int64_t r = 0; r < oh; r++)
+  for (int64_t r = 0; r < oh; r++) {
+    ae_rc_prefetch(xs + 2 * r * w, AE_RC_AHEAD, 2 * w * (int64_t)sizeof(ae_real));
+    ae_rc_prefetch(idx + r * ow, AE_RC_AHEAD, ow * (int64_t)sizeof(ae_real));
     for (int64_t c0 = 0; c0 < ow; c0 += PL) {
       const pool_chunk ch = chunk_at(c0, ow);
       pmask k[4];
@@ -164,6 +166,7 @@ int ae__gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t
       for (int j = 1; j < 4; j++) s = PV(mask_mov)(s, k[j], v[j]);
       PV(mask_storeu)(y + r * ow + c0, ch.m, s);
     }
+  }
   return stray == 0;
 }
 #undef PV
