@@ -94,6 +94,19 @@ Test(pool, forward_matches_reference) {
       upsample_backward_ref(g.planes, c->h, c->w, f, u->t.data, rb);
       expect_close(b->t.data, rb, x->t.numel, TOL, "upsample_nearest_backward", ci);
       for (int64_t i = 0; i < x->t.numel; i++) cr_expect(close_to(b->t.data[i], (double)f * f * x->t.data[i], TOL));
+      if (f == 2) { /* the zoo's factor, bit for bit: (top pair) + (bottom pair) of a gradient of random values */
+        ae_val *gu = ae_const(t, u->t.shape, NULL); /* full mantissas: sums of uniform draws are often exact */
+        cr_assert(gu, "%s", ae_tape_error(t));
+        for (int64_t i = 0; i < gu->t.numel; i++) gu->t.data[i] = (ae_real)(3 * sin(0.7 * (double)i + ci));
+        ae_val *bg = ae_upsample_nearest_backward(t, gu, 2);
+        cr_assert(bg, "%s", ae_tape_error(t));
+        const int64_t w2 = 2 * (int64_t)c->w;
+        for (int64_t q = 0; q < x->t.numel; q++) {
+          const ae_real *s0 = gu->t.data + q / c->w * 2 * w2 + q % c->w * 2, *s1 = s0 + w2;
+          rb[q] = (s0[0] + s0[1]) + (s1[0] + s1[1]);
+        }
+        expect_exact(bg->t.data, rb, x->t.numel, "upsample_nearest_backward, factor 2", ci);
+      }
       free(ru), free(rb);
     }
     ae_val *x = rand_val(t, AE_SHAPE(c->n, c->c, c->h, c->w), &r, -1, 1, 0);
