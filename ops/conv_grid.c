@@ -116,11 +116,51 @@ static void phase_cols(const ae_conv_geom *g, const grid_plan *p, int64_t b, int
   *hi = imax(*lo, imin(p->wq, cdiv(g->w + g->pw - b, g->sw)));
 }
 
+/* How pad_image writes a stride-1 image: with AVX-512, each channel's rows
+ * as one spread (rowcopy.h: a masked expanding load and a store a vector,
+ * the padding columns between two rows included), planned once per op.
+ * In conv-dae that pass had cost 7 to 10% of the step a row at a time,
+ * most of it the bookkeeping of rows of 28 elements. */
+typedef struct {
+  int spread; /* 1: sp spreads a channel's h rows of w into rows of wq */
+#if defined(__AVX512F__)
+  ae_rc_spread sp;
+#endif
+} pad_plan;
+
+static void pad_plan_init(const ae_conv_geom *g, const grid_plan *p, pad_plan *pp) {
+  pp->spread = 0;
+#if defined(__AVX512F__)
+  /* from the first pixel's place to the last row's right padding */
+  if (g->sh == 1 && g->sw == 1 && g->h > 0)
+    pp->spread = ae_rc_spread_init(&pp->sp, g->w, p->wq, g->h * p->wq - g->pw) == 0;
+#else
+  (void)g, (void)p;
+#endif
+}
+
 /* xq = image x (c, h, w) padded and split by phase (see the top), then
- * zeros up to p->xpad. Stride 1: row by row, padding included. Otherwise
- * all zeros first, then each image row dealt out to its phases. */
-static void pad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *x, ae_real *xq) {
+ * zeros up to p->xpad. Stride 1: each channel's top padding, its rows
+ * (one spread, or row by row), its bottom padding. Otherwise all zeros
+ * first, then each image row dealt out to its phases. */
+static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan *pp, const ae_real *x,
+                      ae_real *xq) {
   const int64_t wq = p->wq, sh = g->sh, sw = g->sw, w = g->w, used = g->c * sh * sw * p->hq * wq;
+#if defined(__AVX512F__)
+  if (pp->spread) { /* stride 1: hq = h + 2 ph, wq = w + 2 pw */
+    const int64_t plane = p->hq * wq, img = g->h * w;
+    for (int64_t ci = 0; ci < g->c; ci++) {
+      ae_real *d = xq + ci * plane;
+      ae_rc_prefetch(x + ci * img, img * (int64_t)sizeof(ae_real), img * (int64_t)sizeof(ae_real));
+      ae_row_zero(d, g->ph * wq + g->pw);
+      ae_rc_spread_run(&pp->sp, d + g->ph * wq + g->pw, x + ci * img);
+      ae_row_zero(d + (g->ph + g->h) * wq, plane - (g->ph + g->h) * wq);
+    }
+    ae_row_zero(xq + used, p->xpad - used);
+    return;
+  }
+#endif
+  (void)pp;
   if (sh == 1 && sw == 1) {
     int64_t lo, hi;
     phase_cols(g, p, 0, &lo, &hi);
@@ -356,6 +396,8 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
                      ae_real *y) {
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
   const grid_plan p = plan_of(g);
+  pad_plan pp;
+  pad_plan_init(g, &p, &pp);
   const int64_t jobs = cdiv(g->n, p.imgs);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
@@ -369,7 +411,7 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   for (int64_t job = 0; job < jobs; job++) {
     ae_real *xq = ae_conv_scratch_slot(&s), *tmp = xq + p.imgs * p.xpad;
     const int64_t n0 = job * p.imgs, cnt = imin(p.imgs, g->n - n0);
-    for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n0 + i) * img, xq + i * p.xpad);
+    for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, &pp, x + (n0 + i) * img, xq + i * p.xpad);
     if (g->o <= DIRECT_MAX_O) {
       for (int64_t i = 0; i < cnt; i++)
         direct_fwd(g, &p, xq + i * p.xpad, w, b, toff, y + (n0 + i) * g->o * plane);
@@ -449,6 +491,8 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
 int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *y, ae_real *w) {
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w, wn = g->o * ckk;
   const grid_plan p = plan_of(g);
+  pad_plan pp;
+  pad_plan_init(g, &p, &pp);
   const int64_t nch = imin(g->n, AE_CONV_WG_CHUNKS);
   const int direct = g->o <= DIRECT_MAX_O; /* dot products, no GEMM */
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = !direct && ckk < g->o;
@@ -470,7 +514,7 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
     int first = 1;
     for (int64_t n = k * g->n / nch, end = (k + 1) * g->n / nch; n < end;) {
       const int64_t cnt = imin(p.imgs, end - n);
-      for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, x + (n + i) * img, xq + i * p.xpad);
+      for (int64_t i = 0; i < cnt; i++) pad_image(g, &p, &pp, x + (n + i) * img, xq + i * p.xpad);
       if (direct) { /* dst[o][t] += sum over the grid of y_grid[o] times tap t's run, image by image */
         for (int64_t i = 0; i < cnt; i++) {
           y_to_grid(g, &p, y, n + i, 1, 0, g->oh, yg, p.gcols);
