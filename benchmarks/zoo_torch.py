@@ -24,8 +24,9 @@ test.npy, made by zoo_data.py.
       the last step. gflop_per_step: the floating-point operations of one
       more step's matrix products (aten::mm, addmm, bmm, baddbmm), as
       torch.autograd.profiler counts them (with_flops), taken after the
-      timing and the RSS; nan where the step convolves, since PyTorch 1.13's
-      profiler counts a convolution's forward but not its backward.
+      timing and the RSS, plus the convolutions' forward and backward counted
+      from their shapes (conv_flop: PyTorch 1.13's profiler counts a
+      convolution's forward but not its backward).
   zoo_torch.py check MODEL --data DIR --ckpt RUNDIR [--batch-size B]
       Loads RUNDIR/model.safetensors (aezoo's parameter names and layouts),
       computes the loss and its terms on the first B training images and
@@ -561,20 +562,38 @@ def cpu_s():
 MATMUL_EVENTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
 
 
-def matmul_gflop(step):
-    """GFLOP of step()'s matrix products, counted by the profiler; nan when
-    the step has convolutions (their backward is not counted). The events
-    named are leaves of the matrix products (aten::linear and aten::matmul
-    carry no count; their mm or addmm child does), so none counts twice."""
-    with torch.autograd.profiler.profile(with_flops=True) as prof:
-        step()
-    flop, conv = 0, False
-    for e in prof.function_events:
-        if "convolution" in e.name or "conv2d" in e.name or "conv_transpose" in e.name:
-            conv = True
-        elif e.name in MATMUL_EVENTS and e.flops:
-            flop += e.flops
-    return float("nan") if conv else flop / 1e9
+def conv_flop(module, x, y):
+    """Floating-point operations of one call of a Conv2d or ConvTranspose2d
+    and of its backward: 2 per multiply-add of the forward, the same again
+    for the weight's gradient, and again for the input's when the input
+    needs one (the network's first layer does not). A convolution multiplies
+    each output pixel by (in channels / groups) x kernel taps; a transposed
+    one each input pixel by (out channels / groups) x kernel taps."""
+    taps = module.kernel_size[0] * module.kernel_size[1]
+    if isinstance(module, nn.ConvTranspose2d):
+        macs = x.numel() * module.out_channels // module.groups * taps
+    else:
+        macs = y.numel() * module.in_channels // module.groups * taps
+    return 2 * macs * (3 if x.requires_grad else 2)
+
+
+def matmul_gflop(step, model):
+    """GFLOP of step()'s matrix products: the mm/addmm/bmm events the
+    profiler counts (aten::linear and aten::matmul carry no count; their mm
+    or addmm child does, so none counts twice), plus each convolution's
+    forward and backward from its shapes (conv_flop), since PyTorch 1.13's
+    profiler counts a convolution's forward but not its backward."""
+    convs = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: convs.append(conv_flop(mod, inp[0], out)))
+             for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    try:
+        with torch.autograd.profiler.profile(with_flops=True) as prof:
+            step()
+    finally:
+        for h in hooks:
+            h.remove()
+    flop = sum(e.flops for e in prof.function_events if e.name in MATMUL_EVENTS and e.flops)
+    return (flop + sum(convs)) / 1e9
 
 
 def cmd_bench(a):
@@ -618,7 +637,7 @@ def cmd_bench(a):
             first = last
     wall, cpu = time.perf_counter() - t0, cpu_s() - c0
     rss_peak = maxrss_kib()
-    gflop = matmul_gflop(step)
+    gflop = matmul_gflop(step, model)
     print("\t".join(str(v) for v in (a.model, a.threads, a.steps, 1e3 * wall / a.steps, 1e3 * cpu / a.steps,
                                       rss_base, rss_peak, first, last, gflop)))
 

@@ -62,10 +62,12 @@
 #     (wall and getrusage CPU); RSS over baseline: ru_maxrss after the last
 #     step minus before the first (data, model and optimiser built).
 #   GFLOP per step: one more PyTorch step under torch.autograd.profiler
-#     (with_flops), its matrix products (mm, addmm, bmm) summed: the work
-#     both sides do, since they run the same products (--check); n/a for
-#     the convolutional models, whose convolution backward PyTorch 1.13's
-#     profiler does not count. FMA peak: one thread's peak by bench_gemm
+#     (with_flops), its matrix products (mm, addmm, bmm) summed, plus its
+#     convolutions' forward and backward counted from their shapes (PyTorch
+#     1.13's profiler does not count a convolution's backward): the work
+#     both sides do, since they run the same products (--check); aezoo's
+#     convolution also multiplies a few padding columns that are dropped,
+#     which this does not count. FMA peak: one thread's peak by bench_gemm
 #     --peak (12 independent chains of 64-byte FMAs) just before each
 #     aezoo run, times the thread count; the table divides by the highest
 #     of the rounds. n/a when bench_gemm is not built.
