@@ -27,6 +27,14 @@ static inline void ae_rc_prefetch(const void *p, int64_t ahead, int64_t bytes) {
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch((const void *)(a + (uintptr_t)b), 0, 3);
 }
 
+/* The same for lines about to be written (prefetchw): a store to a line
+ * not in cache waits for the line, and the stores of the copies below
+ * were what the pooling's gradient waited on. */
+static inline void ae_rc_prefetch_w(const void *p, int64_t ahead, int64_t bytes) {
+  const uintptr_t a = (uintptr_t)p + (uintptr_t)ahead;
+  for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch((const void *)(a + (uintptr_t)b), 1, 3);
+}
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #ifdef AE_REAL_DOUBLE

@@ -427,6 +427,9 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
       for (int64_t i = 0; i < cnt; i++)
         for (int64_t o = 0; o < g->o; o++) {
           const ae_real bo = b ? b[o] : 0;
+          /* the next plane's rows asked for while these are written (y is megabytes, not in cache) */
+          ae_rc_prefetch_w(y + ((n0 + i) * g->o + o) * plane + r0 * g->ow, plane * (int64_t)sizeof(ae_real),
+                           (r1 - r0) * g->ow * (int64_t)sizeof(ae_real));
           for (int64_t r = r0; r < r1; r++) {
             ae_real *d = y + ((n0 + i) * g->o + o) * plane + r * g->ow;
             ae_row_copy_add(d, tmp + o * cols + i * band + (r - r0) * p.wq, g->ow, bo);

@@ -131,6 +131,7 @@ int ae__max_pool_2x2_backward_plane(const ae_real *restrict g, const ae_real *re
     ae_real *y0 = y + 2 * r * w, *y1 = y0 + w;
     ae_rc_prefetch(g + r * ow, AE_RC_AHEAD, ow * (int64_t)sizeof(ae_real));
     ae_rc_prefetch(idx + r * ow, AE_RC_AHEAD, ow * (int64_t)sizeof(ae_real));
+    ae_rc_prefetch_w(y0, 4 * AE_RC_AHEAD, 2 * w * (int64_t)sizeof(ae_real)); /* y: 4 times g's size */
     for (int64_t c0 = 0; c0 < ow; c0 += PL) {
       const pool_chunk ch = chunk_at(c0, ow);
       pmask k[4];
