@@ -28,8 +28,8 @@ static inline void ae_rc_prefetch(const void *p, int64_t ahead, int64_t bytes) {
 }
 
 /* The same for lines about to be written (prefetchw): a store to a line
- * not in cache waits for the line, and the stores of the copies below
- * were what the pooling's gradient waited on. */
+ * not in cache waits for it, and the pooling's gradient, which writes 4
+ * times what it reads, waited on its stores. */
 static inline void ae_rc_prefetch_w(const void *p, int64_t ahead, int64_t bytes) {
   const uintptr_t a = (uintptr_t)p + (uintptr_t)ahead;
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch((const void *)(a + (uintptr_t)b), 1, 3);

@@ -324,10 +324,11 @@ static void grid_col2im_add(const ae_conv_geom *g, const grid_plan *p, const ae_
  * with image i's band at column i band, zeros in the junk columns. */
 static void y_to_grid(const ae_conv_geom *g, const grid_plan *p, const ae_real *y, int64_t n0, int64_t cnt,
                       int64_t r0, int64_t r1, ae_real *yg, int64_t cols) {
-  const int64_t plane = g->oh * g->ow, band = (r1 - r0) * p->wq, run = (r1 - r0) * g->ow;
+  const int64_t plane = g->oh * g->ow, band = (r1 - r0) * p->wq;
 #if defined(__AVX512F__)
   ae_rc_spread sp; /* every band is the same spread of rows of ow to rows of wq */
   if (ae_rc_spread_init(&sp, g->ow, p->wq, band) == 0) {
+    const int64_t run = (r1 - r0) * g->ow;
     for (int64_t o = 0; o < g->o; o++)
       for (int64_t i = 0; i < cnt; i++) {
         /* the next run asked for while this one spreads (see AE_RC_AHEAD) */

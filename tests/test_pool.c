@@ -94,7 +94,7 @@ Test(pool, forward_matches_reference) {
       upsample_backward_ref(g.planes, c->h, c->w, f, u->t.data, rb);
       expect_close(b->t.data, rb, x->t.numel, TOL, "upsample_nearest_backward", ci);
       for (int64_t i = 0; i < x->t.numel; i++) cr_expect(close_to(b->t.data[i], (double)f * f * x->t.data[i], TOL));
-      if (f == 2) { /* the zoo's factor, bit for bit: (top pair) + (bottom pair) of a gradient of random values */
+      if (f == 2) { /* the zoo's factor, bit for bit: each block's (top pair) + (bottom pair) */
         ae_val *gu = ae_const(t, u->t.shape, NULL); /* full mantissas: sums of uniform draws are often exact */
         cr_assert(gu, "%s", ae_tape_error(t));
         for (int64_t i = 0; i < gu->t.numel; i++) gu->t.data[i] = (ae_real)(3 * sin(0.7 * (double)i + ci));
