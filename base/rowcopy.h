@@ -3,7 +3,9 @@
  * A loop over n elements that the compiler vectorises leaves up to one
  * vector's worth to a scalar epilogue, which for rows this short is most of
  * the row, and memcpy's call overhead is of the same order; with AVX-512
- * the tail is one masked load and store. Without AVX-512: plain loops. */
+ * the tail is one masked load and store. Without AVX-512: plain loops.
+ * Also the prefetch hints those copies give for the rows they read and
+ * write next (ae_rc_prefetch, ae_rc_prefetch_w). */
 #ifndef AE_ROWCOPY_H
 #define AE_ROWCOPY_H
 
