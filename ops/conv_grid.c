@@ -151,7 +151,7 @@ static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan 
     const int64_t plane = p->hq * wq, img = g->h * w;
     for (int64_t ci = 0; ci < g->c; ci++) {
       ae_real *d = xq + ci * plane;
-      ae_rc_prefetch(x + ci * img, img * (int64_t)sizeof(ae_real), img * (int64_t)sizeof(ae_real));
+      ae_rc_prefetch(x + (ci + 1) * img, 0, img * (int64_t)sizeof(ae_real)); /* the next plane (or image) */
       ae_row_zero(d, g->ph * wq + g->pw);
       ae_rc_spread_run(&pp->sp, d + g->ph * wq + g->pw, x + ci * img);
       ae_row_zero(d + (g->ph + g->h) * wq, plane - (g->ph + g->h) * wq);

@@ -80,9 +80,6 @@ static void small_config(ae_run_config *c, const char *out) {
   c->no_report = 1;
 }
 
-/* The parameters of a run's final checkpoint, compared bytewise. */
-static void assert_same_params(const char *a, const char *b) { assert_same_ckpt_params(a, b, NULL, NULL); }
-
 /* pick_threads times the first steps at 1 and 2 threads and trains on
  * with the faster; since results do not depend on the thread count, the
  * parameters equal those of a run at 1 thread throughout, bit for bit. The
@@ -110,7 +107,7 @@ Test(run, picking_the_thread_count_changes_no_result) {
     cr_assert(pick ? r.threads == 1 || r.threads == 2 : r.threads == 1, "threads %d", r.threads);
   }
   ae_set_threads(old);
-  assert_same_params(in_tmp("picked"), in_tmp("one"));
+  assert_same_ckpt_params(in_tmp("picked"), in_tmp("one"), NULL, NULL);
 }
 
 Test(run, writes_the_run_directory_with_validation_and_best_checkpoint) {
@@ -193,7 +190,7 @@ Test(run, extending_a_finished_run_equals_an_uninterrupted_one) {
   ae_run_result r;
   cr_assert_eq(ae_run(&e, &r), 0, "%s", ae_last_error());
   cr_assert_eq(r.step, 16);
-  assert_same_params(in_tmp("one"), in_tmp("two"));
+  assert_same_ckpt_params(in_tmp("one"), in_tmp("two"), NULL, NULL);
   /* shrinking the budget is refused */
   e.epochs = 1;
   cr_assert_eq(ae_run(&e, NULL), -2);
