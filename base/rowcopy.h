@@ -5,7 +5,8 @@
  * the row, and memcpy's call overhead is of the same order; with AVX-512
  * the tail is one masked load and store. Without AVX-512: plain loops.
  * Also the prefetch hints those copies give for the rows they read and
- * write next (ae_rc_prefetch, ae_rc_prefetch_w). */
+ * write next (ae_rc_prefetch, ae_rc_prefetch_w), and the ones a gather of
+ * random rows gives (ae_rc_prefetch_row_ends, ae_rc_prefetch_row_rest). */
 #ifndef AE_ROWCOPY_H
 #define AE_ROWCOPY_H
 
@@ -35,6 +36,34 @@ static inline void ae_rc_prefetch(const void *p, int64_t ahead, int64_t bytes) {
 static inline void ae_rc_prefetch_w(const void *p, int64_t ahead, int64_t bytes) {
   const uintptr_t a = (uintptr_t)p + (uintptr_t)ahead;
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch((const void *)(a + (uintptr_t)b), 1, 3);
+}
+
+/* A gather of random rows from a set far larger than the caches (a
+ * training batch from the data set): every row's first and last cache
+ * lines are asked for before any row is copied, so that the rows' page
+ * walks and first misses overlap (ae_rc_prefetch_row_ends), then the rest
+ * of row i + AE_RC_ROWS_AHEAD while row i is copied
+ * (ae_rc_prefetch_row_rest). 128 random rows of 784 bytes out of 60000,
+ * converted to floats, 8 MB read between gathers (microbenchmark, 1
+ * thread): 32-33 us a batch with only the whole next row asked for, as
+ * before, 22 us so. */
+#define AE_RC_ROWS_AHEAD 2
+
+static inline void ae_rc_prefetch_row_ends(const void *base, const int64_t *idx, int64_t n, int64_t row_bytes) {
+  if (row_bytes <= 0) return;
+  for (int64_t i = 0; i < n; i++) {
+    const uintptr_t a = (uintptr_t)base + (uintptr_t)(idx[i] * row_bytes);
+    __builtin_prefetch((const void *)a, 0, 3);
+    __builtin_prefetch((const void *)(a + (uintptr_t)(row_bytes - 1)), 0, 3);
+  }
+}
+
+/* The lines of row idx[i + AE_RC_ROWS_AHEAD] after its first (none past
+ * the last row). */
+static inline void ae_rc_prefetch_row_rest(const void *base, const int64_t *idx, int64_t n, int64_t i,
+                                           int64_t row_bytes) {
+  if (i + AE_RC_ROWS_AHEAD >= n) return;
+  ae_rc_prefetch((const char *)base + idx[i + AE_RC_ROWS_AHEAD] * row_bytes, 64, row_bytes - 64);
 }
 
 #if defined(__AVX512F__)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "base/parallel.h"
+#include "base/rowcopy.h"
 #include "dataset_u8.h"
 #include "idx.h"
 #include "npy.h"
@@ -105,11 +106,9 @@ void ae__dataset_u8_to_real(const uint8_t *u, int64_t n, ae_real *x) {
 
 void ae__dataset_u8_gather(const ae__dataset_u8 *d, const int64_t *idx, int64_t n, ae_tensor *out) {
   const int64_t row = d->shape.d[0] > 0 ? ae_shape_numel(d->shape) / d->shape.d[0] : 0;
+  ae_rc_prefetch_row_ends(d->x, idx, n, row); /* as ae_gather_rows */
   for (int64_t i = 0; i < n; i++) {
-    if (i + 1 < n) { /* as ae_gather_rows: the next random row asked for while this one converts */
-      const uint8_t *next = d->x + idx[i + 1] * row;
-      for (int64_t b = 0; b < row; b += 64) __builtin_prefetch(next + b, 0, 3);
-    }
+    ae_rc_prefetch_row_rest(d->x, idx, n, i, row);
     ae__dataset_u8_to_real(d->x + idx[i] * row, row, out->data + i * row);
   }
 }

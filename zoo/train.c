@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "autograd/tape_internal.h"
+#include "base/rowcopy.h"
 #include "grad/backward_internal.h"
 #include "optim/step_internal.h"
 #include "ops/ops.h"
@@ -152,20 +153,16 @@ int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
   return 0;
 }
 
-/* Each row is one stream of cache lines the hardware prefetcher follows
- * once it has seen a few; the next row, at a random place in a data set
- * far larger than the caches, is asked for in full while this one is
- * copied. 128 random rows of 784 floats from 60000 (microbenchmark, the
- * rows evicted between gathers): 62-76 us, 46-50 us so. */
+/* The rows are at random places in a data set far larger than the
+ * caches: every row's ends are asked for first, then the rest of each row
+ * two rows ahead of the copy (base/rowcopy.h). */
 void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_tensor *out) {
   const int64_t row = data->numel / data->shape.d[0];
-  const size_t bytes = sizeof(ae_real) * (size_t)row;
+  const int64_t bytes = (int64_t)sizeof(ae_real) * row;
+  ae_rc_prefetch_row_ends(data->data, idx, n, bytes);
   for (int64_t i = 0; i < n; i++) {
-    if (i + 1 < n) {
-      const char *next = (const char *)(data->data + idx[i + 1] * row);
-      for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b, 0, 3);
-    }
-    memcpy(out->data + i * row, data->data + idx[i] * row, bytes);
+    ae_rc_prefetch_row_rest(data->data, idx, n, i, bytes);
+    memcpy(out->data + i * row, data->data + idx[i] * row, (size_t)bytes);
   }
 }
 
