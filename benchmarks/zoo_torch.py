@@ -16,7 +16,7 @@ test.npy, made by zoo_data.py.
       train.csv), backward, Adam step, the model's after-step projection.
       Prints one tab-separated line:
         model threads steps ms_per_step cpu_ms_per_step rss_base_kib
-        rss_peak_kib loss_first loss_last gflop_per_step
+        rss_peak_kib loss_first loss_last gflop_per_step minflt_per_step
       ms_per_step: wall time of the N timed steps / N; cpu_ms_per_step:
       process CPU time (user + system, all threads) over the same steps / N;
       rss_base_kib: peak RSS (ru_maxrss) before the first step, after the
@@ -26,7 +26,8 @@ test.npy, made by zoo_data.py.
       torch.autograd.profiler counts them (with_flops), taken after the
       timing and the RSS, plus the convolutions' forward and backward counted
       from their shapes (conv_flop: PyTorch 1.13's profiler counts a
-      convolution's forward but not its backward).
+      convolution's forward but not its backward). minflt_per_step: the
+      process's minor page faults (ru_minflt) over the N timed steps / N.
   zoo_torch.py check MODEL --data DIR --ckpt RUNDIR [--batch-size B]
       Loads RUNDIR/model.safetensors (aezoo's parameter names and layouts),
       computes the loss and its terms on the first B training images and
@@ -559,6 +560,10 @@ def cpu_s():
     return r.ru_utime + r.ru_stime
 
 
+def minflt():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 MATMUL_EVENTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
 
 
@@ -630,16 +635,16 @@ def cmd_bench(a):
         last = step()
         if i == 0:
             first = last
-    c0, t0 = cpu_s(), time.perf_counter()
+    f0, c0, t0 = minflt(), cpu_s(), time.perf_counter()
     for i in range(a.steps):
         last = step()
         if a.warmup == 0 and i == 0:
             first = last
-    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    wall, cpu, faults = time.perf_counter() - t0, cpu_s() - c0, minflt() - f0
     rss_peak = maxrss_kib()
     gflop = matmul_gflop(step, model)
     print("\t".join(str(v) for v in (a.model, a.threads, a.steps, 1e3 * wall / a.steps, 1e3 * cpu / a.steps,
-                                      rss_base, rss_peak, first, last, gflop)))
+                                      rss_base, rss_peak, first, last, gflop, faults / a.steps)))
 
 
 # ---------------------------------------------------------------- check

@@ -61,6 +61,9 @@
 #   PyTorch: zoo_torch.py bench: W untimed steps, then N timed in-process
 #     (wall and getrusage CPU); RSS over baseline: ru_maxrss after the last
 #     step minus before the first (data, model and optimiser built).
+#   Minor page faults per step (a table of its own, each round): aezoo's,
+#     the W+N run's ru_minflt minus the W run's, over N; PyTorch's, over the
+#     N timed steps in-process.
 #   GFLOP per step: one more PyTorch step under torch.autograd.profiler
 #     (with_flops), its matrix products (mm, addmm, bmm) summed, plus its
 #     convolutions' forward and backward counted from their shapes (PyTorch
@@ -144,6 +147,27 @@ main() {
               show(p "ms"), ratio(p "ms", a "ms"), show(a "cpu"), show(p "cpu"), ratio(p "cpu", a "cpu"), show(a "rss"),
               show(p "rss"), (m in flop) ? sprintf("%.4g", flop[m]) : "n/a", rate != "" ? sprintf("%.1f", rate) : "n/a",
               (rate != "" && m in peak && peak[m] > 0) ? sprintf("%.0f%%", 100 * rate / peak[m]) : "n/a"
+          }
+        }' "$csv"
+      # column 17 (absent from CSV files of before 2026-12-05z): minor page
+      # faults per timed step: PyTorch's allocator gives big buffers back to
+      # the kernel and faults them in again each step; aezoo's warm step
+      # allocates nothing, so its count should stay near 0.
+      awk -F, -v t="$t" 'NR > 1 && $1 == t && $17 != "" && $17 != "nan" { n++ } END { exit n == 0 }' "$csv" || continue
+      echo
+      echo "$t thread(s), each round: ms/step and minor page faults per timed step (ru_minflt)"
+      echo
+      echo "| model | aezoo ms/step | aezoo faults/step | PyTorch ms/step | PyTorch faults/step |"
+      echo "|---|---|---|---|---|"
+      awk -F, -v t="$t" -v order="$models" '
+        function add(k, v) { all[k] = (cnt[k]++ ? all[k] " " : "") v }
+        NR > 1 && $1 == t && $17 != "" { add($3 SUBSEP $4 SUBSEP "ms", $6); add($3 SUBSEP $4 SUBSEP "f", $17) }
+        END {
+          n = split(order, ms, " ")
+          for (i = 1; i <= n; i++) {
+            m = ms[i]; a = m SUBSEP "aezoo" SUBSEP; p = m SUBSEP "torch" SUBSEP
+            if (!((a "f") in all) && !((p "f") in all)) continue
+            printf "| %s | %s | %s | %s | %s |\n", m, all[a "ms"], all[a "f"], all[p "ms"], all[p "f"]
           }
         }' "$csv"
     done
@@ -283,7 +307,7 @@ header' >"$csv"
       ! "$PYTHON" "$here/rusage_run.py" "$d.n.ru" "$@" $data --out "$d.n" --stop-after "$stop" \
         >/dev/null 2>"$d.n.err"; then
       echo "zoo_vs_torch.sh: aezoo $m failed: $(cat "$d.w.err" "$d.n.err" 2>/dev/null | tail -n 1)" >&2
-      echo "$t,$r,$m,aezoo,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld,,$pk" >>"$csv"
+      echo "$t,$r,$m,aezoo,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld,,$pk,nan" >>"$csv"
       failed=1
       return
     fi
@@ -298,9 +322,9 @@ header' >"$csv"
       FILENAME ~ /n.ru$/ { split($0, N, " ") }
       END {
         over = ok ? sprintf("%.2f", (N[4] - B[4]) / 1024) : "nan"
-        printf "%s,%s,%s,aezoo,%d,%.4f,%.4f,%s,%s,%.2f,%.4f,%.9g,%.9g,%s,,%s\n", t, r, m, n, (b - a) * 1000 / n,
+        printf "%s,%s,%s,aezoo,%d,%.4f,%.4f,%s,%s,%.2f,%.4f,%.9g,%.9g,%s,,%s,%.2f\n", t, r, m, n, (b - a) * 1000 / n,
           (N[2] + N[3] - W[2] - W[3]) * 1000 / n, over, ok ? sprintf("%.2f", B[4] / 1024) : "nan", N[4] / 1024,
-          (N[1] - W[1]) * 1000 / n, first, last, ld, pk
+          (N[1] - W[1]) * 1000 / n, first, last, ld, pk, (N[6] - W[6]) / n
       }' "$d.n/train.csv" "$d.base.ru" "$d.w.ru" "$d.n.ru" >>"$csv"
     rm -rf "$d.base" "$d.w" "$d.n"
   }
@@ -311,16 +335,16 @@ header' >"$csv"
     if ! "$PYTHON" "$here/zoo_torch.py" bench "$m" --data "$data_dir" --steps "$n" --warmup "$warmup" \
       --threads "$t" --batch-size "$batch" >"$d" 2>"$d.err"; then
       echo "zoo_vs_torch.sh: PyTorch $m failed: $(tail -n 1 "$d.err")" >&2
-      echo "$t,$r,$m,torch,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld,," >>"$csv"
+      echo "$t,$r,$m,torch,$n,nan,nan,nan,nan,nan,nan,nan,nan,$ld,,,nan" >>"$csv"
       failed=1
       return
     fi
     awk -F'\t' -v r="$r" -v ld="$ld" '{
-      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s,%s,\n", $2, r, $1, $3, $4, $5, ($7 - $6) / 1024,
-        $6 / 1024, $7 / 1024, $8, $9, ld, $10 }' "$d" >>"$csv"
+      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s,%s,,%.2f\n", $2, r, $1, $3, $4, $5, ($7 - $6) / 1024,
+        $6 / 1024, $7 / 1024, $8, $9, ld, $10, $11 }' "$d" >>"$csv"
   }
 
-  echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1,gflop_per_step,fma_peak_gflops" >"$csv"
+  echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1,gflop_per_step,fma_peak_gflops,minflt_per_step" >"$csv"
   start_load=$(load1) failed=0
   for t in $threads; do
     export OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" MKL_NUM_THREADS="$t"
