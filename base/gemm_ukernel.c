@@ -157,13 +157,13 @@ void ae_gemm_transpose_halves(const ae_real *src, int64_t lds, int rows, int col
 
 _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vector length");
 
-/* One k step: NV aligned loads of b, MR broadcasts of a, MR * NV FMAs. */
+/* One k step: nv loads of b, mr broadcasts of a, mr * nv FMAs. */
 #define KSTEP(ap, bp, nv)                                                  \
   do {                                                                 \
     vec bv[NV];                                                        \
     _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)               \
       bv[v] = V_LOADU((bp) + v * VL);                                  \
-    _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {    \
+    _Pragma("GCC unroll 16") for (int i = 0; i < mr; i++) {            \
       vec ai = V_SET1((ap)[i]);                                        \
       _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)             \
         acc[i][v] = V_FMA(ai, bv[v], acc[i][v]);                       \
@@ -239,10 +239,11 @@ static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GE
 }
 #endif
 
-/* The kernel on the first nv of the tile's NV vectors per row (nv is a
- * constant where it is inlined): columns past nv * VL are zero padding of
- * the panel and are not computed. */
-static inline __attribute__((always_inline)) void ukernel_nv(const int nv, int64_t kc, ae_real alpha,
+/* The kernel on the first mr rows and the first nv of the tile's NV
+ * vectors per row (mr and nv are constants where it is inlined): rows past
+ * mr and columns past nv * VL are zero padding of the panels and are not
+ * computed (their accumulators stay 0). */
+static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const int nv, int64_t kc, ae_real alpha,
                                                              const ae_real *restrict a, const ae_real *restrict b,
                                                              const int64_t ldb, ae_real beta, ae_real *restrict c,
                                                              int64_t rs_c, int64_t cs_c, int m, int n) {
@@ -307,18 +308,28 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
                      ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m, int n) {
   /* A narrow edge tile (n <= NR/2: N = 100 leaves 4 columns of a 32-wide
    * panel) runs on half the accumulators: half the FMAs, bitwise the same
-   * columns. */
-  if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
-    ukernel_nv(NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+   * columns. So does a short one (m <= MR/2: 100 rows leave 4 of an
+   * 8-row panel, the swapped products of ae, stacked-ae and dae; 500 and
+   * 250 in deep-ae). */
+  const int narrow = NV % 2 == 0 && n <= AE_GEMM_NR / 2, short_ = AE_GEMM_MR % 2 == 0 && m <= AE_GEMM_MR / 2;
+  if (short_ && narrow)
+    ukernel_nv(AE_GEMM_MR / 2, NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+  else if (short_)
+    ukernel_nv(AE_GEMM_MR / 2, NV, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+  else if (narrow)
+    ukernel_nv(AE_GEMM_MR, NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
   else
-    ukernel_nv(NV, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR, NV, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
 }
 
 /* gemm_packed.h: a full-width tile with B read in place (row p of the
  * panel at b + p * ldb), no packed copy. */
 void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b, int64_t ldb,
                        ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m) {
-  ukernel_nv(NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+  if (AE_GEMM_MR % 2 == 0 && m <= AE_GEMM_MR / 2)
+    ukernel_nv(AE_GEMM_MR / 2, NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+  else
+    ukernel_nv(AE_GEMM_MR, NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
 }
 
 const char *ae_gemm_ukernel_name(void) {
