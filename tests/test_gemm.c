@@ -127,6 +127,39 @@ Test(gemm_ukernel, narrow_edge_tiles_equal_full_tiles_bitwise) {
   ae_aligned_free(a), ae_aligned_free(b), ae_aligned_free(c1), ae_aligned_free(c2);
 }
 
+/* So does a short edge tile, of at most MR/2 rows (100 rows leave 4 of an
+ * 8-row panel): its rows are bitwise those of the full-height tile, with C
+ * row-major and stored transposed (rs_c == 1, the swapped products), at
+ * full width and narrow. */
+Test(gemm_ukernel, short_edge_tiles_equal_full_tiles_bitwise) {
+  const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
+  const int64_t kc = 203;
+  ae_real *a = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * MR)), *b = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * NR));
+  ae_real *c1 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR)), *c2 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR));
+  cr_assert(a && b && c1 && c2);
+  for (int64_t i = 0; i < kc * MR; i++) a[i] = (ae_real)sin(0.37 * (double)i);
+  for (int64_t i = 0; i < kc * NR; i++) b[i] = (ae_real)cos(0.23 * (double)i);
+  const int widths[] = {NR, NR / 2 > 0 ? NR / 2 : 1, 3 <= NR ? 3 : NR};
+  for (int m = 1; m <= MR / 2; m++)
+    for (int w = 0; w < 3; w++)
+      for (int cm = 0; cm < 2; cm++)
+        for (int beta = 0; beta < 2; beta++) {
+          const int n = widths[w];
+          const int64_t rs = cm ? 1 : NR, cs = cm ? MR : 1; /* cm: C(i, j) at c[j * MR + i] */
+          for (int i = 0; i < MR * NR; i++) c1[i] = c2[i] = (ae_real)(0.01 * i);
+          ae_gemm_ukernel(kc, (ae_real)0.5, a, b, (ae_real)beta, c1, rs, cs, MR, n);
+          ae_gemm_ukernel(kc, (ae_real)0.5, a, b, (ae_real)beta, c2, rs, cs, m, n);
+          for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) {
+              const int64_t e = i * rs + j * cs;
+              const ae_real want = i < m && j < n ? c1[e] : (ae_real)(0.01 * (double)e);
+              cr_assert(memcmp(&c2[e], &want, sizeof want) == 0, "m=%d n=%d cm=%d beta=%d C(%d,%d): %a, want %a", m, n,
+                        cm, beta, i, j, (double)c2[e], (double)want);
+            }
+        }
+  ae_aligned_free(a), ae_aligned_free(b), ae_aligned_free(c1), ae_aligned_free(c2);
+}
+
 Test(gemm_ukernel, transpose_block) {
   enum { V = AE_GEMM_VL };
   ae_real src[V * (V + 3)], dst[V * (V + 2)];
