@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "axis_view.h"
+#include "base/rowcopy.h"
 #include "base/parallel.h"
 #include "broadcast.h"
 #include "oplist.h"
@@ -34,14 +35,23 @@ static ae_shape reduced_shape(ae_shape s, int axis, int keepdim) {
   return r;
 }
 
-/* y[o, i] = sum_k x[o, k, i], blocks of 64 columns accumulated in double. */
-enum { SUM_BLK = 64 };
+/* y[o, i] = sum_k x[o, k, i], blocks of 64 columns accumulated in double
+ * (in registers). A block's rows lie inner elements apart, a stride the
+ * hardware prefetcher does not follow, so each job asks for the block's
+ * row SUM_AHEAD rows ahead: a conv layer's bias gradient (128 rows of
+ * 32 x 28 x 28) went from 117 to 91-94 perf samples in conv-dae (1 thread,
+ * 60 steps; 16 ahead the same, 4 ahead 111). A 1024-column block, rows
+ * read whole, took 202: the accumulators left the registers. */
+enum { SUM_BLK = 64, SUM_AHEAD = 8 };
 static inline void sum_axis_job(axis_view v, const ae_real *x, ae_real *y, int64_t nblk, int64_t job) {
   int64_t o = job / nblk, i0 = job % nblk * SUM_BLK, len = v.inner - i0 < SUM_BLK ? v.inner - i0 : SUM_BLK;
   double acc[SUM_BLK] = {0};
   const ae_real *base = x + o * v.n * v.inner + i0;
-  for (int64_t k = 0; k < v.n; k++)
+  for (int64_t k = 0; k < v.n; k++) {
+    if (k + SUM_AHEAD < v.n) ae_rc_prefetch(base + k * v.inner, SUM_AHEAD * v.inner * (int64_t)sizeof(ae_real),
+                                            len * (int64_t)sizeof(ae_real));
     for (int64_t i = 0; i < len; i++) acc[i] += base[k * v.inner + i];
+  }
   for (int64_t i = 0; i < len; i++) y[o * v.inner + i0 + i] = (ae_real)acc[i];
 }
 
