@@ -6,8 +6,8 @@ for benchmarks/zoo_vs_torch.sh (which needs no /usr/bin/time):
 
 writes one line to OUTFILE: "wall_s user_s sys_s maxrss_kib exit_status
 minflt" (os.wait4's rusage of the child: CPU time of all its threads, peak
-resident set size, minor page faults). The command's stdout and stderr pass through; the exit status
-of rusage_run.py is the command's."""
+resident set size, minor page faults). The command's stdout and stderr
+pass through; the exit status of rusage_run.py is the command's."""
 import os
 import sys
 import time

@@ -340,8 +340,8 @@ header' >"$csv"
       return
     fi
     awk -F'\t' -v r="$r" -v ld="$ld" '{
-      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s,%s,,%.2f\n", $2, r, $1, $3, $4, $5, ($7 - $6) / 1024,
-        $6 / 1024, $7 / 1024, $8, $9, ld, $10, $11 }' "$d" >>"$csv"
+      printf "%s,%s,%s,torch,%d,%.4f,%.4f,%.2f,%.2f,%.2f,,%.9g,%.9g,%s,%s,,%.2f\n", $2, r, $1, $3, $4, $5,
+        ($7 - $6) / 1024, $6 / 1024, $7 / 1024, $8, $9, ld, $10, $11 }' "$d" >>"$csv"
   }
 
   echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1,gflop_per_step,fma_peak_gflops,minflt_per_step" >"$csv"

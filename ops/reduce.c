@@ -41,7 +41,7 @@ static ae_shape reduced_shape(ae_shape s, int axis, int keepdim) {
  * row SUM_AHEAD rows ahead: a conv layer's bias gradient (128 rows of
  * 32 x 28 x 28) went from 117 to 91-94 perf samples in conv-dae (1 thread,
  * 60 steps; 16 ahead the same, 4 ahead 111). A 1024-column block, rows
- * read whole, took 202: the accumulators left the registers. */
+ * read whole, took 202 (its 1024 accumulators cannot stay in registers). */
 enum { SUM_BLK = 64, SUM_AHEAD = 8 };
 static inline void sum_axis_job(axis_view v, const ae_real *x, ae_real *y, int64_t nblk, int64_t job) {
   int64_t o = job / nblk, i0 = job % nblk * SUM_BLK, len = v.inner - i0 < SUM_BLK ? v.inner - i0 : SUM_BLK;

@@ -105,17 +105,25 @@ Test(gemm_ukernel, full_and_edge_tiles) {
         }
 }
 
+/* Packed panels of kc steps with full mantissas (sin and cos) and two
+ * MR x NR tiles of C, for the edge-tile tests below. */
+static void edge_panels(int64_t kc, ae_real **a, ae_real **b, ae_real **c1, ae_real **c2) {
+  const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
+  *a = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * MR)), *b = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * NR));
+  *c1 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR)), *c2 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR));
+  cr_assert(*a && *b && *c1 && *c2);
+  for (int64_t i = 0; i < kc * MR; i++) (*a)[i] = (ae_real)sin(0.37 * (double)i);
+  for (int64_t i = 0; i < kc * NR; i++) (*b)[i] = (ae_real)cos(0.23 * (double)i);
+}
+
 /* An edge tile of at most NR/2 columns runs on half the accumulators
  * (gemm_ukernel.c): its columns are bitwise those of the full-width tile
  * on the same panels. */
 Test(gemm_ukernel, narrow_edge_tiles_equal_full_tiles_bitwise) {
   const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
   const int64_t kc = 203;
-  ae_real *a = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * MR)), *b = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * NR));
-  ae_real *c1 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR)), *c2 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR));
-  cr_assert(a && b && c1 && c2);
-  for (int64_t i = 0; i < kc * MR; i++) a[i] = (ae_real)sin(0.37 * (double)i);
-  for (int64_t i = 0; i < kc * NR; i++) b[i] = (ae_real)cos(0.23 * (double)i);
+  ae_real *a, *b, *c1, *c2;
+  edge_panels(kc, &a, &b, &c1, &c2);
   for (int n = 1; n <= NR / 2; n++)
     for (int beta = 0; beta < 2; beta++) {
       for (int i = 0; i < MR * NR; i++) c1[i] = c2[i] = (ae_real)(0.01 * i);
@@ -134,11 +142,8 @@ Test(gemm_ukernel, narrow_edge_tiles_equal_full_tiles_bitwise) {
 Test(gemm_ukernel, short_edge_tiles_equal_full_tiles_bitwise) {
   const int MR = AE_GEMM_MR, NR = AE_GEMM_NR;
   const int64_t kc = 203;
-  ae_real *a = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * MR)), *b = ae_aligned_alloc(sizeof(ae_real) * (size_t)(kc * NR));
-  ae_real *c1 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR)), *c2 = ae_aligned_alloc(sizeof(ae_real) * (size_t)(MR * NR));
-  cr_assert(a && b && c1 && c2);
-  for (int64_t i = 0; i < kc * MR; i++) a[i] = (ae_real)sin(0.37 * (double)i);
-  for (int64_t i = 0; i < kc * NR; i++) b[i] = (ae_real)cos(0.23 * (double)i);
+  ae_real *a, *b, *c1, *c2;
+  edge_panels(kc, &a, &b, &c1, &c2);
   const int widths[] = {NR, NR / 2 > 0 ? NR / 2 : 1, 3 <= NR ? 3 : NR};
   for (int m = 1; m <= MR / 2; m++)
     for (int w = 0; w < 3; w++)

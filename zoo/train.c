@@ -155,7 +155,9 @@ int ae_trainer_step(ae_trainer *tr, const ae_tensor *batch) {
 
 /* The rows are at random places in a data set far larger than the
  * caches: every row's ends are asked for first, then the rest of each row
- * two rows ahead of the copy (base/rowcopy.h). */
+ * two rows ahead of the copy (base/rowcopy.h). 128 random rows of 784
+ * floats out of 60000, 8 MB read between gathers (microbenchmark, 1
+ * thread): 45-51 us a batch with the whole next row asked for, 30-31 so. */
 void ae_gather_rows(const ae_tensor *data, const int64_t *idx, int64_t n, ae_tensor *out) {
   const int64_t row = data->numel / data->shape.d[0];
   const int64_t bytes = (int64_t)sizeof(ae_real) * row;
