@@ -304,6 +304,9 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
   }
 }
 
+/* A tile of at most MR/2 rows: the micro-kernels run it on half the rows. */
+static inline int short_tile(int m) { return AE_GEMM_MR % 2 == 0 && m <= AE_GEMM_MR / 2; }
+
 void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b,
                      ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m, int n) {
   /* A narrow edge tile (n <= NR/2: N = 100 leaves 4 columns of a 32-wide
@@ -311,7 +314,7 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
    * columns. So does a short one (m <= MR/2: 100 rows leave 4 of an
    * 8-row panel, the swapped products of ae, stacked-ae and dae; 500 and
    * 250 in deep-ae). */
-  const int narrow = NV % 2 == 0 && n <= AE_GEMM_NR / 2, short_ = AE_GEMM_MR % 2 == 0 && m <= AE_GEMM_MR / 2;
+  const int narrow = NV % 2 == 0 && n <= AE_GEMM_NR / 2, short_ = short_tile(m);
   if (short_ && narrow)
     ukernel_nv(AE_GEMM_MR / 2, NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
   else if (short_)
@@ -326,7 +329,7 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
  * panel at b + p * ldb), no packed copy. */
 void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b, int64_t ldb,
                        ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m) {
-  if (AE_GEMM_MR % 2 == 0 && m <= AE_GEMM_MR / 2)
+  if (short_tile(m))
     ukernel_nv(AE_GEMM_MR / 2, NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
   else
     ukernel_nv(AE_GEMM_MR, NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
