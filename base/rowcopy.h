@@ -120,49 +120,7 @@ static inline void ae_row_window(ae_real *restrict d, const ae_real *s, int64_t 
   }
 }
 
-#ifdef AE_REAL_DOUBLE
-#define AE_RC_PERM2(a, i, b) _mm512_permutex2var_pd(a, i, b)
-#define AE_RC_IDX(k) _mm512_set_epi64(14 + k, 12 + k, 10 + k, 8 + k, 6 + k, 4 + k, 2 + k, k)
-#define AE_RC_LO(k) _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0)
-#define AE_RC_HI(k) _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4)
-#else
-#define AE_RC_PERM2(a, i, b) _mm512_permutex2var_ps(a, i, b)
-#define AE_RC_IDX(k)                                                                                            \
-  _mm512_set_epi32(30 + k, 28 + k, 26 + k, 24 + k, 22 + k, 20 + k, 18 + k, 16 + k, 14 + k, 12 + k, 10 + k, 8 + k, \
-                   6 + k, 4 + k, 2 + k, k)
-#define AE_RC_LO(k) _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0)
-#define AE_RC_HI(k) _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8)
-#endif
-
 static inline int64_t ae_rc_min(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* even[k] = s[2k], odd[k] = s[2k + 1], for the elements of s[0, n). */
-static inline void ae_row_deinterleave2(const ae_real *restrict s, int64_t n, ae_real *restrict even,
-                                        ae_real *restrict odd) {
-  for (int64_t i = 0; i < n; i += 2 * AE_RC_VL) {
-    const int64_t left = n - i;
-    const ae_rc_vec a = AE_RC_LOAD(ae_rc_mask(ae_rc_min(left, AE_RC_VL)), s + i);
-    const ae_rc_vec b = left > AE_RC_VL ? AE_RC_LOAD(ae_rc_mask(ae_rc_min(left - AE_RC_VL, AE_RC_VL)), s + i + AE_RC_VL)
-                                        : AE_RC_ZERO();
-    AE_RC_STORE(even + i / 2, ae_rc_mask(ae_rc_min((left + 1) / 2, AE_RC_VL)), AE_RC_PERM2(a, AE_RC_IDX(0), b));
-    AE_RC_STORE(odd + i / 2, ae_rc_mask(ae_rc_min(left / 2, AE_RC_VL)), AE_RC_PERM2(a, AE_RC_IDX(1), b));
-  }
-}
-
-/* d[2k] = even[k] + c, d[2k + 1] = odd[k] + c, for the elements of d[0, n). */
-static inline void ae_row_interleave2_add(ae_real *restrict d, int64_t n, const ae_real *restrict even,
-                                          const ae_real *restrict odd, ae_real c) {
-  const ae_rc_vec cv = AE_RC_SET1(c);
-  for (int64_t i = 0; i < n; i += 2 * AE_RC_VL) {
-    const int64_t left = n - i;
-    const ae_rc_vec e = AE_RC_LOAD(ae_rc_mask(ae_rc_min((left + 1) / 2, AE_RC_VL)), even + i / 2);
-    const ae_rc_vec o = AE_RC_LOAD(ae_rc_mask(ae_rc_min(left / 2, AE_RC_VL)), odd + i / 2);
-    AE_RC_STORE(d + i, ae_rc_mask(ae_rc_min(left, AE_RC_VL)), AE_RC_ADD(AE_RC_PERM2(e, AE_RC_LO(0), o), cv));
-    if (left > AE_RC_VL)
-      AE_RC_STORE(d + i + AE_RC_VL, ae_rc_mask(ae_rc_min(left - AE_RC_VL, AE_RC_VL)),
-                  AE_RC_ADD(AE_RC_PERM2(e, AE_RC_HI(0), o), cv));
-  }
-}
 
 /* Spreading short rows: d[r ws + c] = s[r w + c] for c < w, 0 for
  * w <= c < ws, over the n elements of d. A plan holds, for each vector of
@@ -225,16 +183,6 @@ static inline void ae_row_window(ae_real *restrict d, const ae_real *s, int64_t 
   for (int64_t j = 0; j < lo; j++) d[j] = 0;
   for (int64_t j = lo; j < hi; j++) d[j] = s[j];
   for (int64_t j = hi; j < n; j++) d[j] = 0;
-}
-
-static inline void ae_row_deinterleave2(const ae_real *restrict s, int64_t n, ae_real *restrict even,
-                                        ae_real *restrict odd) {
-  for (int64_t i = 0; i < n; i++) (i % 2 ? odd : even)[i / 2] = s[i];
-}
-
-static inline void ae_row_interleave2_add(ae_real *restrict d, int64_t n, const ae_real *restrict even,
-                                          const ae_real *restrict odd, ae_real c) {
-  for (int64_t i = 0; i < n; i++) d[i] = (i % 2 ? odd : even)[i / 2] + c;
 }
 #endif
 

@@ -35,12 +35,14 @@
  * the same for any thread count. The summation order differs from the
  * im2col path's (conv_kernels.c), so the two agree to rounding, not
  * bitwise. AEZOO_CONV=im2col turns this path off (A/B runs). */
+#include <stdint.h>
 #include <string.h>
 
 #include "base/gemm.h"
 #include "base/gemm_packed.h"
 #include "base/gemm_ukernel.h"
 #include "base/rowcopy.h"
+#include "base/rowperm.h"
 #include "conv_kernels.h"
 #include "conv_scratch.h"
 
@@ -55,8 +57,6 @@ static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 #define DIRECT_MAX_O 2
 /* Grid columns the direct path accumulates at once: four 64-byte vectors. */
 #define DIRECT_JV 64
-/* Column strides the grid path takes (pad_image's per-phase tables). */
-#define AE_CONV_MAX_PHASES 8
 
 typedef struct {
   int64_t hq, wq;           /* one phase plane */
@@ -87,7 +87,10 @@ static grid_plan plan_of(const ae_conv_geom *g) {
 }
 
 int ae_conv_grid_fits(const ae_conv_geom *g) {
-  return g->sh >= 1 && g->sw >= 1 && g->sw <= AE_CONV_MAX_PHASES && g->oh > 0 && g->ow > 0 &&
+  if (g->sh < 1 || g->sw < 1) return 0;
+  /* phase_perm indexes a channel's image and its planes in int32 */
+  const int64_t planes = cdiv(g->h + 2 * g->ph, g->sh) * g->sh * cdiv(g->w + 2 * g->pw, g->sw) * g->sw;
+  return planes < INT32_MAX / 2 && g->h * g->w < INT32_MAX / 2 && g->oh > 0 && g->ow > 0 &&
          g->h + 2 * g->ph >= g->kh && g->w + 2 * g->pw >= g->kw && g->oh == (g->h + 2 * g->ph - g->kh) / g->sh + 1 &&
          g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1;
 }
@@ -116,39 +119,87 @@ static void phase_cols(const ae_conv_geom *g, const grid_plan *p, int64_t b, int
   *hi = imax(*lo, imin(p->wq, cdiv(g->w + g->pw - b, g->sw)));
 }
 
-/* How pad_image writes a stride-1 image: with AVX-512, each channel's rows
- * as one spread (rowcopy.h: a masked expanding load and a store a vector,
- * the padding columns between two rows included), planned once per op.
- * In conv-dae that pass had cost 7 to 10% of the step a row at a time,
- * most of it the bookkeeping of rows of 28 elements. */
+/* How pad_image writes an image, planned once per op. Stride 1 with
+ * AVX-512: each channel's rows as one spread (rowcopy.h: a masked
+ * expanding load and a store a vector, the padding columns between two
+ * rows included); in conv-dae that pass had cost 7 to 10% of the step a
+ * row at a time, most of it the bookkeeping of rows of 28 elements.
+ * Other strides: each channel's phase planes as one planned permutation
+ * (rowperm.h); dealing rows of 14 or 7 elements out to their phases one
+ * at a time had cost 16% of conv-ae's step (perf, 1 thread), and taking
+ * them back (unpad_image) 8%. */
 typedef struct {
-  int spread; /* 1: sp spreads a channel's h rows of w into rows of wq */
+  int spread;  /* 1: sp spreads a channel's h rows of w into rows of wq */
+  int planned; /* 1: perm fills a channel's planes from its image */
+  ae_rc_perm perm;
 #if defined(__AVX512F__)
   ae_rc_spread sp;
 #endif
 } pad_plan;
 
-static void pad_plan_init(const ae_conv_geom *g, const grid_plan *p, pad_plan *pp) {
-  pp->spread = 0;
+/* Where element (ih, iw) of a channel's image lies in its phase planes. */
+static int64_t phase_pos(const ae_conv_geom *g, const grid_plan *p, int64_t ih, int64_t iw) {
+  const int64_t r = ih + g->ph, c = iw + g->pw;
+  return ((r % g->sh * g->sw + c % g->sw) * p->hq + r / g->sh) * p->wq + c / g->sw;
+}
+
+/* The permutation between a channel's image and its phase planes, in the
+ * arena: to_image, each element of the image from its place in the planes
+ * (unpad_image); otherwise each element of the planes from the image, or 0
+ * (pad_image). -1 with the tape's error set when the arena is full. */
+static int phase_perm(ae_tape *t, const char *op, const ae_conv_geom *g, const grid_plan *p, int to_image,
+                      ae_rc_perm *pl) {
+  const int64_t planes = g->sh * g->sw * p->hq * p->wq, img = g->h * g->w, n = to_image ? img : planes;
+  int32_t *tab = ae_arena_alloc(t, op, (size_t)n * sizeof(int32_t));
+  if (!tab) return -1;
+  for (int64_t k = 0; k < n; k++) tab[k] = -1;
+  for (int64_t ih = 0; ih < g->h; ih++)
+    for (int64_t iw = 0; iw < g->w; iw++) {
+      const int64_t q = phase_pos(g, p, ih, iw), e = ih * g->w + iw;
+      if (to_image)
+        tab[e] = (int32_t)q;
+      else
+        tab[q] = (int32_t)e;
+    }
+  const int64_t np = ae_rc_perm_pieces(tab, n, to_image ? planes : img);
+  ae_rc_piece *pieces = np ? ae_arena_alloc(t, op, (size_t)np * sizeof(ae_rc_piece)) : NULL;
+  if (np && !pieces) return -1;
+  ae_rc_perm_init(pl, tab, n, to_image ? planes : img, pieces);
+  return 0;
+}
+
+/* 0, or -1 with the tape's error set (the arena is full). */
+static int pad_plan_init(ae_tape *t, const char *op, const ae_conv_geom *g, const grid_plan *p, pad_plan *pp) {
+  pp->spread = 0, pp->planned = 0;
 #if defined(__AVX512F__)
   /* from the first pixel's place to the last row's right padding */
   if (g->sh == 1 && g->sw == 1 && g->h > 0)
     pp->spread = ae_rc_spread_init(&pp->sp, g->w, p->wq, g->h * p->wq - g->pw) == 0;
-#else
-  (void)g, (void)p;
 #endif
+  if (g->sh > 1 || g->sw > 1) {
+    if (phase_perm(t, op, g, p, 0, &pp->perm)) return -1;
+    pp->planned = 1;
+  }
+  return 0;
 }
 
 /* xq = image x (c, h, w) padded and split by phase (see the top), then
- * zeros up to p->xpad. Stride 1: each channel's top padding, its rows
- * (one spread, or row by row), its bottom padding. Otherwise all zeros
- * first, then each image row dealt out to its phases. */
+ * zeros up to p->xpad: each channel's planes in one planned permutation
+ * (strides above 1), or its top padding, its rows (one spread, or row by
+ * row) and its bottom padding (stride 1). */
 static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan *pp, const ae_real *x,
                       ae_real *xq) {
-  const int64_t wq = p->wq, sh = g->sh, sw = g->sw, w = g->w, used = g->c * sh * sw * p->hq * wq;
+  const int64_t wq = p->wq, w = g->w, img = g->h * w, plane = p->hq * wq, used = g->c * g->sh * g->sw * plane;
+  if (pp->planned) {
+    for (int64_t ci = 0; ci < g->c; ci++) {
+      ae_rc_prefetch(x + (ci + 1) * img, 0, img * (int64_t)sizeof(ae_real)); /* the next plane (or image) */
+      ae_rc_perm_run(&pp->perm, xq + ci * g->sh * g->sw * plane, x + ci * img, 0, 0);
+    }
+    ae_row_zero(xq + used, p->xpad - used);
+    return;
+  }
 #if defined(__AVX512F__)
-  if (pp->spread) { /* stride 1: hq = h + 2 ph, wq = w + 2 pw */
-    const int64_t plane = p->hq * wq, img = g->h * w;
+  if (pp->spread) { /* hq = h + 2 ph, wq = w + 2 pw */
     for (int64_t ci = 0; ci < g->c; ci++) {
       ae_real *d = xq + ci * plane;
       ae_rc_prefetch(x + (ci + 1) * img, 0, img * (int64_t)sizeof(ae_real)); /* the next plane (or image) */
@@ -160,73 +211,37 @@ static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan 
     return;
   }
 #endif
-  (void)pp;
-  if (sh == 1 && sw == 1) {
-    int64_t lo, hi;
-    phase_cols(g, p, 0, &lo, &hi);
-    for (int64_t ci = 0; ci < g->c; ci++)
-      for (int64_t u = 0, ih = -g->ph; u < p->hq; u++, ih++) {
-        ae_real *d = xq + (ci * p->hq + u) * wq;
-        if (ih < 0 || ih >= g->h) {
-          ae_row_zero(d, wq);
-          continue;
-        }
-        ae_rc_prefetch(x + (ci * g->h + ih) * w, AE_RC_AHEAD, w * (int64_t)sizeof(ae_real));
-        /* d[v] = x's row at column v - pw (the pointer may point before the row; only [lo, hi) is read) */
-        ae_row_window(d, (const ae_real *)((uintptr_t)(x + (ci * g->h + ih) * w) - (uintptr_t)g->pw * sizeof(ae_real)),
-                      wq, lo, hi);
-      }
-    ae_row_zero(xq + used, p->xpad - used);
-    return;
-  }
-  ae_row_zero(xq, p->xpad);
-  int64_t v0[AE_CONV_MAX_PHASES], iw0[AE_CONV_MAX_PHASES];
-  for (int64_t b = 0; b < sw; b++) {
-    int64_t hi;
-    phase_cols(g, p, b, &v0[b], &hi);
-    iw0[b] = v0[b] * sw + b - g->pw;
-  }
+  int64_t lo, hi;
+  phase_cols(g, p, 0, &lo, &hi);
   for (int64_t ci = 0; ci < g->c; ci++)
-    for (int64_t ih = 0, a = g->ph % sh, u = g->ph / sh; ih < g->h; ih++) {
-      const ae_real *s = x + (ci * g->h + ih) * w;
-      ae_real *d = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
-      ae_rc_prefetch(s, AE_RC_AHEAD, w * (int64_t)sizeof(ae_real));
-      if (sw == 2) /* image column iw goes to phase (iw + pw) % 2, column (iw + pw) / 2 */
-        ae_row_deinterleave2(s, w, d + g->pw % 2 * p->hq * wq + g->pw / 2,
-                             d + (g->pw + 1) % 2 * p->hq * wq + (g->pw + 1) / 2);
-      else
-        for (int64_t b = 0; b < sw; b++, d += p->hq * wq)
-          for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[v] = s[iw];
-      if (++a == sh) a = 0, u++;
+    for (int64_t u = 0, ih = -g->ph; u < p->hq; u++, ih++) {
+      ae_real *d = xq + (ci * p->hq + u) * wq;
+      if (ih < 0 || ih >= g->h) {
+        ae_row_zero(d, wq);
+        continue;
+      }
+      ae_rc_prefetch(x + (ci * g->h + ih) * w, AE_RC_AHEAD, w * (int64_t)sizeof(ae_real));
+      /* d[v] = x's row at column v - pw (the pointer may point before the row; only [lo, hi) is read) */
+      ae_row_window(d, (const ae_real *)((uintptr_t)(x + (ci * g->h + ih) * w) - (uintptr_t)g->pw * sizeof(ae_real)),
+                    wq, lo, hi);
     }
+  ae_row_zero(xq + used, p->xpad - used);
 }
 
 /* The inverse of pad_image on the image's own elements: x = xq + bias[ci]
- * (x's plane ci), padding dropped; image row by image row. */
-static void unpad_image(const ae_conv_geom *g, const grid_plan *p, const ae_real *xq, const ae_real *bias,
-                        ae_real *x) {
-  const int64_t wq = p->wq, sh = g->sh, sw = g->sw, w = g->w;
-  int64_t v0[AE_CONV_MAX_PHASES], iw0[AE_CONV_MAX_PHASES];
-  for (int64_t b = 0; b < sw; b++) {
-    int64_t hi;
-    phase_cols(g, p, b, &v0[b], &hi);
-    iw0[b] = v0[b] * sw + b - g->pw;
-  }
+ * (x's plane ci), padding dropped: each channel in one planned permutation
+ * (perm, strides above 1), or row by row (stride 1). */
+static void unpad_image(const ae_conv_geom *g, const grid_plan *p, const ae_rc_perm *perm, const ae_real *xq,
+                        const ae_real *bias, ae_real *x) {
+  const int64_t wq = p->wq, w = g->w, img = g->h * w, planes = g->sh * g->sw * p->hq * wq;
   for (int64_t ci = 0; ci < g->c; ci++) {
     const ae_real bc = bias ? bias[ci] : 0;
-    for (int64_t ih = 0, a = g->ph % sh, u = g->ph / sh; ih < g->h; ih++) {
-      ae_real *d = x + (ci * g->h + ih) * w;
-      const ae_real *s = xq + ((ci * sh + a) * sw * p->hq + u) * wq;
-      if (sw == 1)
-        ae_row_copy_add(d, s + g->pw, w, bc);
-      else if (sw == 2)
-        ae_row_interleave2_add(d, w, s + g->pw % 2 * p->hq * wq + g->pw / 2,
-                               s + (g->pw + 1) % 2 * p->hq * wq + (g->pw + 1) / 2, bc);
-      else
-        for (int64_t b = 0; b < sw; b++, s += p->hq * wq)
-          for (int64_t iw = iw0[b], v = v0[b]; iw < w; iw += sw, v++) d[iw] = s[v] + bc;
-      if (++a == sh) a = 0, u++;
+    if (perm) {
+      ae_rc_perm_run(perm, x + ci * img, xq + ci * planes, 1, bc);
+      continue;
     }
+    for (int64_t ih = 0; ih < g->h; ih++)
+      ae_row_copy_add(x + ci * img + ih * w, xq + ci * planes + (ih + g->ph) * wq + g->pw, w, bc);
   }
 }
 
@@ -397,13 +412,12 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
                      ae_real *y) {
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
   const grid_plan p = plan_of(g);
-  pad_plan pp;
-  pad_plan_init(g, &p, &pp);
   const int64_t jobs = cdiv(g->n, p.imgs);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
-  int64_t *toff = tap_table(t, "conv2d", g, &p); /* shared by the threads, read only */
-  if (!toff) return -1;
+  pad_plan pp;
+  int64_t *toff = tap_table(t, "conv2d", g, &p); /* shared by the threads, read only, as pp */
+  if (!toff || pad_plan_init(t, "conv2d", g, &p, &pp)) return -1;
   ae_conv_scratch s;
   int fail = 0;
   /* per thread: the block's images and the product */
@@ -474,6 +488,9 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
+  ae_rc_perm perm; /* shared by the threads, read only */
+  const int planned = g->sh > 1 || g->sw > 1;
+  if (planned && phase_perm(t, "conv_transpose2d", g, &p, 1, &perm)) return -1;
   if (ae_conv_scratch_get(t, "conv_transpose2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
@@ -486,7 +503,7 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
       ae_gemm(1, 0, ckk, cols, g->o, 1, w, ckk, yg, cols, 0, col, cols);
       grid_col2im_add(g, &p, col, cols, cnt, r0, r1, xq);
     }
-    for (int64_t i = 0; i < cnt; i++) unpad_image(g, &p, xq + i * p.xpad, b, x + (n0 + i) * img);
+    for (int64_t i = 0; i < cnt; i++) unpad_image(g, &p, planned ? &perm : NULL, xq + i * p.xpad, b, x + (n0 + i) * img);
   });
   ae_tape_rewind(t, m);
   return 0;
@@ -496,7 +513,6 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w, wn = g->o * ckk;
   const grid_plan p = plan_of(g);
   pad_plan pp;
-  pad_plan_init(g, &p, &pp);
   const int64_t nch = imin(g->n, AE_CONV_WG_CHUNKS);
   const int direct = g->o <= DIRECT_MAX_O; /* dot products, no GEMM */
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = !direct && ckk < g->o;
@@ -508,7 +524,7 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   /* per thread: the block's images, y on the grid (the direct path lays out
    * a whole image, which may be more than a band), and col when tr */
   const int64_t ygn = g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
-  if (!part || !toff ||
+  if (!part || !toff || pad_plan_init(t, "conv2d_weight_grad", g, &p, &pp) ||
       ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + ygn + (tr ? ckk * p.cols : 0), &s))
     return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
