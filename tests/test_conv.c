@@ -2,7 +2,7 @@
  * conv-f64).
  *  - conv2d, conv_transpose2d and conv2d_weight_grad against the direct
  *    loops of conv_ref.h on odd shapes: batch 1 to 11, non-square images
- *    and kernels, stride 1, 2 and 3 (and mixed), padding 0 to 3, output
+ *    and kernels, stride 1, 2, 3 and 9 by 10 (and mixed), padding 0 to 3, output
  *    padding 0 and 1, with and without bias. Tolerance: the rounding bound
  *    of a K-term sum, (K + 2) u sum|terms| (u = unit roundoff of ae_real),
  *    plus 1e-30 for exact zeros; any index bug is O(1) off.
@@ -73,8 +73,8 @@ static const conv_case cases[] = {
     {10, 2, 6, 5, 1, 3, 3, 1, 1, 1, 1, 0}, {11, 3, 5, 6, 4, 3, 3, 1, 1, 1, 1, 1}, {10, 2, 7, 6, 3, 3, 3, 2, 2, 1, 1, 1},
     /* stride 1, padding above kernel - 1: the input gradient is not a flipped conv */
     {2, 2, 5, 6, 3, 2, 2, 1, 1, 2, 2, 1},
-    /* stride 3: conv_grid.c's general phase split (stride 2 has its own) */
-    {2, 2, 11, 10, 3, 3, 3, 3, 3, 1, 1, 1}, {2, 2, 9, 13, 4, 2, 3, 1, 3, 0, 2, 0},
+    /* stride 3, and strides above 8 (the phase split's planned permutations, base/rowperm.h) */
+    {2, 2, 11, 10, 3, 3, 3, 3, 3, 1, 1, 1}, {2, 2, 9, 13, 4, 2, 3, 1, 3, 0, 2, 0}, {2, 2, 21, 30, 3, 3, 3, 9, 10, 1, 2, 1},
 };
 
 static conv_ref_geom geom_of(const conv_case *k) {
