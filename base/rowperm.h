@@ -100,8 +100,8 @@ static inline void ae_rc_perm_run(const ae_rc_perm *pl, ae_real *restrict d, con
       const ae_real *b = (const ae_real *)((uintptr_t)a + AE_RC_VL * sizeof(ae_real)); /* may lie past s: lb masks it */
 #ifdef AE_REAL_DOUBLE
       const __m512i iv = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)p->idx));
-      v = _mm512_mask_mov_pd(v, (__mmask8)p->take,
-                             _mm512_permutex2var_pd(AE_RC_LOAD((__mmask8)p->la, a), iv, AE_RC_LOAD((__mmask8)p->lb, b)));
+      const __m512d lo = AE_RC_LOAD((__mmask8)p->la, a), hi = AE_RC_LOAD((__mmask8)p->lb, b);
+      v = _mm512_mask_mov_pd(v, (__mmask8)p->take, _mm512_permutex2var_pd(lo, iv, hi));
 #else
       const __m512i iv = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p->idx));
       v = _mm512_mask_mov_ps(v, p->take, _mm512_permutex2var_ps(AE_RC_LOAD(p->la, a), iv, AE_RC_LOAD(p->lb, b)));

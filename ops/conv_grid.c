@@ -503,7 +503,8 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
       ae_gemm(1, 0, ckk, cols, g->o, 1, w, ckk, yg, cols, 0, col, cols);
       grid_col2im_add(g, &p, col, cols, cnt, r0, r1, xq);
     }
-    for (int64_t i = 0; i < cnt; i++) unpad_image(g, &p, planned ? &perm : NULL, xq + i * p.xpad, b, x + (n0 + i) * img);
+    for (int64_t i = 0; i < cnt; i++)
+      unpad_image(g, &p, planned ? &perm : NULL, xq + i * p.xpad, b, x + (n0 + i) * img);
   });
   ae_tape_rewind(t, m);
   return 0;
