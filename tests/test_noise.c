@@ -4,7 +4,8 @@
  * binomial or normal sampling distribution; each gives bitwise identical
  * results with 1 and 2 threads for one seed, and advances the generator
  * by numel; gradients are the documented masks and scales (the
- * reparameterised sample's are 1 and exp(logvar/2) eps / 2). Shrink
+ * reparameterised sample's are 1 and exp(logvar/2) eps / 2); Gaussian
+ * noise on a constant (one fused pass) is bitwise the composite. Shrink
  * against a loop; ISTA and FISTA solve a small lasso to its optimality
  * (KKT) conditions. The op-table rows of this family run in test_loss.c.
  * Built for float64 and float32. */
@@ -223,6 +224,49 @@ Test(noise, identical_with_1_and_2_threads) {
     cr_expect(memcmp(y1, y2, sizeof(ae_real) * NT) != 0, "%s: seed has no effect", names[k]);
   }
   free(y1), free(y2), free(g1), free(g2);
+}
+
+/* Gaussian noise on an input that gets no gradient (a denoiser's batch)
+ * is added and clamped in one pass (noise.c): bitwise the composite that a
+ * variable input takes, at 1 and 2 threads (NT is above the parallel
+ * threshold), with values on and around the bounds, -0 and infinite
+ * bounds; under anomaly mode a NaN in the input is still caught. */
+static void gauss_both(const ae_real *x0, ae_real lo, ae_real hi, ae_real *fused, ae_real *composite) {
+  for (int var = 0; var <= 1; var++) {
+    ae_tape *t = ae_tape_new(ARENA);
+    ae_val *x = var ? ae_var(t, AE_SHAPE(NT), x0) : ae_const(t, AE_SHAPE(NT), x0);
+    ae_rng r;
+    ae_rng_init(&r, 7);
+    ae_val *y = ae_gaussian_noise(t, x, 0.5, lo, hi, &r);
+    cr_assert(y, "%s", ae_tape_error(t));
+    cr_assert_eq(y->requires_grad, var);
+    cr_assert_eq(r.counter, (uint64_t)NT);
+    memcpy(var ? composite : fused, y->t.data, sizeof(ae_real) * NT);
+    ae_tape_free(t);
+  }
+}
+
+Test(noise, gaussian_on_a_constant_equals_the_composite) {
+  ae_real *x0 = buf(), *a = buf(), *b = buf();
+  for (int64_t i = 0; i < NT; i++) x0[i] = i % 5 == 0 ? (ae_real)-0.0 : (ae_real)((i % 13) * 0.125 - 0.5);
+  const ae_real bounds[][2] = {{0, 1}, {-INFINITY, INFINITY}, {(ae_real)0.25, (ae_real)0.25}};
+  for (int threads = 1; threads <= 2; threads++) {
+    ae_set_threads(threads);
+    for (int k = 0; k < 3; k++) {
+      gauss_both(x0, bounds[k][0], bounds[k][1], a, b);
+      cr_expect(memcmp(a, b, sizeof(ae_real) * NT) == 0, "bounds [%g, %g], %d threads: fused and composite differ",
+                (double)bounds[k][0], (double)bounds[k][1], threads);
+    }
+  }
+  ae_tape *t = ae_tape_new(ARENA);
+  ae_set_anomaly(t, 1);
+  x0[12345] = (ae_real)NAN;
+  ae_rng r;
+  ae_rng_init(&r, 7);
+  cr_expect_null(ae_gaussian_noise(t, ae_const(t, AE_SHAPE(NT), x0), 0.5, -INFINITY, INFINITY, &r));
+  cr_expect_eq(ae_tape_status(t), AE_ERR_ANOMALY, "%s", ae_tape_error(t));
+  ae_tape_free(t);
+  free(x0), free(a), free(b);
 }
 
 /* ---- proximal ops ---- */
