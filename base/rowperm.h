@@ -32,58 +32,54 @@ typedef struct {
 
 typedef struct {
   int64_t n;                /* elements of d */
-  int64_t npieces;          /* at least one a vector (take = 0 where it is all zeros) */
-  const ae_rc_piece *piece; /* the vectors' pieces in order (AVX-512) */
+  const ae_rc_piece *piece; /* the vectors' pieces in order, at least one a vector (AVX-512) */
   const int32_t *idx;       /* the table (without AVX-512) */
 } ae_rc_perm;
 
+
 #if defined(__AVX512F__)
+/* The most pieces a plan of n elements can need (ae_rc_perm_init's
+ * array): one a lane, so that the plan is built in one pass; the caller
+ * gives the array back with its arena (conv_grid.c's plans use about 2 a
+ * vector of 16). */
+static inline int64_t ae_rc_perm_cap(int64_t n) { return (n + AE_RC_VL - 1) / AE_RC_VL * AE_RC_VL; }
+
 #ifdef AE_REAL_DOUBLE
 #define AE_RC_MASKZ_ADD(m, a, b) _mm512_maskz_add_pd((__mmask8)(m), a, b)
 #else
 #define AE_RC_MASKZ_ADD(m, a, b) _mm512_maskz_add_ps(m, a, b)
 #endif
 
-/* Pieces for vector k of d from table idx (n entries; sources in [0, slen)).
- * Writes them to out when out is not NULL; returns how many. */
-static inline int64_t ae_rc_perm_vector(const int32_t *idx, int64_t n, int64_t slen, int64_t k, ae_rc_piece *out) {
-  ae_rc_piece p[AE_RC_VL];
+/* Writes the pieces of vector k of d, for table idx (n entries; sources
+ * in [0, slen)), to out; returns how many (1 to AE_RC_VL). */
+static inline int ae_rc_perm_vector(const int32_t *idx, int64_t n, int64_t slen, int64_t k, ae_rc_piece *out) {
   int np = 0;
   for (int l = 0; l < AE_RC_VL && k * AE_RC_VL + l < n; l++) {
     const int64_t e = idx[k * AE_RC_VL + l];
     if (e < 0) continue;
     int q = 0;
-    while (q < np && !(e >= p[q].from && e < p[q].from + 2 * AE_RC_VL)) q++;
+    while (q < np && !(e >= out[q].from && e < out[q].from + 2 * AE_RC_VL)) q++;
     if (q == np) {
-      p[np] = (ae_rc_piece){.from = (int32_t)e};
+      out[np] = (ae_rc_piece){.from = (int32_t)e};
       for (int i = 0; i < AE_RC_VL; i++) {
-        if (e + i < slen) p[np].la |= (uint16_t)(1u << i);
-        if (e + AE_RC_VL + i < slen) p[np].lb |= (uint16_t)(1u << i);
+        if (e + i < slen) out[np].la |= (uint16_t)(1u << i);
+        if (e + AE_RC_VL + i < slen) out[np].lb |= (uint16_t)(1u << i);
       }
       np++;
     }
-    p[q].take |= (uint16_t)(1u << l);
-    p[q].idx[l] = (uint8_t)(e - p[q].from);
+    out[q].take |= (uint16_t)(1u << l);
+    out[q].idx[l] = (uint8_t)(e - out[q].from);
   }
-  if (np == 0) p[np++] = (ae_rc_piece){0};
-  p[np - 1].last = 1;
-  if (out)
-    for (int q = 0; q < np; q++) out[q] = p[q];
+  if (np == 0) out[np++] = (ae_rc_piece){0};
+  out[np - 1].last = 1;
   return np;
 }
 
-/* Pieces the plan of idx needs (ae_rc_perm_init's array length). */
-static inline int64_t ae_rc_perm_pieces(const int32_t *idx, int64_t n, int64_t slen) {
-  int64_t total = 0;
-  for (int64_t k = 0; k * AE_RC_VL < n; k++) total += ae_rc_perm_vector(idx, n, slen, k, NULL);
-  return total;
-}
-
-/* Plans d[j] = s[idx[j]] into pieces (ae_rc_perm_pieces(idx, n, slen) of them). */
+/* Plans d[j] = s[idx[j]] into pieces (room for ae_rc_perm_cap(n)). */
 static inline void ae_rc_perm_init(ae_rc_perm *pl, const int32_t *idx, int64_t n, int64_t slen, ae_rc_piece *pieces) {
   int64_t at = 0;
   for (int64_t k = 0; k * AE_RC_VL < n; k++) at += ae_rc_perm_vector(idx, n, slen, k, pieces + at);
-  *pl = (ae_rc_perm){n, at, pieces, idx};
+  *pl = (ae_rc_perm){n, pieces, idx};
 }
 
 /* d[j] = s[idx[j]] (+ c when add, -0 becoming +0 as in ae_row_copy_add),
@@ -115,14 +111,11 @@ static inline void ae_rc_perm_run(const ae_rc_perm *pl, ae_real *restrict d, con
   }
 }
 #else
-static inline int64_t ae_rc_perm_pieces(const int32_t *idx, int64_t n, int64_t slen) {
-  (void)idx, (void)n, (void)slen;
-  return 0;
-}
+static inline int64_t ae_rc_perm_cap(int64_t n) { (void)n; return 0; } /* the loop needs no pieces */
 
 static inline void ae_rc_perm_init(ae_rc_perm *pl, const int32_t *idx, int64_t n, int64_t slen, ae_rc_piece *pieces) {
   (void)slen;
-  *pl = (ae_rc_perm){n, 0, pieces, idx};
+  *pl = (ae_rc_perm){n, pieces, idx};
 }
 
 static inline void ae_rc_perm_run(const ae_rc_perm *pl, ae_real *restrict d, const ae_real *restrict s, int add,

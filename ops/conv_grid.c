@@ -87,13 +87,16 @@ static grid_plan plan_of(const ae_conv_geom *g) {
 }
 
 int ae_conv_grid_fits(const ae_conv_geom *g) {
-  if (g->sh < 1 || g->sw < 1) return 0;
-  /* phase_perm indexes a channel's image and its planes in int32 */
-  const int64_t planes = cdiv(g->h + 2 * g->ph, g->sh) * g->sh * cdiv(g->w + 2 * g->pw, g->sw) * g->sw;
-  return planes < INT32_MAX / 2 && g->h * g->w < INT32_MAX / 2 && g->oh > 0 && g->ow > 0 &&
-         g->h + 2 * g->ph >= g->kh && g->w + 2 * g->pw >= g->kw && g->oh == (g->h + 2 * g->ph - g->kh) / g->sh + 1 &&
-         g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1;
+  if (!(g->sh >= 1 && g->sw >= 1 && g->oh > 0 && g->ow > 0 && g->h + 2 * g->ph >= g->kh &&
+        g->w + 2 * g->pw >= g->kw && g->oh == (g->h + 2 * g->ph - g->kh) / g->sh + 1 &&
+        g->ow == (g->w + 2 * g->pw - g->kw) / g->sw + 1))
+    return 0;
+  const grid_plan p = plan_of(g); /* phase_perm indexes a channel's image and its planes in int32 */
+  return g->sh * g->sw * p.hq * p.wq < INT32_MAX / 2 && g->h * g->w < INT32_MAX / 2;
 }
+
+/* Strides above 1 split the image by phase through phase_perm's plans. */
+static int strided(const ae_conv_geom *g) { return g->sh > 1 || g->sw > 1; }
 
 /* Offset in a phase-split image of tap (ci, ki, kj)'s run: plane
  * (ci, ki % sh, kj % sw), row ki / sh, column kj / sw. */
@@ -129,9 +132,8 @@ static void phase_cols(const ae_conv_geom *g, const grid_plan *p, int64_t b, int
  * at a time had cost 16% of conv-ae's step (perf, 1 thread), and taking
  * them back (unpad_image) 8%. */
 typedef struct {
-  int spread;  /* 1: sp spreads a channel's h rows of w into rows of wq */
-  int planned; /* 1: perm fills a channel's planes from its image */
-  ae_rc_perm perm;
+  int spread;      /* 1: sp spreads a channel's h rows of w into rows of wq */
+  ae_rc_perm perm; /* strided(g): fills a channel's planes from its image */
 #if defined(__AVX512F__)
   ae_rc_spread sp;
 #endif
@@ -149,7 +151,8 @@ static int64_t phase_pos(const ae_conv_geom *g, const grid_plan *p, int64_t ih, 
  * (pad_image). -1 with the tape's error set when the arena is full. */
 static int phase_perm(ae_tape *t, const char *op, const ae_conv_geom *g, const grid_plan *p, int to_image,
                       ae_rc_perm *pl) {
-  const int64_t planes = g->sh * g->sw * p->hq * p->wq, img = g->h * g->w, n = to_image ? img : planes;
+  const int64_t planes = g->sh * g->sw * p->hq * p->wq, img = g->h * g->w;
+  const int64_t n = to_image ? img : planes, slen = to_image ? planes : img;
   int32_t *tab = ae_arena_alloc(t, op, (size_t)n * sizeof(int32_t));
   if (!tab) return -1;
   for (int64_t k = 0; k < n; k++) tab[k] = -1;
@@ -161,26 +164,22 @@ static int phase_perm(ae_tape *t, const char *op, const ae_conv_geom *g, const g
       else
         tab[q] = (int32_t)e;
     }
-  const int64_t np = ae_rc_perm_pieces(tab, n, to_image ? planes : img);
-  ae_rc_piece *pieces = np ? ae_arena_alloc(t, op, (size_t)np * sizeof(ae_rc_piece)) : NULL;
-  if (np && !pieces) return -1;
-  ae_rc_perm_init(pl, tab, n, to_image ? planes : img, pieces);
+  const int64_t cap = ae_rc_perm_cap(n);
+  ae_rc_piece *pieces = cap ? ae_arena_alloc(t, op, (size_t)cap * sizeof(ae_rc_piece)) : NULL;
+  if (cap && !pieces) return -1;
+  ae_rc_perm_init(pl, tab, n, slen, pieces);
   return 0;
 }
 
 /* 0, or -1 with the tape's error set (the arena is full). */
 static int pad_plan_init(ae_tape *t, const char *op, const ae_conv_geom *g, const grid_plan *p, pad_plan *pp) {
-  pp->spread = 0, pp->planned = 0;
+  pp->spread = 0;
 #if defined(__AVX512F__)
   /* from the first pixel's place to the last row's right padding */
   if (g->sh == 1 && g->sw == 1 && g->h > 0)
     pp->spread = ae_rc_spread_init(&pp->sp, g->w, p->wq, g->h * p->wq - g->pw) == 0;
 #endif
-  if (g->sh > 1 || g->sw > 1) {
-    if (phase_perm(t, op, g, p, 0, &pp->perm)) return -1;
-    pp->planned = 1;
-  }
-  return 0;
+  return strided(g) ? phase_perm(t, op, g, p, 0, &pp->perm) : 0;
 }
 
 /* xq = image x (c, h, w) padded and split by phase (see the top), then
@@ -190,7 +189,7 @@ static int pad_plan_init(ae_tape *t, const char *op, const ae_conv_geom *g, cons
 static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan *pp, const ae_real *x,
                       ae_real *xq) {
   const int64_t wq = p->wq, w = g->w, img = g->h * w, plane = p->hq * wq, used = g->c * g->sh * g->sw * plane;
-  if (pp->planned) {
+  if (strided(g)) {
     for (int64_t ci = 0; ci < g->c; ci++) {
       ae_rc_prefetch(x + (ci + 1) * img, 0, img * (int64_t)sizeof(ae_real)); /* the next plane (or image) */
       ae_rc_perm_run(&pp->perm, xq + ci * g->sh * g->sw * plane, x + ci * img, 0, 0);
@@ -489,8 +488,7 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
   ae_rc_perm perm; /* shared by the threads, read only */
-  const int planned = g->sh > 1 || g->sw > 1;
-  if (planned && phase_perm(t, "conv_transpose2d", g, &p, 1, &perm)) return -1;
+  if (strided(g) && phase_perm(t, "conv_transpose2d", g, &p, 1, &perm)) return -1;
   if (ae_conv_scratch_get(t, "conv_transpose2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
@@ -504,7 +502,7 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
       grid_col2im_add(g, &p, col, cols, cnt, r0, r1, xq);
     }
     for (int64_t i = 0; i < cnt; i++)
-      unpad_image(g, &p, planned ? &perm : NULL, xq + i * p.xpad, b, x + (n0 + i) * img);
+      unpad_image(g, &p, strided(g) ? &perm : NULL, xq + i * p.xpad, b, x + (n0 + i) * img);
   });
   ae_tape_rewind(t, m);
   return 0;

@@ -16,8 +16,8 @@
 
 /* Plans idx (n entries, sources in [0, slen)) in malloc'd pieces. */
 static ae_rc_perm plan(const int32_t *idx, int64_t n, int64_t slen, ae_rc_piece **pieces) {
-  const int64_t np = ae_rc_perm_pieces(idx, n, slen);
-  *pieces = malloc((size_t)(np ? np : 1) * sizeof(ae_rc_piece));
+  const int64_t cap = ae_rc_perm_cap(n);
+  *pieces = malloc((size_t)(cap ? cap : 1) * sizeof(ae_rc_piece));
   cr_assert(*pieces);
   ae_rc_perm pl;
   ae_rc_perm_init(&pl, idx, n, slen, *pieces);
