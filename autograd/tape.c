@@ -125,6 +125,7 @@ int ae_set_grad_enabled(ae_tape *t, int on) {
 }
 int ae_grad_enabled(const ae_tape *t) { return t->grad_enabled; }
 void ae_set_anomaly(ae_tape *t, int on) { t->anomaly = on != 0; }
+int ae_anomaly_enabled(const ae_tape *t) { return t && t->anomaly; }
 
 void ae_raise(ae_tape *t, ae_status code, const char *op, const char *fmt, ...) {
   if (!t || t->status != AE_OK) return; /* first error wins */

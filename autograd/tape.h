@@ -81,6 +81,7 @@ AE_API int ae_grad_enabled(const ae_tape *t);
 /* Anomaly mode: every op checks its output for NaN/Inf and raises
  * AE_ERR_ANOMALY naming the op and its position on the tape. */
 AE_API void ae_set_anomaly(ae_tape *t, int on);
+AE_API int ae_anomaly_enabled(const ae_tape *t);
 
 /* Leaves. Data is copied into the arena. */
 AE_API ae_val *ae_const(ae_tape *t, ae_shape s, const ae_real *data);   /* no grad */

@@ -73,6 +73,7 @@ static inline void ae_rc_prefetch_row_rest(const void *base, const int64_t *idx,
 #define AE_RC_LOAD(m, p) _mm512_maskz_loadu_pd(m, p)
 #define AE_RC_STORE(p, m, v) _mm512_mask_storeu_pd(p, m, v)
 #define AE_RC_ADD(a, b) _mm512_add_pd(a, b)
+#define AE_RC_MAX(a, b) _mm512_max_pd(a, b)
 #define AE_RC_SET1(c) _mm512_set1_pd(c)
 #define AE_RC_ZERO() _mm512_setzero_pd()
 typedef __m512d ae_rc_vec;
@@ -81,6 +82,7 @@ typedef __m512d ae_rc_vec;
 #define AE_RC_LOAD(m, p) _mm512_maskz_loadu_ps(m, p)
 #define AE_RC_STORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
 #define AE_RC_ADD(a, b) _mm512_add_ps(a, b)
+#define AE_RC_MAX(a, b) _mm512_max_ps(a, b)
 #define AE_RC_SET1(c) _mm512_set1_ps(c)
 #define AE_RC_ZERO() _mm512_setzero_ps()
 typedef __m512 ae_rc_vec;
@@ -97,6 +99,32 @@ static inline void ae_row_copy_add(ae_real *restrict d, const ae_real *restrict 
   if (j < n) {
     __mmask16 m = ae_rc_mask(n - j);
     AE_RC_STORE(d + j, m, AE_RC_ADD(AE_RC_LOAD(m, s + j), cv));
+  }
+}
+
+/* d[j] = relu(s[j] + c) for j < n, relu(v) = v > 0 ? v : 0 as ae_relu
+ * (NaN and -0 give +0: vmaxps returns its second operand, 0, unless v > 0),
+ * so a convolution's output is activated as it is written. */
+static inline void ae_row_copy_add_relu(ae_real *restrict d, const ae_real *restrict s, int64_t n, ae_real c) {
+  const ae_rc_vec cv = AE_RC_SET1(c), z = AE_RC_ZERO();
+  int64_t j = 0;
+  for (; j + AE_RC_VL <= n; j += AE_RC_VL)
+    AE_RC_STORE(d + j, ae_rc_mask(AE_RC_VL), AE_RC_MAX(AE_RC_ADD(AE_RC_LOAD(ae_rc_mask(AE_RC_VL), s + j), cv), z));
+  if (j < n) {
+    __mmask16 m = ae_rc_mask(n - j);
+    AE_RC_STORE(d + j, m, AE_RC_MAX(AE_RC_ADD(AE_RC_LOAD(m, s + j), cv), z));
+  }
+}
+
+/* d[j] = relu(d[j]) for j < n, in place (as ae_row_copy_add_relu). */
+static inline void ae_row_relu(ae_real *d, int64_t n) {
+  const ae_rc_vec z = AE_RC_ZERO();
+  int64_t j = 0;
+  for (; j + AE_RC_VL <= n; j += AE_RC_VL)
+    AE_RC_STORE(d + j, ae_rc_mask(AE_RC_VL), AE_RC_MAX(AE_RC_LOAD(ae_rc_mask(AE_RC_VL), d + j), z));
+  if (j < n) {
+    __mmask16 m = ae_rc_mask(n - j);
+    AE_RC_STORE(d + j, m, AE_RC_MAX(AE_RC_LOAD(m, d + j), z));
   }
 }
 
@@ -177,6 +205,17 @@ static inline void ae_row_copy_add(ae_real *restrict d, const ae_real *restrict 
 
 static inline void ae_row_zero(ae_real *d, int64_t n) {
   for (int64_t j = 0; j < n; j++) d[j] = 0;
+}
+
+static inline void ae_row_copy_add_relu(ae_real *restrict d, const ae_real *restrict s, int64_t n, ae_real c) {
+  for (int64_t j = 0; j < n; j++) {
+    const ae_real v = s[j] + c;
+    d[j] = v > 0 ? v : 0;
+  }
+}
+
+static inline void ae_row_relu(ae_real *d, int64_t n) {
+  for (int64_t j = 0; j < n; j++) d[j] = d[j] > 0 ? d[j] : 0;
 }
 
 static inline void ae_row_window(ae_real *restrict d, const ae_real *s, int64_t n, int64_t lo, int64_t hi) {

@@ -1,13 +1,16 @@
 /* conv.c: conv2d, conv_transpose2d and conv2d_weight_grad (conv.h): input
  * checks, forward through conv_kernels.c, and the backward rules, each
- * written with these same three ops so they differentiate to any order:
+ * written with these same three ops (and relu_backward for the fused
+ * relu variants) so they differentiate to any order:
  *   y = conv2d(x, w, b):            dx = conv_transpose2d(g, w) (output padding restores x's size)
  *                                   dw = conv2d_weight_grad(x, g),  db = sum of g over n, h, w
  *   y = conv_transpose2d(x, w, b):  dx = conv2d(g, w)
  *                                   dw = conv2d_weight_grad(g, x),  db = sum of g over n, h, w
  *   G = conv2d_weight_grad(x, gy):  dx = conv_transpose2d(gy, gG),  dgy = conv2d(x, gG)
  * Node attributes: i[0..3] = sh, sw, ph, pw; conv_transpose2d adds
- * i[4..5] = oph, opw; conv2d_weight_grad adds i[4..5] = kh, kw. */
+ * i[4..5] = oph, opw; conv2d_weight_grad adds i[4..5] = kh, kw; i[6] = 1
+ * for the fused relu variants, whose rules first take g through
+ * relu_backward against the output. */
 #include "conv.h"
 
 #include "conv_kernels.h"
@@ -49,7 +52,7 @@ static int check_bias(ae_tape *t, const char *op, ae_val *b, int64_t ch) {
 static int conv_geom(ae_tape *t, const char *op, ae_shape x, ae_shape w, int64_t o, int64_t kh, int64_t kw, int sh,
                      int sw, int ph, int pw, ae_conv_geom *g) {
   *g = (ae_conv_geom){.n = x.d[0], .c = x.d[1], .h = x.d[2], .w = x.d[3], .o = o, .kh = kh, .kw = kw,
-                      .sh = sh, .sw = sw, .ph = ph, .pw = pw};
+                      .sh = sh, .sw = sw, .ph = ph, .pw = pw, .op = op};
   if (x.d[2] + 2 * ph < kh || x.d[3] + 2 * pw < kw) {
     char a[AE_SHAPE_BUF], b[AE_SHAPE_BUF];
     ae_raise(t, AE_ERR_SHAPE, op, "input %s and weight %s: kernel %lldx%lld is larger than the padded input %lldx%lld",
@@ -62,9 +65,16 @@ static int conv_geom(ae_tape *t, const char *op, ae_shape x, ae_shape w, int64_t
   return 1;
 }
 
-static void set_attrs(ae_node *nd, int sh, int sw, int ph, int pw, int64_t a4, int64_t a5) {
+static void set_attrs(ae_node *nd, int sh, int sw, int ph, int pw, int64_t a4, int64_t a5, int relu) {
   if (!nd) return;
-  nd->i[0] = sh, nd->i[1] = sw, nd->i[2] = ph, nd->i[3] = pw, nd->i[4] = a4, nd->i[5] = a5;
+  nd->i[0] = sh, nd->i[1] = sw, nd->i[2] = ph, nd->i[3] = pw, nd->i[4] = a4, nd->i[5] = a5, nd->i[6] = relu;
+}
+
+/* The gradient at the pre-activation of a fused op's output: relu_backward
+ * against the output, whose sign is the pre-activation's (y > 0 exactly
+ * where v > 0), so the same values as the composite's rule. */
+static ae_val *pre_relu_grad(ae_tape *t, const ae_node *n, ae_val *g) {
+  return n->i[6] ? ae_relu_backward(t, g, n->out) : g;
 }
 
 /* d/db: g summed over batch and space, as a (ch) vector. */
@@ -75,9 +85,9 @@ static ae_val *bias_grad(ae_tape *t, ae_val *g) {
 
 /* ---- conv2d ---- */
 
-ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw) {
+static ae_val *conv2d(ae_tape *t, const char *op, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
+                      int relu) {
   ae_val *in[3] = {x, w, b};
-  const char *op = "conv2d";
   if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
       !check_args(t, op, sh, sw, ph, pw))
     return NULL;
@@ -91,10 +101,22 @@ ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw
   ae_conv_geom g;
   if (!check_bias(t, op, b, ws.d[0]) || !conv_geom(t, op, xs, ws, ws.d[0], ws.d[2], ws.d[3], sh, sw, ph, pw, &g))
     return NULL;
+  g.relu = relu;
   ae_val *y = ae_op_out(t, op, AE_SHAPE(g.n, g.o, g.oh, g.ow));
   if (!y || ae_conv_fwd_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
-  set_attrs(ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in), sh, sw, ph, pw, 0, 0);
+  set_attrs(ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in), sh, sw, ph, pw, 0, 0, relu);
   return y;
+}
+
+ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw) {
+  return conv2d(t, "conv2d", x, w, b, sh, sw, ph, pw, 0);
+}
+
+/* In anomaly mode the composite, so that a NaN the convolution makes is
+ * reported there and not hidden by the relu (relu(NaN) = 0). */
+ae_val *ae_conv2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw) {
+  if (ae_anomaly_enabled(t)) return ae_relu(t, ae_conv2d_ex(t, x, w, b, sh, sw, ph, pw));
+  return conv2d(t, "conv2d_relu", x, w, b, sh, sw, ph, pw, 1);
 }
 
 ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad) {
@@ -103,6 +125,7 @@ ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int p
 
 void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
+  g = pre_relu_grad(t, n, g);
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   ae_shape xs = x->t.shape, ws = w->t.shape, gs = g->t.shape;
   if (ae_needs_grad(t, n, 0))
@@ -114,10 +137,9 @@ void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
 
 /* ---- conv_transpose2d ---- */
 
-ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
-                               int oph, int opw) {
+static ae_val *conv_transpose2d(ae_tape *t, const char *op, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph,
+                                int pw, int oph, int opw, int relu) {
   ae_val *in[3] = {x, w, b};
-  const char *op = "conv_transpose2d";
   if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
       !check_args(t, op, sh, sw, ph, pw))
     return NULL;
@@ -144,10 +166,22 @@ ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int 
   ae_shape img = AE_SHAPE(xs.d[0], ws.d[1], ho, wo);
   ae_conv_geom g;
   if (!conv_geom(t, op, img, ws, ws.d[0], ws.d[2], ws.d[3], sh, sw, ph, pw, &g)) return NULL;
+  g.relu = relu;
   ae_val *y = ae_op_out(t, op, img);
   if (!y || ae_conv_data_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
-  set_attrs(ae_op_record(t, AE_OP_CONV_TRANSPOSE2D, y, b ? 3 : 2, in), sh, sw, ph, pw, oph, opw);
+  set_attrs(ae_op_record(t, AE_OP_CONV_TRANSPOSE2D, y, b ? 3 : 2, in), sh, sw, ph, pw, oph, opw, relu);
   return y;
+}
+
+ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
+                               int oph, int opw) {
+  return conv_transpose2d(t, "conv_transpose2d", x, w, b, sh, sw, ph, pw, oph, opw, 0);
+}
+
+ae_val *ae_conv_transpose2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
+                                    int oph, int opw) {
+  if (ae_anomaly_enabled(t)) return ae_relu(t, ae_conv_transpose2d_ex(t, x, w, b, sh, sw, ph, pw, oph, opw));
+  return conv_transpose2d(t, "conv_transpose2d_relu", x, w, b, sh, sw, ph, pw, oph, opw, 1);
 }
 
 ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad, int output_pad) {
@@ -156,6 +190,7 @@ ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int str
 
 void ae_bw_conv_transpose2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
+  g = pre_relu_grad(t, n, g);
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   ae_shape ws = w->t.shape;
   if (ae_needs_grad(t, n, 0)) gin[0] = ae_conv2d_ex(t, g, w, NULL, sh, sw, ph, pw);
@@ -188,7 +223,7 @@ ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw,
   }
   ae_val *y = ae_op_out(t, op, ws);
   if (!y || ae_conv_weight_kernel(t, &g, x->t.data, gy->t.data, y->t.data)) return NULL;
-  set_attrs(ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, 2, in), sh, sw, ph, pw, kh, kw);
+  set_attrs(ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, 2, in), sh, sw, ph, pw, kh, kw, 0);
   return y;
 }
 

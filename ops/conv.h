@@ -30,6 +30,15 @@ AE_API ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, 
 AE_API ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw);
 AE_API ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
                                       int oph, int opw);
+/* relu(conv2d_ex(...)) and relu(conv_transpose2d_ex(...)), relu(v) = v > 0 ? v : 0
+ * as ae_relu, in one op: the relu is applied as the convolution writes its
+ * output, so there is no second pass over it and no pre-activation kept on
+ * the tape. Values and gradients (to any order) are bitwise the composite's.
+ * In anomaly mode they record the composite, so that a NaN is reported at
+ * the convolution and not turned into 0 by the relu. */
+AE_API ae_val *ae_conv2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw);
+AE_API ae_val *ae_conv_transpose2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph,
+                                           int pw, int oph, int opw);
 /* The weight gradient of conv2d for a kh x kw kernel (backward of both ops). */
 AE_API ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw);
 

@@ -237,10 +237,17 @@ static void unpad_image(const ae_conv_geom *g, const grid_plan *p, const ae_rc_p
     const ae_real bc = bias ? bias[ci] : 0;
     if (perm) {
       ae_rc_perm_run(perm, x + ci * img, xq + ci * planes, 1, bc);
+      if (g->relu) ae_row_relu(x + ci * img, img); /* the plane just written, in L1 */
       continue;
     }
-    for (int64_t ih = 0; ih < g->h; ih++)
-      ae_row_copy_add(x + ci * img + ih * w, xq + ci * planes + (ih + g->ph) * wq + g->pw, w, bc);
+    for (int64_t ih = 0; ih < g->h; ih++) {
+      ae_real *d = x + ci * img + ih * w;
+      const ae_real *src = xq + ci * planes + (ih + g->ph) * wq + g->pw;
+      if (g->relu)
+        ae_row_copy_add_relu(d, src, w, bc);
+      else
+        ae_row_copy_add(d, src, w, bc);
+    }
   }
 }
 
@@ -389,7 +396,8 @@ static void direct_fwd(const ae_conv_geom *g, const grid_plan *p, const ae_real 
       memcpy(out, acc, sizeof out);
       for (int64_t j = j0, e = imin(p->gcols, j0 + DIRECT_JV); j < e; j++) {
         const int64_t r = j / p->wq, c = j % p->wq;
-        if (c < g->ow) yo[r * g->ow + c] = out[j - j0] + bo;
+        const ae_real v = out[j - j0] + bo;
+        if (c < g->ow) yo[r * g->ow + c] = g->relu && !(v > 0) ? 0 : v;
       }
     }
   }
@@ -415,12 +423,12 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
   pad_plan pp;
-  int64_t *toff = tap_table(t, "conv2d", g, &p); /* shared by the threads, read only, as pp */
-  if (!toff || pad_plan_init(t, "conv2d", g, &p, &pp)) return -1;
+  int64_t *toff = tap_table(t, g->op, g, &p); /* shared by the threads, read only, as pp */
+  if (!toff || pad_plan_init(t, g->op, g, &p, &pp)) return -1;
   ae_conv_scratch s;
   int fail = 0;
   /* per thread: the block's images and the product */
-  if (ae_conv_scratch_get(t, "conv2d", par, p.imgs * p.xpad + g->o * p.cols, &s)) return -1;
+  if (ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + g->o * p.cols, &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
     ae_real *xq = ae_conv_scratch_slot(&s), *tmp = xq + p.imgs * p.xpad;
@@ -446,14 +454,18 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
                            (r1 - r0) * g->ow * (int64_t)sizeof(ae_real));
           for (int64_t r = r0; r < r1; r++) {
             ae_real *d = y + ((n0 + i) * g->o + o) * plane + r * g->ow;
-            ae_row_copy_add(d, tmp + o * cols + i * band + (r - r0) * p.wq, g->ow, bo);
+            const ae_real *src = tmp + o * cols + i * band + (r - r0) * p.wq;
+            if (g->relu)
+              ae_row_copy_add_relu(d, src, g->ow, bo);
+            else
+              ae_row_copy_add(d, src, g->ow, bo);
           }
         }
     }
   });
   ae_tape_rewind(t, m);
   if (fail) {
-    ae_raise(t, AE_ERR_NOMEM, "conv2d", "%s", ae_last_error());
+    ae_raise(t, AE_ERR_NOMEM, g->op, "%s", ae_last_error());
     return -1;
   }
   return 0;
@@ -464,10 +476,10 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
 static int data_flipped(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
                         ae_real *x) {
   const ae_conv_geom f = {g->n, g->o, g->oh, g->ow, g->c, g->h, g->w, g->kh, g->kw, 1, 1,
-                          g->kh - 1 - g->ph, g->kw - 1 - g->pw};
+                          g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->relu, g->op};
   const int64_t kk = g->kh * g->kw;
   ae_tape_mark m = ae_tape_get_mark(t);
-  ae_real *wf = ae_arena_alloc(t, "conv_transpose2d", (size_t)(g->o * g->c * kk) * sizeof(ae_real));
+  ae_real *wf = ae_arena_alloc(t, g->op, (size_t)(g->o * g->c * kk) * sizeof(ae_real));
   if (!wf) return -1;
   for (int64_t oc = 0; oc < g->o; oc++)
     for (int64_t ci = 0; ci < g->c; ci++)
@@ -488,8 +500,8 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
   ae_rc_perm perm; /* shared by the threads, read only */
-  if (strided(g) && phase_perm(t, "conv_transpose2d", g, &p, 1, &perm)) return -1;
-  if (ae_conv_scratch_get(t, "conv_transpose2d", par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s)) return -1;
+  if (strided(g) && phase_perm(t, g->op, g, &p, 1, &perm)) return -1;
+  if (ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + (ckk + g->o) * p.cols, &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
     ae_real *xq = ae_conv_scratch_slot(&s), *col = xq + p.imgs * p.xpad, *yg = col + ckk * p.cols;
@@ -518,13 +530,13 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
   int fail = 0;
-  ae_real *part = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)(nch * wn) * sizeof(ae_real));
-  int64_t *toff = tap_table(t, "conv2d_weight_grad", g, &p);
+  ae_real *part = ae_arena_alloc(t, g->op, (size_t)(nch * wn) * sizeof(ae_real));
+  int64_t *toff = tap_table(t, g->op, g, &p);
   /* per thread: the block's images, y on the grid (the direct path lays out
    * a whole image, which may be more than a band), and col when tr */
   const int64_t ygn = g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
-  if (!part || !toff || pad_plan_init(t, "conv2d_weight_grad", g, &p, &pp) ||
-      ae_conv_scratch_get(t, "conv2d_weight_grad", par, p.imgs * p.xpad + ygn + (tr ? ckk * p.cols : 0), &s))
+  if (!part || !toff || pad_plan_init(t, g->op, g, &p, &pp) ||
+      ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + ygn + (tr ? ckk * p.cols : 0), &s))
     return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
@@ -567,7 +579,7 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   });
   if (fail) {
     ae_tape_rewind(t, m);
-    ae_raise(t, AE_ERR_NOMEM, "conv2d_weight_grad", "%s", ae_last_error());
+    ae_raise(t, AE_ERR_NOMEM, g->op, "%s", ae_last_error());
     return -1;
   }
   ae_conv_sum_partials(g, part, nch, tr, w);

@@ -23,6 +23,7 @@
 #include "conv_kernels.h"
 #include "conv_scratch.h"
 #include "base/gemm.h"
+#include "base/rowcopy.h"
 
 #define TILE_ELEMS AE_CONV_TILE_ELEMS
 #define MAX_COLS AE_CONV_MAX_COLS
@@ -147,7 +148,7 @@ int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, cons
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
-  if (ae_conv_scratch_get(t, "conv2d", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
+  if (ae_conv_scratch_get(t, g->op, par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
     ae_real *col = ae_conv_scratch_slot(&s), *tmp = col + ckk * bk.cols;
@@ -159,7 +160,10 @@ int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, cons
         for (int64_t o = 0; o < g->o; o++) {
           ae_real *d = y + ((n0 + i) * g->o + o) * plane, bo = b ? b[o] : 0;
           const ae_real *src = tmp + o * cols + i * plane;
-          for (int64_t j = 0; j < plane; j++) d[j] = src[j] + bo;
+          for (int64_t j = 0; j < plane; j++) {
+            const ae_real v = src[j] + bo;
+            d[j] = g->relu && !(v > 0) ? 0 : v;
+          }
         }
       continue;
     }
@@ -170,6 +174,8 @@ int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, cons
       for (int64_t o = 0; o < g->o; o++)
         for (int64_t j = 0; j < cols; j++) yt[o * plane + j] = b[o];
     ae_gemm(0, 0, g->o, cols, ckk, 1, w, ckk, col, cols, b ? 1 : 0, yt, plane);
+    if (g->relu)
+      for (int64_t o = 0; o < g->o; o++) ae_row_relu(yt + o * plane, cols); /* the rows just written */
   });
   ae_tape_rewind(t, m);
   return 0;
@@ -184,7 +190,7 @@ int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, con
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
-  if (ae_conv_scratch_get(t, "conv_transpose2d", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
+  if (ae_conv_scratch_get(t, g->op, par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
     ae_real *col = ae_conv_scratch_slot(&s), *tmp = col + ckk * bk.cols;
@@ -202,13 +208,14 @@ int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, con
       gather(g, y, n0, cnt, tmp);
       ae_gemm(1, 0, ckk, cols, g->o, 1, w, ckk, tmp, cols, 0, col, cols);
       for (int64_t i = 0; i < cnt; i++) col2im_add(g, col + i * plane, cols, 0, g->oh, x + (n0 + i) * img);
-      continue;
+    } else {
+      for (int64_t r0 = 0; r0 < g->oh; r0 += bk.rows) {
+        int64_t r1 = imin(g->oh, r0 + bk.rows), cols = (r1 - r0) * g->ow;
+        ae_gemm(1, 0, ckk, cols, g->o, 1, w, ckk, y + n0 * g->o * plane + r0 * g->ow, plane, 0, col, cols);
+        col2im_add(g, col, cols, r0, r1, x + n0 * img);
+      }
     }
-    for (int64_t r0 = 0; r0 < g->oh; r0 += bk.rows) {
-      int64_t r1 = imin(g->oh, r0 + bk.rows), cols = (r1 - r0) * g->ow;
-      ae_gemm(1, 0, ckk, cols, g->o, 1, w, ckk, y + n0 * g->o * plane + r0 * g->ow, plane, 0, col, cols);
-      col2im_add(g, col, cols, r0, r1, x + n0 * img);
-    }
+    if (g->relu) ae_row_relu(x + n0 * img, cnt * img); /* the images complete only now */
   });
   ae_tape_rewind(t, m);
   return 0;
@@ -225,8 +232,8 @@ int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, c
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = ckk < g->o;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
-  ae_real *part = ae_arena_alloc(t, "conv2d_weight_grad", (size_t)(nch * wn) * sizeof(ae_real));
-  if (!part || ae_conv_scratch_get(t, "conv2d_weight_grad", par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s))
+  ae_real *part = ae_arena_alloc(t, g->op, (size_t)(nch * wn) * sizeof(ae_real));
+  if (!part || ae_conv_scratch_get(t, g->op, par, ckk * bk.cols + (bk.imgs > 1 ? g->o * bk.cols : 0), &s))
     return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {

@@ -3,6 +3,7 @@
  * "output" side y (n,o,oh,ow) and a weight w (o,c,kh,kw).
  *   fwd:    y = conv2d(x, w) + b[o]                    (conv2d forward)
  *   data:   x = conv_transpose2d(y, w) + b[c]          (conv_transpose2d forward)
+ * (fwd and data through relu as they write, when g->relu)
  *   weight: w = sum_n correlation of x and y           (conv2d_weight_grad)
  * Scratch comes from the tape's arena and is given back before return.
  * Each returns 0, or -1 with the tape's error set (arena full). */
@@ -16,6 +17,8 @@ typedef struct ae_conv_geom {
   int64_t o, oh, ow;   /* output side */
   int64_t kh, kw;
   int64_t sh, sw, ph, pw;
+  int relu; /* fwd and data: the result is written as relu(v) = v > 0 ? v : 0 (the fused ops) */
+  const char *op; /* the op's name, for the kernels' arena allocations and errors (and so the node's name) */
 } ae_conv_geom;
 
 int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,

@@ -77,7 +77,7 @@ static int build(ae_model *m, ae_rng *rng) {
 
 static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   conv_ae_state *s = m->state;
-  for (int i = 0; i < s->n; i++) x = ae_relu(t, ae_conv_apply(t, &s->enc[i], x));
+  for (int i = 0; i < s->n; i++) x = ae_conv_apply_relu(t, &s->enc[i], x);
   if (!x) return NULL;
   return ae_dense_apply(t, &s->code, ae_reshape(t, x, AE_SHAPE(x->t.shape.d[0], x->t.numel / x->t.shape.d[0])));
 }
@@ -90,9 +90,9 @@ static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h) {
   y = ae_reshape(t, y, AE_SHAPE(y->t.shape.d[0], s->feat[0], s->feat[1], s->feat[2]));
   for (int i = 0; i < s->n; i++) {
     const ae_convl *c = &s->dec[i];
-    y = ae_conv_transpose2d_ex(t, y, ae_param_bind(t, c->w), ae_param_bind(t, c->b), 2, 2, 1, 1, s->out_pad_h[i],
-                               s->out_pad_w[i]);
-    if (i + 1 < s->n) y = ae_relu(t, y);
+    ae_val *(*convt)(ae_tape *, ae_val *, ae_val *, ae_val *, int, int, int, int, int, int) =
+        i + 1 < s->n ? ae_conv_transpose2d_relu_ex : ae_conv_transpose2d_ex; /* relu between, not after the last */
+    y = convt(t, y, ae_param_bind(t, c->w), ae_param_bind(t, c->b), 2, 2, 1, 1, s->out_pad_h[i], s->out_pad_w[i]);
   }
   return y;
 }

@@ -90,7 +90,7 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
 
 static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h) {
   conv_dae_state *s = m->state;
-  for (int i = 0; i < s->n; i++) h = ae_upsample_nearest(t, ae_relu(t, ae_conv_apply(t, &s->dec[i], h)), 2);
+  for (int i = 0; i < s->n; i++) h = ae_upsample_nearest(t, ae_conv_apply_relu(t, &s->dec[i], h), 2);
   return ae_conv_apply(t, &s->dec[s->n], h);
 }
 

@@ -78,7 +78,7 @@ static int build(ae_model *m, ae_rng *rng) {
 /* h, and the argmax positions idx[i] of pooling level i+1. */
 static ae_val *encode_with_indices(ae_model *m, ae_tape *t, ae_val *x, ae_val **idx) {
   deconv_ae_state *s = m->state;
-  for (int i = 0; i < s->n; i++) x = ae_max_pool2d(t, ae_relu(t, ae_conv_apply(t, &s->enc[i], x)), 2, 2, 0, &idx[i]);
+  for (int i = 0; i < s->n; i++) x = ae_max_pool2d(t, ae_conv_apply_relu(t, &s->enc[i], x), 2, 2, 0, &idx[i]);
   return x;
 }
 
@@ -86,7 +86,7 @@ static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h, ae_val *const *
   deconv_ae_state *s = m->state;
   for (int i = 0; i < s->n; i++) {
     int l = s->n - 1 - i; /* unpool back to the input size of encoder level l */
-    h = ae_max_unpool2d(t, ae_relu(t, ae_conv_apply(t, &s->dec[i], h)), idx[l], (int)s->h[l], (int)s->w[l]);
+    h = ae_max_unpool2d(t, ae_conv_apply_relu(t, &s->dec[i], h), idx[l], (int)s->h[l], (int)s->w[l]);
   }
   return ae_conv_apply(t, &s->dec[s->n], h);
 }

@@ -109,6 +109,13 @@ ae_val *ae_conv_apply(ae_tape *t, const ae_convl *c, ae_val *x) {
                       : ae_conv2d(t, x, w, b, c->stride, c->pad);
 }
 
+ae_val *ae_conv_apply_relu(ae_tape *t, const ae_convl *c, ae_val *x) {
+  ae_val *w = ae_param_bind(t, c->w), *b = ae_param_bind(t, c->b);
+  return c->transpose ? ae_conv_transpose2d_relu_ex(t, x, w, b, c->stride, c->stride, c->pad, c->pad, c->out_pad,
+                                                    c->out_pad)
+                      : ae_conv2d_relu_ex(t, x, w, b, c->stride, c->stride, c->pad, c->pad);
+}
+
 ae_val *ae_weight_decay_term(ae_tape *t, ae_model *m, double coef) {
   if (coef == 0) return NULL;
   ae_val *sum = NULL;

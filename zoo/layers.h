@@ -52,6 +52,8 @@ AE_API int ae_conv_init(ae_model *m, ae_convl *c, const char *name, int64_t in_c
 AE_API int ae_conv_transpose_init(ae_model *m, ae_convl *c, const char *name, int64_t in_ch, int64_t out_ch, int k,
                                   int stride, int pad, int out_pad, ae_rng *rng);
 AE_API ae_val *ae_conv_apply(ae_tape *t, const ae_convl *c, ae_val *x);
+/* relu(ae_conv_apply(t, c, x)) as one fused op (ae_conv2d_relu_ex, ae_conv_transpose2d_relu_ex). */
+AE_API ae_val *ae_conv_apply_relu(ae_tape *t, const ae_convl *c, ae_val *x);
 
 /* Uniform initialisation of a parameter in [-bound, bound]. */
 AE_API void ae_init_uniform(ae_param *p, double bound, ae_rng *rng);

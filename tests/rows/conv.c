@@ -3,7 +3,8 @@
  * output padding 0 and 1, with and without bias) against the direct loops
  * of tests/conv_ref.h. iattr: sh, sw, ph, pw, then (oph, opw) for
  * conv_transpose2d or (kh, kw) for conv2d_weight_grad; a third input is
- * the bias. */
+ * the bias. The fused relu variants are rows of their ops (same op id, the
+ * node's i[6] set). */
 #include "../conv_ref.h"
 #include "../op_table.h"
 
@@ -29,6 +30,27 @@ static void ref_convt(ae_tensor *const *in, ae_tensor *out, const op_row *r) {
   conv_transpose2d_ref(&g, in[0]->data, in[1]->data, r->nin > 2 ? in[2]->data : NULL, out->data, NULL);
 }
 
+/* The fused relu variants (conv.h): the same references through relu. */
+static void relu_in_place(ae_tensor *out) {
+  for (int64_t j = 0; j < out->numel; j++) out->data[j] = out->data[j] > 0 ? out->data[j] : 0;
+}
+static ae_val *build_conv2d_relu(ae_tape *t, ae_val *const *in, const op_row *r) {
+  const int *a = r->iattr;
+  return ae_conv2d_relu_ex(t, in[0], in[1], r->nin > 2 ? in[2] : NULL, a[0], a[1], a[2], a[3]);
+}
+static void ref_conv2d_relu(ae_tensor *const *in, ae_tensor *out, const op_row *r) {
+  ref_conv2d(in, out, r);
+  relu_in_place(out);
+}
+static ae_val *build_convt_relu(ae_tape *t, ae_val *const *in, const op_row *r) {
+  const int *a = r->iattr;
+  return ae_conv_transpose2d_relu_ex(t, in[0], in[1], r->nin > 2 ? in[2] : NULL, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+static void ref_convt_relu(ae_tensor *const *in, ae_tensor *out, const op_row *r) {
+  ref_convt(in, out, r);
+  relu_in_place(out);
+}
+
 static ae_val *build_wgrad(ae_tape *t, ae_val *const *in, const op_row *r) {
   const int *a = r->iattr;
   return ae_conv2d_weight_grad(t, in[0], in[1], a[4], a[5], a[0], a[1], a[2], a[3]);
@@ -41,6 +63,14 @@ static void ref_wgrad(ae_tensor *const *in, ae_tensor *out, const op_row *r) {
 }
 
 AE_OP_ROWS(conv,
+  {.op = AE_OP_CONV2D, .label = "conv2d_relu stride 2 pad 1 bias", .nin = 3,
+   .in_shape = {AE_SHAPE(2, 2, 5, 4), AE_SHAPE(3, 2, 3, 3), AE_SHAPE(3)}, .lo = -1, .hi = 1,
+   .build = build_conv2d_relu, .reference = ref_conv2d_relu, .out_shape = AE_SHAPE(2, 3, 3, 2),
+   .iattr = {2, 2, 1, 1}},
+  {.op = AE_OP_CONV_TRANSPOSE2D, .label = "conv_transpose2d_relu stride 2 pad 1 output pad 1 bias", .nin = 3,
+   .in_shape = {AE_SHAPE(2, 3, 3, 2), AE_SHAPE(3, 2, 3, 2), AE_SHAPE(2)}, .lo = -1, .hi = 1,
+   .build = build_convt_relu, .reference = ref_convt_relu, .out_shape = AE_SHAPE(2, 2, 6, 3),
+   .iattr = {2, 2, 1, 1, 1, 1}},
   {.op = AE_OP_CONV2D, .label = "conv2d 3x2 kernel stride 1 pad 1 bias", .nin = 3,
    .in_shape = {AE_SHAPE(2, 2, 5, 4), AE_SHAPE(3, 2, 3, 2), AE_SHAPE(3)}, .lo = -1, .hi = 1,
    .build = build_conv2d, .reference = ref_conv2d, .out_shape = AE_SHAPE(2, 3, 5, 5), .iattr = {1, 1, 1, 1}},
