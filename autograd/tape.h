@@ -79,7 +79,9 @@ AE_API int ae_tape_set_reuse(ae_tape *t, int on);
 AE_API int ae_set_grad_enabled(ae_tape *t, int on);
 AE_API int ae_grad_enabled(const ae_tape *t);
 /* Anomaly mode: every op checks its output for NaN/Inf and raises
- * AE_ERR_ANOMALY naming the op and its position on the tape. */
+ * AE_ERR_ANOMALY naming the op and its position on the tape.
+ * ae_anomaly_enabled: whether it is on (0 for a nil tape); a fused op whose
+ * fusion would hide a NaN (relu(NaN) = 0) records its composite then. */
 AE_API void ae_set_anomaly(ae_tape *t, int on);
 AE_API int ae_anomaly_enabled(const ae_tape *t);
 
