@@ -72,7 +72,8 @@ static void set_attrs(ae_node *nd, int sh, int sw, int ph, int pw, int64_t a4, i
 
 /* The gradient at the pre-activation of a fused op's output: relu_backward
  * against the output, whose sign is the pre-activation's (y > 0 exactly
- * where v > 0), so the same values as the composite's rule. */
+ * where v > 0), so the same values as the composite's rule; NULL with the
+ * tape's error set when that op fails (arena full). */
 static ae_val *pre_relu_grad(ae_tape *t, const ae_node *n, ae_val *g) {
   return n->i[6] ? ae_relu_backward(t, g, n->out) : g;
 }
@@ -125,7 +126,7 @@ ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int p
 
 void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
-  g = pre_relu_grad(t, n, g);
+  if (!(g = pre_relu_grad(t, n, g))) return; /* the tape's error is set */
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   ae_shape xs = x->t.shape, ws = w->t.shape, gs = g->t.shape;
   if (ae_needs_grad(t, n, 0))
@@ -190,7 +191,7 @@ ae_val *ae_conv_transpose2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int str
 
 void ae_bw_conv_transpose2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
-  g = pre_relu_grad(t, n, g);
+  if (!(g = pre_relu_grad(t, n, g))) return; /* the tape's error is set */
   int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
   ae_shape ws = w->t.shape;
   if (ae_needs_grad(t, n, 0)) gin[0] = ae_conv2d_ex(t, g, w, NULL, sh, sw, ph, pw);

@@ -90,9 +90,10 @@ static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h) {
   y = ae_reshape(t, y, AE_SHAPE(y->t.shape.d[0], s->feat[0], s->feat[1], s->feat[2]));
   for (int i = 0; i < s->n; i++) {
     const ae_convl *c = &s->dec[i];
-    ae_val *(*convt)(ae_tape *, ae_val *, ae_val *, ae_val *, int, int, int, int, int, int) =
-        i + 1 < s->n ? ae_conv_transpose2d_relu_ex : ae_conv_transpose2d_ex; /* relu between, not after the last */
-    y = convt(t, y, ae_param_bind(t, c->w), ae_param_bind(t, c->b), 2, 2, 1, 1, s->out_pad_h[i], s->out_pad_w[i]);
+    ae_val *w = ae_param_bind(t, c->w), *b = ae_param_bind(t, c->b);
+    const int oph = s->out_pad_h[i], opw = s->out_pad_w[i];
+    y = i + 1 < s->n ? ae_conv_transpose2d_relu_ex(t, y, w, b, 2, 2, 1, 1, oph, opw) /* relu between, */
+                     : ae_conv_transpose2d_ex(t, y, w, b, 2, 2, 1, 1, oph, opw);      /* not after the last */
   }
   return y;
 }
