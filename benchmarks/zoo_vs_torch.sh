@@ -3,7 +3,8 @@
 # CLI's own training path) beside its PyTorch equivalent (zoo_torch.py: same
 # layer sizes, losses, penalty scalings, probes, noise, inner steps, Adam at
 # lr 1e-3, same batch size, same Fashion-MNIST images), interleaved, for
-# several rounds, at each thread count. Prints a markdown table per thread
+# several rounds, at each thread count (a model's thread counts in turn
+# within a round). Prints a markdown table per thread
 # count: ms per training step (wall, the best of the rounds), CPU ms per step
 # (user + system, all threads; PyTorch's the best of the rounds, aezoo's,
 # from whole processes, the median), peak RSS over a
@@ -346,12 +347,24 @@ header' >"$csv"
 
   echo "threads,round,model,side,steps,ms_per_step,cpu_ms_per_step,rss_over_base_mib,rss_base_mib,rss_peak_mib,process_ms_per_step,loss_first,loss_last,load1,gflop_per_step,fma_peak_gflops,minflt_per_step" >"$csv"
   start_load=$(load1) failed=0
-  for t in $threads; do
-    export OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" MKL_NUM_THREADS="$t"
-    r=1
-    while [ "$r" -le "$rounds" ]; do
-      for m in $models; do
-        n=${steps:-$(default_steps "$m")}
+  # Round by round, model by model, every thread count in turn, in reverse
+  # order every other round: a model's runs at 1 and at 2 threads lie next
+  # to each other in time, as its two sides do, and neither count always
+  # runs first, so the machine's drift over a run (its load, its clock)
+  # does not fall on one thread count. (Runs before
+  # zoo_vs_torch-2026-12-05z6.csv ran all the rounds of one thread count
+  # first: the 2-thread half met the machine minutes later. -z6 ran the
+  # counts in turn but always 1 thread first, and that order showed: see
+  # the README.)
+  threads_back=$(echo "$threads" | tr ' ' '\n' | sed '/^$/d' | sed -n '1!G;h;$p' | tr '\n' ' ')
+  r=1
+  while [ "$r" -le "$rounds" ]; do
+    for m in $models; do
+      n=${steps:-$(default_steps "$m")}
+      ts=$threads
+      [ $((r % 2)) = 0 ] && ts=$threads_back
+      for t in $ts; do
+        export OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" MKL_NUM_THREADS="$t"
         if [ $((r % 2)) = 1 ]; then
           run_aezoo "$m" "$t" "$n" "$r"
           run_torch "$m" "$t" "$n" "$r"
@@ -362,8 +375,8 @@ header' >"$csv"
         tail -n 2 "$csv" | awk -F, '{ printf "%s%s %s ms/step", NR == 1 ? "" : ", ", $4, $6 } END { printf "\n" }' |
           sed "s/^/[threads $t, round $r\/$rounds] $m: /" >&2
       done
-      r=$((r + 1))
     done
+    r=$((r + 1))
   done
 
   # ---- the report ----
