@@ -227,6 +227,14 @@ static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan 
   ae_row_zero(xq + used, p->xpad - used);
 }
 
+/* A row of the op's result: d = s + c, through relu when the op is fused. */
+static void out_row(const ae_conv_geom *g, ae_real *d, const ae_real *s, int64_t n, ae_real c) {
+  if (g->relu)
+    ae_row_copy_add_relu(d, s, n, c);
+  else
+    ae_row_copy_add(d, s, n, c);
+}
+
 /* The inverse of pad_image on the image's own elements: x = xq + bias[ci]
  * (x's plane ci), padding dropped: each channel in one planned permutation
  * (perm, strides above 1), or row by row (stride 1). */
@@ -240,14 +248,8 @@ static void unpad_image(const ae_conv_geom *g, const grid_plan *p, const ae_rc_p
       if (g->relu) ae_row_relu(x + ci * img, img); /* the plane just written, in L1 */
       continue;
     }
-    for (int64_t ih = 0; ih < g->h; ih++) {
-      ae_real *d = x + ci * img + ih * w;
-      const ae_real *src = xq + ci * planes + (ih + g->ph) * wq + g->pw;
-      if (g->relu)
-        ae_row_copy_add_relu(d, src, w, bc);
-      else
-        ae_row_copy_add(d, src, w, bc);
-    }
+    for (int64_t ih = 0; ih < g->h; ih++)
+      out_row(g, x + ci * img + ih * w, xq + ci * planes + (ih + g->ph) * wq + g->pw, w, bc);
   }
 }
 
@@ -453,12 +455,8 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
           ae_rc_prefetch_w(y + ((n0 + i) * g->o + o) * plane + r0 * g->ow, plane * (int64_t)sizeof(ae_real),
                            (r1 - r0) * g->ow * (int64_t)sizeof(ae_real));
           for (int64_t r = r0; r < r1; r++) {
-            ae_real *d = y + ((n0 + i) * g->o + o) * plane + r * g->ow;
-            const ae_real *src = tmp + o * cols + i * band + (r - r0) * p.wq;
-            if (g->relu)
-              ae_row_copy_add_relu(d, src, g->ow, bo);
-            else
-              ae_row_copy_add(d, src, g->ow, bo);
+            out_row(g, y + ((n0 + i) * g->o + o) * plane + r * g->ow, tmp + o * cols + i * band + (r - r0) * p.wq,
+                    g->ow, bo);
           }
         }
     }
