@@ -3,15 +3,50 @@
  *   y = A B:     dA = g B^T,   dB = A^T g
  *   y = A^T B:   dA = B g^T,   dB = A g
  *   y = A B^T:   dA = g B,     dB = g^T A
- *   y = A^T B^T: dA = B^T g^T, dB = g^T A^T */
+ *   y = A^T B^T: dA = B^T g^T, dB = g^T A^T
+ * and the dense layer built on it, act(x w^T + b), as one op (linear). */
 #include "autograd/tape_internal.h"
 #include "base/base_internal.h"
 #include "base/gemm.h"
+#include "base/parallel.h"
+#include "base/vlayer.h"
 #include "oplist.h"
 #include "ops.h"
 
 static int overlaps(const ae_real *d, int64_t n, const ae_val *v) {
   return d < v->t.data + v->t.numel && v->t.data < d + n;
+}
+
+/* The m x n result of op(a) op(b) with inner size k; 0 with AE_ERR_SHAPE
+ * raised under op's name when a or b is not 2-D or the inner sizes differ. */
+static int product_dims(ae_tape *t, const char *op, const ae_val *a, const ae_val *b, int ta, int tb, int64_t *m,
+                        int64_t *n, int64_t *k) {
+  char sa[AE_SHAPE_BUF], sb[AE_SHAPE_BUF];
+  if (a->t.shape.ndim != 2 || b->t.shape.ndim != 2) {
+    ae_raise(t, AE_ERR_SHAPE, op, "%s x %s: both operands must be 2-D", ae_sstr(a->t.shape, sa),
+             ae_sstr(b->t.shape, sb));
+    return 0;
+  }
+  *m = ta ? a->t.shape.d[1] : a->t.shape.d[0], *k = ta ? a->t.shape.d[0] : a->t.shape.d[1];
+  int64_t kb = tb ? b->t.shape.d[1] : b->t.shape.d[0];
+  *n = tb ? b->t.shape.d[0] : b->t.shape.d[1];
+  if (*k != kb) {
+    ae_raise(t, AE_ERR_SHAPE, op, "%s%s x %s%s: inner dimensions %lld and %lld differ", ae_sstr(a->t.shape, sa),
+             ta ? "^T" : "", ae_sstr(b->t.shape, sb), tb ? "^T" : "", (long long)*k, (long long)kb);
+    return 0;
+  }
+  return 1;
+}
+
+/* y (m x n, row-major) = op(a) op(b) + beta y. b^T kept by the running
+ * sweep (a parameter multiplied transposed again and again:
+ * tape_internal.h) is read as stored: the built-in GEMM's sums do not
+ * depend on the layout (OpenBLAS's kernels may: not there). */
+static void product(ae_tape *t, const ae_val *a, ae_val *b, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                    ae_real beta, ae_real *y) {
+  const ae_real *bt = tb && ae_gemm_get_backend() == AE_GEMM_BUILTIN ? ae__tape_transposed(t, b) : NULL;
+  ae_gemm(ta, tb && !bt, m, n, k, 1, a->t.data, a->t.shape.d[1], bt ? bt : b->t.data, bt ? n : b->t.shape.d[1], beta,
+          y, n);
 }
 
 /* op(a) op(b) into dst (a gradient sink, tape_internal.h), added into acc
@@ -20,31 +55,15 @@ static int overlaps(const ae_real *d, int64_t n, const ae_val *v) {
 static ae_val *matmul_to(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb, ae_real *dst, ae_real *acc) {
   ae_val *in[2] = {a, b};
   if (!ae_op_begin(t, "matmul", 2, in)) return NULL;
-  char sa[AE_SHAPE_BUF], sb[AE_SHAPE_BUF];
-  if (a->t.shape.ndim != 2 || b->t.shape.ndim != 2) {
-    ae_raise(t, AE_ERR_SHAPE, "matmul", "%s x %s: both operands must be 2-D", ae_sstr(a->t.shape, sa),
-             ae_sstr(b->t.shape, sb));
-    return NULL;
-  }
-  int64_t m = ta ? a->t.shape.d[1] : a->t.shape.d[0], k = ta ? a->t.shape.d[0] : a->t.shape.d[1];
-  int64_t kb = tb ? b->t.shape.d[1] : b->t.shape.d[0], n = tb ? b->t.shape.d[0] : b->t.shape.d[1];
-  if (k != kb) {
-    ae_raise(t, AE_ERR_SHAPE, "matmul", "%s%s x %s%s: inner dimensions %lld and %lld differ", ae_sstr(a->t.shape, sa),
-             ta ? "^T" : "", ae_sstr(b->t.shape, sb), tb ? "^T" : "", (long long)k, (long long)kb);
-    return NULL;
-  }
+  int64_t m, n, k;
+  if (!product_dims(t, "matmul", a, b, ta, tb, &m, &n, &k)) return NULL;
   ae_shape ys = ae_shape_make(2, (int64_t[]){m, n});
   if (acc && (dst || !ae__gemm_adds_exactly(m, n, k) || overlaps(acc, m * n, a) || overlaps(acc, m * n, b)))
     acc = NULL;
   ae_real *at = acc ? acc : dst;
   ae_val *y = at ? ae__op_out_at(t, "matmul", ys, at) : ae_op_out(t, "matmul", ys);
   if (!y) return NULL;
-  /* b^T kept by the running sweep (a parameter multiplied transposed again
-   * and again: tape_internal.h) is read as stored: the built-in GEMM's
-   * sums do not depend on the layout (OpenBLAS's kernels may: not there) */
-  const ae_real *bt = tb && ae_gemm_get_backend() == AE_GEMM_BUILTIN ? ae__tape_transposed(t, b) : NULL;
-  ae_gemm(ta, tb && !bt, m, n, k, 1, a->t.data, a->t.shape.d[1], bt ? bt : b->t.data, bt ? n : b->t.shape.d[1],
-          acc ? 1 : 0, y->t.data, n);
+  product(t, a, b, ta, tb, m, n, k, acc ? 1 : 0, y->t.data);
   if (dst) ae__grad_sink_written(t, dst, m * n);
   ae_node *nd = ae_op_record(t, AE_OP_MATMUL, y, 2, in);
   if (nd) nd->i[0] = ta, nd->i[1] = tb;
@@ -74,7 +93,109 @@ void ae_bw_matmul(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   }
 }
 
-ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b) {
+
+/* ---- linear: act(x w^T + b) ---- */
+
+/* The composite ae_linear_act stands for: the product, the bias added,
+ * the activation (leaky_relu with slope s). */
+static ae_val *linear_composite(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_act act, ae_real s) {
   ae_val *y = ae_matmul(t, x, w, 0, 1);
-  return b ? ae_add(t, y, b) : y;
+  if (b) y = ae_add(t, y, b);
+  switch (act) {
+    case AE_ACT_RELU: return ae_relu(t, y);
+    case AE_ACT_SIGMOID: return ae_sigmoid(t, y);
+    case AE_ACT_TANH: return ae_tanh(t, y);
+    case AE_ACT_LEAKY_RELU: return ae_leaky_relu(t, y, s);
+    default: return y;
+  }
+}
+
+/* A transcendental activation on a row in place, with vmath.c's kernels
+ * and its tail (padded with ones): bitwise ae_v_sigmoid's / ae_v_tanh's. */
+#define ROW_KERNEL(K)                                                 \
+  static void row_##K(ae_real *y, int64_t n) {                        \
+    const vreal p = VSET1(0);                                         \
+    int64_t j = 0;                                                    \
+    for (; j + VW <= n; j += VW) VSTORE(y + j, K(VLOAD(y + j), p));   \
+    if (j < n) {                                                      \
+      ae_real buf[VW];                                                \
+      for (int l = 0; l < VW; l++) buf[l] = j + l < n ? y[j + l] : 1; \
+      VSTORE(buf, K(VLOAD(buf), p));                                  \
+      for (int l = 0; j + l < n; l++) y[j + l] = buf[l];              \
+    }                                                                 \
+  }
+ROW_KERNEL(k_sigmoid)
+ROW_KERNEL(k_tanh)
+
+/* Row i of the product in place: + b (as ae_add rounds it), then the
+ * activation (as ae_relu, ae_leaky_relu, ae_sigmoid, ae_tanh compute it). */
+static void finish_row(ae_real *restrict y, const ae_real *restrict b, int64_t n, ae_act act, ae_real s) {
+  if (b) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) y[j] = y[j] + b[j];
+  }
+  switch (act) {
+    case AE_ACT_RELU:
+#pragma omp simd
+      for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : 0;
+      break;
+    case AE_ACT_LEAKY_RELU:
+#pragma omp simd
+      for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : s * y[j];
+      break;
+    case AE_ACT_SIGMOID: row_k_sigmoid(y, n); break;
+    case AE_ACT_TANH: row_k_tanh(y, n); break;
+    default: break;
+  }
+}
+
+ae_val *ae_linear_act(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_act act, ae_real slope) {
+  ae_val *in[3] = {x, w, b};
+  if (!ae_op_begin(t, "linear", 2, in)) return NULL;
+  if ((unsigned)act > AE_ACT_LEAKY_RELU) {
+    ae_raise(t, AE_ERR_ARG, "linear", "activation %d is not an ae_act", (int)act);
+    return NULL;
+  }
+  /* Anomaly mode checks each step of the composite (a NaN is reported at
+   * the product or the add, not hidden by relu's 0); a negative slope
+   * makes the output's sign differ from the pre-activation's, from which
+   * the fused rule reads it. */
+  if (ae_anomaly_enabled(t) || (act == AE_ACT_LEAKY_RELU && !(slope >= 0)))
+    return linear_composite(t, x, w, b, act, slope);
+  int64_t m, n, k;
+  if (!product_dims(t, "linear", x, w, 0, 1, &m, &n, &k)) return NULL;
+  /* a bias of another shape broadcasts as ae_add does, or fails as it does */
+  if (b && (b->t.shape.ndim != 1 || b->t.shape.d[0] != n)) return linear_composite(t, x, w, b, act, slope);
+  ae_val *y = ae_op_out(t, "linear", ae_shape_make(2, (int64_t[]){m, n}));
+  if (!y) return NULL;
+  product(t, x, w, 0, 1, m, n, k, 0, y->t.data);
+  if (b || act != AE_ACT_NONE) {
+    ae_real *yd = y->t.data;
+    const ae_real *bd = b ? b->t.data : NULL;
+    AE_PAR_FOR(AE_PAR(m * n), schedule(static), for (int64_t i = 0; i < m; i++) finish_row(yd + i * n, bd, n, act, slope););
+  }
+  ae_node *nd = ae_op_record(t, AE_OP_LINEAR, y, b ? 3 : 2, in);
+  if (nd) nd->i[0] = 0, nd->i[1] = 1, nd->i[2] = act, nd->f[0] = slope;
+  return y;
+}
+
+ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b) { return ae_linear_act(t, x, w, b, AE_ACT_NONE, 0); }
+
+/* The gradient at the pre-activation, from the output (whose sign is the
+ * pre-activation's for relu and leaky_relu with slope >= 0): the
+ * composite's backward ops on the same values; NULL with the tape's error
+ * set when one fails (arena full). Then the bias's gradient is that one
+ * (the sweep sums it to the bias's shape, as it does ae_add's), and the
+ * product's are matmul's rule on it (the node's i[0], i[1] say x w^T). */
+void ae_bw_linear(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  switch ((ae_act)n->i[2]) {
+    case AE_ACT_RELU: g = ae_relu_backward(t, g, n->out); break;
+    case AE_ACT_SIGMOID: g = ae_sigmoid_backward(t, g, n->out); break;
+    case AE_ACT_TANH: g = ae_tanh_backward(t, g, n->out); break;
+    case AE_ACT_LEAKY_RELU: g = ae_leaky_relu_backward(t, g, n->out, (ae_real)n->f[0]); break;
+    default: break;
+  }
+  if (!g) return;
+  if (n->nin > 2 && ae_needs_grad(t, n, 2)) gin[2] = g;
+  ae_bw_matmul(t, n, g, gin);
 }

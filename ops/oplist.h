@@ -53,6 +53,7 @@
   AE_OP(TRANSPOSE, transpose)                                       \
   /* matmul.c */                                                    \
   AE_OP(MATMUL, matmul)                                             \
+  AE_OP(LINEAR, linear)                                             \
   /* conv.c: convolution and its weight gradient */                 \
   AE_OP(CONV2D, conv2d)                                             \
   AE_OP(CONV_TRANSPOSE2D, conv_transpose2d)                         \

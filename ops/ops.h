@@ -66,7 +66,19 @@ AE_API ae_val *ae_t(ae_tape *t, ae_val *x);                       /* 2-D transpo
 
 /* matmul.c: op(a) @ op(b) for 2-D a, b; op transposes when the flag is set. */
 AE_API ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int trans_a, int trans_b);
-/* x @ w^T + b: a dense layer with PyTorch's (out, in) weight layout; b may be NULL. */
+/* x @ w^T + b: a dense layer with PyTorch's (out, in) weight layout; b may be NULL.
+ * One op (linear): the product, then b added in one pass over its rows. */
 AE_API ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b);
+/* Activations a dense layer may end with. */
+typedef enum ae_act { AE_ACT_NONE, AE_ACT_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_LEAKY_RELU } ae_act;
+/* act(x @ w^T + b) as one op: the product, then the bias and the activation
+ * in one pass over its rows, keeping only the output on the tape (the
+ * composite keeps three values). Values and gradients, to any order, are
+ * bitwise those of ae_linear, then ae_relu / ae_sigmoid / ae_tanh /
+ * ae_leaky_relu(slope). slope is read for AE_ACT_LEAKY_RELU only. A
+ * negative slope, a bias of a shape other than (n) (it broadcasts as in
+ * ae_add), and anomaly mode (so a NaN is reported where it arises) record
+ * the composite instead. */
+AE_API ae_val *ae_linear_act(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_act act, ae_real slope);
 
 #endif

@@ -8,8 +8,9 @@
 
 #include "base/api.h"
 #include "model.h"
+#include "ops/ops.h"
 
-typedef enum ae_act { AE_ACT_NONE, AE_ACT_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_LEAKY_RELU } ae_act;
+/* ae_act (the activations) is ops.h's, where ae_linear_act takes it. */
 
 /* "none|relu|sigmoid|tanh|leaky_relu"; -1 when unknown. */
 AE_API int ae_act_parse(const char *name);
@@ -24,6 +25,10 @@ typedef struct ae_dense {
  * torch.nn.Linear: U(-1/sqrt(in), 1/sqrt(in)). 0 or -1. */
 AE_API int ae_dense_init(ae_model *m, ae_dense *d, const char *name, int64_t in, int64_t out, int bias, ae_rng *rng);
 AE_API ae_val *ae_dense_apply(ae_tape *t, const ae_dense *d, ae_val *x);
+/* a(x W^T + b) as one op (ae_linear_act; leaky_relu's slope 0.01, as
+ * ae_act_apply's): the values and gradients of ae_act_apply(t, a,
+ * ae_dense_apply(t, d, x)), one value on the tape instead of three. */
+AE_API ae_val *ae_dense_act_apply(ae_tape *t, const ae_dense *d, ae_act a, ae_val *x);
 
 /* A stack of dense layers with one activation between layers and another
  * after the last one. */

@@ -92,6 +92,25 @@ static void init_distinct(ae_tensor *const *in, ae_rng *r, const op_row *row) {
   }
 }
 
+/* linear with relu or leaky_relu: every pre-activation x w^T + b at least
+ * 0.05 from the kink at 0, by drawing w (and b) again until it is (about
+ * 0.4 of the draws pass at (3,5) outputs). */
+static void init_linear_off_kink(ae_tensor *const *in, ae_rng *r, const op_row *row) {
+  const ae_tensor *x = in[0];
+  int64_t m = x->shape.d[0], k = x->shape.d[1], n = in[1]->shape.d[0];
+  for (int tries = 0; tries < 1000; tries++) {
+    int ok = 1;
+    for (int64_t i = 0; i < m && ok; i++)
+      for (int64_t j = 0; j < n && ok; j++) {
+        double z = row->nin > 2 ? (double)in[2]->data[j] : 0;
+        for (int64_t p = 0; p < k; p++) z += (double)x->data[i * k + p] * (double)in[1]->data[j * k + p];
+        ok = fabs(z) >= 0.05;
+      }
+    if (ok) return;
+    for (int q = 1; q < row->nin; q++) ae_rng_uniform(r, in[q]->data, in[q]->numel, (ae_real)-1, (ae_real)1);
+  }
+}
+
 /* Large |x| for the stable softplus / log_sigmoid forms. */
 static void init_extreme(ae_tensor *const *in, ae_rng *r, const op_row *row) {
   (void)r, (void)row;
@@ -462,11 +481,25 @@ AE_OP_ROWS(core_shape,
 
 /* ---- matmul.c ---- */
 
-/* iattr: [0] trans_a, [1] trans_b; [2] = 1: ae_linear composite (input 2
- * the bias when nin is 3). */
+/* iattr: [0] trans_a, [1] trans_b; [2] = 1: the linear op, x w^T (+ the
+ * bias, input 2, when nin is 3), through ae_linear, or through
+ * ae_linear_act with activation iattr[3] (an ae_act; slope attr[0]) when
+ * that is not 0. */
 static ae_val *b_matmul(ae_tape *t, ae_val *const *in, const op_row *row) {
-  if (row->iattr[2]) return ae_linear(t, in[0], in[1], row->nin > 2 ? in[2] : NULL);
+  ae_val *b = row->nin > 2 ? in[2] : NULL;
+  if (row->iattr[2] && row->iattr[3]) return ae_linear_act(t, in[0], in[1], b, (ae_act)row->iattr[3], row->attr[0]);
+  if (row->iattr[2]) return ae_linear(t, in[0], in[1], b);
   return ae_matmul(t, in[0], in[1], row->iattr[0], row->iattr[1]);
+}
+/* The activation of a linear row, as the composite's op defines it. */
+static double act_ref(double v, int act, double slope) {
+  switch (act) {
+    case AE_ACT_RELU: return v > 0 ? v : 0;
+    case AE_ACT_SIGMOID: return 1 / (1 + exp(-v));
+    case AE_ACT_TANH: return tanh(v);
+    case AE_ACT_LEAKY_RELU: return v > 0 ? v : slope * v;
+    default: return v;
+  }
 }
 static void r_matmul(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
   int ta = row->iattr[0], tb = row->iattr[1];
@@ -483,7 +516,7 @@ static void r_matmul(ae_tensor *const *in, ae_tensor *out, const op_row *row) {
         acc += a * b;
       }
       if (row->iattr[2] && row->nin > 2) acc += in[2]->data[j];
-      out->data[i * n + j] = (ae_real)acc;
+      out->data[i * n + j] = (ae_real)act_ref(acc, row->iattr[3], row->attr[0]);
     }
 }
 
@@ -506,8 +539,27 @@ AE_OP_ROWS(core_matmul,
   MM("(70,13)^T x (70,33) forward", S(70, 13), S(70, 33), S(13, 33), 1, 0, .flags = OP_ROW_FWD_ONLY),
   MM("(13,70) x (33,70)^T forward", S(13, 70), S(33, 70), S(13, 33), 0, 1, .flags = OP_ROW_FWD_ONLY),
   MM("(70,13)^T x (33,70)^T forward", S(70, 13), S(33, 70), S(13, 33), 1, 1, .flags = OP_ROW_FWD_ONLY),
-  {.op = AE_OP_MATMUL, .label = "linear with bias (composite)", .nin = 3, .in_shape = {S(3, 4), S(5, 4), S(5)},
-   .lo = -1, .hi = 1, .build = b_matmul, .reference = r_matmul, .out_shape = S(3, 5), .iattr = {0, 1, 1}},
-  {.op = AE_OP_MATMUL, .label = "linear without bias (composite)", .nin = 2, .in_shape = {S(3, 4), S(5, 4)},
-   .lo = -1, .hi = 1, .build = b_matmul, .reference = r_matmul, .out_shape = S(3, 5), .iattr = {0, 1, 1}},
+)
+
+/* The linear op (ae_linear, ae_linear_act). The relu and leaky_relu rows'
+ * inputs are kept off the kink by init_linear_off_kink; (13,70) crosses the
+ * micro-tile edges and, with 37 outputs, the vector kernels' tails. */
+#define LIN(lab, NIN, X, W, NB, OUT, act, ...)                                                                \
+  {.op = AE_OP_LINEAR, .label = "linear " lab, .nin = NIN, .in_shape = {X, W, S(NB)}, .lo = -1,            \
+   .hi = 1, .build = b_matmul, .reference = r_matmul, .out_shape = OUT, .iattr = {0, 1, 1, act}, __VA_ARGS__}
+AE_OP_ROWS(core_linear,
+  LIN("with bias", 3, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_NONE),
+  LIN("without bias", 2, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_NONE),
+  LIN("relu", 3, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_RELU, .init = init_linear_off_kink),
+  LIN("relu without bias", 2, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_RELU, .init = init_linear_off_kink),
+  LIN("sigmoid", 3, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_SIGMOID),
+  LIN("tanh", 3, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_TANH),
+  LIN("leaky_relu 0.1", 3, S(3, 4), S(5, 4), 5, S(3, 5), AE_ACT_LEAKY_RELU, .init = init_linear_off_kink,
+      .attr = {0.1}),
+  LIN("sigmoid (13,70) x (37,70)^T forward", 3, S(13, 70), S(37, 70), 37, S(13, 37), AE_ACT_SIGMOID,
+      .flags = OP_ROW_FWD_ONLY),
+  LIN("tanh (13,70) x (37,70)^T forward", 3, S(13, 70), S(37, 70), 37, S(13, 37), AE_ACT_TANH,
+      .flags = OP_ROW_FWD_ONLY),
+  LIN("relu (13,70) x (37,70)^T forward", 3, S(13, 70), S(37, 70), 37, S(13, 37), AE_ACT_RELU,
+      .flags = OP_ROW_FWD_ONLY),
 )
