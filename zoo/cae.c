@@ -63,7 +63,7 @@ int ae_zoo_cae_build(ae_model *m, ae_zoo_cae_net *n, ae_rng *rng) {
 }
 
 ae_val *ae_zoo_cae_code(ae_tape *t, const ae_zoo_cae_net *n, ae_val *x_flat) {
-  return ae_sigmoid(t, ae_dense_apply(t, &n->enc, x_flat));
+  return ae_dense_act_apply(t, &n->enc, AE_ACT_SIGMOID, x_flat);
 }
 
 ae_val *ae_zoo_cae_logits(ae_tape *t, const ae_zoo_cae_net *n, ae_val *h) {

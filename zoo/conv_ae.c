@@ -85,7 +85,7 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
 /* Decoder logits, (B, C, H, W). */
 static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h) {
   conv_ae_state *s = m->state;
-  ae_val *y = ae_relu(t, ae_dense_apply(t, &s->unflat, h));
+  ae_val *y = ae_dense_act_apply(t, &s->unflat, AE_ACT_RELU, h);
   if (!y) return NULL;
   y = ae_reshape(t, y, AE_SHAPE(y->t.shape.d[0], s->feat[0], s->feat[1], s->feat[2]));
   for (int i = 0; i < s->n; i++) {

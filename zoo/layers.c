@@ -51,6 +51,10 @@ ae_val *ae_dense_apply(ae_tape *t, const ae_dense *d, ae_val *x) {
   return ae_linear(t, x, ae_param_bind(t, d->w), d->b ? ae_param_bind(t, d->b) : NULL);
 }
 
+ae_val *ae_dense_act_apply(ae_tape *t, const ae_dense *d, ae_act a, ae_val *x) {
+  return ae_linear_act(t, x, ae_param_bind(t, d->w), d->b ? ae_param_bind(t, d->b) : NULL, a, (ae_real)0.01);
+}
+
 int ae_mlp_init(ae_model *m, ae_mlp *mlp, const char *prefix, int n, const int64_t *sizes, ae_act hidden, ae_act last,
                 ae_rng *rng) {
   if (n < 1 || n > AE_MAX_LAYERS) {
@@ -70,7 +74,7 @@ int ae_mlp_init(ae_model *m, ae_mlp *mlp, const char *prefix, int n, const int64
 
 ae_val *ae_mlp_apply(ae_tape *t, const ae_mlp *mlp, ae_val *x) {
   for (int i = 0; i < mlp->n; i++)
-    x = ae_act_apply(t, i + 1 < mlp->n ? mlp->hidden : mlp->last, ae_dense_apply(t, &mlp->layer[i], x));
+    x = ae_dense_act_apply(t, &mlp->layer[i], i + 1 < mlp->n ? mlp->hidden : mlp->last, x);
   return x;
 }
 

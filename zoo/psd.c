@@ -110,7 +110,7 @@ static void after_step(ae_model *m) { normalise_columns(((psd_state *)m->state)-
 /* F(x) = G tanh(W x + b) on the flat batch. */
 static ae_val *predict(ae_model *m, ae_tape *t, ae_val *xf) {
   psd_state *s = m->state;
-  return ae_mul(t, ae_tanh(t, ae_dense_apply(t, &s->enc, xf)), ae_param_bind(t, s->gain));
+  return ae_mul(t, ae_dense_act_apply(t, &s->enc, AE_ACT_TANH, xf), ae_param_bind(t, s->gain));
 }
 
 /* sigma_max(D)^2: the Rayleigh quotient ||D v||^2 after POWER_ITERS power

@@ -58,12 +58,12 @@ static int build(ae_model *m, ae_rng *rng) {
 
 static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   sparse_state *s = m->state;
-  return ae_sigmoid(t, ae_dense_apply(t, &s->enc, ae_model_flat(m, t, x)));
+  return ae_dense_act_apply(t, &s->enc, AE_ACT_SIGMOID, ae_model_flat(m, t, x));
 }
 
 static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) {
   sparse_state *s = m->state;
-  return ae_model_unflat(m, t, ae_sigmoid(t, ae_dense_apply(t, &s->dec, h)));
+  return ae_model_unflat(m, t, ae_dense_act_apply(t, &s->dec, AE_ACT_SIGMOID, h));
 }
 
 static ae_val *reconstruct(ae_model *m, ae_tape *t, ae_val *x) { return decode(m, t, encode(m, t, x)); }

@@ -78,7 +78,7 @@ static int stage_params(ae_model *m, int stage, ae_param **out, int max) {
 
 /* f_{i+1}: encoder layer i with its activation (the code layer is linear). */
 static ae_val *enc_layer(ae_tape *t, const ae_mlp *enc, int i, ae_val *h) {
-  return ae_act_apply(t, i + 1 < enc->n ? enc->hidden : enc->last, ae_dense_apply(t, &enc->layer[i], h));
+  return ae_dense_act_apply(t, &enc->layer[i], i + 1 < enc->n ? enc->hidden : enc->last, h);
 }
 
 static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
@@ -116,12 +116,13 @@ static ae_val *loss(ae_model *m, ae_tape *t, ae_val *x, ae_rng *rng, ae_terms *t
   for (int i = 0; i < k; i++) below = enc_layer(t, &s->enc, i, below);
   below = ae_detach(t, below);
   ae_val *h = enc_layer(t, &s->enc, k, below);
-  ae_val *back = ae_dense_apply(t, stage_layer(m, k, 1), h);
+  /* k = 0: logits for the reconstruction loss; k > 0: a(g_k(h_k)) */
+  ae_val *back = ae_dense_act_apply(t, stage_layer(m, k, 1), k == 0 ? AE_ACT_NONE : s->dec.hidden, h);
   ae_val *l;
   if (k == 0) {
     l = ae_zoo_recon_loss(m, t, back, x, terms);
   } else {
-    ae_val *mse = ae_mse_loss(t, ae_act_apply(t, s->dec.hidden, back), below, AE_REDUCE_MEAN);
+    ae_val *mse = ae_mse_loss(t, back, below, AE_REDUCE_MEAN);
     l = ae_term(t, terms, NULL, code_terms[k], 1, mse);
   }
   return add_stage_decay(m, t, l, terms);
