@@ -20,9 +20,9 @@ static int build(ae_model *m, ae_rng *rng) {
   ae_init_uniform(s->w, 1 / sqrt((double)m->dim), rng);
   return 0;
 }
-static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {              /* h = relu(x W^T + b) */
+static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {              /* h = relu(x W^T + b), one op */
   tied *s = m->state;
-  return ae_relu(t, ae_linear(t, ae_model_flat(m, t, x), ae_param_bind(t, s->w), ae_param_bind(t, s->b)));
+  return ae_linear_act(t, ae_model_flat(m, t, x), ae_param_bind(t, s->w), ae_param_bind(t, s->b), AE_ACT_RELU, 0);
 }
 static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) {              /* x_hat = sigmoid(h W + c) */
   tied *s = m->state;
