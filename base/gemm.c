@@ -21,11 +21,13 @@
  * only. So the result is bitwise identical for any thread count. Keep it so:
  * no K-splitting across threads, no thread-count-dependent KC.
  *
- * Two shortcuts keep those sums: where the swapped tile grid is smaller
+ * Three shortcuts keep those sums: where the swapped tile grid is smaller
  * (N = 100), the product is computed as C^T = op(B)^T op(A)^T with the
- * tiles stored transposed (see swapped); and where one A block covers M,
+ * tiles stored transposed (see swapped); where one A block covers M,
  * full-width panels of a non-transposed B are read in place, not packed
- * (panels_packed_here, ae_gemm_ukernel_b).
+ * (panels_packed_here, ae_gemm_ukernel_b); and on AVX-512 a
+ * non-transposed A of whole MR-row tiles is read in place by the
+ * kernels' broadcasts, not transposed into panels (a_in_place).
  *
  * Small problems (M*N*K tiny, e.g. the 2x8 matrices of the small zoo models)
  * take a direct loop with no packing and no parallel region.
@@ -186,11 +188,28 @@ static ae_real *caller_bbuf(size_t len) {
 
 /* ---- blocked path ---- */
 
+/* Whether the whole MR-row tiles of a block read op(A) in place (AVX-512:
+ * the kernel's broadcasts take a(i, p) from A's rows as well as from a
+ * packed panel): A not transposed, and few B panels (N at most
+ * A_IN_PLACE_PANELS * NR) to spread the packing's cost over. A block's
+ * last tile of fewer rows still reads a packed panel (its kernel computes
+ * MR or MR/2 rows, and rows past A's end are not there to read).
+ * Measured (aezoo_ab.sh, 1 thread, 5 rounds) with no bound on N:
+ * deconv-ae 0.84, deep-ae 0.97: reading A's rows again for each of many
+ * panels costs more than packing them once. */
+#define A_IN_PLACE_PANELS 4
+static int a_in_place(const gemm_args *g) {
+  return AE_GEMM_UKERNEL_AVX512 && !g->ta && g->N <= A_IN_PLACE_PANELS * NR;
+}
+
+/* Row ir of a block reads A in place (ar not NULL and the tile whole). */
+static int tile_in_place(const ae_real *ar, int64_t ir, int64_t mc) { return ar && ir + MR <= mc; }
+
 /* Macro-kernel: micro-panels [j0, j1) of the packed B block times the packed
- * A block (mc rows starting at row ic of C). */
-static void macro_kernel(const gemm_args *g, const ae_real *ap, const ae_real *bp, int64_t ic,
-                         int64_t jc, int64_t mc, int64_t nc, int64_t kc, int64_t j0, int64_t j1,
-                         ae_real beta) {
+ * A block (mc rows starting at row ic of C), or times A read in place from
+ * ar (op(A)'s row ic at column pc) where ar is not NULL. */
+static void macro_kernel(const gemm_args *g, const ae_real *ap, const ae_real *ar, const ae_real *bp, int64_t ic,
+                         int64_t jc, int64_t mc, int64_t nc, int64_t kc, int64_t j0, int64_t j1, ae_real beta) {
   for (int64_t jr = j0; jr < j1; jr++) {
     int n = (int)min64(NR, nc - jr * NR);
     const ae_real *bpan = bp + jr * NR * kc;
@@ -198,6 +217,12 @@ static void macro_kernel(const gemm_args *g, const ae_real *ap, const ae_real *b
       int m = (int)min64(MR, mc - ir);
       int64_t rs, cs;
       ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
+#if AE_GEMM_UKERNEL_AVX512
+      if (tile_in_place(ar, ir, mc)) {
+        ae__gemm_ukernel_a(kc, g->alpha, ar + ir * g->lda, g->lda, bpan, beta, c, rs, cs, n);
+        continue;
+      }
+#endif
       ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, bpan, beta, c, rs, cs, m, n);
     }
   }
@@ -215,9 +240,9 @@ typedef struct {
  * before the micro-kernels read it (from L1) rather than into the shared
  * kc x nc block (megabytes written and read back from L3). The tiles are
  * the same and so are their sums. */
-static void panels_packed_here(const gemm_args *g, const ae_real *ap, ae_real *pb, int64_t ic,
-                               int64_t jc, int64_t pc, int64_t mc, int64_t nc, int64_t kc,
-                               int64_t j0, int64_t j1, ae_real beta) {
+static void panels_packed_here(const gemm_args *g, const ae_real *ap, const ae_real *ar, ae_real *pb, int64_t ic,
+                               int64_t jc, int64_t pc, int64_t mc, int64_t nc, int64_t kc, int64_t j0, int64_t j1,
+                               ae_real beta) {
   for (int64_t jr = j0; jr < j1; jr++) {
     int n = (int)min64(NR, nc - jr * NR);
 #if AE_GEMM_UKERNEL_AVX512
@@ -226,17 +251,25 @@ static void panels_packed_here(const gemm_args *g, const ae_real *ap, ae_real *p
       for (int64_t ir = 0; ir < mc; ir += MR) {
         int64_t rs, cs;
         ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
-        ae_gemm_ukernel_b(kc, g->alpha, ap + ir * kc, b, g->ldb, beta, c, rs, cs, (int)min64(MR, mc - ir));
+        if (tile_in_place(ar, ir, mc))
+          ae__gemm_ukernel_ab(kc, g->alpha, ar + ir * g->lda, g->lda, b, g->ldb, beta, c, rs, cs);
+        else
+          ae_gemm_ukernel_b(kc, g->alpha, ap + ir * kc, b, g->ldb, beta, c, rs, cs, (int)min64(MR, mc - ir));
       }
       continue;
     }
 #endif
     ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jr, pb);
     for (int64_t ir = 0; ir < mc; ir += MR) {
-      int m = (int)min64(MR, mc - ir);
       int64_t rs, cs;
       ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
-      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, pb, beta, c, rs, cs, m, n);
+#if AE_GEMM_UKERNEL_AVX512
+      if (tile_in_place(ar, ir, mc)) {
+        ae__gemm_ukernel_a(kc, g->alpha, ar + ir * g->lda, g->lda, pb, beta, c, rs, cs, n);
+        continue;
+      }
+#endif
+      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, pb, beta, c, rs, cs, (int)min64(MR, mc - ir), n);
     }
   }
 }
@@ -287,15 +320,19 @@ static void blocked_team(gemm_plan *pl, int team) {
       for (int64_t it = lo; it < hi; it++) {
         const int64_t ic = it / nchunks * mcb, ch = it % nchunks;
         const int64_t mc = min64(mcb, M - ic);
+        /* A row-major op(A) is read in place, not packed, but for a last
+         * tile of fewer than MR rows, packed at its place in ap */
+        const ae_real *ar = a_in_place(g) ? g->A + ic * g->lda + pc : NULL;
         if (ic != packed_ic) {
-          ae__gemm_pack_a(g, ic, pc, mc, kc, ap);
+          const int64_t from = ar ? mc / MR * MR : 0;
+          if (from < mc) ae__gemm_pack_a(g, ic + from, pc, mc - from, kc, ap + from * kc);
           packed_ic = ic;
         }
         if (own_b)
-          panels_packed_here(g, ap, pb, ic, jc, pc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks,
+          panels_packed_here(g, ap, ar, pb, ic, jc, pc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks,
                              beta);
         else
-          macro_kernel(g, ap, bp, ic, jc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks, beta);
+          macro_kernel(g, ap, ar, bp, ic, jc, mc, nc, kc, ch * npan / nchunks, (ch + 1) * npan / nchunks, beta);
       }
       if (team && !own_b) { /* bp is repacked next round */
 #pragma omp barrier

@@ -157,14 +157,15 @@ void ae_gemm_transpose_halves(const ae_real *src, int64_t lds, int rows, int col
 
 _Static_assert(AE_GEMM_NR % VL == 0, "AE_GEMM_NR must be a multiple of the vector length");
 
-/* One k step: nv loads of b, mr broadcasts of a, mr * nv FMAs. */
+/* One k step: nv loads of b, mr broadcasts of a, mr * nv FMAs. a(i) is
+ * ap[i] in a packed panel, ap[i * lda] when A is read in place (a_rows). */
 #define KSTEP(ap, bp, nv)                                                  \
   do {                                                                 \
     vec bv[NV];                                                        \
     _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)               \
       bv[v] = V_LOADU((bp) + v * VL);                                  \
     _Pragma("GCC unroll 16") for (int i = 0; i < mr; i++) {            \
-      vec ai = V_SET1((ap)[i]);                                        \
+      vec ai = V_SET1(a_rows ? (ap)[i * lda] : (ap)[i]);              \
       _Pragma("GCC unroll 8") for (int v = 0; v < (nv); v++)             \
         acc[i][v] = V_FMA(ai, bv[v], acc[i][v]);                       \
     }                                                                  \
@@ -240,13 +241,16 @@ static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GE
 #endif
 
 /* The kernel on the first mr rows and the first nv of the tile's NV
- * vectors per row (mr and nv are constants where it is inlined): rows past
- * mr and columns past nv * VL are zero padding of the panels and are not
- * computed (their accumulators stay 0). */
-static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const int nv, int64_t kc, ae_real alpha,
-                                                             const ae_real *restrict a, const ae_real *restrict b,
-                                                             const int64_t ldb, ae_real beta, ae_real *restrict c,
-                                                             int64_t rs_c, int64_t cs_c, int m, int n) {
+ * vectors per row (mr, nv and a_rows are constants where it is inlined):
+ * rows past mr and columns past nv * VL are zero padding of the panels and
+ * are not computed (their accumulators stay 0). a_rows: A is read in place,
+ * a(i, p) at a[i * lda + p], instead of from a packed panel. */
+static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const int nv, const int a_rows,
+                                                             int64_t kc, ae_real alpha,
+                                                             const ae_real *restrict a, const int64_t lda,
+                                                             const ae_real *restrict b, const int64_t ldb,
+                                                             ae_real beta, ae_real *restrict c, int64_t rs_c,
+                                                             int64_t cs_c, int m, int n) {
   /* Start fetching the C tile now: its lines are usually far away (L3 or
    * memory) and the k loop is long enough to hide the latency. */
   for (int i = 0; i < m; i++) {
@@ -257,20 +261,21 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
   _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
     _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) acc[i][v] = V_ZERO();
 
+  const int64_t ast = a_rows ? 1 : AE_GEMM_MR; /* a's step along k */
   int64_t p = 0;
   for (; p + 4 <= kc; p += 4) {
     _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0);
-    _mm_prefetch((const char *)(a + 8 * AE_GEMM_MR), _MM_HINT_T0);
+    if (!a_rows) _mm_prefetch((const char *)(a + 8 * AE_GEMM_MR), _MM_HINT_T0);
     KSTEP(a, b, nv);
-    KSTEP(a + AE_GEMM_MR, b + ldb, nv);
-    KSTEP(a + 2 * AE_GEMM_MR, b + 2 * ldb, nv);
-    KSTEP(a + 3 * AE_GEMM_MR, b + 3 * ldb, nv);
-    a += 4 * AE_GEMM_MR;
+    KSTEP(a + ast, b + ldb, nv);
+    KSTEP(a + 2 * ast, b + 2 * ldb, nv);
+    KSTEP(a + 3 * ast, b + 3 * ldb, nv);
+    a += 4 * ast;
     b += 4 * ldb;
   }
   for (; p < kc; p++) {
     KSTEP(a, b, nv);
-    a += AE_GEMM_MR;
+    a += ast;
     b += ldb;
   }
 
@@ -316,13 +321,13 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
    * 250 in deep-ae). */
   const int narrow = NV % 2 == 0 && n <= AE_GEMM_NR / 2, short_ = short_tile(m);
   if (short_ && narrow)
-    ukernel_nv(AE_GEMM_MR / 2, NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR / 2, NV / 2, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
   else if (short_)
-    ukernel_nv(AE_GEMM_MR / 2, NV, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR / 2, NV, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
   else if (narrow)
-    ukernel_nv(AE_GEMM_MR, NV / 2, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR, NV / 2, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
   else
-    ukernel_nv(AE_GEMM_MR, NV, kc, alpha, a, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
 }
 
 /* gemm_packed.h: a full-width tile with B read in place (row p of the
@@ -330,9 +335,22 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
 void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b, int64_t ldb,
                        ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m) {
   if (short_tile(m))
-    ukernel_nv(AE_GEMM_MR / 2, NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+    ukernel_nv(AE_GEMM_MR / 2, NV, 0, kc, alpha, a, 0, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
   else
-    ukernel_nv(AE_GEMM_MR, NV, kc, alpha, a, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+    ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+}
+
+/* gemm_packed.h: full MR-row tiles with A read in place. */
+void ae__gemm_ukernel_a(int64_t kc, ae_real alpha, const ae_real *restrict a, int64_t lda, const ae_real *restrict b,
+                        ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int n) {
+  if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
+    ukernel_nv(AE_GEMM_MR, NV / 2, 1, kc, alpha, a, lda, b, AE_GEMM_NR, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
+  else
+    ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, AE_GEMM_NR, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
+}
+void ae__gemm_ukernel_ab(int64_t kc, ae_real alpha, const ae_real *restrict a, int64_t lda, const ae_real *restrict b,
+                         int64_t ldb, ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c) {
+  ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, AE_GEMM_MR, AE_GEMM_NR);
 }
 
 const char *ae_gemm_ukernel_name(void) {
