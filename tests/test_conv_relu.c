@@ -25,19 +25,7 @@
 
 #include "aezoo.h"
 #include "conv_cases.h"
-
-static void fill(ae_real *p, int64_t n, uint64_t seed) {
-  ae_rng r;
-  ae_rng_init(&r, seed);
-  ae_rng_uniform(&r, p, n, -1, 1);
-}
-
-static ae_tensor *rand_tensor(ae_shape s, uint64_t seed) {
-  ae_tensor *x = ae_tensor_new(s);
-  cr_assert(x);
-  fill(x->data, x->numel, seed);
-  return x;
-}
+#include "fused_check.h"
 
 /* One call of either op, fused or as the composite. */
 typedef struct {
@@ -53,43 +41,17 @@ static ae_val *apply(ae_tape *t, const call *c, ae_val *x, ae_val *w, ae_val *b)
                   : ae_relu(t, ae_conv2d_ex(t, x, w, b, c->sh, c->sw, c->ph, c->pw));
 }
 
-/* What is compared: y, the first-order gradients of x, w, b from <y, r>,
- * and the second-order ones from <dx, s> (create_graph). */
-enum { NRES = 7 };
-typedef struct {
-  ae_real *v[NRES];
-  int64_t n[NRES];
-} results;
-
-static void keep(results *res, int k, const ae_val *v) {
-  res->n[k] = v ? v->t.numel : 0;
-  res->v[k] = malloc(sizeof(ae_real) * (size_t)(res->n[k] ? res->n[k] : 1));
-  if (v) memcpy(res->v[k], v->t.data, sizeof(ae_real) * (size_t)res->n[k]);
-}
-
 static results run(const call *c, ae_tensor *const *in, int nin, int threads) {
   int old = ae_get_threads();
   ae_set_threads(threads);
-  results res;
   ae_tape *t = ae_tape_new(0);
-  ae_val *v[3] = {NULL, NULL, NULL}, *g[3] = {NULL, NULL, NULL}, *gg[3] = {NULL, NULL, NULL};
+  ae_val *v[3] = {NULL, NULL, NULL};
   for (int k = 0; k < nin; k++) v[k] = ae_var_tensor(t, in[k]);
-  ae_val *y = apply(t, c, v[0], v[1], v[2]);
-  cr_assert(y, "%s", ae_tape_error(t));
-  ae_val *r = ae_const(t, y->t.shape, NULL);
-  fill(r->t.data, r->t.numel, 77);
-  cr_assert(ae_grad(t, 1, &y, &r, nin, v, g, 1) == 0, "%s", ae_tape_error(t));
-  ae_val *s = ae_const(t, g[0]->t.shape, NULL);
-  fill(s->t.data, s->t.numel, 78);
-  cr_assert(ae_grad(t, 1, &g[0], &s, nin, v, gg, 0) == 0, "%s", ae_tape_error(t));
-  keep(&res, 0, y);
-  for (int k = 0; k < 3; k++) keep(&res, 1 + k, k < nin ? g[k] : NULL), keep(&res, 4 + k, k < nin ? gg[k] : NULL);
+  results res = results_of(t, apply(t, c, v[0], v[1], v[2]), v, nin);
   ae_tape_free(t);
   ae_set_threads(old);
   return res;
 }
-
-static const char *const res_names[NRES] = {"output", "dx", "dw", "db", "d2x", "d2w", "d2b"};
 
 /* The fused op against the composite, bitwise, at 1 and 2 threads. */
 static void check(const call *fused, ae_tensor *const *in, int nin, const char *what) {
@@ -97,18 +59,13 @@ static void check(const call *fused, ae_tensor *const *in, int nin, const char *
   comp.fused = 0;
   for (int threads = 1; threads <= 2; threads++) {
     results a = run(fused, in, nin, threads), b = run(&comp, in, nin, threads);
-    for (int k = 0; k < NRES; k++) {
-      cr_assert_eq(a.n[k], b.n[k], "%s, %d threads: %s sizes differ", what, threads, res_names[k]);
-      cr_assert(memcmp(a.v[k], b.v[k], sizeof(ae_real) * (size_t)a.n[k]) == 0,
-                "%s, %d threads: %s differs from the composite's", what, threads, res_names[k]);
-    }
     if (threads == 1) { /* the relu did something: some outputs cut to 0, some kept */
       int64_t zero = 0, pos = 0;
       for (int64_t j = 0; j < a.n[0]; j++) zero += a.v[0][j] == 0, pos += a.v[0][j] > 0;
       cr_assert(zero > 0 && pos > 0, "%s: %lld zeros, %lld positive of %lld", what, (long long)zero, (long long)pos,
                 (long long)a.n[0]);
     }
-    for (int k = 0; k < NRES; k++) free(a.v[k]), free(b.v[k]);
+    expect_same_and_free(&a, &b, what, threads);
   }
 }
 

@@ -22,19 +22,7 @@
 #include <string.h>
 
 #include "aezoo.h"
-
-static void fill(ae_real *p, int64_t n, uint64_t seed) {
-  ae_rng r;
-  ae_rng_init(&r, seed);
-  ae_rng_uniform(&r, p, n, -1, 1);
-}
-
-static ae_tensor *rand_tensor(ae_shape s, uint64_t seed) {
-  ae_tensor *x = ae_tensor_new(s);
-  cr_assert(x);
-  fill(x->data, x->numel, seed);
-  return x;
-}
+#include "fused_check.h"
 
 static const char *const act_names[] = {"none", "relu", "sigmoid", "tanh", "leaky_relu"};
 static const ae_real slope = (ae_real)0.01;
@@ -55,43 +43,17 @@ static ae_val *apply(ae_tape *t, int fused, ae_act act, ae_val *x, ae_val *w, ae
   return fused ? ae_linear_act(t, x, w, b, act, slope) : composite(t, x, w, b, act);
 }
 
-/* What is compared: y, the first-order gradients of x, w, b from <y, r>,
- * and the second-order ones from <dx, s> (create_graph). */
-enum { NRES = 7 };
-typedef struct {
-  ae_real *v[NRES];
-  int64_t n[NRES];
-} results;
-
-static void keep(results *res, int k, const ae_val *v) {
-  res->n[k] = v ? v->t.numel : 0;
-  res->v[k] = malloc(sizeof(ae_real) * (size_t)(res->n[k] ? res->n[k] : 1));
-  if (v) memcpy(res->v[k], v->t.data, sizeof(ae_real) * (size_t)res->n[k]);
-}
-
 static results run(int fused, ae_act act, ae_tensor *const *in, int nin, int threads) {
   int old = ae_get_threads();
   ae_set_threads(threads);
-  results res;
   ae_tape *t = ae_tape_new(0);
-  ae_val *v[3] = {NULL, NULL, NULL}, *g[3] = {NULL, NULL, NULL}, *gg[3] = {NULL, NULL, NULL};
+  ae_val *v[3] = {NULL, NULL, NULL};
   for (int k = 0; k < nin; k++) v[k] = ae_var_tensor(t, in[k]);
-  ae_val *y = apply(t, fused, act, v[0], v[1], v[2]);
-  cr_assert(y, "%s", ae_tape_error(t));
-  ae_val *r = ae_const(t, y->t.shape, NULL);
-  fill(r->t.data, r->t.numel, 77);
-  cr_assert(ae_grad(t, 1, &y, &r, nin, v, g, 1) == 0, "%s", ae_tape_error(t));
-  ae_val *s = ae_const(t, g[0]->t.shape, NULL);
-  fill(s->t.data, s->t.numel, 78);
-  cr_assert(ae_grad(t, 1, &g[0], &s, nin, v, gg, 0) == 0, "%s", ae_tape_error(t));
-  keep(&res, 0, y);
-  for (int k = 0; k < 3; k++) keep(&res, 1 + k, k < nin ? g[k] : NULL), keep(&res, 4 + k, k < nin ? gg[k] : NULL);
+  results res = results_of(t, apply(t, fused, act, v[0], v[1], v[2]), v, nin);
   ae_tape_free(t);
   ae_set_threads(old);
   return res;
 }
-
-static const char *const res_names[NRES] = {"output", "dx", "dw", "db", "d2x", "d2w", "d2b"};
 
 /* (batch, in, out): a single element; tile and tail edges (MR 8, NR 32 and
  * 16-float vectors in the AVX-512 float build); stacked-ae's first layer
@@ -109,20 +71,15 @@ Test(linear_act, is_the_composite_bitwise) {
                             nin > 2 ? rand_tensor(AE_SHAPE(n), 30 + si) : NULL};
         for (int threads = 1; threads <= 2; threads++) {
           results a = run(1, (ae_act)act, in, nin, threads), b = run(0, (ae_act)act, in, nin, threads);
-          for (int r = 0; r < NRES; r++) {
-            cr_assert_eq(a.n[r], b.n[r], "(%lld,%lld,%lld) %s%s, %d threads: %s sizes differ", (long long)m,
-                         (long long)k, (long long)n, act_names[act], nin > 2 ? " with bias" : "", threads,
-                         res_names[r]);
-            cr_assert(memcmp(a.v[r], b.v[r], sizeof(ae_real) * (size_t)a.n[r]) == 0,
-                      "(%lld,%lld,%lld) %s%s, %d threads: %s differs from the composite's", (long long)m, (long long)k,
-                      (long long)n, act_names[act], nin > 2 ? " with bias" : "", threads, res_names[r]);
-          }
           if (act == AE_ACT_RELU && m * n >= 15) { /* the relu did something */
             int64_t zero = 0, pos = 0;
             for (int64_t j = 0; j < a.n[0]; j++) zero += a.v[0][j] == 0, pos += a.v[0][j] > 0;
             cr_assert(zero > 0 && pos > 0, "relu: %lld zeros, %lld positive", (long long)zero, (long long)pos);
           }
-          for (int r = 0; r < NRES; r++) free(a.v[r]), free(b.v[r]);
+          char what[96];
+          snprintf(what, sizeof what, "(%lld,%lld,%lld) %s%s", (long long)m, (long long)k, (long long)n,
+                   act_names[act], nin > 2 ? " with bias" : "");
+          expect_same_and_free(&a, &b, what, threads);
         }
         for (int j = 0; j < 3; j++) ae_tensor_free(in[j]);
       }
