@@ -202,8 +202,10 @@ static int a_in_place(const gemm_args *g) {
   return AE_GEMM_UKERNEL_AVX512 && !g->ta && g->N <= A_IN_PLACE_PANELS * NR;
 }
 
+#if AE_GEMM_UKERNEL_AVX512
 /* Row ir of a block reads A in place (ar not NULL and the tile whole). */
 static int tile_in_place(const ae_real *ar, int64_t ir, int64_t mc) { return ar && ir + MR <= mc; }
+#endif
 
 /* Macro-kernel: micro-panels [j0, j1) of the packed B block times the packed
  * A block (mc rows starting at row ic of C), or times A read in place from
