@@ -50,6 +50,14 @@ static ae_val *b_pow(ae_tape *t, ae_val *const *in) { return ae_pow(t, in[0], (a
 static ae_val *b_leaky_relu(ae_tape *t, ae_val *const *in) { return ae_leaky_relu(t, in[0], (ae_real)0.1); }
 static ae_val *b_matmul(ae_tape *t, ae_val *const *in) { return ae_matmul(t, in[0], in[1], 0, 0); }
 static ae_val *b_linear(ae_tape *t, ae_val *const *in) { return ae_linear(t, in[0], in[1], in[2]); }
+/* the fused dense layer with a smooth activation (relu's kink would make a
+ * random point's finite differences unreliable) */
+static ae_val *b_linear_sigmoid(ae_tape *t, ae_val *const *in) {
+  return ae_linear_act(t, in[0], in[1], in[2], AE_ACT_SIGMOID, 0);
+}
+static ae_val *b_linear_tanh(ae_tape *t, ae_val *const *in) {
+  return ae_linear_act(t, in[0], in[1], in[2], AE_ACT_TANH, 0);
+}
 
 static const op_entry ops[] = {
     {"add", 2, -1, 1, {"3,4", "3,4"}, b_add},
@@ -73,6 +81,8 @@ static const op_entry ops[] = {
     {"mean", 1, -1, 1, {"3,4"}, b_mean},
     {"matmul", 2, -1, 1, {"3,4", "4,5"}, b_matmul},
     {"linear", 3, -1, 1, {"3,4", "5,4", "5"}, b_linear},
+    {"linear_sigmoid", 3, -1, 1, {"3,4", "5,4", "5"}, b_linear_sigmoid},
+    {"linear_tanh", 3, -1, 1, {"3,4", "5,4", "5"}, b_linear_tanh},
 };
 #define NOPS ((int)(sizeof ops / sizeof ops[0]))
 

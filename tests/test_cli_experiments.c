@@ -195,6 +195,9 @@ Test(cli_exp, gradcheck_op_and_its_errors) {
   cr_assert(strstr(out, "36 entries"), "a (2,3) -> (2,3) Jacobian has 36 entries: %s", out);
   free(out);
   cr_assert_eq(AEZOO("gradcheck", "--op", "matmul"), 0, "%s", err_now());
+  cr_assert_eq(AEZOO("gradcheck", "--op", "linear_sigmoid", "--shape", "6,9", "--shape", "4,9", "--shape", "4"), 0,
+               "%s", err_now());
+  cr_assert_eq(AEZOO("gradcheck", "--op", "linear_tanh"), 0, "%s", err_now());
   struct {
     const char *args[8];
     const char *msg;
