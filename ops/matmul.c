@@ -93,7 +93,6 @@ void ae_bw_matmul(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   }
 }
 
-
 /* ---- linear: act(x w^T + b) ---- */
 
 /* The composite ae_linear_act stands for: the product, the bias added,
@@ -172,7 +171,8 @@ ae_val *ae_linear_act(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_act act, a
   if (b || act != AE_ACT_NONE) {
     ae_real *yd = y->t.data;
     const ae_real *bd = b ? b->t.data : NULL;
-    AE_PAR_FOR(AE_PAR(m * n), schedule(static), for (int64_t i = 0; i < m; i++) finish_row(yd + i * n, bd, n, act, slope););
+    AE_PAR_FOR(AE_PAR(m * n), schedule(static),
+               for (int64_t i = 0; i < m; i++) finish_row(yd + i * n, bd, n, act, slope););
   }
   ae_node *nd = ae_op_record(t, AE_OP_LINEAR, y, b ? 3 : 2, in);
   if (nd) nd->i[0] = 0, nd->i[1] = 1, nd->i[2] = act, nd->f[0] = slope;

@@ -119,7 +119,8 @@ Test(linear_act, anomaly_mode_reports_the_nan_at_the_product) {
   for (int act = AE_ACT_RELU; act <= AE_ACT_LEAKY_RELU; act++) {
     ae_tape *t = ae_tape_new(0);
     ae_set_anomaly(t, 1);
-    ae_val *x = ae_var(t, AE_SHAPE(4, 6), NULL), *w = ae_var(t, AE_SHAPE(5, 6), NULL), *b = ae_var(t, AE_SHAPE(5), NULL);
+    ae_val *x = ae_var(t, AE_SHAPE(4, 6), NULL), *w = ae_var(t, AE_SHAPE(5, 6), NULL);
+    ae_val *b = ae_var(t, AE_SHAPE(5), NULL);
     fill(x->t.data, x->t.numel, 4), fill(w->t.data, w->t.numel, 5), fill(b->t.data, b->t.numel, 6);
     w->t.data[7] = NAN;
     cr_assert_null(ae_linear_act(t, x, w, b, (ae_act)act, slope), "%s: a NaN went through", act_names[act]);
@@ -134,7 +135,8 @@ Test(linear_act, anomaly_mode_reports_the_nan_at_the_product) {
  * bias that does not broadcast fails as ae_add fails, a negative leaky
  * slope gets the composite's values, an unknown activation is refused. */
 Test(linear_act, other_arguments_behave_as_the_composite) {
-  ae_tensor *x = rand_tensor(AE_SHAPE(4, 3), 1), *w = rand_tensor(AE_SHAPE(5, 3), 2), *b = rand_tensor(AE_SHAPE(1, 5), 3);
+  ae_tensor *x = rand_tensor(AE_SHAPE(4, 3), 1), *w = rand_tensor(AE_SHAPE(5, 3), 2);
+  ae_tensor *b = rand_tensor(AE_SHAPE(1, 5), 3);
   for (int fused = 0; fused < 2; fused++) {
     ae_tape *t = ae_tape_new(0);
     ae_val *y0 = apply(t, fused, AE_ACT_TANH, ae_const_tensor(t, x), ae_const_tensor(t, w), ae_const_tensor(t, b));
@@ -193,7 +195,8 @@ Test(linear_act, keeps_one_value_on_the_tape) {
  * the sweep succeeds; with create_graph some sizes fail in the rule's
  * sigmoid_backward (its output cannot reuse the seed's buffer there). */
 Test(linear_act, full_arena_fails_cleanly_at_every_size) {
-  ae_tensor *x = rand_tensor(AE_SHAPE(32, 8), 8), *w = rand_tensor(AE_SHAPE(64, 8), 9), *b = rand_tensor(AE_SHAPE(64), 10);
+  ae_tensor *x = rand_tensor(AE_SHAPE(32, 8), 8), *w = rand_tensor(AE_SHAPE(64, 8), 9);
+  ae_tensor *b = rand_tensor(AE_SHAPE(64), 10);
   int failed = 0, passed = 0, in_rule = 0;
   for (int cg = 0; cg < 2; cg++)
     for (size_t bytes = 1024; bytes <= 128 * 1024; bytes += 512) {
