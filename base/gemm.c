@@ -202,10 +202,28 @@ static int a_in_place(const gemm_args *g) {
   return AE_GEMM_UKERNEL_AVX512 && !g->ta && g->N <= A_IN_PLACE_PANELS * NR;
 }
 
+/* The tile at row ir of an mc-row block, kc deep, B's row p at b + p * ldb
+ * (a packed panel when ldb is NR, else B in place, full width; B in place
+ * with ldb = NR is laid out as a packed panel, and read as one): from A in
+ * place (ar, where not NULL and the tile has MR rows) or from the packed
+ * A block ap. */
+static void tile(const gemm_args *g, const ae_real *ap, const ae_real *ar, int64_t ir, int64_t mc, int64_t kc,
+                 const ae_real *b, int64_t ldb, ae_real beta, ae_real *c, int64_t rs, int64_t cs, int n) {
+  const int m = (int)min64(MR, mc - ir);
 #if AE_GEMM_UKERNEL_AVX512
-/* Row ir of a block reads A in place (ar not NULL and the tile whole). */
-static int tile_in_place(const ae_real *ar, int64_t ir, int64_t mc) { return ar && ir + MR <= mc; }
+  if (ar && m == MR) {
+    ae__gemm_ukernel_a(kc, g->alpha, ar + ir * g->lda, g->lda, b, ldb, beta, c, rs, cs, n);
+    return;
+  }
+  if (ldb != NR) {
+    ae_gemm_ukernel_b(kc, g->alpha, ap + ir * kc, b, ldb, beta, c, rs, cs, m);
+    return;
+  }
+#else
+  (void)ar, (void)ldb; /* both AVX-512 only: ar is NULL and ldb NR here */
 #endif
+  ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, b, beta, c, rs, cs, m, n);
+}
 
 /* Macro-kernel: micro-panels [j0, j1) of the packed B block times the packed
  * A block (mc rows starting at row ic of C), or times A read in place from
@@ -216,16 +234,9 @@ static void macro_kernel(const gemm_args *g, const ae_real *ap, const ae_real *a
     int n = (int)min64(NR, nc - jr * NR);
     const ae_real *bpan = bp + jr * NR * kc;
     for (int64_t ir = 0; ir < mc; ir += MR) {
-      int m = (int)min64(MR, mc - ir);
       int64_t rs, cs;
       ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
-#if AE_GEMM_UKERNEL_AVX512
-      if (tile_in_place(ar, ir, mc)) {
-        ae__gemm_ukernel_a(kc, g->alpha, ar + ir * g->lda, g->lda, bpan, beta, c, rs, cs, n);
-        continue;
-      }
-#endif
-      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, bpan, beta, c, rs, cs, m, n);
+      tile(g, ap, ar, ir, mc, kc, bpan, NR, beta, c, rs, cs, n);
     }
   }
 }
@@ -247,31 +258,14 @@ static void panels_packed_here(const gemm_args *g, const ae_real *ap, const ae_r
                                ae_real beta) {
   for (int64_t jr = j0; jr < j1; jr++) {
     int n = (int)min64(NR, nc - jr * NR);
-#if AE_GEMM_UKERNEL_AVX512
-    if (!g->tb && !g->pack_b && n == NR) { /* rows of B are the panel's rows: read in place */
-      const ae_real *b = g->B + pc * g->ldb + jc + jr * NR;
-      for (int64_t ir = 0; ir < mc; ir += MR) {
-        int64_t rs, cs;
-        ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
-        if (tile_in_place(ar, ir, mc))
-          ae__gemm_ukernel_ab(kc, g->alpha, ar + ir * g->lda, g->lda, b, g->ldb, beta, c, rs, cs);
-        else
-          ae_gemm_ukernel_b(kc, g->alpha, ap + ir * kc, b, g->ldb, beta, c, rs, cs, (int)min64(MR, mc - ir));
-      }
-      continue;
-    }
-#endif
-    ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jr, pb);
+    /* rows of a full-width panel of B are B's rows: read in place (AVX-512) */
+    const int b_in_place = AE_GEMM_UKERNEL_AVX512 && !g->tb && !g->pack_b && n == NR;
+    const ae_real *b = b_in_place ? g->B + pc * g->ldb + jc + jr * NR : pb;
+    if (!b_in_place) ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jr, pb);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       int64_t rs, cs;
       ae_real *c = c_tile(g, ic + ir, jc + jr * NR, &rs, &cs);
-#if AE_GEMM_UKERNEL_AVX512
-      if (tile_in_place(ar, ir, mc)) {
-        ae__gemm_ukernel_a(kc, g->alpha, ar + ir * g->lda, g->lda, pb, beta, c, rs, cs, n);
-        continue;
-      }
-#endif
-      ae_gemm_ukernel(kc, g->alpha, ap + ir * kc, pb, beta, c, rs, cs, (int)min64(MR, mc - ir), n);
+      tile(g, ap, ar, ir, mc, kc, b, b_in_place ? g->ldb : NR, beta, c, rs, cs, n);
     }
   }
 }

@@ -41,14 +41,13 @@ void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_re
  * b + p * ldb, instead of from a packed copy (gemm_ukernel.c). */
 void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *a, const ae_real *b, int64_t ldb, ae_real beta,
                        ae_real *c, int64_t rs_c, int64_t cs_c, int m);
-/* The same kernels on a full AE_GEMM_MR-row tile with A read in place:
- * a(i, p) at a[i * lda + p] (a row-major op(A)), from a packed B panel
- * (n columns of C written) or, in ae__gemm_ukernel_ab, B in place as in
- * ae_gemm_ukernel_b. The same sums in the same order as from a packed A. */
-void ae__gemm_ukernel_a(int64_t kc, ae_real alpha, const ae_real *a, int64_t lda, const ae_real *b, ae_real beta,
-                        ae_real *c, int64_t rs_c, int64_t cs_c, int n);
-void ae__gemm_ukernel_ab(int64_t kc, ae_real alpha, const ae_real *a, int64_t lda, const ae_real *b, int64_t ldb,
-                         ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c);
+/* The micro-kernel on a full AE_GEMM_MR-row tile (n columns of C written)
+ * with A read in place, a(i, p) at a[i * lda + p] (a row-major op(A)), and
+ * B's row p at b + p * ldb (a packed panel: ldb = AE_GEMM_NR; B in place,
+ * as in ae_gemm_ukernel_b). The same sums in the same order as from a
+ * packed A. */
+void ae__gemm_ukernel_a(int64_t kc, ae_real alpha, const ae_real *a, int64_t lda, const ae_real *b, int64_t ldb,
+                        ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int n);
 #endif
 
 #if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)

@@ -340,17 +340,13 @@ void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *restrict a, con
     ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
 }
 
-/* gemm_packed.h: full MR-row tiles with A read in place. */
+/* gemm_packed.h: a full MR-row tile with A read in place. */
 void ae__gemm_ukernel_a(int64_t kc, ae_real alpha, const ae_real *restrict a, int64_t lda, const ae_real *restrict b,
-                        ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int n) {
+                        int64_t ldb, ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int n) {
   if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
-    ukernel_nv(AE_GEMM_MR, NV / 2, 1, kc, alpha, a, lda, b, AE_GEMM_NR, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
+    ukernel_nv(AE_GEMM_MR, NV / 2, 1, kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
   else
-    ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, AE_GEMM_NR, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
-}
-void ae__gemm_ukernel_ab(int64_t kc, ae_real alpha, const ae_real *restrict a, int64_t lda, const ae_real *restrict b,
-                         int64_t ldb, ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c) {
-  ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, AE_GEMM_MR, AE_GEMM_NR);
+    ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
 }
 
 const char *ae_gemm_ukernel_name(void) {

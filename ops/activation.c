@@ -134,3 +134,23 @@ void ae_bw_tanh_backward(ae_tape *t, const ae_node *n, ae_val *gg, ae_val **gin)
   if (ae_needs_grad(t, n, 1) && !(gin[1] = dy_in_one_pass(t, "tanh_backward", gg, g, y, 1)) && ae_tape_ok(t))
     gin[1] = ae_scale(t, ae_mul(t, ae_mul(t, gg, g), y), -2);
 }
+
+ae_val *ae_activation(ae_tape *t, ae_act act, ae_val *x, ae_real slope) {
+  switch (act) {
+    case AE_ACT_RELU: return ae_relu(t, x);
+    case AE_ACT_SIGMOID: return ae_sigmoid(t, x);
+    case AE_ACT_TANH: return ae_tanh(t, x);
+    case AE_ACT_LEAKY_RELU: return ae_leaky_relu(t, x, slope);
+    default: return x;
+  }
+}
+
+ae_val *ae_activation_backward(ae_tape *t, ae_act act, ae_val *g, ae_val *y, ae_real slope) {
+  switch (act) {
+    case AE_ACT_RELU: return ae_relu_backward(t, g, y);
+    case AE_ACT_SIGMOID: return ae_sigmoid_backward(t, g, y);
+    case AE_ACT_TANH: return ae_tanh_backward(t, g, y);
+    case AE_ACT_LEAKY_RELU: return ae_leaky_relu_backward(t, g, y, slope);
+    default: return g;
+  }
+}

@@ -75,7 +75,7 @@ static void set_attrs(ae_node *nd, int sh, int sw, int ph, int pw, int64_t a4, i
  * where v > 0), so the same values as the composite's rule; NULL with the
  * tape's error set when that op fails (arena full). */
 static ae_val *pre_relu_grad(ae_tape *t, const ae_node *n, ae_val *g) {
-  return n->i[6] ? ae_relu_backward(t, g, n->out) : g;
+  return ae_activation_backward(t, n->i[6] ? AE_ACT_RELU : AE_ACT_NONE, g, n->out, 0);
 }
 
 /* d/db: g summed over batch and space, as a (ch) vector. */

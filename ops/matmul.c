@@ -99,14 +99,7 @@ void ae_bw_matmul(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
  * the activation (leaky_relu with slope s). */
 static ae_val *linear_composite(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_act act, ae_real s) {
   ae_val *y = ae_matmul(t, x, w, 0, 1);
-  if (b) y = ae_add(t, y, b);
-  switch (act) {
-    case AE_ACT_RELU: return ae_relu(t, y);
-    case AE_ACT_SIGMOID: return ae_sigmoid(t, y);
-    case AE_ACT_TANH: return ae_tanh(t, y);
-    case AE_ACT_LEAKY_RELU: return ae_leaky_relu(t, y, s);
-    default: return y;
-  }
+  return ae_activation(t, act, b ? ae_add(t, y, b) : y, s);
 }
 
 /* A transcendental activation on a row in place, with vmath.c's kernels
@@ -181,21 +174,14 @@ ae_val *ae_linear_act(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_act act, a
 
 ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b) { return ae_linear_act(t, x, w, b, AE_ACT_NONE, 0); }
 
-/* The gradient at the pre-activation, from the output (whose sign is the
- * pre-activation's for relu and leaky_relu with slope >= 0): the
- * composite's backward ops on the same values; NULL with the tape's error
- * set when one fails (arena full). Then the bias's gradient is that one
+/* The gradient at the pre-activation, from the output
+ * (ae_activation_backward: the composite's backward ops on the same
+ * values); NULL with the tape's error set when that op fails (arena
+ * full). Then the bias's gradient is that one
  * (the sweep sums it to the bias's shape, as it does ae_add's), and the
  * product's are matmul's rule on it (the node's i[0], i[1] say x w^T). */
 void ae_bw_linear(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
-  switch ((ae_act)n->i[2]) {
-    case AE_ACT_RELU: g = ae_relu_backward(t, g, n->out); break;
-    case AE_ACT_SIGMOID: g = ae_sigmoid_backward(t, g, n->out); break;
-    case AE_ACT_TANH: g = ae_tanh_backward(t, g, n->out); break;
-    case AE_ACT_LEAKY_RELU: g = ae_leaky_relu_backward(t, g, n->out, (ae_real)n->f[0]); break;
-    default: break;
-  }
-  if (!g) return;
+  if (!(g = ae_activation_backward(t, (ae_act)n->i[2], g, n->out, (ae_real)n->f[0]))) return;
   if (n->nin > 2 && ae_needs_grad(t, n, 2)) gin[2] = g;
   ae_bw_matmul(t, n, g, gin);
 }

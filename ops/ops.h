@@ -45,6 +45,15 @@ AE_API ae_val *ae_relu_backward(ae_tape *t, ae_val *g, ae_val *x);              
 AE_API ae_val *ae_leaky_relu_backward(ae_tape *t, ae_val *g, ae_val *x, ae_real s); /* g * (x > 0 ? 1 : s) */
 AE_API ae_val *ae_sigmoid_backward(ae_tape *t, ae_val *g, ae_val *y);                /* g * y * (1 - y) */
 AE_API ae_val *ae_tanh_backward(ae_tape *t, ae_val *g, ae_val *y);                   /* g * (1 - y^2) */
+/* The activations by kind (a dense layer's, ae_linear_act's). */
+typedef enum ae_act { AE_ACT_NONE, AE_ACT_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_LEAKY_RELU } ae_act;
+/* act(x): ae_relu, ae_sigmoid, ae_tanh or ae_leaky_relu(x, slope); x itself for AE_ACT_NONE. */
+AE_API ae_val *ae_activation(ae_tape *t, ae_act act, ae_val *x, ae_real slope);
+/* The gradient at act's input from g at its output y = act(x), read from
+ * y alone: the backward op above with y (relu and leaky_relu with
+ * slope >= 0 read y's sign, which is x's); g itself for AE_ACT_NONE. For
+ * fused ops that keep only their output. */
+AE_API ae_val *ae_activation_backward(ae_tape *t, ae_act act, ae_val *g, ae_val *y, ae_real slope);
 
 /* reduce.c */
 AE_API ae_val *ae_sum(ae_tape *t, ae_val *x);                     /* all elements, shape () */
@@ -69,8 +78,6 @@ AE_API ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int trans_a, int tran
 /* x @ w^T + b: a dense layer with PyTorch's (out, in) weight layout; b may be NULL.
  * One op (linear): the product, then b added in one pass over its rows. */
 AE_API ae_val *ae_linear(ae_tape *t, ae_val *x, ae_val *w, ae_val *b);
-/* Activations a dense layer may end with. */
-typedef enum ae_act { AE_ACT_NONE, AE_ACT_RELU, AE_ACT_SIGMOID, AE_ACT_TANH, AE_ACT_LEAKY_RELU } ae_act;
 /* act(x @ w^T + b) as one op: the product, then the bias and the activation
  * in one pass over its rows, keeping only the output on the tape (the
  * composite keeps three values). Values and gradients, to any order, are

@@ -137,23 +137,20 @@ Test(linear_act, anomaly_mode_reports_the_nan_at_the_product) {
 Test(linear_act, other_arguments_behave_as_the_composite) {
   ae_tensor *x = rand_tensor(AE_SHAPE(4, 3), 1), *w = rand_tensor(AE_SHAPE(5, 3), 2);
   ae_tensor *b = rand_tensor(AE_SHAPE(1, 5), 3);
-  for (int fused = 0; fused < 2; fused++) {
-    ae_tape *t = ae_tape_new(0);
-    ae_val *y0 = apply(t, fused, AE_ACT_TANH, ae_const_tensor(t, x), ae_const_tensor(t, w), ae_const_tensor(t, b));
-    cr_assert(y0, "%s", ae_tape_error(t));
-    ae_val *y1 = ae_linear_act(t, ae_const_tensor(t, x), ae_const_tensor(t, w), ae_const_tensor(t, b),
-                               AE_ACT_LEAKY_RELU, (ae_real)-0.5);
-    ae_val *y2 = ae_leaky_relu(t, ae_add(t, ae_matmul(t, ae_const_tensor(t, x), ae_const_tensor(t, w), 0, 1),
-                                         ae_const_tensor(t, b)),
-                               (ae_real)-0.5);
-    ae_val *y3 = ae_tanh(t, ae_add(t, ae_matmul(t, ae_const_tensor(t, x), ae_const_tensor(t, w), 0, 1),
-                                   ae_const_tensor(t, b)));
-    cr_assert(y1 && y2 && y3, "%s", ae_tape_error(t));
-    cr_assert(memcmp(y0->t.data, y3->t.data, sizeof(ae_real) * 20) == 0, "a (1,5) bias: not the composite's values");
-    cr_assert(memcmp(y1->t.data, y2->t.data, sizeof(ae_real) * 20) == 0, "slope -0.5: not the composite's values");
-    ae_tape_free(t);
-  }
   ae_tape *t = ae_tape_new(0);
+  ae_val *xv = ae_const_tensor(t, x), *wv = ae_const_tensor(t, w), *bv = ae_const_tensor(t, b);
+  ae_val *y[2][2]; /* [tanh with the (1,5) bias, leaky_relu -0.5][fused, composite] */
+  for (int fused = 0; fused < 2; fused++) {
+    y[0][!fused] = apply(t, fused, AE_ACT_TANH, xv, wv, bv);
+    y[1][!fused] = fused ? ae_linear_act(t, xv, wv, bv, AE_ACT_LEAKY_RELU, (ae_real)-0.5)
+                         : ae_leaky_relu(t, ae_add(t, ae_matmul(t, xv, wv, 0, 1), bv), (ae_real)-0.5);
+  }
+  cr_assert(y[0][0] && y[0][1] && y[1][0] && y[1][1], "%s", ae_tape_error(t));
+  cr_assert(memcmp(y[0][0]->t.data, y[0][1]->t.data, sizeof(ae_real) * 20) == 0,
+            "a (1,5) bias: not the composite's values");
+  cr_assert(memcmp(y[1][0]->t.data, y[1][1]->t.data, sizeof(ae_real) * 20) == 0,
+            "slope -0.5: not the composite's values");
+  ae_tape_reset(t);
   cr_assert_null(ae_linear_act(t, ae_const_tensor(t, x), ae_const_tensor(t, w), ae_full(t, AE_SHAPE(4), 1),
                                AE_ACT_RELU, 0));
   cr_assert_str_eq(ae_tape_error(t), "add: (4,5) and (4,) do not broadcast: dimension 1 has sizes 5 and 4");
@@ -165,6 +162,24 @@ Test(linear_act, other_arguments_behave_as_the_composite) {
   cr_assert_str_eq(ae_tape_error(t), "linear: (4,3) x (5,4)^T: inner dimensions 3 and 4 differ");
   ae_tape_free(t);
   ae_tensor_free(x), ae_tensor_free(w), ae_tensor_free(b);
+}
+
+/* A negative leaky slope flips the output's sign where x < 0, so the fused
+ * rule could not read the pre-activation's sign from it: the composite is
+ * recorded, and values and gradients (both orders) are the composite's. */
+Test(linear_act, negative_slope_gradients_are_the_composites) {
+  ae_tensor *in[3] = {rand_tensor(AE_SHAPE(6, 7), 11), rand_tensor(AE_SHAPE(9, 7), 12), rand_tensor(AE_SHAPE(9), 13)};
+  results r[2];
+  for (int fused = 0; fused < 2; fused++) {
+    ae_tape *t = ae_tape_new(0);
+    ae_val *v[3] = {ae_var_tensor(t, in[0]), ae_var_tensor(t, in[1]), ae_var_tensor(t, in[2])};
+    ae_val *y = fused ? ae_linear_act(t, v[0], v[1], v[2], AE_ACT_LEAKY_RELU, (ae_real)-0.5)
+                      : ae_leaky_relu(t, ae_add(t, ae_matmul(t, v[0], v[1], 0, 1), v[2]), (ae_real)-0.5);
+    r[fused] = results_of(t, y, v, 3);
+    ae_tape_free(t);
+  }
+  expect_same_and_free(&r[1], &r[0], "leaky_relu slope -0.5", 1);
+  for (int j = 0; j < 3; j++) ae_tensor_free(in[j]);
 }
 
 /* With grad mode on, the fused op adds its output to the tape; the

@@ -16,15 +16,7 @@ int ae_act_parse(const char *name) {
   return -1;
 }
 
-ae_val *ae_act_apply(ae_tape *t, ae_act a, ae_val *x) {
-  switch (a) {
-    case AE_ACT_RELU: return ae_relu(t, x);
-    case AE_ACT_SIGMOID: return ae_sigmoid(t, x);
-    case AE_ACT_TANH: return ae_tanh(t, x);
-    case AE_ACT_LEAKY_RELU: return ae_leaky_relu(t, x, (ae_real)0.01);
-    default: return x;
-  }
-}
+ae_val *ae_act_apply(ae_tape *t, ae_act a, ae_val *x) { return ae_activation(t, a, x, (ae_real)0.01); }
 
 void ae_init_uniform(ae_param *p, double bound, ae_rng *rng) {
   ae_rng_uniform(rng, p->value.data, p->value.numel, (ae_real)-bound, (ae_real)bound);
