@@ -62,11 +62,13 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return ae_dense_apply(t, &s->enc, centred(m, t, x));
 }
 
-/* c + W_d h, flat (B, D). */
+/* c + W_d h, flat (B, D): the centre is the decoder's bias (it has none
+ * of its own), added by the product's op as ae_add would, without a pass
+ * and a value of its own. */
 static ae_val *decode_flat(ae_model *m, ae_tape *t, ae_val *h) {
   linear_state *s = m->state;
-  ae_val *y = ae_dense_apply(t, &s->dec, h);
-  return s->center ? ae_add(t, y, ae_param_bind(t, s->center)) : y;
+  if (!s->center) return ae_dense_apply(t, &s->dec, h);
+  return ae_linear(t, h, ae_param_bind(t, s->dec.w), ae_param_bind(t, s->center));
 }
 
 static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) { return ae_model_unflat(m, t, decode_flat(m, t, h)); }
