@@ -22,8 +22,9 @@
  * no K-splitting across threads, no thread-count-dependent KC.
  *
  * Three shortcuts keep those sums: where the swapped tile grid is smaller
- * (N = 100), the product is computed as C^T = op(B)^T op(A)^T with the
- * tiles stored transposed (see swapped); where one A block covers M,
+ * (N = 100), or the grids tie and the swap copies less (swap_pays), the
+ * product is computed as C^T = op(B)^T op(A)^T with the tiles stored
+ * transposed (see swapped); where one A block covers M,
  * full-width panels of a non-transposed B are read in place, not packed
  * (panels_packed_here, ae_gemm_ukernel_b); and on AVX-512 a
  * non-transposed A of whole MR-row tiles is read in place by the
@@ -464,6 +465,34 @@ static gemm_args swapped(const gemm_args *g) {
   return s;
 }
 
+/* Elements the blocked path copies for g besides computing it: op(A)
+ * (packed, or read in place but again for each of its panels, which
+ * costs about as much: see A_IN_PLACE_PANELS), op(B) unless its panels
+ * are read in place (not transposed, one A block: panels_packed_here),
+ * and C's elements when they are stored transposed (scattered stores). */
+static int64_t moved_elems(const gemm_args *g) {
+  int64_t b = AE_GEMM_UKERNEL_AVX512 && !g->tb && !g->pack_b && g->M <= AE_GEMM_MC ? 0 : g->K * g->N;
+  return g->M * g->K + b + (g->ct ? g->M * g->N : 0);
+}
+
+/* Whether to compute g as gs (its swap): where gs's tile grid is at least
+ * (100 - SWAP_PCT)% smaller; where neither grid is, the one that moves
+ * fewer elements. That is a weight gradient dW = g^T h with few columns:
+ * linear-ae's 784x30x128 TN packs its 784x128 A, and swapped (30x784x128
+ * TN) reads g in place as B. Measured (bench_gemm 1, three rounds each,
+ * GFLOP/s as given -> swapped): 784x30x128 TN 127-136 -> 188-193,
+ * 250x30x128 (deep-ae) 148-152 -> 176-192, 256x64x128 (cae-deep) 172-175
+ * -> 183-200, 1024x30x128 (conv-ae) 141-145 -> 141-145. The forward NT
+ * products of 128 rows tie too (128x1000x784 for one), but counted this
+ * way they stay as given: read in place at N = 128, their swapped A
+ * moves as much as packing did (measured within noise either way). */
+static int swap_pays(const gemm_args *g, const gemm_args *gs) {
+  const int64_t au = tile_area(g->M, g->N), as = tile_area(gs->M, gs->N);
+  if (as * 100 <= au * SWAP_PCT) return 1;
+  if (au * 100 <= as * SWAP_PCT) return 0;
+  return moved_elems(gs) < moved_elems(g);
+}
+
 /* C = beta * C (beta == 0 writes zeros without reading C). */
 static void scale_c(const gemm_args *g) {
   for (int64_t i = 0; i < g->M; i++) {
@@ -502,8 +531,7 @@ void ae_gemm(int transa, int transb, int64_t M, int64_t N, int64_t K, ae_real al
     return;
   }
   gemm_args gs = swapped(&g);
-  if (tile_area(N, M) * 100 <= tile_area(M, N) * SWAP_PCT ? gemm_blocked(&gs) != 0 : gemm_blocked(&g) != 0)
-    gemm_direct(&g);
+  if (swap_pays(&g, &gs) ? gemm_blocked(&gs) != 0 : gemm_blocked(&g) != 0) gemm_direct(&g);
 }
 
 /* base_internal.h. The direct path sums all of K before it adds C; the

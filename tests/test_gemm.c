@@ -275,19 +275,23 @@ Test(gemm, odd_shapes_padded_strides) {
 }
 
 Test(gemm, zoo_shapes) {
-  static const int64_t shapes[][3] = {{128, 784, 256}, {128, 256, 784}, {784, 128, 256}, {128, 100, 784}, {784, 100, 128}};
-  check_shapes(shapes, 5, 0);
+  static const int64_t shapes[][3] = {{128, 784, 256}, {128, 256, 784}, {784, 128, 256}, {128, 100, 784},
+                                      {784, 100, 128}, {784, 30, 128},  {250, 30, 128}};
+  check_shapes(shapes, (int)(sizeof shapes / sizeof shapes[0]), 0);
 }
 
 /* Where the swapped tile grid is smaller (N = 100: gemm.c's `swapped`),
- * ae_gemm computes C^T = op(B)^T op(A)^T and writes C transposed. Its
- * result is bitwise the product computed the other way round, which takes
- * the unswapped path (C^T's own grid is the smaller one): the same
- * accumulators, the same order, edge rows (100 = 12 x 8 + 4) included. */
+ * or the grids tie and the swap copies less (784x30x128 TN, 250x30x128
+ * TN: swap_pays), ae_gemm computes C^T = op(B)^T op(A)^T and writes C
+ * transposed. Its result is bitwise the product computed the other way
+ * round, which takes the unswapped path (C^T's own grid is the smaller
+ * one, or copies less): the same accumulators, the same order, edge rows
+ * (100 = 12 x 8 + 4, 30 = 3 x 8 + 6) included. */
 Test(gemm, swapped_operands_give_the_transposed_product_bitwise) {
-  static const int64_t shapes[][3] = {{128, 100, 784}, {784, 100, 128}, {30, 100, 128}, {37, 3, 700}};
+  static const int64_t shapes[][3] = {{128, 100, 784}, {784, 100, 128}, {30, 100, 128},
+                                      {37, 3, 700},    {784, 30, 128},  {250, 30, 128}};
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
-  for (int s = 0; s < 4; s++)
+  for (int s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++)
     for (int t = 0; t < 4; t++)
       for (int beta = 0; beta < 2; beta++) {
         int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
@@ -343,7 +347,7 @@ Test(gemm, backend_api) {
  * panels packed by the threads that use them, over two K blocks. */
 Test(gemm, bitwise_identical_across_thread_counts) {
   static const int64_t shapes[][3] = {{128, 784, 256}, {784, 128, 256}, {129, 257, 31},  {300, 200, 1000},
-                                      {100, 2100, 600}, {784, 100, 128}, {128, 300, 784}};
+                                      {100, 2100, 600}, {784, 100, 128}, {128, 300, 784}, {784, 30, 128}};
   const int threads[] = {1, 2, 16};
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
   for (int s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++)
