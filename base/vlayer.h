@@ -142,7 +142,12 @@ typedef ae_real vreal;
 #define VEXP(x) SL(exp)(x)
 #define VLOG(x) SL(log)(x)
 #define VLOG1P(x) SL(log1p)(x)
+#if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)
+#include "base/vtanh16.h" /* evaluated in double: 0.5 ulp, faster than SLEEF's float tanh */
+#define VTANH(x) ae__tanhf16(x)
+#else
 #define VTANH(x) SL(tanh)(x)
+#endif
 #define VPOW(x, p) SL(pow)((x), (p))
 #define VSQRT(x) SQRT_(x)
 
