@@ -203,6 +203,12 @@ static int a_in_place(const gemm_args *g) {
   return AE_GEMM_UKERNEL_AVX512 && !g->ta && g->N <= A_IN_PLACE_PANELS * NR;
 }
 
+/* Whether full-width panels of op(B) can be read where B's rows lie
+ * (AVX-512: ae_gemm_ukernel_b takes B's row stride): B not transposed
+ * and not packed by a callback. panels_packed_here reads them so when
+ * one A block covers M. */
+static int b_rows_in_place(const gemm_args *g) { return AE_GEMM_UKERNEL_AVX512 && !g->tb && !g->pack_b; }
+
 /* The tile at row ir of an mc-row block, kc deep, B's row p at b + p * ldb
  * (a packed panel when ldb is NR, else B in place, full width; B in place
  * with ldb = NR is laid out as a packed panel, and read as one): from A in
@@ -260,7 +266,7 @@ static void panels_packed_here(const gemm_args *g, const ae_real *ap, const ae_r
   for (int64_t jr = j0; jr < j1; jr++) {
     int n = (int)min64(NR, nc - jr * NR);
     /* rows of a full-width panel of B are B's rows: read in place (AVX-512) */
-    const int b_in_place = AE_GEMM_UKERNEL_AVX512 && !g->tb && !g->pack_b && n == NR;
+    const int b_in_place = b_rows_in_place(g) && n == NR;
     const ae_real *b = b_in_place ? g->B + pc * g->ldb + jc + jr * NR : pb;
     if (!b_in_place) ae__gemm_pack_b_panel(g, pc, jc, kc, nc, jr, pb);
     for (int64_t ir = 0; ir < mc; ir += MR) {
@@ -471,7 +477,7 @@ static gemm_args swapped(const gemm_args *g) {
  * are read in place (not transposed, one A block: panels_packed_here),
  * and C's elements when they are stored transposed (scattered stores). */
 static int64_t moved_elems(const gemm_args *g) {
-  int64_t b = AE_GEMM_UKERNEL_AVX512 && !g->tb && !g->pack_b && g->M <= AE_GEMM_MC ? 0 : g->K * g->N;
+  int64_t b = b_rows_in_place(g) && g->M <= AE_GEMM_MC ? 0 : g->K * g->N;
   return g->M * g->K + b + (g->ct ? g->M * g->N : 0);
 }
 

@@ -9,7 +9,7 @@
 #include "base/base_internal.h"
 #include "base/gemm.h"
 #include "base/parallel.h"
-#include "base/vlayer.h"
+#include "base/vmath.h"
 #include "oplist.h"
 #include "ops.h"
 
@@ -102,23 +102,6 @@ static ae_val *linear_composite(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, ae_
   return ae_activation(t, act, b ? ae_add(t, y, b) : y, s);
 }
 
-/* A transcendental activation on a row in place, with vmath.c's kernels
- * and its tail (padded with ones): bitwise ae_v_sigmoid's / ae_v_tanh's. */
-#define ROW_KERNEL(K)                                                 \
-  static void row_##K(ae_real *y, int64_t n) {                        \
-    const vreal p = VSET1(0);                                         \
-    int64_t j = 0;                                                    \
-    for (; j + VW <= n; j += VW) VSTORE(y + j, K(VLOAD(y + j), p));   \
-    if (j < n) {                                                      \
-      ae_real buf[VW];                                                \
-      for (int l = 0; l < VW; l++) buf[l] = j + l < n ? y[j + l] : 1; \
-      VSTORE(buf, K(VLOAD(buf), p));                                  \
-      for (int l = 0; j + l < n; l++) y[j + l] = buf[l];              \
-    }                                                                 \
-  }
-ROW_KERNEL(k_sigmoid)
-ROW_KERNEL(k_tanh)
-
 /* Row i of the product in place: + b (as ae_add rounds it), then the
  * activation (as ae_relu, ae_leaky_relu, ae_sigmoid, ae_tanh compute it). */
 static void finish_row(ae_real *restrict y, const ae_real *restrict b, int64_t n, ae_act act, ae_real s) {
@@ -135,8 +118,8 @@ static void finish_row(ae_real *restrict y, const ae_real *restrict b, int64_t n
 #pragma omp simd
       for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : s * y[j];
       break;
-    case AE_ACT_SIGMOID: row_k_sigmoid(y, n); break;
-    case AE_ACT_TANH: row_k_tanh(y, n); break;
+    case AE_ACT_SIGMOID: ae_v_sigmoid(n, y, y); break; /* in place, serial inside the rows' region */
+    case AE_ACT_TANH: ae_v_tanh(n, y, y); break;
     default: break;
   }
 }

@@ -33,11 +33,16 @@ typedef struct {
 
 static const char *const res_names[NRES] = {"output", "dx", "dw", "db", "d2x", "d2w", "d2b"};
 
-static void keep(results *res, int k, const ae_val *v) {
-  res->n[k] = v ? v->t.numel : 0;
-  res->v[k] = malloc(sizeof(ae_real) * (size_t)(res->n[k] ? res->n[k] : 1));
-  if (v) memcpy(res->v[k], v->t.data, sizeof(ae_real) * (size_t)res->n[k]);
+/* v's values (none for NULL) in a malloc'd copy; their count in *n. */
+static ae_real *copy_value(const ae_val *v, int64_t *n) {
+  *n = v ? v->t.numel : 0;
+  ae_real *p = malloc(sizeof(ae_real) * (size_t)(*n ? *n : 1));
+  cr_assert(p);
+  if (v) memcpy(p, v->t.data, sizeof(ae_real) * (size_t)*n);
+  return p;
 }
+
+static void keep(results *res, int k, const ae_val *v) { res->v[k] = copy_value(v, &res->n[k]); }
 
 /* y's value and gradients with respect to v[0..nin) (nin <= 3), copied
  * out of the tape t that holds them. */

@@ -16,7 +16,9 @@ int ae_act_parse(const char *name) {
   return -1;
 }
 
-ae_val *ae_act_apply(ae_tape *t, ae_act a, ae_val *x) { return ae_activation(t, a, x, (ae_real)0.01); }
+#define LEAKY_SLOPE ((ae_real)0.01) /* leaky_relu's, in every zoo layer */
+
+ae_val *ae_act_apply(ae_tape *t, ae_act a, ae_val *x) { return ae_activation(t, a, x, LEAKY_SLOPE); }
 
 void ae_init_uniform(ae_param *p, double bound, ae_rng *rng) {
   ae_rng_uniform(rng, p->value.data, p->value.numel, (ae_real)-bound, (ae_real)bound);
@@ -39,13 +41,11 @@ int ae_dense_init(ae_model *m, ae_dense *d, const char *name, int64_t in, int64_
   return 0;
 }
 
-ae_val *ae_dense_apply(ae_tape *t, const ae_dense *d, ae_val *x) {
-  return ae_linear(t, x, ae_param_bind(t, d->w), d->b ? ae_param_bind(t, d->b) : NULL);
+ae_val *ae_dense_act_apply(ae_tape *t, const ae_dense *d, ae_act a, ae_val *x) {
+  return ae_linear_act(t, x, ae_param_bind(t, d->w), d->b ? ae_param_bind(t, d->b) : NULL, a, LEAKY_SLOPE);
 }
 
-ae_val *ae_dense_act_apply(ae_tape *t, const ae_dense *d, ae_act a, ae_val *x) {
-  return ae_linear_act(t, x, ae_param_bind(t, d->w), d->b ? ae_param_bind(t, d->b) : NULL, a, (ae_real)0.01);
-}
+ae_val *ae_dense_apply(ae_tape *t, const ae_dense *d, ae_val *x) { return ae_dense_act_apply(t, d, AE_ACT_NONE, x); }
 
 int ae_mlp_init(ae_model *m, ae_mlp *mlp, const char *prefix, int n, const int64_t *sizes, ae_act hidden, ae_act last,
                 ae_rng *rng) {
