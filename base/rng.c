@@ -1,9 +1,10 @@
 /* rng.c: Philox4x32-10 streams. Block k of a stream is philox(counter=k,
- * key=seed); every value drawn uses one block of its own (a normal pair
- * shares one), so values are a pure function of (seed, position) and any
- * thread may compute any of them. The array draws compute BATCH blocks at
- * a time in a lane loop the compiler vectorises (vpmuludq on AVX-512,
- * pmuludq on SSE2), bitwise equal to ae_rng_block's scalar Random123. */
+ * key=seed); a uniform or Bernoulli value uses one block of its own and
+ * normals share one (two to a block in double, four in float), so values
+ * are a pure function of (seed, position) and any thread may compute any
+ * of them. The array draws compute BATCH blocks at a time in a lane loop
+ * the compiler vectorises (vpmuludq on AVX-512, pmuludq on SSE2), bitwise
+ * equal to ae_rng_block's scalar Random123. */
 #include "rng.h"
 
 #include <Random123/philox.h>
@@ -209,25 +210,41 @@ void ae_rng_uniform(ae_rng *r, ae_real *out, int64_t n, ae_real lo, ae_real hi) 
   r->counter += whole;
 }
 
-/* Box-Muller on pairs: block (counter + p) gives normals 2p (cosine) and
- * 2p+1 (sine) of the whole draw; out[i0 + 2k] and out[i0 + 2k + 1] are
- * pair k's (i0 is -1 when a row slice starts at a sine half), written
- * where they lie in [0, n). In ae_real arithmetic: u1 = 1 - m 2^-b in (0,1] and
- * t = 2 m' 2^-b in [0,2) from b-bit integers m, m' (b = 24 for float, 53
- * for double, so both are exact), radius sqrt(-2 log u1), angle pi t
- * through sincospi (no argument reduction error). The tail reaches
- * sqrt(-2 log 2^-b): 5.8 sigma in float, 8.6 in double. */
-static void normal_batch(const uint32_t w[4][BATCH], int np, int64_t i0, int64_t n, ae_real *out, ae_real mean,
+/* Box-Muller on pairs. In double, block (counter + p) gives normals 2p
+ * (cosine) and 2p+1 (sine) of the whole draw from its words (w0 w1, w2 w3);
+ * in float, 24 bits a uniform, it gives two pairs: normals 4p, 4p+1 from
+ * words (w0, w2) and 4p+2, 4p+3 from (w1, w3), so a Philox block feeds four
+ * values (it fed two, with two of its words unread, until 2026-12-05). In
+ * ae_real arithmetic: u1 = 1 - m 2^-b in (0,1] and t = 2 m' 2^-b in [0,2)
+ * from b-bit integers m, m' (b = 24 for float, 53 for double, so both are
+ * exact), radius sqrt(-2 log u1), angle pi t through sincospi (no argument
+ * reduction error). The tail reaches sqrt(-2 log 2^-b): 5.8 sigma in
+ * float, 8.6 in double. */
+#ifdef AE_REAL_DOUBLE
+#define NORMALS_PER_BLOCK 2
+#else
+#define NORMALS_PER_BLOCK 4
+#endif
+enum { PAIRS_PER_BLOCK = NORMALS_PER_BLOCK / 2 };
+
+/* The nb blocks of w as pairs: out[i0 + 2j] and out[i0 + 2j + 1] are pair
+ * j's (i0 < 0 when a row slice starts inside a block), written where they
+ * lie in [0, n). */
+static void normal_batch(const uint32_t w[4][BATCH], int nb, int64_t i0, int64_t n, ae_real *out, ae_real mean,
                          ae_real std) {
-  ae_real rad[BATCH] = {0}, t[BATCH], sn[BATCH], cs[BATCH];
-  for (int k = 0; k < np; k++) {
+  enum { NP = PAIRS_PER_BLOCK * BATCH };
+  ae_real rad[NP] = {0}, t[NP], sn[NP], cs[NP];
+  int np = PAIRS_PER_BLOCK * nb;
+  for (int k = 0; k < nb; k++) {
 #ifdef AE_REAL_DOUBLE
     uint64_t m1 = (((uint64_t)w[0][k] << 32) | w[1][k]) >> 11, m2 = (((uint64_t)w[2][k] << 32) | w[3][k]) >> 11;
     rad[k] = 1 - (double)(int64_t)m1 * 0x1.0p-53;
     t[k] = (double)(int64_t)m2 * 0x1.0p-52;
 #else
-    rad[k] = 1 - (float)(int32_t)(w[0][k] >> 8) * 0x1.0p-24f;
-    t[k] = (float)(int32_t)(w[2][k] >> 8) * 0x1.0p-23f;
+    for (int h = 0; h < 2; h++) {
+      rad[2 * k + h] = 1 - (float)(int32_t)(w[h][k] >> 8) * 0x1.0p-24f;
+      t[2 * k + h] = (float)(int32_t)(w[2 + h][k] >> 8) * 0x1.0p-23f;
+    }
 #endif
   }
   ae_v_log(np, rad, rad);
@@ -241,7 +258,7 @@ static void normal_batch(const uint32_t w[4][BATCH], int np, int64_t i0, int64_t
       o[2 * k] = mean + sr * cs[k];
       o[2 * k + 1] = mean + sr * sn[k];
     }
-  } else { /* an end of the draw: the halves of a pair outside [0, n) are not ours */
+  } else { /* an end of the draw: the values of a block outside [0, n) are not ours */
     for (int k = 0; k < np; k++) {
       ae_real sr = std * rad[k];
       int64_t a = i0 + 2 * (int64_t)k;
@@ -254,10 +271,11 @@ static void normal_batch(const uint32_t w[4][BATCH], int np, int64_t i0, int64_t
 void ae_rng_normal(ae_rng *r, ae_real *out, int64_t n, ae_real mean, ae_real std) {
   uint64_t first, whole;
   row_span(r, n, &first, &whole);
-  int64_t odd = (int64_t)(first & 1), pairs = (odd + n + 1) / 2;
-  uint64_t seed = r->seed, base = r->counter + first / 2;
-  FOR_BATCHES(n, pairs, base, seed,
-              { normal_batch((const uint32_t(*)[BATCH])w, nb, 2 * b0 - odd, n, out, mean, std); });
+  int64_t off = (int64_t)(first % NORMALS_PER_BLOCK), blocks = (off + n + NORMALS_PER_BLOCK - 1) / NORMALS_PER_BLOCK;
+  uint64_t seed = r->seed, base = r->counter + first / NORMALS_PER_BLOCK;
+  FOR_BATCHES(n, blocks, base, seed, {
+    normal_batch((const uint32_t(*)[BATCH])w, nb, NORMALS_PER_BLOCK * b0 - off, n, out, mean, std);
+  });
   r->counter += whole; /* a block reserved per value, so draws never overlap */
 }
 

@@ -70,16 +70,20 @@ Test(rng, uniform_and_bernoulli_equal_the_scalar_blocks) {
 #define NORMAL_TOL 4e-6
 #endif
 
-/* Box-Muller from block counter + i/2, in double with libm. */
+/* Box-Muller in double with libm: in double, pair i/2 from block counter +
+ * i/2 (words w0 w1 and w2 w3); in float, from block counter + i/4, words
+ * (w0, w2) for its first pair and (w1, w3) for its second. */
 static double normal_ref(uint64_t seed, uint64_t counter, int64_t i) {
   uint32_t w[4];
-  ae_rng_block(seed, counter + (uint64_t)(i / 2), w);
 #ifdef AE_REAL_DOUBLE
+  ae_rng_block(seed, counter + (uint64_t)(i / 2), w);
   double u1 = 1 - (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1.0p-53;
   double u2 = (double)((((uint64_t)w[2] << 32) | w[3]) >> 11) * 0x1.0p-53;
 #else
-  double u1 = 1 - (double)(w[0] >> 8) * 0x1.0p-24;
-  double u2 = (double)(w[2] >> 8) * 0x1.0p-24;
+  ae_rng_block(seed, counter + (uint64_t)(i / 4), w);
+  int h = (int)(i / 2 % 2);
+  double u1 = 1 - (double)(w[h] >> 8) * 0x1.0p-24;
+  double u2 = (double)(w[2 + h] >> 8) * 0x1.0p-24;
 #endif
   double rad = sqrt(-2 * log(u1)), th = 2 * M_PI * u2;
   return i % 2 == 0 ? rad * cos(th) : rad * sin(th);
