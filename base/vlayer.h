@@ -35,8 +35,12 @@ typedef __m512d vreal;
 #else
 #define VW 16
 #define SL(f) Sleef_##f##f16_u10avx512f
+#if defined(__AVX512DQ__) /* vsincospi16.h's masked xor and 256-bit inserts */
 #include "base/vsincospi16.h" /* evaluated in double: 0.5 ulp, faster than SLEEF's */
 #define SINCOSPI_ ae__sincospif16
+#else
+#define SINCOSPI_ Sleef_sincospif16_u05avx512f
+#endif
 #define SQRT_ _mm512_sqrt_ps
 typedef __m512 vreal;
 #define VP(op) _mm512_##op##_ps
@@ -143,7 +147,7 @@ typedef ae_real vreal;
 #define VEXP(x) SL(exp)(x)
 #define VLOG(x) SL(log)(x)
 #define VLOG1P(x) SL(log1p)(x)
-#if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && !defined(AE_REAL_DOUBLE)
 #include "base/vtanh16.h" /* evaluated in double: 0.5 ulp, faster than SLEEF's float tanh */
 #define VTANH(x) ae__tanhf16(x)
 #else

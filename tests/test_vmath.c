@@ -9,6 +9,8 @@
  *   exp, log, log1p, tanh, pow  1.0 ulp: SLEEF's documented bound for u10
  *   tanh, float on AVX-512      0.501 ulp: evaluated in double (vtanh16.h),
  *       within about 2^-40 relative before its rounding to float
+ *   sincospi                    SLEEF's u05 (0.506 documented): 1.0 ulp;
+ *       float on AVX-512: 0.501 ulp, evaluated in double (vsincospi16.h)
  *   sqrt; pow with p=2,-1,0.5   0.5 ulp: correctly rounded (one IEEE op)
  *   sigmoid                     2.5 ulp: e=exp(-|x|) carries 1 ulp, the
  *       map e -> 1/(1+e) or e/(1+e) passes at most that relative error on
@@ -56,7 +58,7 @@ static long double r_log(long double x) { return logl(x); }
 static long double r_log1p(long double x) { return log1pl(x); }
 static long double r_sqrt(long double x) { return sqrtl(x); }
 static long double r_tanh(long double x) { return tanhl(x); }
-#if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && !defined(AE_REAL_DOUBLE) /* as base/vlayer.h */
 #define TANH_BOUND 0.501
 #define SINCOSPI_BOUND 0.501 /* base/vsincospi16.h: evaluated in double */
 #else
