@@ -8,13 +8,14 @@
  * and q mod 4 (q - 4 floor(q/4), exact) picks which of the two, with
  * which sign, is sin(pi x) and which cos(pi x):
  *   q mod 4 = 0: ( s,  c)   1: ( c, -s)   2: (-s, -c)   3: (-c,  s).
- * At multiples of 1/2, r = 0 gives exact zeros and ones (sin(-0) is -0). The double
- * results are within about 2^-44 relative of the true values, so the
- * floats are correctly rounded except where a value lies within that
- * distance of a rounding boundary (SLEEF's u05 float sincospi, which this
- * replaces: 0.506 ulp documented). Measured on every 7th float bit pattern
- * below infinity, both signs, against long double libm after the same
- * exact reduction: at most 0.5000 ulp for both (SLEEF's: 0.999). Past
+ * At multiples of 1/2, r = 0 gives exact zeros and ones (sin(-0) is
+ * -0). The double results are within about 2^-44 relative of the true
+ * values, so the floats are correctly rounded except where a value lies
+ * within that distance of a rounding boundary (SLEEF's u05 float
+ * sincospi, which this replaces: 0.506 ulp documented). Measured on every
+ * 7th float bit pattern below infinity, both signs (6.1e8 values), against
+ * long double libm after the same exact reduction: none misrounded, at
+ * most 0.5000 ulp for both (SLEEF's: 0.999). Past
  * 2^24, where every float is an even integer, it gives (0, 1) exactly
  * (SLEEF's: cos 0). Infinity and NaN give NaN.
  *
