@@ -89,6 +89,10 @@ static int64_t balanced(int64_t n, int64_t blk, int64_t q) {
   return cdiv(cdiv(n, nb), q) * q;
 }
 
+/* A blocks of an M-row product (gemm_blocked's nbm; moved_elems asks
+ * whether it is 1). */
+static int64_t a_blocks(int64_t M) { return cdiv(M, balanced(M, AE_GEMM_MC, MR)); }
+
 /* ---- direct path: no packing, no threads ---- */
 
 static ae_real opa(const gemm_args *g, int64_t i, int64_t p) {
@@ -348,7 +352,7 @@ static void blocked_team(gemm_plan *pl, int team) {
 static int gemm_blocked(const gemm_args *g) {
   gemm_plan pl = {g, balanced(g->K, AE_GEMM_KC, 1), balanced(g->M, AE_GEMM_MC, MR),
                   balanced(g->N, AE_GEMM_NC, NR), 0, NULL, 0};
-  pl.nbm = cdiv(g->M, pl.mcb);
+  pl.nbm = a_blocks(g->M); /* cdiv(M, mcb) */
   if (pl.nbm > 1) { /* one A block: B panels go to per-thread buffers instead */
     pl.bp = caller_bbuf((size_t)pl.kcb * (size_t)pl.ncb);
     if (!pl.bp) return -1;
@@ -477,7 +481,7 @@ static gemm_args swapped(const gemm_args *g) {
  * are read in place (not transposed, one A block: panels_packed_here),
  * and C's elements when they are stored transposed (scattered stores). */
 static int64_t moved_elems(const gemm_args *g) {
-  int64_t b = b_rows_in_place(g) && g->M <= AE_GEMM_MC ? 0 : g->K * g->N;
+  int64_t b = b_rows_in_place(g) && a_blocks(g->M) == 1 ? 0 : g->K * g->N;
   return g->M * g->K + b + (g->ct ? g->M * g->N : 0);
 }
 

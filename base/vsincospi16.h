@@ -27,6 +27,8 @@
 
 #include <immintrin.h>
 
+#include "base/vhalves16.h"
+
 typedef struct ae__sincospif16_t {
   __m512 x, y; /* sin(pi x), cos(pi x), as SLEEF's vfloat2 */
 } ae__sincospif16_t;
@@ -68,14 +70,10 @@ static inline void ae__sincospi_pd(__m512d x, __m512d *s, __m512d *c) {
 }
 
 static inline ae__sincospif16_t ae__sincospif16(__m512 x) {
-  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
-  const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
   __m512d slo, clo, shi, chi;
-  ae__sincospi_pd(lo, &slo, &clo);
-  ae__sincospi_pd(hi, &shi, &chi);
-  ae__sincospif16_t r;
-  r.x = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(slo)), _mm512_cvtpd_ps(shi), 1);
-  r.y = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(clo)), _mm512_cvtpd_ps(chi), 1);
+  ae__sincospi_pd(ae__f16_lo_pd(x), &slo, &clo);
+  ae__sincospi_pd(ae__f16_hi_pd(x), &shi, &chi);
+  ae__sincospif16_t r = {ae__f16_join(slo, shi), ae__f16_join(clo, chi)};
   return r;
 }
 

@@ -26,6 +26,8 @@
 
 #include <immintrin.h>
 
+#include "base/vhalves16.h"
+
 /* tanh(a) for doubles a >= 0 (or NaN). */
 static inline __m512d ae__tanh_pos_pd(__m512d a) {
   const __m512d one = _mm512_set1_pd(1.0);
@@ -53,10 +55,7 @@ static inline __m512d ae__tanh_pos_pd(__m512d a) {
 
 static inline __m512 ae__tanhf16(__m512 x) {
   const __m512 ax = _mm512_abs_ps(x);
-  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(ax));
-  const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(ax), 1)));
-  __m512 r = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(ae__tanh_pos_pd(lo))),
-                                _mm512_cvtpd_ps(ae__tanh_pos_pd(hi)), 1);
+  __m512 r = ae__f16_join(ae__tanh_pos_pd(ae__f16_lo_pd(ax)), ae__tanh_pos_pd(ae__f16_hi_pd(ax)));
   r = _mm512_or_ps(r, _mm512_and_ps(x, _mm512_set1_ps(-0.0f))); /* tanh is odd */
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, x);
 }
