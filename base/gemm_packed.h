@@ -48,6 +48,26 @@ void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *a, const ae_rea
  * packed A. */
 void ae__gemm_ukernel_a(int64_t kc, ae_real alpha, const ae_real *a, int64_t lda, const ae_real *b, int64_t ldb,
                         ae_real beta, ae_real *c, int64_t rs_c, int64_t cs_c, int n);
+/* Where ae__gemm_ukernel_ai puts its tile: of row i, the lanes whose bit
+ * is set in keep (bit j: column j), in order, to dst + i * ld onwards, each
+ * plus add[i] (0 when add is NULL), through relu(v) = v > 0 ? v : 0 when
+ * relu. A convolution's grid columns (conv_grid_product.c) go to its
+ * output this way, the junk columns dropped. */
+typedef struct {
+  ae_real *dst;
+  int64_t ld;
+  const ae_real *add;
+  uint32_t keep;
+  int relu;
+} ae_gemm_compress_out;
+
+/* op(A) B for one tile with nothing packed: A read in place as in
+ * ae__gemm_ukernel_a (AE_GEMM_MR rows of kc readable, the first m
+ * stored), B's row p the AE_GEMM_NR elements at b + boff[p] (all readable;
+ * only the first n columns may be kept): a convolution's tap runs, read
+ * where they lie. The sum over p in order, one accumulator an element. */
+void ae__gemm_ukernel_ai(int64_t kc, const ae_real *a, int64_t lda, const ae_real *b, const int64_t *boff,
+                         const ae_gemm_compress_out *co, int m, int n);
 #endif
 
 #if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)

@@ -50,6 +50,9 @@ typedef __mmask8 vmask;
 #define V_STORE(p, v) _mm512_store_pd(p, v)
 #define V_MLOAD(m, p) _mm512_maskz_loadu_pd(m, p)
 #define V_MSTORE(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#define V_ADD(a, b) _mm512_add_pd(a, b)
+#define V_MAX(a, b) _mm512_max_pd(a, b)
+#define V_CSTORE(p, m, v) _mm512_mask_compressstoreu_pd(p, m, v)
 #else
 typedef __m512 vec;
 typedef __mmask16 vmask;
@@ -63,6 +66,9 @@ typedef __mmask16 vmask;
 #define V_STORE(p, v) _mm512_store_ps(p, v)
 #define V_MLOAD(m, p) _mm512_maskz_loadu_ps(m, p)
 #define V_MSTORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_MAX(a, b) _mm512_max_ps(a, b)
+#define V_CSTORE(p, m, v) _mm512_mask_compressstoreu_ps(p, m, v)
 #endif
 
 #define NV (AE_GEMM_NR / VL) /* vectors per tile row */
@@ -244,11 +250,15 @@ static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GE
  * vectors per row (mr, nv and a_rows are constants where it is inlined):
  * rows past mr and columns past nv * VL are zero padding of the panels and
  * are not computed (their accumulators stay 0). a_rows: A is read in place,
- * a(i, p) at a[i * lda + p], instead of from a packed panel. */
+ * a(i, p) at a[i * lda + p], instead of from a packed panel. boff (NULL
+ * where it is inlined, or not): B's row p at b + boff[p] instead of at
+ * b + p * ldb. co (likewise): the tile goes where co says, not to C. */
 static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const int nv, const int a_rows,
                                                              int64_t kc, ae_real alpha,
                                                              const ae_real *restrict a, const int64_t lda,
                                                              const ae_real *restrict b, const int64_t ldb,
+                                                             const int64_t *restrict boff,
+                                                             const ae_gemm_compress_out *co,
                                                              ae_real beta, ae_real *restrict c, int64_t rs_c,
                                                              int64_t cs_c, int m, int n) {
   /* Start fetching the C tile now: its lines are usually far away (L3 or
@@ -263,6 +273,16 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
 
   const int64_t ast = a_rows ? 1 : AE_GEMM_MR; /* a's step along k */
   int64_t p = 0;
+  if (boff) { /* rows anywhere (a convolution's tap runs): usually in L1 already, a row's neighbours' lines */
+    for (; p + 4 <= kc; p += 4) {
+      KSTEP(a, b + boff[p], nv);
+      KSTEP(a + ast, b + boff[p + 1], nv);
+      KSTEP(a + 2 * ast, b + boff[p + 2], nv);
+      KSTEP(a + 3 * ast, b + boff[p + 3], nv);
+      a += 4 * ast;
+    }
+    for (; p < kc; p++, a += ast) KSTEP(a, b + boff[p], nv);
+  }
   for (; p + 4 <= kc; p += 4) {
     _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0);
     if (!a_rows) _mm_prefetch((const char *)(a + 8 * AE_GEMM_MR), _MM_HINT_T0);
@@ -279,6 +299,26 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
     b += ldb;
   }
 
+  if (co) { /* row i's kept lanes, in order, to co->dst + i co->ld, plus co->add[i], through relu */
+    vmask keep[NV];
+    int at[NV + 1];
+    at[0] = 0;
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
+      keep[v] = (vmask)(co->keep >> (v * VL));
+      at[v + 1] = at[v] + __builtin_popcount((unsigned)keep[v]);
+    }
+    _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
+      if (i >= m) break;
+      const vec add = V_SET1(co->add ? co->add[i] : 0);
+      ae_real *d = co->dst + i * co->ld;
+      _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
+        vec r = V_ADD(acc[i][v], add);
+        if (co->relu) r = V_MAX(r, V_ZERO()); /* NaN and -0 give +0, as ae_row_copy_add_relu */
+        V_CSTORE(d + at[v], keep[v], r);
+      }
+    }
+    return;
+  }
   if (cs_c != 1 && rs_c == 1) { /* C stored transposed (gemm.c's swapped products) */
     store_transposed(acc, nv, alpha, beta, c, cs_c, m, n);
     return;
@@ -321,13 +361,13 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
    * 250 in deep-ae). */
   const int narrow = NV % 2 == 0 && n <= AE_GEMM_NR / 2, short_ = short_tile(m);
   if (short_ && narrow)
-    ukernel_nv(AE_GEMM_MR / 2, NV / 2, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR / 2, NV / 2, 0, kc, alpha, a, 0, b, AE_GEMM_NR, NULL, NULL, beta, c, rs_c, cs_c, m, n);
   else if (short_)
-    ukernel_nv(AE_GEMM_MR / 2, NV, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR / 2, NV, 0, kc, alpha, a, 0, b, AE_GEMM_NR, NULL, NULL, beta, c, rs_c, cs_c, m, n);
   else if (narrow)
-    ukernel_nv(AE_GEMM_MR, NV / 2, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR, NV / 2, 0, kc, alpha, a, 0, b, AE_GEMM_NR, NULL, NULL, beta, c, rs_c, cs_c, m, n);
   else
-    ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, AE_GEMM_NR, beta, c, rs_c, cs_c, m, n);
+    ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, AE_GEMM_NR, NULL, NULL, beta, c, rs_c, cs_c, m, n);
 }
 
 /* gemm_packed.h: a full-width tile with B read in place (row p of the
@@ -335,18 +375,28 @@ void ae_gemm_ukernel(int64_t kc, ae_real alpha, const ae_real *restrict a, const
 void ae_gemm_ukernel_b(int64_t kc, ae_real alpha, const ae_real *restrict a, const ae_real *restrict b, int64_t ldb,
                        ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int m) {
   if (short_tile(m))
-    ukernel_nv(AE_GEMM_MR / 2, NV, 0, kc, alpha, a, 0, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+    ukernel_nv(AE_GEMM_MR / 2, NV, 0, kc, alpha, a, 0, b, ldb, NULL, NULL, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
   else
-    ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, ldb, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
+    ukernel_nv(AE_GEMM_MR, NV, 0, kc, alpha, a, 0, b, ldb, NULL, NULL, beta, c, rs_c, cs_c, m, AE_GEMM_NR);
 }
 
 /* gemm_packed.h: a full MR-row tile with A read in place. */
 void ae__gemm_ukernel_a(int64_t kc, ae_real alpha, const ae_real *restrict a, int64_t lda, const ae_real *restrict b,
                         int64_t ldb, ae_real beta, ae_real *restrict c, int64_t rs_c, int64_t cs_c, int n) {
   if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
-    ukernel_nv(AE_GEMM_MR, NV / 2, 1, kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
+    ukernel_nv(AE_GEMM_MR, NV / 2, 1, kc, alpha, a, lda, b, ldb, NULL, NULL, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
   else
-    ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
+    ukernel_nv(AE_GEMM_MR, NV, 1, kc, alpha, a, lda, b, ldb, NULL, NULL, beta, c, rs_c, cs_c, AE_GEMM_MR, n);
+}
+
+/* gemm_packed.h: an MR-row tile with A read in place, B's rows at
+ * b + boff[p], and the tile's kept lanes stored where co says. */
+void ae__gemm_ukernel_ai(int64_t kc, const ae_real *restrict a, int64_t lda, const ae_real *restrict b,
+                         const int64_t *restrict boff, const ae_gemm_compress_out *co, int m, int n) {
+  if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
+    ukernel_nv(AE_GEMM_MR, NV / 2, 1, kc, 1, a, lda, b, 0, boff, co, 0, co->dst, co->ld, 1, m, n);
+  else
+    ukernel_nv(AE_GEMM_MR, NV, 1, kc, 1, a, lda, b, 0, boff, co, 0, co->dst, co->ld, 1, m, n);
 }
 
 const char *ae_gemm_ukernel_name(void) {

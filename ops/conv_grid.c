@@ -11,9 +11,9 @@
  * one contiguous run per tap, so the column matrix is ckk long copies
  * (im2col's per-output-row copies, strided gathers and bounds tests are
  * gone), and a band of output rows [r0, r1) is grid columns [r0 wq, r1 wq).
- *   fwd:    y = W col + b[o], junk columns dropped; the GEMM packs its B
- *           panels straight from the runs (ae_gemm_packed_b), so col is
- *           never written.
+ *   fwd:    y = W col + b[o], junk columns dropped; col is never written:
+ *           the micro-kernel reads the runs where they lie, or the GEMM
+ *           packs its B panels straight from them (conv_grid_product.c).
  *   data:   stride 1: the input gradient of a stride-1 conv (conv_transpose2d's
  *           forward) is a stride-1 conv of y with the kernel flipped, its
  *           channels swapped and padding k - 1 - p: it runs fwd, with no
@@ -43,6 +43,7 @@
 #include "base/gemm_ukernel.h"
 #include "base/rowcopy.h"
 #include "base/rowperm.h"
+#include "conv_grid_product.h"
 #include "conv_kernels.h"
 #include "conv_scratch.h"
 
@@ -268,46 +269,12 @@ static void grid_im2col(const ae_conv_geom *g, const grid_plan *p, const ae_real
       }
 }
 
-/* The forward's B operand, the column matrix of a block, packed straight
- * from the images (ae_gemm_packed_b): row t of B is tap t's run, column j
- * is image j / band's grid column r0 wq + j % band. */
-typedef struct {
-  const int64_t *toff; /* tap_off of every tap, in tap order */
-  const ae_real *xq;   /* the block's first image; one every xpad elements */
-  int64_t xpad, band, r0wq;
-} tap_pack;
-
-static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
-  const tap_pack *f = ctx;
-  /* the panel's columns in runs that stay in one image */
-  const ae_real *src[AE_GEMM_NR];
-  int at[AE_GEMM_NR + 1], nseg = 0;
-  for (int j = 0; j < nr; nseg++) {
-    const int64_t i = (j0 + j) / f->band, jj = (j0 + j) % f->band;
-    src[nseg] = f->xq + i * f->xpad + f->r0wq + jj;
-    at[nseg] = j;
-    j += (int)imin(nr - j, f->band - jj);
-  }
-  at[nseg] = nr;
-  if (nseg == 1 && nr == AE_GEMM_NR) { /* the common panel: one run per tap, a constant-size copy */
-    for (int64_t p = 0; p < kc; p++)
-      __builtin_memcpy(dst + p * AE_GEMM_NR, src[0] + f->toff[p0 + p], AE_GEMM_NR * sizeof(ae_real));
-    return;
-  }
-  for (int64_t p = 0; p < kc; p++) {
-    ae_real *d = dst + p * AE_GEMM_NR;
-    const int64_t off = f->toff[p0 + p];
-    for (int sg = 0; sg < nseg; sg++) ae_row_copy(d + at[sg], src[sg] + off, at[sg + 1] - at[sg]);
-    if (nr < AE_GEMM_NR) ae_row_zero(d + nr, AE_GEMM_NR - nr);
-  }
-}
-
 /* The weight gradient's B operand, col^T (K = grid columns, N = taps),
  * packed straight from the images: row p of B is grid column p (image
  * p / band), column j is tap j, so a panel is NR runs transposed, in
  * blocks of AE_GEMM_VL runs by AE_GEMM_VL columns. */
 static void pack_runs_transposed(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
-  const tap_pack *f = ctx;
+  const ae_conv_taps *f = ctx;
   enum { VLB = AE_GEMM_VL };
   const ae_real *rows[VLB];
   for (int64_t pp = 0; pp < kc;) {
@@ -425,12 +392,15 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
   ae_tape_mark m = ae_tape_get_mark(t);
   pad_plan pp;
-  int64_t *toff = tap_table(t, g->op, g, &p); /* shared by the threads, read only, as pp */
+  int64_t *toff = tap_table(t, g->op, g, &p); /* shared by the threads, read only, as pp and wtail */
   if (!toff || pad_plan_init(t, g->op, g, &p, &pp)) return -1;
+  const ae_real *wtail = NULL; /* w's last rows, for tiles read in place */
+  const int in_place = g->o > DIRECT_MAX_O && ae__conv_in_place(ckk, p.rows * p.wq);
+  if (in_place && ae__conv_weight_tail(t, g, w, &wtail)) return -1;
   ae_conv_scratch s;
   int fail = 0;
-  /* per thread: the block's images and the product */
-  if (ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + g->o * p.cols, &s)) return -1;
+  /* per thread: the block's images and, unless it goes straight to y, the product */
+  if (ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + (in_place ? 0 : g->o * p.cols), &s)) return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t job = 0; job < jobs; job++) {
     ae_real *xq = ae_conv_scratch_slot(&s), *tmp = xq + p.imgs * p.xpad;
@@ -443,11 +413,13 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
     }
     for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
       const int64_t r1 = imin(g->oh, r0 + p.rows), band = (r1 - r0) * p.wq, cols = cnt * band;
-      const tap_pack f = {toff, xq, p.xpad, band, r0 * p.wq};
-      if (ae_gemm_packed_b(0, g->o, cols, ckk, 1, w, ckk, pack_taps, &f, 0, tmp, cols)) {
+      const ae_conv_taps f = {toff, xq, p.xpad, band, r0 * p.wq, p.wq};
+      const int rc = ae__conv_product(g, in_place, w, wtail, &f, cnt, b, y + n0 * g->o * plane, tmp, cols);
+      if (rc < 0) {
         __atomic_store_n(&fail, 1, __ATOMIC_RELAXED);
         break;
       }
+      if (rc == 1) continue; /* y written */
       for (int64_t i = 0; i < cnt; i++)
         for (int64_t o = 0; o < g->o; o++) {
           const ae_real bo = b ? b[o] : 0;
@@ -564,7 +536,7 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
           grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);
           ae_gemm(0, 1, ckk, g->o, cols, 1, col, cols, yg, cols, first ? 0 : 1, dst, g->o);
         } else {
-          const tap_pack f = {toff, xq, p.xpad, (r1 - r0) * p.wq, r0 * p.wq};
+          const ae_conv_taps f = {toff, xq, p.xpad, (r1 - r0) * p.wq, r0 * p.wq, p.wq};
           if (ae_gemm_packed_b(0, g->o, ckk, cols, 1, yg, cols, pack_runs_transposed, &f, first ? 0 : 1, dst, ckk)) {
             __atomic_store_n(&fail, 1, __ATOMIC_RELAXED);
             break;

@@ -1,0 +1,137 @@
+/* conv_grid_product.c: the forward's product of the grid convolution
+ * (conv_grid_product.h): a block's y_grid = w col, col never written.
+ * Two ways, chosen by the product's length: the micro-kernel reading w's
+ * rows and the taps' runs where they lie (tiles_in_place, AVX-512), or the
+ * built-in GEMM with B panels packed straight from the runs (pack_taps,
+ * ae_gemm_packed_b). */
+#include <string.h>
+
+#include "autograd/op_api.h"
+#include "base/gemm_packed.h"
+#include "base/gemm_ukernel.h"
+#include "base/rowcopy.h"
+#include "conv_grid_product.h"
+
+static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The product's B operand, the column matrix of a block, packed straight
+ * from the images (ae_gemm_packed_b): row t of B is tap t's run, column j
+ * is image j / band's grid column r0 wq + j % band. */
+static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
+  const ae_conv_taps *f = ctx;
+  /* the panel's columns in runs that stay in one image */
+  const ae_real *src[AE_GEMM_NR];
+  int at[AE_GEMM_NR + 1], nseg = 0;
+  for (int j = 0; j < nr; nseg++) {
+    const int64_t i = (j0 + j) / f->band, jj = (j0 + j) % f->band;
+    src[nseg] = f->xq + i * f->xpad + f->r0wq + jj;
+    at[nseg] = j;
+    j += (int)imin(nr - j, f->band - jj);
+  }
+  at[nseg] = nr;
+  if (nseg == 1 && nr == AE_GEMM_NR) { /* the common panel: one run per tap, a constant-size copy */
+    for (int64_t p = 0; p < kc; p++)
+      __builtin_memcpy(dst + p * AE_GEMM_NR, src[0] + f->toff[p0 + p], AE_GEMM_NR * sizeof(ae_real));
+    return;
+  }
+  for (int64_t p = 0; p < kc; p++) {
+    ae_real *d = dst + p * AE_GEMM_NR;
+    const int64_t off = f->toff[p0 + p];
+    for (int sg = 0; sg < nseg; sg++) ae_row_copy(d + at[sg], src[sg] + off, at[sg + 1] - at[sg]);
+    if (nr < AE_GEMM_NR) ae_row_zero(d + nr, AE_GEMM_NR - nr);
+  }
+}
+
+/* Taps (K) from which the forward's product reads the runs in place
+ * (AVX-512; see tiles_in_place). At 9 (28x28 1->32) it was no faster
+ * (bench_conv, 1 thread, best of 6: 68.6 GFLOP/s packed, 68.8 in place;
+ * single runs had it slower, 45-60 against 64-71). */
+#define IN_PLACE_MIN_K 32
+
+/* In place, each image's band is its own panels, the last one partly
+ * empty, where packed panels run on into the next image. Read in place
+ * only when the panels' columns are at least 7/8 the band's: 14x14 s2
+ * (bands of 56 in 64 columns) gained (bench_conv), conv-ae's 7x7 s2 (20
+ * in 32) lost: conv-ae's step was 1.10x faster with this rule than with
+ * every product in place (aezoo_ab.sh, 5 rounds, 1 thread). */
+int ae__conv_in_place(int64_t k, int64_t band) {
+#if defined(__AVX512F__)
+  const int64_t cols = (band + AE_GEMM_NR - 1) / AE_GEMM_NR * AE_GEMM_NR;
+  return k >= IN_PLACE_MIN_K && 8 * band >= 7 * cols;
+#else
+  (void)k, (void)band;
+  return 0;
+#endif
+}
+
+int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, const ae_real **tail) {
+  const int64_t ckk = g->c * g->kh * g->kw, rows = g->o % AE_GEMM_MR;
+  *tail = NULL;
+  if (!rows) return 0;
+  ae_real *d = ae_arena_alloc(t, g->op, (size_t)(AE_GEMM_MR * ckk) * sizeof(ae_real));
+  if (!d) return -1;
+  memcpy(d, w + (g->o - rows) * ckk, (size_t)(rows * ckk) * sizeof(ae_real));
+  ae_row_zero(d + rows * ckk, (AE_GEMM_MR - rows) * ckk);
+  *tail = d;
+  return 0;
+}
+
+#if defined(__AVX512F__)
+/* y = w col + b for a block with nothing packed (the cnt images of f, y
+ * at the first): each image's band in panels of AE_GEMM_NR grid columns,
+ * each panel through every AE_GEMM_MR-row tile of w while its runs are in
+ * L1, the micro-kernel reading w's rows and the taps' runs where they lie
+ * and storing the panel's valid columns, which are consecutive in y, with
+ * one compressing store a vector (ae__gemm_ukernel_ai). The last tile,
+ * when o is not a multiple of AE_GEMM_MR, reads its rows from wtail. A
+ * panel's last columns may read past the image's runs, into the next
+ * image or the slack conv_grid.c's plan keeps after each image (xpad);
+ * they are not stored. Against packing the runs into B panels
+ * (ae_gemm_packed_b with pack_taps, then the grid's rows copied to y),
+ * bench_conv's 32-channel forwards, 1 thread, best of 6 alternations:
+ * 28x28 s1 186.7 GFLOP/s against 153.4, 14x14 s1 178.6 against 165.9,
+ * 7x7 s1 163.3 against 122.6, 28x28 s2 143.7 against 128.0, 14x14 s2
+ * 133.5 against 115.6. The sums run over the taps in order in one
+ * accumulator an element, not in the packed GEMM's K blocks: the two
+ * paths agree to rounding. */
+static void tiles_in_place(const ae_conv_geom *g, const ae_real *w, const ae_real *wtail, const ae_conv_taps *f,
+                           int64_t cnt, const ae_real *b, ae_real *y) {
+  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow;
+  for (int64_t j0 = 0; j0 < f->band; j0 += AE_GEMM_NR) {
+    /* the panel's valid columns (c < ow) and where the first goes in y's plane */
+    const int n = (int)imin(AE_GEMM_NR, f->band - j0);
+    uint32_t keep = 0;
+    int64_t start = -1;
+    for (int l = 0; l < n; l++) {
+      const int64_t gj = f->r0wq + j0 + l, c = gj % f->wq;
+      if (c >= g->ow) continue;
+      if (start < 0) start = gj / f->wq * g->ow + c;
+      keep |= 1u << l;
+    }
+    if (!keep) continue;
+    for (int64_t i = 0; i < cnt; i++) {
+      const ae_real *bp = f->xq + i * f->xpad + f->r0wq + j0;
+      for (int64_t i0 = 0; i0 < g->o; i0 += AE_GEMM_MR) {
+        const int m = (int)imin(AE_GEMM_MR, g->o - i0);
+        const ae_gemm_compress_out co = {y + (i * g->o + i0) * plane + start, plane, b ? b + i0 : NULL, keep,
+                                         g->relu};
+        ae__gemm_ukernel_ai(ckk, m == AE_GEMM_MR ? w + i0 * ckk : wtail, ckk, bp, f->toff, &co, m, n);
+      }
+    }
+  }
+}
+#endif
+
+int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, const ae_real *wtail,
+                     const ae_conv_taps *f, int64_t cnt, const ae_real *b, ae_real *y, ae_real *tmp, int64_t cols) {
+#if defined(__AVX512F__)
+  if (in_place) {
+    tiles_in_place(g, w, wtail, f, cnt, b, y);
+    return 1;
+  }
+#else
+  (void)in_place, (void)wtail, (void)b, (void)y;
+#endif
+  const int64_t ckk = g->c * g->kh * g->kw;
+  return ae_gemm_packed_b(0, g->o, cols, ckk, 1, w, ckk, pack_taps, f, 0, tmp, cols) ? -1 : 0;
+}

@@ -1,0 +1,39 @@
+/* conv_grid_product.h (internal): the forward's product on the padded,
+ * phase-split grid (conv_grid.c), y_grid = w col for a block of images,
+ * where col's row t is tap t's run in each image: read where the runs lie
+ * (AVX-512, products of IN_PLACE_MIN_K taps or more) or packed from them
+ * into the GEMM's B panels (conv_grid_product.c). */
+#ifndef AE_CONV_GRID_PRODUCT_H
+#define AE_CONV_GRID_PRODUCT_H
+
+#include "conv_kernels.h"
+
+/* A block's tap runs: tap t of image i's grid column j is
+ * xq[i * xpad + r0wq + toff[t] + j], for j < band. */
+typedef struct {
+  const int64_t *toff; /* the offset of every tap's run, in tap order */
+  const ae_real *xq;   /* the block's first image; one every xpad elements */
+  int64_t xpad, band, r0wq;
+  int64_t wq; /* grid columns a row (ae__conv_product) */
+} ae_conv_taps;
+
+/* Whether a product of k taps over bands of `band` grid columns reads the
+ * runs in place. */
+int ae__conv_in_place(int64_t k, int64_t band);
+
+/* *tail = w's last o % AE_GEMM_MR rows (o x ckk) then zero rows up to
+ * AE_GEMM_MR, in the arena, or NULL when o is a multiple: what the last
+ * tile read in place reads. 0, or -1 with the tape's error set (arena full). */
+int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, const ae_real **tail);
+
+/* A block's product w (o x ckk) col for the cnt images of f, 1 where it
+ * went straight to y (in place): y's rows r0wq / wq onwards of the cnt
+ * images from y, plus b[o] (none when b is NULL), through relu when
+ * g->relu, the junk columns dropped; 0 where it went to tmp (o x cols,
+ * cols = cnt f->band, as grid columns, no bias; packed); -1 with
+ * ae_last_error set (no packing buffer). in_place from ae__conv_in_place,
+ * wtail from ae__conv_weight_tail. */
+int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, const ae_real *wtail,
+                     const ae_conv_taps *f, int64_t cnt, const ae_real *b, ae_real *y, ae_real *tmp, int64_t cols);
+
+#endif
