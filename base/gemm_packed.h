@@ -68,6 +68,16 @@ typedef struct {
  * where they lie. The sum over p in order, one accumulator an element. */
 void ae__gemm_ukernel_ai(int64_t kc, const ae_real *a, int64_t lda, const ae_real *b, const int64_t *boff,
                          const ae_gemm_compress_out *co, int m, int n);
+
+/* C = sum over segments s < nseg and p < kseg of a(i, s, p) b(s kseg + p, j)
+ * + beta C, for one tile, with a(i, s, p) = arow[i][s * sstride + p]
+ * (AE_GEMM_MR row pointers, all readable; rows i < m stored) and B's row
+ * q the n elements at b + q * ldb (n <= AE_GEMM_NR; read masked). One
+ * accumulator an element, the sum in order of s, then p. A convolution's
+ * weight gradient (conv_grid.c): A's rows are the tap runs of each image
+ * (a segment), B is the output gradient laid out grid column by column. */
+void ae__gemm_ukernel_rows(int64_t kseg, int64_t nseg, int64_t sstride, const ae_real *const *arow,
+                           const ae_real *b, int64_t ldb, ae_real beta, ae_real *c, int64_t ldc, int m, int n);
 #endif
 
 #if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)

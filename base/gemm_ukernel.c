@@ -399,6 +399,49 @@ void ae__gemm_ukernel_ai(int64_t kc, const ae_real *restrict a, int64_t lda, con
     ukernel_nv(AE_GEMM_MR, NV, 1, kc, 1, a, lda, b, 0, boff, co, 0, co->dst, co->ld, 1, m, n);
 }
 
+/* ae__gemm_ukernel_rows on the first nv vectors of each row (a constant
+ * where it is inlined). */
+static inline __attribute__((always_inline)) void rows_nv(const int nv, int64_t kseg, int64_t nseg,
+                                                          int64_t sstride, const ae_real *const *arow,
+                                                          const ae_real *restrict b, int64_t ldb, ae_real beta,
+                                                          ae_real *restrict c, int64_t ldc, int m, int n) {
+  vec acc[AE_GEMM_MR][NV];
+  vmask mask[NV];
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) mask[v] = lane_mask(n - v * VL);
+  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) acc[i][v] = V_ZERO();
+  for (int64_t sg = 0; sg < nseg; sg++) {
+    const ae_real *ar[AE_GEMM_MR];
+    _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) ar[i] = arow[i] + sg * sstride;
+    const ae_real *bs = b + sg * kseg * ldb;
+    for (int64_t p = 0; p < kseg; p++, bs += ldb) {
+      vec bv[NV];
+      _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) bv[v] = V_MLOAD(mask[v], bs + v * VL);
+      _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
+        const vec ai = V_SET1(ar[i][p]);
+        _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) acc[i][v] = V_FMA(ai, bv[v], acc[i][v]);
+      }
+    }
+  }
+  const vec vbeta = V_SET1(beta);
+  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
+    if (i >= m) break;
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
+      ae_real *ci = c + i * ldc + v * VL;
+      V_MSTORE(ci, mask[v], beta != 0 ? V_FMA(vbeta, V_MLOAD(mask[v], ci), acc[i][v]) : acc[i][v]);
+    }
+  }
+}
+
+/* gemm_packed.h: A's rows through pointers, in segments. */
+void ae__gemm_ukernel_rows(int64_t kseg, int64_t nseg, int64_t sstride, const ae_real *const *arow,
+                           const ae_real *b, int64_t ldb, ae_real beta, ae_real *c, int64_t ldc, int m, int n) {
+  if (NV % 2 == 0 && n <= AE_GEMM_NR / 2)
+    rows_nv(NV / 2, kseg, nseg, sstride, arow, b, ldb, beta, c, ldc, m, n);
+  else
+    rows_nv(NV, kseg, nseg, sstride, arow, b, ldb, beta, c, ldc, m, n);
+}
+
 const char *ae_gemm_ukernel_name(void) {
 #define STR2(x) #x
 #define STR(x) STR2(x)

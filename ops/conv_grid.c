@@ -22,9 +22,12 @@
  *           backward 23 GFLOP/s that way, 28 this way): col = W^T y_grid
  *           (zeros in the junk columns), each tap's row added as one run
  *           into xq, and xq taken back to x's layout.
- *   weight: dW += y_grid col^T, col^T's panels packed straight from the
- *           runs (transposed; ae_gemm_transpose_rows); when ckk < o,
- *           dW^T += col y_grid^T with col written out. The batch in
+ *   weight: with AVX-512, dW^T += col y_grid^T, the micro-kernel reading
+ *           col's rows (the runs) where they lie and y_grid laid out grid
+ *           column by column (conv_grid_product.c). Otherwise dW +=
+ *           y_grid col^T, col^T's panels packed straight from the runs
+ *           (transposed; ae_gemm_transpose_rows); when ckk < o, dW^T +=
+ *           col y_grid^T with col written out. The batch in
  *           AE_CONV_WG_CHUNKS chunks, each summed in order into its own
  *           partial, the partials added in chunk order.
  * One or two output channels (fwd, weight) take a direct path: per grid
@@ -496,7 +499,13 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   pad_plan pp;
   const int64_t nch = imin(g->n, AE_CONV_WG_CHUNKS);
   const int direct = g->o <= DIRECT_MAX_O; /* dot products, no GEMM */
-  const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = !direct && ckk < g->o;
+  /* rows (AVX-512): dW^T += col y_grid^T with col's rows read where they lie (conv_grid_product.c) */
+#if defined(__AVX512F__)
+  const int rows = !direct;
+#else
+  const int rows = 0;
+#endif
+  const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = rows || (!direct && ckk < g->o);
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_conv_scratch s;
   int fail = 0;
@@ -506,7 +515,7 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
    * a whole image, which may be more than a band), and col when tr */
   const int64_t ygn = g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
   if (!part || !toff || pad_plan_init(t, g->op, g, &p, &pp) ||
-      ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + ygn + (tr ? ckk * p.cols : 0), &s))
+      ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + ygn + (tr && !rows ? ckk * p.cols : 0), &s))
     return -1;
   AE_PAR_FOR(par, schedule(static) num_threads(s.nthreads),
   for (int64_t k = 0; k < nch; k++) {
@@ -531,6 +540,14 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
       }
       for (int64_t r0 = 0; r0 < g->oh; r0 += p.rows) {
         const int64_t r1 = imin(g->oh, r0 + p.rows), cols = cnt * (r1 - r0) * p.wq;
+#if defined(__AVX512F__)
+        if (rows) {
+          const ae_conv_taps f = {toff, xq, p.xpad, (r1 - r0) * p.wq, r0 * p.wq, p.wq};
+          ae__conv_weight_product(g, &f, cnt, y + n * g->o * plane, yg, first, dst);
+          first = 0;
+          continue;
+        }
+#endif
         y_to_grid(g, &p, y, n, cnt, r0, r1, yg, cols);
         if (tr) {
           grid_im2col(g, &p, xq, cnt, r0, r1, col, cols);

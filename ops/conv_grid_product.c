@@ -135,3 +135,38 @@ int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, cons
   const int64_t ckk = g->c * g->kh * g->kw;
   return ae_gemm_packed_b(0, g->o, cols, ckk, 1, w, ckk, pack_taps, f, 0, tmp, cols) ? -1 : 0;
 }
+
+#if defined(__AVX512F__)
+/* ygt[(i band + (r - r0) wq + c) o + oc] = y[i][oc][r][c] for the cnt
+ * images' rows r from r0 = f->r0wq / wq on (band / wq of them), 0 in the
+ * junk columns c >= ow: 16 x 16 register transposes from o planes. */
+static void y_to_grid_t(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y, ae_real *ygt) {
+  const int64_t plane = g->oh * g->ow, r0 = f->r0wq / f->wq, nr = f->band / f->wq, o = g->o;
+  for (int64_t i = 0; i < cnt; i++)
+    for (int64_t r = 0; r < nr; r++) {
+      ae_real *d = ygt + (i * f->band + r * f->wq) * o;
+      const ae_real *sr = y + i * o * plane + (r0 + r) * g->ow;
+      for (int64_t o0 = 0; o0 < o; o0 += AE_GEMM_VL)
+        for (int64_t c0 = 0; c0 < g->ow; c0 += AE_GEMM_VL) {
+          const int nrows = (int)imin(AE_GEMM_VL, o - o0), ncols = (int)imin(AE_GEMM_VL, g->ow - c0);
+          ae_gemm_transpose_block(sr + o0 * plane + c0, plane, nrows, ncols, d + c0 * o + o0, o, nrows);
+        }
+      ae_row_zero(d + g->ow * o, (f->wq - g->ow) * o);
+    }
+}
+
+void ae__conv_weight_product(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y,
+                             ae_real *ygt, int first, ae_real *dst) {
+  const int64_t ckk = g->c * g->kh * g->kw, o = g->o;
+  y_to_grid_t(g, f, cnt, y, ygt);
+  for (int64_t t0 = 0; t0 < ckk; t0 += AE_GEMM_MR) {
+    const int m = (int)imin(AE_GEMM_MR, ckk - t0);
+    const ae_real *arow[AE_GEMM_MR]; /* rows past m repeat the first: read, not stored */
+    for (int i = 0; i < AE_GEMM_MR; i++) arow[i] = f->xq + f->r0wq + f->toff[t0 + (i < m ? i : 0)];
+    for (int64_t o0 = 0; o0 < o; o0 += AE_GEMM_NR) {
+      const int n = (int)imin(AE_GEMM_NR, o - o0);
+      ae__gemm_ukernel_rows(f->band, cnt, f->xpad, arow, ygt + o0, o, first ? 0 : 1, dst + t0 * o + o0, o, m, n);
+    }
+  }
+}
+#endif

@@ -2,7 +2,8 @@
  * phase-split grid (conv_grid.c), y_grid = w col for a block of images,
  * where col's row t is tap t's run in each image: read where the runs lie
  * (AVX-512, products of IN_PLACE_MIN_K taps or more) or packed from them
- * into the GEMM's B panels (conv_grid_product.c). */
+ * into the GEMM's B panels (conv_grid_product.c); and the weight
+ * gradient's product, dW^T = col y_grid^T, with col's rows read in place. */
 #ifndef AE_CONV_GRID_PRODUCT_H
 #define AE_CONV_GRID_PRODUCT_H
 
@@ -35,5 +36,15 @@ int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, co
  * wtail from ae__conv_weight_tail. */
 int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, const ae_real *wtail,
                      const ae_conv_taps *f, int64_t cnt, const ae_real *b, ae_real *y, ae_real *tmp, int64_t cols);
+
+#if defined(__AVX512F__)
+/* dst (ckk x o) = col y_grid^T for the cnt images of f (y at the first
+ * image's output gradient), plus dst unless first: y's rows r0wq / wq
+ * onwards laid out grid column by column in ygt (f->band cnt x o), then
+ * each tile of taps x output channels summed over the images' runs where
+ * they lie (ae__gemm_ukernel_rows). */
+void ae__conv_weight_product(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y,
+                             ae_real *ygt, int first, ae_real *dst);
+#endif
 
 #endif
