@@ -28,8 +28,9 @@ int ae_conv_data_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *y, con
 int ae_conv_weight_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *y, ae_real *w);
 
 /* The weight gradient from nch per-chunk partials (o, ckk), or (ckk, o) when
- * tr, summed in chunk order into w (o, ckk). */
-void ae_conv_sum_partials(const ae_conv_geom *g, const ae_real *part, int64_t nch, int tr, ae_real *w);
+ * tr, summed in chunk order into w (o, ckk); when tr, the sum is left in
+ * the first partial on the way. */
+void ae_conv_sum_partials(const ae_conv_geom *g, ae_real *part, int64_t nch, int tr, ae_real *w);
 
 /* Convolution on the padded, phase-split grid (conv_grid.c): the kernels
  * above hand over to it when ae_conv_grid_fits (consistent shapes). */
