@@ -1,9 +1,12 @@
-/* conv_grid_product.c: the forward's product of the grid convolution
- * (conv_grid_product.h): a block's y_grid = w col, col never written.
- * Two ways, chosen by the product's length: the micro-kernel reading w's
- * rows and the taps' runs where they lie (tiles_in_place, AVX-512), or the
- * built-in GEMM with B panels packed straight from the runs (pack_taps,
- * ae_gemm_packed_b). */
+/* conv_grid_product.c: the grid convolution's products with its column
+ * matrix col, which is never written (conv_grid_product.h).
+ *   forward: a block's y_grid = w col, two ways, chosen by the product's
+ *            shape: the micro-kernel reading w's rows and the taps' runs
+ *            where they lie, storing straight into y (tiles_in_place,
+ *            AVX-512), or the built-in GEMM with B panels packed from the
+ *            runs (pack_taps, ae_gemm_packed_b).
+ *   weight:  dW^T = col y_grid^T, the micro-kernel reading col's rows (the
+ *            runs) where they lie (ae__conv_weight_product, AVX-512). */
 #include <string.h>
 
 #include "autograd/op_api.h"

@@ -1,9 +1,10 @@
-/* conv_grid_product.h (internal): the forward's product on the padded,
- * phase-split grid (conv_grid.c), y_grid = w col for a block of images,
- * where col's row t is tap t's run in each image: read where the runs lie
- * (AVX-512, products of IN_PLACE_MIN_K taps or more) or packed from them
- * into the GEMM's B panels (conv_grid_product.c); and the weight
- * gradient's product, dW^T = col y_grid^T, with col's rows read in place. */
+/* conv_grid_product.h (internal): the products of the convolution on the
+ * padded, phase-split grid (conv_grid.c) with its column matrix col, whose
+ * row t is tap t's run in each image: the forward's y_grid = w col, the
+ * runs read where they lie (AVX-512, where ae__conv_in_place says) or
+ * packed into the GEMM's B panels; the weight gradient's dW^T = col
+ * y_grid^T, the runs read where they lie (AVX-512). Defined in
+ * conv_grid_product.c. */
 #ifndef AE_CONV_GRID_PRODUCT_H
 #define AE_CONV_GRID_PRODUCT_H
 
@@ -15,7 +16,7 @@ typedef struct {
   const int64_t *toff; /* the offset of every tap's run, in tap order */
   const ae_real *xq;   /* the block's first image; one every xpad elements */
   int64_t xpad, band, r0wq;
-  int64_t wq; /* grid columns a row (ae__conv_product) */
+  int64_t wq; /* grid columns a row */
 } ae_conv_taps;
 
 /* Whether a product of k taps over bands of `band` grid columns reads the
