@@ -375,16 +375,35 @@ static void direct_fwd(const ae_conv_geom *g, const grid_plan *p, const ae_real 
   }
 }
 
-/* sum_j a[j] b[j] over n elements: DIRECT_JV lane sums, added in lane order. */
+/* sum_j a[j] b[j] over n elements: DIRECT_JV lane sums (NVEC vectors) of
+ * the first n - n % DIRECT_JV, added pairwise (vector v + w into vector v
+ * for w = NVEC / 2, ..., 1, then a vector's halves, down to its lanes),
+ * plus the rest summed in order. Adding the 64 lanes one after another had
+ * been 79% of this function's samples: its share of conv-dae's step went
+ * from 4.0% to 2.9% (perf, 60 steps, 1 thread). */
 static ae_real dot(const ae_real *a, const ae_real *b, int64_t n) {
-  ae_real acc[DIRECT_JV] = {0};
+  vec acc[NVEC] = {{0}};
   int64_t j = 0;
   for (; j + DIRECT_JV <= n; j += DIRECT_JV)
-    for (int l = 0; l < DIRECT_JV; l++) acc[l] += a[j + l] * b[j + l];
-  for (int l = 0; j + l < n; l++) acc[l] += a[j + l] * b[j + l];
-  ae_real s = 0;
-  for (int l = 0; l < DIRECT_JV; l++) s += acc[l];
-  return s;
+    for (int v = 0; v < NVEC; v++)
+      acc[v] += *(const vec_u *)(a + j + v * VLANES) * *(const vec_u *)(b + j + v * VLANES);
+  ae_real tail = 0; /* the last n % DIRECT_JV products, in order */
+  for (; j < n; j++) tail += a[j] * b[j];
+  for (int w = NVEC / 2; w >= 1; w /= 2)
+    for (int v = 0; v < w; v++) acc[v] += acc[v + w];
+  /* halves of 64, 32 and 16 bytes, then the 4 (float) or 2 (double) lanes in pairs */
+  typedef ae_real vec32 __attribute__((vector_size(32)));
+  typedef ae_real vec16 __attribute__((vector_size(16)));
+  vec32 h32[2];
+  vec16 h16[2];
+  memcpy(h32, &acc[0], sizeof h32);
+  const vec32 s32 = h32[0] + h32[1];
+  memcpy(h16, &s32, sizeof h16);
+  const vec16 s16 = h16[0] + h16[1];
+  ae_real lane[16 / sizeof(ae_real)];
+  memcpy(lane, &s16, sizeof lane);
+  const ae_real r = sizeof lane / sizeof lane[0] == 4 ? (lane[0] + lane[2]) + (lane[1] + lane[3]) : lane[0] + lane[1];
+  return r + tail;
 }
 
 int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
