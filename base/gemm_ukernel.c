@@ -246,6 +246,25 @@ static inline __attribute__((always_inline)) void store_transposed(vec acc[AE_GE
 }
 #endif
 
+/* Row-major C: rows i < m of C = alpha acc + beta C (C not read when beta
+ * is 0), the tile's first nv vectors a row; masked loads/stores cover the
+ * n < NR edge, so full and edge tiles round identically. */
+static inline __attribute__((always_inline)) void store_rows(vec acc[AE_GEMM_MR][NV], const int nv, ae_real alpha,
+                                                             ae_real beta, ae_real *c, int64_t rs_c, int m, int n) {
+  const vec valpha = V_SET1(alpha), vbeta = V_SET1(beta);
+  vmask mask[NV];
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) mask[v] = lane_mask(n - v * VL);
+  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
+    if (i >= m) break;
+    ae_real *ci = c + i * rs_c;
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
+      vec r = V_MUL(valpha, acc[i][v]);
+      if (beta != 0) r = V_FMA(vbeta, V_MLOAD(mask[v], ci + v * VL), r);
+      V_MSTORE(ci + v * VL, mask[v], r);
+    }
+  }
+}
+
 /* The kernel on the first mr rows and the first nv of the tile's NV
  * vectors per row (mr, nv and a_rows are constants where it is inlined):
  * rows past mr and columns past nv * VL are zero padding of the panels and
@@ -323,7 +342,6 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
     store_transposed(acc, nv, alpha, beta, c, cs_c, m, n);
     return;
   }
-  vec valpha = V_SET1(alpha), vbeta = V_SET1(beta);
   if (cs_c != 1) { /* general strides: spill the tile, update element-wise */
     ae_real tile[AE_GEMM_MR * AE_GEMM_NR] __attribute__((aligned(AE_ALIGN)));
     _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++)
@@ -332,21 +350,7 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
     tile_update(tile, alpha, beta, c, rs_c, cs_c, m, n);
     return;
   }
-  /* Row-major C: masked loads/stores cover the n < NR edge, so full and edge
-   * tiles round identically. */
-  vmask mask[NV];
-  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
-    mask[v] = lane_mask(n - v * VL);
-  }
-  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
-    if (i >= m) break;
-    ae_real *ci = c + i * rs_c;
-    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
-      vec r = V_MUL(valpha, acc[i][v]);
-      if (beta != 0) r = V_FMA(vbeta, V_MLOAD(mask[v], ci + v * VL), r);
-      V_MSTORE(ci + v * VL, mask[v], r);
-    }
-  }
+  store_rows(acc, nv, alpha, beta, c, rs_c, m, n);
 }
 
 /* A tile of at most MR/2 rows: the micro-kernels run it on half the rows. */
@@ -423,14 +427,7 @@ static inline __attribute__((always_inline)) void rows_nv(const int nv, int64_t 
       }
     }
   }
-  const vec vbeta = V_SET1(beta);
-  _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
-    if (i >= m) break;
-    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
-      ae_real *ci = c + i * ldc + v * VL;
-      V_MSTORE(ci, mask[v], beta != 0 ? V_FMA(vbeta, V_MLOAD(mask[v], ci), acc[i][v]) : acc[i][v]);
-    }
-  }
+  store_rows(acc, nv, 1, beta, c, ldc, m, n);
 }
 
 /* gemm_packed.h: A's rows through pointers, in segments. */
