@@ -78,6 +78,29 @@ void ae__gemm_ukernel_ai(int64_t kc, const ae_real *a, int64_t lda, const ae_rea
  * (a segment), B is the output gradient laid out grid column by column. */
 void ae__gemm_ukernel_rows(int64_t kseg, int64_t nseg, int64_t sstride, const ae_real *const *arow,
                            const ae_real *b, int64_t ldb, ae_real beta, ae_real *c, int64_t ldc, int m, int n);
+
+/* ae__gemm_dots's tile: AE_GEMM_DOTS_M rows of A by AE_GEMM_DOTS_N of B. */
+#define AE_GEMM_DOTS_M 9
+#define AE_GEMM_DOTS_N 3
+/* Where ae__gemm_dots reads: segs segments of rows rows each, len elements
+ * a row; row r of segment s of A's row i at arow[i] + s a_ss + r a_rs, of
+ * B's row j at brow[j] + s b_ss + r b_rs. */
+typedef struct {
+  int64_t len, rows, segs;
+  int64_t a_rs, a_ss, b_rs, b_ss;
+} ae_gemm_dots_shape;
+/* C = A B^T (+ C when accumulate) as dot products, for A and B with few
+ * rows and long ones: c[i rs_c + j cs_c] for i < m <= AE_GEMM_DOTS_M and
+ * j < n <= AE_GEMM_DOTS_N is the sum over the segments and rows (above)
+ * and k < len of A's row i times B's row j. arow and brow hold
+ * AE_GEMM_DOTS_M and AE_GEMM_DOTS_N pointers, all readable (rows past m or
+ * n are computed, not stored). The lanes run along k, each accumulator a
+ * lane-wise sum in order of segment, row and vector, its lanes added at the
+ * end (_mm512_reduce_add). A convolution's weight gradient with few taps
+ * (conv_grid.c): A's rows are the tap runs, B's the output gradient's
+ * channels, read where they lie, a row of the output at a time. */
+void ae__gemm_dots(const ae_gemm_dots_shape *s, const ae_real *const *arow, int m, const ae_real *const *brow, int n,
+                   int accumulate, ae_real *c, int64_t rs_c, int64_t cs_c);
 #endif
 
 #if defined(__AVX512F__) && !defined(AE_REAL_DOUBLE)

@@ -439,6 +439,55 @@ void ae__gemm_ukernel_rows(int64_t kseg, int64_t nseg, int64_t sstride, const ae
     rows_nv(NV, kseg, nseg, sstride, arow, b, ldb, beta, c, ldc, m, n);
 }
 
+/* gemm_packed.h: dot products with the lanes along K. Per row of each
+ * segment, the len elements a vector at a time, the last one masked; each
+ * accumulator a lane-wise sum, added across its lanes at the end. */
+#ifndef DOTS_PF
+#define DOTS_PF 4
+#endif
+void ae__gemm_dots(const ae_gemm_dots_shape *s, const ae_real *const *arow, int m, const ae_real *const *brow, int n,
+                   int accumulate, ae_real *c, int64_t rs_c, int64_t cs_c) {
+  enum { DM = AE_GEMM_DOTS_M, DN = AE_GEMM_DOTS_N };
+  vec acc[DM][DN];
+  _Pragma("GCC unroll 16") for (int i = 0; i < DM; i++)
+    _Pragma("GCC unroll 4") for (int j = 0; j < DN; j++) acc[i][j] = V_ZERO();
+  const int64_t full = s->len / VL * VL;
+  const vmask tail = lane_mask((int)(s->len - full));
+  for (int64_t sg = 0; sg < s->segs; sg++)
+    for (int64_t r = 0; r < s->rows; r++) {
+      const ae_real *a[DM], *b[DN];
+      _Pragma("GCC unroll 16") for (int i = 0; i < DM; i++) a[i] = arow[i] + sg * s->a_ss + r * s->a_rs;
+      _Pragma("GCC unroll 4") for (int j = 0; j < DN; j++) {
+        b[j] = brow[j] + sg * s->b_ss + r * s->b_rs;
+        /* B's rows stream from memory (a convolution's output gradient): ask for one DOTS_PF rows on */
+        __builtin_prefetch(b[j] + DOTS_PF * s->b_rs, 0, 3);
+        __builtin_prefetch(b[j] + DOTS_PF * s->b_rs + s->len - 1, 0, 3);
+      }
+      for (int64_t k = 0; k <= full; k += VL) {
+        const vmask km = k < full ? (vmask)~0u : tail;
+        if (!km) break;
+        vec bv[DN];
+        _Pragma("GCC unroll 4") for (int j = 0; j < DN; j++) bv[j] = V_MLOAD(km, b[j] + k);
+        _Pragma("GCC unroll 16") for (int i = 0; i < DM; i++) {
+          const vec av = V_MLOAD(km, a[i] + k);
+          _Pragma("GCC unroll 4") for (int j = 0; j < DN; j++) acc[i][j] = V_FMA(av, bv[j], acc[i][j]);
+        }
+      }
+    }
+  /* unrolled, so that acc stays in registers (a variable index had put it on the stack) */
+  _Pragma("GCC unroll 16") for (int i = 0; i < DM; i++)
+    _Pragma("GCC unroll 4") for (int j = 0; j < DN; j++) {
+      if (i >= m || j >= n) continue;
+#ifdef AE_REAL_DOUBLE
+      const ae_real v = _mm512_reduce_add_pd(acc[i][j]);
+#else
+      const ae_real v = _mm512_reduce_add_ps(acc[i][j]);
+#endif
+      ae_real *cij = c + i * rs_c + j * cs_c;
+      *cij = accumulate ? *cij + v : v;
+    }
+}
+
 const char *ae_gemm_ukernel_name(void) {
 #define STR2(x) #x
 #define STR(x) STR2(x)

@@ -6,7 +6,9 @@
  *            AVX-512), or the built-in GEMM with B panels packed from the
  *            runs (pack_taps, ae_gemm_packed_b).
  *   weight:  dW^T = col y_grid^T, the micro-kernel reading col's rows (the
- *            runs) where they lie (ae__conv_weight_product, AVX-512). */
+ *            runs) where they lie (ae__conv_weight_product, AVX-512); with
+ *            few taps, dot products of the runs and y's rows, both where
+ *            they lie (weight_dots, ae__gemm_dots). */
 #include <string.h>
 
 #include "autograd/op_api.h"
@@ -140,6 +142,17 @@ int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, cons
 }
 
 #if defined(__AVX512F__)
+/* Taps up to which the weight gradient is dot products (weight_dots), not
+ * the micro-kernel on the output gradient's transpose. With 9 taps (one
+ * input channel, 3x3) the transposes of o planes were as much work as the
+ * product, whose 9 rows filled two 8-row tiles. bench_conv, 28x28 1->32,
+ * backward (1 thread, best of 6): 69.9 GFLOP/s against 60.9 at stride 1,
+ * 56.4 against 49.3 at stride 2; the weight gradient's share of
+ * deconv-ae's step 27.0% -> 25.2% (perf, two runs each). */
+#ifndef DOTS_MAX_K
+#define DOTS_MAX_K 9
+#endif
+
 /* ygt[(i band + (r - r0) wq + c) o + oc] = y[i][oc][r][c] for the cnt
  * images' rows r from r0 = f->r0wq / wq on (band / wq of them), 0 in the
  * junk columns c >= ow: 16 x 16 register transposes from o planes. */
@@ -158,9 +171,34 @@ static void y_to_grid_t(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cn
     }
 }
 
+/* dst[t o + oc] (+)= the dot products of tap t's runs and channel oc of
+ * the output gradient y, both read where they lie, a row of the output at
+ * a time: its ow columns are consecutive in y's plane and in each run. */
+static void weight_dots(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y, int first,
+                        ae_real *dst) {
+  enum { DM = AE_GEMM_DOTS_M, DN = AE_GEMM_DOTS_N };
+  const int64_t ckk = g->c * g->kh * g->kw, o = g->o, plane = g->oh * g->ow, r0 = f->r0wq / f->wq;
+  const ae_gemm_dots_shape sh = {g->ow, f->band / f->wq, cnt, f->wq, f->xpad, g->ow, o * plane};
+  for (int64_t o0 = 0; o0 < o; o0 += DN) {
+    const int n = (int)imin(DN, o - o0);
+    const ae_real *brow[DN]; /* rows past n repeat the first: read, not stored */
+    for (int j = 0; j < DN; j++) brow[j] = y + (o0 + (j < n ? j : 0)) * plane + r0 * g->ow;
+    for (int64_t t0 = 0; t0 < ckk; t0 += DM) {
+      const int m = (int)imin(DM, ckk - t0);
+      const ae_real *arow[DM];
+      for (int i = 0; i < DM; i++) arow[i] = f->xq + f->r0wq + f->toff[t0 + (i < m ? i : 0)];
+      ae__gemm_dots(&sh, arow, m, brow, n, !first, dst + t0 * o + o0, o, 1);
+    }
+  }
+}
+
 void ae__conv_weight_product(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y,
                              ae_real *ygt, int first, ae_real *dst) {
   const int64_t ckk = g->c * g->kh * g->kw, o = g->o;
+  if (ckk <= DOTS_MAX_K) {
+    weight_dots(g, f, cnt, y, first, dst);
+    return;
+  }
   y_to_grid_t(g, f, cnt, y, ygt);
   for (int64_t t0 = 0; t0 < ckk; t0 += AE_GEMM_MR) {
     const int m = (int)imin(AE_GEMM_MR, ckk - t0);

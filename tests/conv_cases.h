@@ -4,7 +4,8 @@
  * non-square images and kernels, strides 1, 2, 3 and 9 by 10, padding 0
  * to 3, with and without bias, many or few output channels, images cut
  * into bands of rows, the forward's product packed or read in place (with
- * AVX-512 every weight gradient through the GEMM reads the runs in place). */
+ * AVX-512 every weight gradient through the GEMM reads the runs in place,
+ * and with 9 taps or fewer is dot products). */
 #ifndef AE_TEST_CONV_CASES_H
 #define AE_TEST_CONV_CASES_H
 
@@ -37,6 +38,9 @@ static const conv_case cases[] = {
      * tile has rows: the forward's product read in place (conv_grid_product.c's tiles_in_place), whole tiles
      * and a last one of 3 or 1 rows */
     {3, 4, 8, 6, 11, 3, 3, 1, 1, 1, 1, 1}, {2, 5, 10, 9, 17, 3, 3, 2, 2, 1, 1, 0},
+    /* 9 taps and more than two output channels: the weight gradient as dot products (conv_grid_product.c's
+     * weight_dots, AVX-512), at stride 2 with a last block of two channels, and in two bands of 75 rows */
+    {2, 1, 28, 28, 11, 3, 3, 2, 2, 1, 1, 1}, {1, 1, 150, 140, 4, 3, 3, 1, 1, 1, 1, 0},
 };
 
 static inline conv_ref_geom geom_of(const conv_case *k) {
