@@ -48,10 +48,15 @@ static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int n
 }
 
 /* Taps (K) from which the forward's product reads the runs in place
- * (AVX-512; see tiles_in_place). At 9 (28x28 1->32) it was no faster
- * (bench_conv, 1 thread, best of 6: 68.6 GFLOP/s packed, 68.8 in place;
- * single runs had it slower, 45-60 against 64-71). */
-#define IN_PLACE_MIN_K 32
+ * (AVX-512; see tiles_in_place): every product of the zoo's convolutions.
+ * With few taps a tile's stores weigh as much as its multiply-adds. At 9
+ * it had been no faster than packing (68.8 GFLOP/s against 68.6) and
+ * deconv-ae's step 0.84x as fast while the tiles stored with vcompressps
+ * to memory and y's lines arrived one miss at a time; with the compress in
+ * a register and y's lines asked for ahead, bench_conv's 28x28 1->32
+ * forward (1 thread, best of 8) ran at 78.4 GFLOP/s against 62.6 packed
+ * (stride 1) and 74.0 against 52.5 (stride 2). Below 9 not measured. */
+#define IN_PLACE_MIN_K 9
 
 /* In place, each image's band is its own panels, the last one partly
  * empty, where packed panels run on into the next image. Read in place
@@ -87,8 +92,9 @@ int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, co
  * each panel through every AE_GEMM_MR-row tile of w while its runs are in
  * L1, the micro-kernel reading w's rows and the taps' runs where they lie
  * and storing the panel's valid columns, which are consecutive in y, with
- * one compressing store a vector (ae__gemm_ukernel_ai). The last tile,
- * when o is not a multiple of AE_GEMM_MR, reads its rows from wtail. A
+ * a compress in a register and a masked store a vector
+ * (ae__gemm_ukernel_ai). The last tile, when o is not a multiple of
+ * AE_GEMM_MR, reads its rows from wtail. A
  * panel's last columns may read past the image's runs, into the next
  * image or the slack conv_grid.c's plan keeps after each image (xpad);
  * they are not stored. Against packing the runs into B panels
@@ -99,6 +105,9 @@ int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, co
  * 133.5 against 115.6. The sums run over the taps in order in one
  * accumulator an element, not in the packed GEMM's K blocks: the two
  * paths agree to rounding. */
+#ifndef PF_OUT
+#define PF_OUT (2 * AE_GEMM_NR)
+#endif
 static void tiles_in_place(const ae_conv_geom *g, const ae_real *w, const ae_real *wtail, const ae_conv_taps *f,
                            int64_t cnt, const ae_real *b, ae_real *y) {
   const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow;
@@ -106,11 +115,10 @@ static void tiles_in_place(const ae_conv_geom *g, const ae_real *w, const ae_rea
     /* the panel's valid columns (c < ow) and where the first goes in y's plane */
     const int n = (int)imin(AE_GEMM_NR, f->band - j0);
     uint32_t keep = 0;
-    int64_t start = -1;
-    for (int l = 0; l < n; l++) {
-      const int64_t gj = f->r0wq + j0 + l, c = gj % f->wq;
+    int64_t start = -1, row = (f->r0wq + j0) / f->wq, c = (f->r0wq + j0) % f->wq;
+    for (int l = 0; l < n; l++, c = c + 1 == f->wq ? (row++, 0) : c + 1) {
       if (c >= g->ow) continue;
-      if (start < 0) start = gj / f->wq * g->ow + c;
+      if (start < 0) start = row * g->ow + c;
       keep |= 1u << l;
     }
     if (!keep) continue;
@@ -120,6 +128,11 @@ static void tiles_in_place(const ae_conv_geom *g, const ae_real *w, const ae_rea
         const int m = (int)imin(AE_GEMM_MR, g->o - i0);
         const ae_gemm_compress_out co = {y + (i * g->o + i0) * plane + start, plane, b ? b + i0 : NULL, keep,
                                          g->relu};
+        /* y streams from memory, a plane per tile row: ask for the lines two panels on */
+        for (int r = 0; r < m; r++) {
+          __builtin_prefetch(co.dst + r * plane + PF_OUT, 1, 3);
+          __builtin_prefetch(co.dst + r * plane + PF_OUT + AE_GEMM_VL, 1, 3);
+        }
         ae__gemm_ukernel_ai(ckk, m == AE_GEMM_MR ? w + i0 * ckk : wtail, ckk, bp, f->toff, &co, m, n);
       }
     }

@@ -38,8 +38,9 @@ static const conv_case cases[] = {
      * tile has rows: the forward's product read in place (conv_grid_product.c's tiles_in_place), whole tiles
      * and a last one of 3 or 1 rows */
     {3, 4, 8, 6, 11, 3, 3, 1, 1, 1, 1, 1}, {2, 5, 10, 9, 17, 3, 3, 2, 2, 1, 1, 0},
-    /* 9 taps and more than two output channels: the weight gradient as dot products (conv_grid_product.c's
-     * weight_dots, AVX-512), at stride 2 with a last block of two channels, and in two bands of 75 rows */
+    /* 9 taps and more than two output channels: the forward read in place (a last tile of 3 rows, at stride
+     * 2) and the weight gradient as dot products (conv_grid_product.c's weight_dots, AVX-512), at stride 2
+     * with a last block of two channels, and in two bands of 75 rows */
     {2, 1, 28, 28, 11, 3, 3, 2, 2, 1, 1, 1}, {1, 1, 150, 140, 4, 3, 3, 1, 1, 1, 1, 0},
 };
 
