@@ -97,8 +97,9 @@ typedef struct {
  * n are computed, not stored). The lanes run along k, each accumulator a
  * lane-wise sum in order of segment, row and vector, its lanes added at the
  * end (_mm512_reduce_add). A convolution's weight gradient with few taps
- * (conv_grid.c): A's rows are the tap runs, B's the output gradient's
- * channels, read where they lie, a row of the output at a time. */
+ * (conv_grid_product.c's weight_dots): A's rows are the tap runs, B's the
+ * output gradient's channels, read where they lie, a row of the output at
+ * a time. */
 void ae__gemm_dots(const ae_gemm_dots_shape *s, const ae_real *const *arow, int m, const ae_real *const *brow, int n,
                    int accumulate, ae_real *c, int64_t rs_c, int64_t cs_c);
 #endif

@@ -463,7 +463,7 @@ void ae__gemm_dots(const ae_gemm_dots_shape *s, const ae_real *const *arow, int 
       _Pragma("GCC unroll 16") for (int i = 0; i < DM; i++) a[i] = arow[i] + sg * s->a_ss + r * s->a_rs;
       _Pragma("GCC unroll 4") for (int j = 0; j < DN; j++) {
         b[j] = brow[j] + sg * s->b_ss + r * s->b_rs;
-        /* B's rows stream from memory (a convolution's output gradient): ask for one DOTS_PF rows on */
+        /* B's rows stream from memory (a convolution's output gradient): ask for the row DOTS_PF on */
         __builtin_prefetch(b[j] + DOTS_PF * s->b_rs, 0, 3);
         __builtin_prefetch(b[j] + DOTS_PF * s->b_rs + s->len - 1, 0, 3);
       }

@@ -48,8 +48,9 @@ static void pack_taps(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int n
 }
 
 /* Taps (K) from which the forward's product reads the runs in place
- * (AVX-512; see tiles_in_place): every product of the zoo's convolutions.
- * With few taps a tile's stores weigh as much as its multiply-adds. At 9
+ * (AVX-512; see tiles_in_place): every tap count of the zoo's
+ * convolutions (the band rule below still sends some to packing). With
+ * few taps a tile's stores weigh as much as its multiply-adds. At 9
  * it had been no faster than packing (68.8 GFLOP/s against 68.6) and
  * deconv-ae's step 0.84x as fast while the tiles stored with vcompressps
  * to memory and y's lines arrived one miss at a time; with the compress in
@@ -94,11 +95,11 @@ int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, co
  * and storing the panel's valid columns, which are consecutive in y, with
  * a compress in a register and a masked store a vector
  * (ae__gemm_ukernel_ai). The last tile, when o is not a multiple of
- * AE_GEMM_MR, reads its rows from wtail. A
- * panel's last columns may read past the image's runs, into the next
- * image or the slack conv_grid.c's plan keeps after each image (xpad);
- * they are not stored. Against packing the runs into B panels
- * (ae_gemm_packed_b with pack_taps, then the grid's rows copied to y),
+ * AE_GEMM_MR, reads its rows from wtail. A panel's last columns may read
+ * past the image's runs, into the next image or the slack conv_grid.c's
+ * plan keeps after each image (xpad); they are not stored. Against
+ * packing the runs into B panels (ae_gemm_packed_b with pack_taps, then
+ * the grid's rows copied to y),
  * bench_conv's 32-channel forwards, 1 thread, best of 6 alternations:
  * 28x28 s1 186.7 GFLOP/s against 153.4, 14x14 s1 178.6 against 165.9,
  * 7x7 s1 163.3 against 122.6, 28x28 s2 143.7 against 128.0, 14x14 s2
