@@ -321,7 +321,8 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
   if (co) { /* row i's kept lanes, in order, to co->dst + i co->ld, plus co->add[i], through relu */
     /* compressed in a register, then a masked store of the first lanes:
      * a compressing store to memory (vcompressps m512) took 1.05 ns a
-     * vector on this machine's Zen 4, these two 0.50 (a loop of each) */
+     * vector on this machine (AMD family 26, Zen 5), these two 0.50 (a
+     * loop of each) */
     vmask keep[NV], first[NV];
     int at[NV + 1];
     at[0] = 0;
