@@ -7,8 +7,7 @@
  * buffers stay with the tape from sweep to sweep, grown only for a bigger
  * parameter, so a warm step allocates nothing. */
 
-#include "base/gemm_ukernel.h"
-#include "base/parallel.h"
+#include "base/gemm_packed.h"
 #include "base/tensor.h"
 #include "tape_struct.h"
 
@@ -24,20 +23,6 @@ void ae__tape_sweep_leave(ae_tape *t) {
 
 void ae__tape_transposed_free(ae_tape *t) {
   for (int i = 0; i < TCOPY_MAX; i++) ae_aligned_free(t->tcopy[i].dst);
-}
-
-/* dst (cols x rows) = src (rows x cols)^T, in AE_GEMM_VL x AE_GEMM_VL
- * register blocks; each thread a range of column blocks (rows of dst). */
-static void transpose(const ae_real *src, int64_t rows, int64_t cols, ae_real *dst) {
-  const int64_t nb = (cols + AE_GEMM_VL - 1) / AE_GEMM_VL;
-  AE_PAR_FOR(AE_PAR(rows * cols), schedule(static), for (int64_t b = 0; b < nb; b++) {
-    const int64_t c0 = b * AE_GEMM_VL;
-    const int nc = (int)(cols - c0 < AE_GEMM_VL ? cols - c0 : AE_GEMM_VL);
-    for (int64_t r0 = 0; r0 < rows; r0 += AE_GEMM_VL) {
-      const int nr = (int)(rows - r0 < AE_GEMM_VL ? rows - r0 : AE_GEMM_VL);
-      ae_gemm_transpose_block(src + r0 * cols + c0, cols, nr, nc, dst + c0 * rows + r0, rows, nr);
-    }
-  });
 }
 
 const ae_real *ae__tape_transposed(ae_tape *t, const ae_val *v) {
@@ -65,7 +50,7 @@ const ae_real *ae__tape_transposed(ae_tape *t, const ae_val *v) {
       ae_aligned_free(c->dst);
       c->dst = d, c->cap = (size_t)(rows * cols);
     }
-    transpose(v->t.data, rows, cols, c->dst);
+    ae__gemm_transpose(v->t.data, rows, cols, c->dst);
   }
   return c->dst;
 }

@@ -3,6 +3,7 @@
  * transposed in registers (gemm_ukernel.c) by the operands' layout. The
  * packed layouts are the micro-kernel's (gemm_ukernel.h). */
 #include "base/gemm_internal.h"
+#include "base/parallel.h"
 
 #include <string.h>
 
@@ -89,3 +90,17 @@ void ae__gemm_pack_b_panel(const gemm_args *g, int64_t pc, int64_t jc, int64_t k
   }
 }
 
+
+/* gemm_packed.h: a whole matrix transposed, a column block of src (a block
+ * row of dst) a task. */
+void ae__gemm_transpose(const ae_real *src, int64_t rows, int64_t cols, ae_real *dst) {
+  const int64_t nb = (cols + AE_GEMM_VL - 1) / AE_GEMM_VL;
+  AE_PAR_FOR(AE_PAR(rows * cols), schedule(static), for (int64_t b = 0; b < nb; b++) {
+    const int64_t c0 = b * AE_GEMM_VL;
+    const int nc = (int)(cols - c0 < AE_GEMM_VL ? cols - c0 : AE_GEMM_VL);
+    for (int64_t r0 = 0; r0 < rows; r0 += AE_GEMM_VL) {
+      const int nr = (int)(rows - r0 < AE_GEMM_VL ? rows - r0 : AE_GEMM_VL);
+      ae_gemm_transpose_block(src + r0 * cols + c0, cols, nr, nc, dst + c0 * rows + r0, rows, nr);
+    }
+  });
+}

@@ -29,6 +29,11 @@ int ae_gemm_packed_b(int transa, int64_t M, int64_t N, int64_t K, ae_real alpha,
 void ae_gemm_transpose_rows(const ae_real *const *src, int rows, int cols, ae_real *dst, int64_t ldd,
                             int store_rows);
 
+/* dst (cols x rows) = src (rows x cols)^T, both row-major, in AE_GEMM_VL x
+ * AE_GEMM_VL register blocks (ae_gemm_transpose_block); above
+ * AE_PAR_MIN_ELEMS elements each thread a range of dst's block rows. */
+void ae__gemm_transpose(const ae_real *src, int64_t rows, int64_t cols, ae_real *dst);
+
 /* Packs an A micro-panel of AE_GEMM_VL / 2 rows (the float AVX-512
  * micro-kernel's 8): dst[p * (VL/2) + r] = src[r * lds + p] for p < cols
  * (cols <= 2 VL), r < VL/2, rows r >= rows as zero. The two VL-column

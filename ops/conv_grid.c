@@ -24,7 +24,8 @@
  *           into xq, and xq taken back to x's layout.
  *   weight: with AVX-512, dW^T += col y_grid^T, the micro-kernel reading
  *           col's rows (the runs) where they lie and y_grid laid out grid
- *           column by column (conv_grid_product.c). Otherwise dW +=
+ *           column by column, or with 9 taps or fewer dot products of the
+ *           runs and y's rows (conv_grid_product.c). Otherwise dW +=
  *           y_grid col^T, col^T's panels packed straight from the runs
  *           (transposed; ae_gemm_transpose_rows); when ckk < o, dW^T +=
  *           col y_grid^T with col written out. The batch in

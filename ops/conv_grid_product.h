@@ -43,7 +43,8 @@ int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, cons
  * image's output gradient), plus dst unless first: y's rows r0wq / wq
  * onwards laid out grid column by column in ygt (f->band cnt x o), then
  * each tile of taps x output channels summed over the images' runs where
- * they lie (ae__gemm_ukernel_rows). */
+ * they lie (ae__gemm_ukernel_rows); with few taps, dot products of the
+ * runs and y's rows, both where they lie (ae__gemm_dots; ygt unused). */
 void ae__conv_weight_product(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y,
                              ae_real *ygt, int first, ae_real *dst);
 #endif

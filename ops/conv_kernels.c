@@ -23,7 +23,7 @@
 #include "conv_kernels.h"
 #include "conv_scratch.h"
 #include "base/gemm.h"
-#include "base/gemm_ukernel.h"
+#include "base/gemm_packed.h"
 #include "base/rowcopy.h"
 
 #define TILE_ELEMS AE_CONV_TILE_ELEMS
@@ -275,12 +275,7 @@ void ae_conv_sum_partials(const ae_conv_geom *g, ae_real *part, int64_t nch, int
     sum[i] = acc;
   });
   if (!tr) return;
-  /* (ckk, o) to (o, ckk) in blocks of AE_GEMM_VL x AE_GEMM_VL; reading the
-   * partials transposed had cost conv-ae 2.9% of its step (perf) */
-  for (int64_t r0 = 0; r0 < ckk; r0 += AE_GEMM_VL)
-    for (int64_t c0 = 0; c0 < g->o; c0 += AE_GEMM_VL) {
-      const int rows = (int)(ckk - r0 < AE_GEMM_VL ? ckk - r0 : AE_GEMM_VL);
-      const int cols = (int)(g->o - c0 < AE_GEMM_VL ? g->o - c0 : AE_GEMM_VL);
-      ae_gemm_transpose_block(part + r0 * g->o + c0, g->o, rows, cols, w + c0 * ckk + r0, ckk, rows);
-    }
+  /* (ckk, o) to (o, ckk); reading the partials transposed had cost conv-ae
+   * 2.9% of its step (perf) */
+  ae__gemm_transpose(part, ckk, g->o, w);
 }
