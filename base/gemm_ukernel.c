@@ -328,8 +328,9 @@ static inline __attribute__((always_inline)) void ukernel_nv(const int mr, const
     at[0] = 0;
     _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
       keep[v] = (vmask)(co->keep >> (v * VL));
-      first[v] = lane_mask(__builtin_popcount((unsigned)keep[v]));
-      at[v + 1] = at[v] + __builtin_popcount((unsigned)keep[v]);
+      const int kept = __builtin_popcount((unsigned)keep[v]);
+      first[v] = lane_mask(kept);
+      at[v + 1] = at[v] + kept;
     }
     _Pragma("GCC unroll 16") for (int i = 0; i < AE_GEMM_MR; i++) {
       if (i >= m) break;
