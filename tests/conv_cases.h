@@ -42,6 +42,12 @@ static const conv_case cases[] = {
      * 2) and the weight gradient as dot products (conv_grid_product.c's weight_dots, AVX-512), at stride 2
      * with a last block of two channels, and in two bands of 75 rows */
     {2, 1, 28, 28, 11, 3, 3, 2, 2, 1, 1, 1}, {1, 1, 150, 140, 4, 3, 3, 1, 1, 1, 1, 0},
+    /* strides above 1 with more than two input channels (the input gradient's col = W^T y_grid added into
+     * the phase planes): conv-ae's shapes; rows and columns no output window reaches (7 % 2); a 1x1 kernel
+     * (phases no tap reads); even padding at stride 2; stride 3; strides 9 by 10 */
+    {2, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1}, {3, 32, 7, 7, 64, 3, 3, 2, 2, 1, 1, 0},
+    {2, 4, 8, 8, 3, 3, 3, 2, 2, 1, 1, 1}, {2, 3, 8, 6, 3, 1, 1, 2, 2, 0, 0, 1}, {2, 3, 9, 37, 5, 3, 5, 2, 2, 2, 2, 1},
+    {2, 3, 11, 10, 4, 3, 3, 3, 3, 1, 1, 1}, {1, 3, 21, 30, 3, 3, 3, 9, 10, 1, 2, 1},
 };
 
 static inline conv_ref_geom geom_of(const conv_case *k) {

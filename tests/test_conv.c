@@ -266,15 +266,17 @@ Test(conv, scratch_is_given_back) {
   ae_val *x = rand_val(t, AE_SHAPE(4, 5, 12, 10), 1, 0), *w = rand_val(t, AE_SHAPE(6, 5, 3, 3), 2, 0);
   ae_val *gy = rand_val(t, AE_SHAPE(4, 6, 10, 8), 3, 0);
   size_t val = (sizeof(ae_val) + 63) / 64 * 64;
+  ae_val *gs = rand_val(t, AE_SHAPE(4, 6, 6, 5), 4, 0); /* stride 2: the phase planes and col */
   struct {
     int k;
     int64_t numel;
-  } calls[3] = {{0, 4 * 6 * 10 * 8}, {1, 4 * 5 * 12 * 10}, {2, 6 * 5 * 3 * 3}};
-  for (int i = 0; i < 3; i++) {
+  } calls[4] = {{0, 4 * 6 * 10 * 8}, {1, 4 * 5 * 12 * 10}, {2, 6 * 5 * 3 * 3}, {3, 4 * 5 * 12 * 10}};
+  for (int i = 0; i < 4; i++) {
     size_t before = ae_tape_arena_used(t);
     ae_val *v = calls[i].k == 0   ? ae_conv2d(t, x, w, NULL, 1, 0)
                 : calls[i].k == 1 ? ae_conv_transpose2d(t, gy, w, NULL, 1, 0, 0)
-                                  : ae_conv2d_weight_grad(t, x, gy, 3, 3, 1, 1, 0, 0);
+                : calls[i].k == 2 ? ae_conv2d_weight_grad(t, x, gy, 3, 3, 1, 1, 0, 0)
+                                  : ae_conv_transpose2d(t, gs, w, NULL, 2, 1, 1);
     cr_assert(v, "%s", ae_tape_error(t));
     size_t want = val + ((size_t)calls[i].numel * sizeof(ae_real) + 63) / 64 * 64;
     cr_assert_eq(ae_tape_arena_used(t) - before, want, "call %d kept %zu bytes, its output needs %zu", i,
