@@ -521,9 +521,9 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   const int direct = g->o <= DIRECT_MAX_O; /* dot products, no GEMM */
   /* rows (AVX-512): dW^T += col y_grid^T with col's rows read where they lie (conv_grid_product.c) */
 #if defined(__AVX512F__)
-  const int rows = !direct;
+  const int rows = !direct, dots = rows && ae__conv_weight_dots(g);
 #else
-  const int rows = 0;
+  const int rows = 0, dots = 0;
 #endif
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && nch >= 2, tr = rows || (!direct && ckk < g->o);
   ae_tape_mark m = ae_tape_get_mark(t);
@@ -532,8 +532,9 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
   ae_real *part = ae_arena_alloc(t, g->op, (size_t)(nch * wn) * sizeof(ae_real));
   int64_t *toff = tap_table(t, g->op, g, &p);
   /* per thread: the block's images, y on the grid (the direct path lays out
-   * a whole image, which may be more than a band), and col when tr */
-  const int64_t ygn = g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
+   * a whole image, which may be more than a band; the dot products read y
+   * where it lies), and col when tr */
+  const int64_t ygn = dots ? 0 : g->o * (direct ? imax(p.cols, p.gcols) : p.cols);
   if (!part || !toff || pad_plan_init(t, g->op, g, &p, &pp) ||
       ae_conv_scratch_get(t, g->op, par, p.imgs * p.xpad + ygn + (tr && !rows ? ckk * p.cols : 0), &s))
     return -1;

@@ -206,10 +206,12 @@ static void weight_dots(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cn
   }
 }
 
+int ae__conv_weight_dots(const ae_conv_geom *g) { return g->c * g->kh * g->kw <= DOTS_MAX_K; }
+
 void ae__conv_weight_product(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y,
                              ae_real *ygt, int first, ae_real *dst) {
   const int64_t ckk = g->c * g->kh * g->kw, o = g->o;
-  if (ckk <= DOTS_MAX_K) {
+  if (ae__conv_weight_dots(g)) {
     weight_dots(g, f, cnt, y, first, dst);
     return;
   }

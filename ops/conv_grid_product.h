@@ -47,6 +47,9 @@ int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, cons
  * runs and y's rows, both where they lie (ae__gemm_dots; ygt unused). */
 void ae__conv_weight_product(const ae_conv_geom *g, const ae_conv_taps *f, int64_t cnt, const ae_real *y,
                              ae_real *ygt, int first, ae_real *dst);
+/* 1 when ae__conv_weight_product takes g's products as dot products (ygt
+ * then unused: the caller need not allocate it). */
+int ae__conv_weight_dots(const ae_conv_geom *g);
 #endif
 
 #endif
