@@ -3,6 +3,8 @@
  * backward, and the gather that is the scatter's adjoint), each with its
  * backward rule:
  *   max_pool2d(x) = x at the argmax        -> max_pool2d_backward(g, idx)
+ *   relu_max_pool2d(x) = max_pool2d(relu(x)), relu read in the scan
+ *                                           -> max_pool2d_backward(relu_backward(g, y), idx)
  *   max_pool2d_backward(g, idx) (scatter+) -> gather2d(gg, idx)
  *   gather2d(x, idx)                       -> max_pool2d_backward(g, idx)
  *   max_unpool2d(x, idx) (scatter=)        -> gather2d(g, idx) * winner mask
@@ -124,9 +126,10 @@ static void scatter_kernel(const ae_val *x, const ae_val *idx, ae_val *y, int ac
 }
 
 
-ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
+/* max_pool2d, of relu(x) when relu (the name op's). */
+static ae_val *max_pool(ae_tape *t, const char *op, ae_val *x, int k, int stride, int pad, ae_val **indices,
+                        int relu) {
   if (indices) *indices = NULL;
-  const char *op = "max_pool2d";
   if (!ae_op_begin(t, op, 1, &x) || !need_4d(t, op, "the input", x)) return NULL;
   int64_t oh, ow, h = x->t.shape.d[2], w = x->t.shape.d[3];
   if (!window(t, op, x->t.shape, k, stride, pad, &oh, &ow)) return NULL;
@@ -145,7 +148,7 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   if (k == 2 && stride == 2 && pad == 0) {
     AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
     for (int64_t p = 0; p < planes; p++)
-      ae__max_pool_2x2_plane(px + p * h * w, w, oh, ow, py + p * oh * ow, pi + p * oh * ow););
+      ae__max_pool_2x2_plane(px + p * h * w, w, oh, ow, py + p * oh * ow, pi + p * oh * ow, relu););
   } else
   AE_PAR_FOR(AE_PAR_WORK(y->t.numel * k * k), schedule(static),
   for (int64_t p = 0; p < planes; p++) {
@@ -161,7 +164,7 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
         int64_t at = h0 * w + w0;
         for (int64_t i = h0; i < h1; i++)
           for (int64_t j = w0; j < w1; j++) {
-            ae_real v = xs[i * w + j];
+            ae_real v = relu && !(xs[i * w + j] > 0) ? 0 : xs[i * w + j];
             if (v > best || isnan(v)) best = v, at = i * w + j;
           }
         py[(p * oh + r) * ow + c] = best;
@@ -171,14 +174,33 @@ ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val 
   ae_node *n = ae_op_record(t, AE_OP_MAX_POOL2D, y, 1, &x);
   if (n) {
     n->saved[0] = idx;
-    n->i[0] = k, n->i[1] = stride, n->i[2] = pad;
+    n->i[0] = k, n->i[1] = stride, n->i[2] = pad, n->i[3] = relu;
   }
   if (!ae_tape_ok(t)) return NULL;
   if (indices) *indices = idx;
   return y;
 }
+
+ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
+  return max_pool(t, "max_pool2d", x, k, stride, pad, indices, 0);
+}
+
+/* In anomaly mode the composite, so that a NaN in x is reported and not
+ * hidden by the relu (as ae_conv2d_relu_ex). */
+ae_val *ae_relu_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices) {
+  if (ae_anomaly_enabled(t)) {
+    if (indices) *indices = NULL;
+    return ae_max_pool2d(t, ae_relu(t, x), k, stride, pad, indices);
+  }
+  return max_pool(t, "relu_max_pool2d", x, k, stride, pad, indices, 1);
+}
+
 void ae_bw_max_pool2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_shape xs = n->in[0]->t.shape;
+  /* relu_max_pool2d: the gradient at the pooled pre-activation, relu_backward
+   * against the output (y > 0 exactly where the window's winner is), a
+   * quarter of the elements the composite's relu_backward reads at 2x2 */
+  if (n->i[3] && !(g = ae_activation_backward(t, AE_ACT_RELU, g, n->out, 0))) return; /* the tape's error is set */
   if (!ae_grad_enabled(t) && n->i[0] == 2 && n->i[1] == 2 && n->i[2] == 0) {
     /* first order, the zoo's pooling: one pass, no zeroing then scatter */
     const char *op = "max_pool2d_backward";

@@ -25,6 +25,14 @@
  * scan order wins ties (NaN propagates). *indices (if indices is non-NULL)
  * receives the argmax positions, or NULL on error. */
 AE_API ae_val *ae_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices);
+/* max_pool2d(relu(x)) without relu(x) written out, the values, the indices
+ * and the gradients bitwise the composite's (relu(NaN) = 0, and a window
+ * whose values are all <= 0 gives 0 at its first position): the pooling
+ * of a fused conv+relu whose argmax positions are kept (deconv-ae's
+ * unpooling), where relu(max_pool2d(x)) would pick other positions in the
+ * windows whose maximum is <= 0. Its backward reads the relu's mask at the
+ * pooled size. In anomaly mode the composite. */
+AE_API ae_val *ae_relu_max_pool2d(ae_tape *t, ae_val *x, int k, int stride, int pad, ae_val **indices);
 /* PyTorch's MaxUnpool2d with an explicit output size: (N, C, out_h, out_w)
  * zeros, except out[n, c, indices[n, c, i]] = x[n, c, i]. indices has x's
  * shape; every entry must be an integer in [0, out_h*out_w). Where an index

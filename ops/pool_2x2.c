@@ -102,7 +102,7 @@ static inline pmask index_offsets(const pool_consts *pc, const ae_real *idx, int
 }
 
 void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
-                            ae_real *restrict pi) {
+                            ae_real *restrict pi, int relu) {
   const pool_consts pc = pool_consts_of(w);
   for (int64_t r = 0; r < oh; r++) {
     ae_rc_prefetch(xs + 2 * r * w, AE_RC_AHEAD, 2 * w * (int64_t)sizeof(ae_real));
@@ -110,6 +110,8 @@ void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow
       const pool_chunk ch = chunk_at(c0, ow);
       pvec v[4];
       load_windows(&pc, xs, w, r, &ch, v);
+      if (relu) /* v > 0 ? v : 0, NaN to 0 (an ordered compare is false for it) */
+        for (int j = 0; j < 4; j++) v[j] = PV(maskz_mov)(PCMP(v[j], PV(setzero)(), _CMP_GT_OQ), v[j]);
       const pvec at0 = first_positions(&pc, w, r, &ch);
       pvec best = v[0], at = at0;
       for (int j = 1; j < 4; j++) { /* the scan's update: v > best, or v is NaN */
@@ -176,21 +178,24 @@ int ae__gather_2x2_plane(const ae_real *xs, const ae_real *restrict idx, int64_t
 #else
 /* pool.c's general scan written as a select chain over the window's four
  * values in scan order, so the loop over a row can vectorise. */
+/* v > 0 ? v : 0 (NaN to 0) when relu, else v. */
+static inline ae_real relu_if(ae_real v, int relu) { return relu && !(v > 0) ? 0 : v; }
+
 void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *restrict py,
-                            ae_real *restrict pi) {
+                            ae_real *restrict pi, int relu) {
   for (int64_t r = 0; r < oh; r++) {
     const ae_real *x0 = xs + 2 * r * w, *x1 = x0 + w;
     ae_real *yr = py + r * ow, *ir = pi + r * ow;
     const int64_t base = 2 * r * w;
     for (int64_t c = 0; c < ow; c++) {
-      ae_real best = x0[2 * c], v;
+      ae_real best = relu_if(x0[2 * c], relu), v;
       int64_t at = base + 2 * c;
       int upd;
-      v = x0[2 * c + 1], upd = v > best || v != v;
+      v = relu_if(x0[2 * c + 1], relu), upd = v > best || v != v;
       best = upd ? v : best, at = upd ? base + 2 * c + 1 : at;
-      v = x1[2 * c], upd = v > best || v != v;
+      v = relu_if(x1[2 * c], relu), upd = v > best || v != v;
       best = upd ? v : best, at = upd ? base + w + 2 * c : at;
-      v = x1[2 * c + 1], upd = v > best || v != v;
+      v = relu_if(x1[2 * c + 1], relu), upd = v > best || v != v;
       best = upd ? v : best, at = upd ? base + w + 2 * c + 1 : at;
       yr[c] = best;
       ir[c] = (ae_real)at;

@@ -11,8 +11,11 @@
 #include "base/real.h"
 
 /* py, pi = each window's maximum and its position: the first maximum in
- * scan order, the last NaN (PyTorch's scan). */
-void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *py, ae_real *pi);
+ * scan order, the last NaN (PyTorch's scan). relu: of relu(xs) instead,
+ * each value v read as v > 0 ? v : 0 (NaN as 0, as the fused conv+relu
+ * ops write it), bitwise the pooling of relu(xs). */
+void ae__max_pool_2x2_plane(const ae_real *xs, int64_t w, int64_t oh, int64_t ow, ae_real *py, ae_real *pi,
+                            int relu);
 
 /* y (h x w) = g at each window's recorded position, 0 elsewhere (a row and
  * a column past the last whole window too): the pooling's input gradient,

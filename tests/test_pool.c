@@ -3,7 +3,8 @@
  * batch 1 and 3): forward values and argmax indices (first max on ties,
  * padding ignored on all-negative inputs), max_unpool2d(max_pool2d(x))
  * keeping exactly the maxima (the 2x2 stride-2 kernels' own cases are in
- * test_pool_2x2.c), the adjoint identities of each linear pair,
+ * test_pool_2x2.c), relu_max_pool2d against max_pool2d(relu(x)) bitwise,
+ * the adjoint identities of each linear pair,
  * gradients of <op(x), w> against reference scatters, error messages,
  * thread-count independence, no heap allocation in a warm step, and (in
  * float64) gradcheck + gradgradcheck over this family's op-table rows
@@ -195,6 +196,68 @@ Test(pool, ties_pick_the_first_max_in_scan_order) {
   for (int i = 0; i < 3; i++) cr_expect(isnan(y4->t.data[i]) && idx->t.data[i] == 1, "output %d", i);
   /* indices are constants */
   cr_expect(idx->node == -1 && !idx->requires_grad);
+  ae_tape_free(t);
+}
+
+/* ---- relu_max_pool2d is max_pool2d(relu(x)), bitwise ---------------------- */
+
+/* The fused op and the composite on the same x: values, indices and the
+ * gradient of <y, w> (first order, and with create_graph) byte for byte.
+ * Inputs: uniform in [-1, 1] (windows of all non-positive values, whose
+ * composite winner is the first position, not the largest value), a few
+ * NaNs (relu(NaN) = 0), and exact zeros and ties. */
+static void relu_pool_case(const cfg *c, int ci, int threads) {
+  int old = ae_get_threads();
+  ae_set_threads(threads);
+  ae_real *res[2][4];
+  int64_t len[4];
+  for (int fused = 0; fused < 2; fused++) {
+    ae_tape *t = ae_tape_new(0);
+    ae_rng r;
+    ae_rng_init(&r, 40 + (uint64_t)ci);
+    ae_val *x = rand_val(t, AE_SHAPE(c->n, c->c, c->h, c->w), &r, -1, 1, 1), *idx = NULL;
+    for (int64_t i = 0; i < x->t.numel; i += 7) x->t.data[i] = (ae_real)(i % 3 == 0 ? NAN : i % 3 == 1 ? 0 : -0.5);
+    ae_val *y = fused ? ae_relu_max_pool2d(t, x, c->k, c->s, c->p, &idx)
+                      : ae_max_pool2d(t, ae_relu(t, x), c->k, c->s, c->p, &idx);
+    cr_assert(y && idx, "config %d: %s", ci, ae_tape_error(t));
+    ae_val *w = rand_val(t, y->t.shape, &r, -1, 1, 0);
+    ae_val *outs[4] = {y, idx, ae_grad1(t, y, w, x, 0), ae_grad1(t, y, w, x, 1)};
+    for (int k = 0; k < 4; k++) {
+      cr_assert(outs[k], "config %d output %d: %s", ci, k, ae_tape_error(t));
+      len[k] = outs[k]->t.numel;
+      res[fused][k] = malloc(sizeof(ae_real) * (size_t)len[k]);
+      memcpy(res[fused][k], outs[k]->t.data, sizeof(ae_real) * (size_t)len[k]);
+    }
+    ae_tape_free(t);
+  }
+  ae_set_threads(old);
+  static const char *what[4] = {"values", "indices", "gradient", "gradient (create_graph)"};
+  for (int k = 0; k < 4; k++) {
+    cr_expect(memcmp(res[0][k], res[1][k], sizeof(ae_real) * (size_t)len[k]) == 0,
+              "config %d, %d threads: relu_max_pool2d's %s differ from max_pool2d(relu(x))'s", ci, threads, what[k]);
+    free(res[0][k]), free(res[1][k]);
+  }
+}
+
+Test(pool, relu_max_pool2d_is_the_composite_bitwise) {
+  for (int ci = 0; ci < NCFG; ci++) relu_pool_case(&CFGS[ci], ci, 1);
+  /* above the parallel thresholds, the zoo's 2x2 windows */
+  const cfg big = {4, 16, 28, 28, 2, 2, 0};
+  relu_pool_case(&big, NCFG, 1);
+  relu_pool_case(&big, NCFG, 2);
+}
+
+/* The composite's winners where a window's values are all <= 0: its first
+ * position, where relu(max_pool2d(x)) would take the largest value's. */
+Test(pool, relu_max_pool2d_ties_at_zero_pick_the_first_position) {
+  ae_tape *t = ae_tape_new(0);
+  ae_val *x = ae_const(t, AE_SHAPE(1, 1, 2, 4), (const ae_real[]){-3, -1, 2, -1, -2, -0.5, 5, 5}), *idx = NULL;
+  ae_val *y = ae_relu_max_pool2d(t, x, 2, 2, 0, &idx);
+  cr_assert(y && idx, "%s", ae_tape_error(t));
+  cr_expect(y->t.data[0] == 0 && idx->t.data[0] == 0, "window 0: %g at %g", (double)y->t.data[0],
+            (double)idx->t.data[0]);
+  cr_expect(y->t.data[1] == 5 && idx->t.data[1] == 6, "window 1: %g at %g", (double)y->t.data[1],
+            (double)idx->t.data[1]);
   ae_tape_free(t);
 }
 

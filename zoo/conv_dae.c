@@ -79,9 +79,9 @@ static int build(ae_model *m, ae_rng *rng) {
  * maximum is positive has the same first maximum either way; one whose
  * maximum is <= 0 passes no gradient either way); the ReLU and its
  * backward then run on a quarter of the elements (12.8 MB -> 3.2 MB a
- * pass at batch 128 on 28x28). deconv-ae keeps relu-then-pool: its
- * unpooling uses the argmax positions, which differ where a window's
- * maximum is <= 0. */
+ * pass at batch 128 on 28x28). deconv-ae, whose unpooling uses the
+ * argmax positions (they differ where a window's maximum is <= 0), pools
+ * with ae_relu_max_pool2d instead. */
 static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   conv_dae_state *s = m->state;
   for (int i = 0; i < s->n; i++) x = ae_relu(t, ae_max_pool2d(t, ae_conv_apply(t, &s->enc[i], x), 2, 2, 0, NULL));

@@ -75,10 +75,13 @@ static int build(ae_model *m, ae_rng *rng) {
   return 0;
 }
 
-/* h, and the argmax positions idx[i] of pooling level i+1. */
+/* h, and the argmax positions idx[i] of pooling level i+1. maxpool(relu(conv))
+ * as one pooling op that reads the relu as it scans (ae_relu_max_pool2d):
+ * the same values, positions and gradients, bitwise, with the relu's
+ * backward at the pooled size (a quarter of the elements at 2x2). */
 static ae_val *encode_with_indices(ae_model *m, ae_tape *t, ae_val *x, ae_val **idx) {
   deconv_ae_state *s = m->state;
-  for (int i = 0; i < s->n; i++) x = ae_max_pool2d(t, ae_conv_apply_relu(t, &s->enc[i], x), 2, 2, 0, &idx[i]);
+  for (int i = 0; i < s->n; i++) x = ae_relu_max_pool2d(t, ae_conv_apply(t, &s->enc[i], x), 2, 2, 0, &idx[i]);
   return x;
 }
 

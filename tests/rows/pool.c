@@ -5,7 +5,8 @@
  * (in_h, in_w, k, stride, pad); max_unpool2d / max_pool2d_backward
  * (out_h, out_w, index range or 0 for the whole plane); upsample (factor).
  * Max-pool inputs are a shuffled grid 0.05 apart, so no tie is within
- * 2 eps; index inputs are constants (nondiff). */
+ * 2 eps (for relu_max_pool2d shifted off 0); index inputs are constants
+ * (nondiff). */
 #include "../op_table.h"
 #include "../pool_ref.h"
 
@@ -82,6 +83,42 @@ static void ref_max_pool_idx(ae_tensor *const *in, ae_tensor *out, const op_row 
   free(y);
 }
 
+/* relu_max_pool2d: the inputs shifted off 0 (no value on the relu's kink,
+ * where finite differences would straddle it), the reference pooling
+ * relu(x). */
+static void init_distinct_off0(ae_tensor *const *in, ae_rng *r, const op_row *row) {
+  init_distinct(in, r, row);
+  for (int64_t i = 0; i < in[0]->numel; i++) in[0]->data[i] += (ae_real)0.025;
+}
+static ae_tensor *relu_of(const ae_tensor *x) {
+  ae_tensor *y = ae_tensor_new(x->shape);
+  if (!y) abort();
+  for (int64_t i = 0; i < x->numel; i++) y->data[i] = x->data[i] > 0 ? x->data[i] : 0;
+  return y;
+}
+static ae_val *build_relu_max_pool(ae_tape *t, ae_val *const *in, const op_row *r) {
+  return ae_relu_max_pool2d(t, in[0], r->iattr[0], r->iattr[1], r->iattr[2], NULL);
+}
+static void ref_relu_max_pool(ae_tensor *const *in, ae_tensor *out, const op_row *r) {
+  ae_tensor *x = relu_of(in[0]);
+  ref_max_pool((ae_tensor *const[]){x}, out, r);
+  ae_tensor_free(x);
+}
+static ae_val *build_relu_max_pool_idx(ae_tape *t, ae_val *const *in, const op_row *r) {
+  ae_val *idx = NULL;
+  ae_relu_max_pool2d(t, in[0], r->iattr[0], r->iattr[1], r->iattr[2], &idx);
+  return idx;
+}
+static void ref_relu_max_pool_idx(ae_tensor *const *in, ae_tensor *out, const op_row *r) {
+  ae_tensor *x = relu_of(in[0]);
+  ref_max_pool_idx((ae_tensor *const[]){x}, out, r);
+  ae_tensor_free(x);
+}
+/* Ties and non-positive windows: values from {-2, -1, 0, 1}. */
+static void init_ties_signed(ae_tensor *const *in, ae_rng *r, const op_row *row) {
+  for (int64_t i = 0; i < in[0]->numel; i++) in[0]->data[i] = (ae_real)((int)(ae_rng_u64(r) % 4) - 2);
+}
+
 static ae_val *build_max_bw(ae_tape *t, ae_val *const *in, const op_row *r) {
   return ae_max_pool2d_backward(t, in[0], in[1], r->iattr[0], r->iattr[1]);
 }
@@ -150,6 +187,15 @@ AE_OP_ROWS(pool,
   {.op = AE_OP_MAX_POOL2D, .label = "max_pool2d indices with ties (first max wins)", .nin = 1,
    .in_shape = {OP_SHAPE(2, 3, 7, 5)}, .build = build_max_pool_idx, .reference = ref_max_pool_idx,
    .out_shape = OP_SHAPE(2, 3, 4, 3), .init = init_ties, .iattr = {3, 2, 1}, .flags = OP_ROW_FWD_ONLY},
+  {.op = AE_OP_MAX_POOL2D, .label = "relu_max_pool2d k2 stride 2 (the zoo's)", .nin = 1,
+   .in_shape = {OP_SHAPE(2, 3, 6, 5)}, .build = build_relu_max_pool, .reference = ref_relu_max_pool,
+   .out_shape = OP_SHAPE(2, 3, 3, 2), .init = init_distinct_off0, .iattr = {2, 2, 0}},
+  {.op = AE_OP_MAX_POOL2D, .label = "relu_max_pool2d k3 stride 2 pad 1", .nin = 1,
+   .in_shape = {OP_SHAPE(2, 2, 5, 6)}, .build = build_relu_max_pool, .reference = ref_relu_max_pool,
+   .out_shape = OP_SHAPE(2, 2, 3, 3), .init = init_distinct_off0, .iattr = {3, 2, 1}},
+  {.op = AE_OP_MAX_POOL2D, .label = "relu_max_pool2d indices, ties and windows <= 0", .nin = 1,
+   .in_shape = {OP_SHAPE(2, 3, 8, 6)}, .build = build_relu_max_pool_idx, .reference = ref_relu_max_pool_idx,
+   .out_shape = OP_SHAPE(2, 3, 4, 3), .init = init_ties_signed, .iattr = {2, 2, 0}, .flags = OP_ROW_FWD_ONLY},
   {.op = AE_OP_MAX_POOL2D_BACKWARD, .label = "max_pool2d_backward (scatter-add, repeated indices)", .nin = 2,
    .in_shape = {OP_SHAPE(2, 2, 3, 3), OP_SHAPE(2, 2, 3, 3)}, .lo = -1, .hi = 1, .nondiff = 2,
    .build = build_max_bw, .reference = ref_max_bw, .out_shape = OP_SHAPE(2, 2, 5, 4),
