@@ -16,6 +16,7 @@
 #include "conv_kernels.h"
 #include "oplist.h"
 #include "ops.h"
+#include "pool.h"
 
 /* Output padding that makes conv_transpose2d give back `in` rows from `out`. */
 static int restore_pad(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p) { return (int)(in - ((out - 1) * s - 2 * p + k)); }
@@ -124,15 +125,72 @@ ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int p
   return ae_conv2d_ex(t, x, w, b, stride, stride, pad, pad);
 }
 
+/* conv2d (relu: conv2d_relu) of upsample_nearest(x, f), the image read
+ * upsampled as it is padded (ae_conv_up_ok); otherwise, and in anomaly
+ * mode, the composite. Node: in[0] is x as given, i[7] = f. */
+ae_val *ae_conv2d_upsampled(ae_tape *t, ae_val *x, int f, ae_val *w, ae_val *b, int stride, int pad, int relu) {
+  const char *op = relu ? "conv2d_upsampled_relu" : "conv2d_upsampled";
+  ae_val *in[3] = {x, w, b};
+  if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
+      !check_args(t, op, stride, stride, pad, pad))
+    return NULL;
+  if (f < 1) {
+    ae_raise(t, AE_ERR_ARG, op, "upsampling factor %d must be at least 1", f);
+    return NULL;
+  }
+  ae_shape xs = x->t.shape, ws = w->t.shape, us = AE_SHAPE(xs.d[0], xs.d[1], xs.d[2] * f, xs.d[3] * f);
+  ae_conv_geom g;
+  int fused = f > 1 && !ae_anomaly_enabled(t) && xs.d[1] == ws.d[1] && check_bias(t, op, b, ws.d[0]) &&
+              conv_geom(t, op, us, ws, ws.d[0], ws.d[2], ws.d[3], stride, stride, pad, pad, &g);
+  if (!ae_tape_ok(t)) return NULL;
+  g.relu = relu, g.up = f;
+  if (!fused || !ae_conv_up_ok(&g)) {
+    ae_val *u = f > 1 ? ae_upsample_nearest(t, x, f) : x;
+    return relu ? ae_conv2d_relu_ex(t, u, w, b, stride, stride, pad, pad)
+                : ae_conv2d_ex(t, u, w, b, stride, stride, pad, pad);
+  }
+  ae_val *y = ae_op_out(t, op, AE_SHAPE(g.n, g.o, g.oh, g.ow));
+  if (!y || ae_conv_fwd_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
+  ae_node *n = ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in);
+  set_attrs(n, stride, stride, pad, pad, 0, 0, relu);
+  if (n) n->i[7] = f;
+  return y;
+}
+
+/* conv2d_upsampled's weight gradient without create_graph: the weight
+ * kernel reads x upsampled, as the forward did; nothing recorded (anomaly
+ * mode's check only). With create_graph: the composite's, on x upsampled. */
+static ae_val *weight_grad_upsampled(ae_tape *t, const ae_node *n, ae_val *g) {
+  ae_val *x = n->in[0], *w = n->in[1];
+  int f = (int)n->i[7], sh = (int)n->i[0], ph = (int)n->i[2];
+  if (ae_grad_enabled(t))
+    return ae_conv2d_weight_grad(t, ae_upsample_nearest(t, x, f), g, (int)w->t.shape.d[2], (int)w->t.shape.d[3], sh,
+                                 sh, ph, ph);
+  const char *op = "conv2d_weight_grad";
+  ae_val *in[2] = {x, g};
+  ae_conv_geom cg = {.n = x->t.shape.d[0], .c = x->t.shape.d[1], .h = x->t.shape.d[2] * f, .w = x->t.shape.d[3] * f,
+                     .o = g->t.shape.d[1], .oh = g->t.shape.d[2], .ow = g->t.shape.d[3], .kh = w->t.shape.d[2],
+                     .kw = w->t.shape.d[3], .sh = sh, .sw = sh, .ph = ph, .pw = ph, .op = op, .up = f};
+  ae_val *y = ae_op_begin(t, op, 2, in) ? ae_op_out(t, op, w->t.shape) : NULL;
+  if (!y || ae_conv_weight_kernel(t, &cg, x->t.data, g->t.data, y->t.data)) return NULL;
+  ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, 0, NULL);
+  return y;
+}
+
 void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   ae_val *x = n->in[0], *w = n->in[1];
   if (!(g = pre_relu_grad(t, n, g))) return; /* the tape's error is set */
-  int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3];
+  int sh = (int)n->i[0], sw = (int)n->i[1], ph = (int)n->i[2], pw = (int)n->i[3], f = n->i[7] > 1 ? (int)n->i[7] : 1;
   ae_shape xs = x->t.shape, ws = w->t.shape, gs = g->t.shape;
-  if (ae_needs_grad(t, n, 0))
-    gin[0] = ae_conv_transpose2d_ex(t, g, w, NULL, sh, sw, ph, pw, restore_pad(xs.d[2], gs.d[2], ws.d[2], sh, ph),
-                                    restore_pad(xs.d[3], gs.d[3], ws.d[3], sw, pw));
-  if (ae_needs_grad(t, n, 1)) gin[1] = ae_conv2d_weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
+  if (ae_needs_grad(t, n, 0)) { /* conv2d_upsampled: the composite's, upsample's backward after */
+    ae_val *d = ae_conv_transpose2d_ex(t, g, w, NULL, sh, sw, ph, pw,
+                                       restore_pad(xs.d[2] * f, gs.d[2], ws.d[2], sh, ph),
+                                       restore_pad(xs.d[3] * f, gs.d[3], ws.d[3], sw, pw));
+    gin[0] = f > 1 ? ae_upsample_nearest_backward(t, d, f) : d;
+  }
+  if (ae_needs_grad(t, n, 1))
+    gin[1] = f > 1 ? weight_grad_upsampled(t, n, g)
+                   : ae_conv2d_weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
   if (n->nin > 2 && ae_needs_grad(t, n, 2)) gin[2] = bias_grad(t, g);
 }
 

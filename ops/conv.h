@@ -39,6 +39,13 @@ AE_API ae_val *ae_conv_transpose2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *
 AE_API ae_val *ae_conv2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw);
 AE_API ae_val *ae_conv_transpose2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph,
                                            int pw, int oph, int opw);
+/* conv2d(upsample_nearest(x, f), w, b, stride, pad), and with relu as
+ * ae_conv2d_relu_ex, without the upsampled image written out: the
+ * convolution reads x upsampled as it pads it, in the forward and in the
+ * first-order weight gradient. Values and gradients (to any order) are
+ * bitwise the composite's; where the padded-grid path cannot run (or
+ * AEZOO_CONV=im2col), and in anomaly mode, it records the composite. */
+AE_API ae_val *ae_conv2d_upsampled(ae_tape *t, ae_val *x, int f, ae_val *w, ae_val *b, int stride, int pad, int relu);
 /* The weight gradient of conv2d for a kh x kw kernel (backward of both ops). */
 AE_API ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw);
 

@@ -32,7 +32,9 @@
  *           AE_CONV_WG_CHUNKS chunks, each summed in order into its own
  *           partial, the partials added in chunk order.
  * One or two output channels (fwd, weight) take a direct path: per grid
- * column, a sum over the tap runs, no column matrix and no GEMM.
+ * column, a sum over the tap runs, no column matrix and no GEMM. With
+ * g->up (conv2d_upsampled) fwd and weight read the image upsampled, nearest:
+ * pad_image's planned permutation takes each pixel up x up times.
  * Blocks, from the shapes alone: several whole images side by side, or
  * bands of output rows of one image, the column matrix in L2. Threads take
  * whole blocks (fwd, data) or chunks (weight), so every result is bitwise
@@ -102,6 +104,11 @@ int ae_conv_grid_fits(const ae_conv_geom *g) {
 
 /* Strides above 1 split the image by phase through phase_perm's plans. */
 static int strided(const ae_conv_geom *g) { return g->sh > 1 || g->sw > 1; }
+/* The image's upsampling factor (1: none), and its elements per channel as given. */
+static int64_t up_of(const ae_conv_geom *g) { return g->up > 1 ? g->up : 1; }
+static int64_t in_plane(const ae_conv_geom *g) { return g->h / up_of(g) * (g->w / up_of(g)); }
+/* pad_image fills a channel's planes by one planned permutation: strided, or read upsampled. */
+static int by_perm(const ae_conv_geom *g) { return strided(g) || up_of(g) > 1; }
 
 /* Offset in a phase-split image of tap (ci, ki, kj)'s run: plane
  * (ci, ki % sh, kj % sw), row ki / sh, column kj / sw. */
@@ -156,14 +163,14 @@ static int64_t phase_pos(const ae_conv_geom *g, const grid_plan *p, int64_t ih, 
  * (pad_image). -1 with the tape's error set when the arena is full. */
 static int phase_perm(ae_tape *t, const char *op, const ae_conv_geom *g, const grid_plan *p, int to_image,
                       ae_rc_perm *pl) {
-  const int64_t planes = g->sh * g->sw * p->hq * p->wq, img = g->h * g->w;
-  const int64_t n = to_image ? img : planes, slen = to_image ? planes : img;
+  const int64_t planes = g->sh * g->sw * p->hq * p->wq, img = g->h * g->w, u = up_of(g), src = img / (u * u);
+  const int64_t n = to_image ? img : planes, slen = to_image ? planes : src;
   int32_t *tab = ae_arena_alloc(t, op, (size_t)n * sizeof(int32_t));
   if (!tab) return -1;
   for (int64_t k = 0; k < n; k++) tab[k] = -1;
   for (int64_t ih = 0; ih < g->h; ih++)
     for (int64_t iw = 0; iw < g->w; iw++) {
-      const int64_t q = phase_pos(g, p, ih, iw), e = ih * g->w + iw;
+      const int64_t q = phase_pos(g, p, ih, iw), e = to_image ? ih * g->w + iw : ih / u * (g->w / u) + iw / u;
       if (to_image)
         tab[e] = (int32_t)q;
       else
@@ -181,10 +188,10 @@ static int pad_plan_init(ae_tape *t, const char *op, const ae_conv_geom *g, cons
   pp->spread = 0;
 #if defined(__AVX512F__)
   /* from the first pixel's place to the last row's right padding */
-  if (g->sh == 1 && g->sw == 1 && g->h > 0)
+  if (!by_perm(g) && g->h > 0)
     pp->spread = ae_rc_spread_init(&pp->sp, g->w, p->wq, g->h * p->wq - g->pw) == 0;
 #endif
-  return strided(g) ? phase_perm(t, op, g, p, 0, &pp->perm) : 0;
+  return by_perm(g) ? phase_perm(t, op, g, p, 0, &pp->perm) : 0;
 }
 
 /* xq = image x (c, h, w) padded and split by phase (see the top), then
@@ -193,8 +200,10 @@ static int pad_plan_init(ae_tape *t, const char *op, const ae_conv_geom *g, cons
  * row) and its bottom padding (stride 1). */
 static void pad_image(const ae_conv_geom *g, const grid_plan *p, const pad_plan *pp, const ae_real *x,
                       ae_real *xq) {
-  const int64_t wq = p->wq, w = g->w, img = g->h * w, plane = p->hq * wq, used = g->c * g->sh * g->sw * plane;
-  if (strided(g)) {
+  const int64_t wq = p->wq, w = g->w, plane = p->hq * wq, used = g->c * g->sh * g->sw * plane;
+  int64_t img = g->h * w;
+  if (by_perm(g)) {
+    img = in_plane(g);
     for (int64_t ci = 0; ci < g->c; ci++) {
       ae_rc_prefetch(x + (ci + 1) * img, 0, img * (int64_t)sizeof(ae_real)); /* the next plane (or image) */
       ae_rc_perm_run(&pp->perm, xq + ci * g->sh * g->sw * plane, x + ci * img, 0, 0);
@@ -271,29 +280,6 @@ static void grid_im2col(const ae_conv_geom *g, const grid_plan *p, const ae_real
         ae_real *d = col + ((ci * g->kh + ki) * g->kw + kj) * ld;
         for (int64_t i = 0; i < cnt; i++) memcpy(d + i * band, s + i * p->xpad, (size_t)band * sizeof *d);
       }
-}
-
-/* The weight gradient's B operand, col^T (K = grid columns, N = taps),
- * packed straight from the images: row p of B is grid column p (image
- * p / band), column j is tap j, so a panel is NR runs transposed, in
- * blocks of AE_GEMM_VL runs by AE_GEMM_VL columns. */
-static void pack_runs_transposed(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
-  const ae_conv_taps *f = ctx;
-  enum { VLB = AE_GEMM_VL };
-  const ae_real *rows[VLB];
-  for (int64_t pp = 0; pp < kc;) {
-    const int64_t i = (p0 + pp) / f->band, q = (p0 + pp) % f->band, len = imin(kc - pp, f->band - q);
-    const ae_real *img = f->xq + i * f->xpad + f->r0wq + q;
-    for (int64_t q0 = 0; q0 < len; q0 += VLB) {
-      const int cols = (int)imin(VLB, len - q0);
-      for (int jb = 0; jb < AE_GEMM_NR; jb += VLB) {
-        const int store = (int)imin(VLB, AE_GEMM_NR - jb), nrows = (int)imax(0, imin(store, nr - jb));
-        for (int r = 0; r < nrows; r++) rows[r] = img + f->toff[j0 + jb + r] + q0;
-        ae_gemm_transpose_rows(rows, nrows, cols, dst + (pp + q0) * AE_GEMM_NR + jb, AE_GEMM_NR, store);
-      }
-    }
-    pp += len;
-  }
 }
 
 /* The adjoint of grid_im2col: adds each tap's row of col into its run of
@@ -409,7 +395,7 @@ static ae_real dot(const ae_real *a, const ae_real *b, int64_t n) {
 
 int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
                      ae_real *y) {
-  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w;
+  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * in_plane(g);
   const grid_plan p = plan_of(g);
   const int64_t jobs = cdiv(g->n, p.imgs);
   const int par = AE_PAR_WORK(g->n * g->o * ckk * plane) && jobs >= 2;
@@ -469,7 +455,7 @@ int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const 
 static int data_flipped(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
                         ae_real *x) {
   const ae_conv_geom f = {g->n, g->o, g->oh, g->ow, g->c, g->h, g->w, g->kh, g->kw, 1, 1,
-                          g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->relu, g->op};
+                          g->kh - 1 - g->ph, g->kw - 1 - g->pw, g->relu, g->op, 0};
   const int64_t kk = g->kh * g->kw;
   ae_tape_mark m = ae_tape_get_mark(t);
   ae_real *wf = ae_arena_alloc(t, g->op, (size_t)(g->o * g->c * kk) * sizeof(ae_real));
@@ -514,7 +500,7 @@ int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const
 }
 
 int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *y, ae_real *w) {
-  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * g->h * g->w, wn = g->o * ckk;
+  const int64_t ckk = g->c * g->kh * g->kw, plane = g->oh * g->ow, img = g->c * in_plane(g), wn = g->o * ckk;
   const grid_plan p = plan_of(g);
   pad_plan pp;
   const int64_t nch = imin(g->n, AE_CONV_WG_CHUNKS);
@@ -575,7 +561,8 @@ int ae_conv_grid_weight(ae_tape *t, const ae_conv_geom *g, const ae_real *x, con
           ae_gemm(0, 1, ckk, g->o, cols, 1, col, cols, yg, cols, first ? 0 : 1, dst, g->o);
         } else {
           const ae_conv_taps f = {toff, xq, p.xpad, (r1 - r0) * p.wq, r0 * p.wq, p.wq};
-          if (ae_gemm_packed_b(0, g->o, ckk, cols, 1, yg, cols, pack_runs_transposed, &f, first ? 0 : 1, dst, ckk)) {
+          if (ae_gemm_packed_b(0, g->o, ckk, cols, 1, yg, cols, ae__conv_pack_runs_transposed, &f, first ? 0 : 1, dst,
+                               ckk)) {
             __atomic_store_n(&fail, 1, __ATOMIC_RELAXED);
             break;
           }

@@ -18,6 +18,7 @@
 #include "conv_grid_product.h"
 
 static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* The product's B operand, the column matrix of a block, packed straight
  * from the images (ae_gemm_packed_b): row t of B is tap t's run, column j
@@ -153,6 +154,29 @@ int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, cons
 #endif
   const int64_t ckk = g->c * g->kh * g->kw;
   return ae_gemm_packed_b(0, g->o, cols, ckk, 1, w, ckk, pack_taps, f, 0, tmp, cols) ? -1 : 0;
+}
+
+/* The weight gradient's B operand, col^T (K = grid columns, N = taps),
+ * packed straight from the images: row p of B is grid column p (image
+ * p / band), column j is tap j, so a panel is NR runs transposed, in
+ * blocks of AE_GEMM_VL runs by AE_GEMM_VL columns. */
+void ae__conv_pack_runs_transposed(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst) {
+  const ae_conv_taps *f = ctx;
+  enum { VLB = AE_GEMM_VL };
+  const ae_real *rows[VLB];
+  for (int64_t pp = 0; pp < kc;) {
+    const int64_t i = (p0 + pp) / f->band, q = (p0 + pp) % f->band, len = imin(kc - pp, f->band - q);
+    const ae_real *img = f->xq + i * f->xpad + f->r0wq + q;
+    for (int64_t q0 = 0; q0 < len; q0 += VLB) {
+      const int cols = (int)imin(VLB, len - q0);
+      for (int jb = 0; jb < AE_GEMM_NR; jb += VLB) {
+        const int store = (int)imin(VLB, AE_GEMM_NR - jb), nrows = (int)imax(0, imin(store, nr - jb));
+        for (int r = 0; r < nrows; r++) rows[r] = img + f->toff[j0 + jb + r] + q0;
+        ae_gemm_transpose_rows(rows, nrows, cols, dst + (pp + q0) * AE_GEMM_NR + jb, AE_GEMM_NR, store);
+      }
+    }
+    pp += len;
+  }
 }
 
 #if defined(__AVX512F__)

@@ -3,7 +3,8 @@
  * row t is tap t's run in each image: the forward's y_grid = w col, the
  * runs read where they lie (AVX-512, where ae__conv_in_place says) or
  * packed into the GEMM's B panels; the weight gradient's dW^T = col
- * y_grid^T, the runs read where they lie (AVX-512). Defined in
+ * y_grid^T, the runs read where they lie (AVX-512), or its dW = y_grid
+ * col^T with col^T's panels packed from the runs. Defined in
  * conv_grid_product.c. */
 #ifndef AE_CONV_GRID_PRODUCT_H
 #define AE_CONV_GRID_PRODUCT_H
@@ -37,6 +38,11 @@ int ae__conv_weight_tail(ae_tape *t, const ae_conv_geom *g, const ae_real *w, co
  * wtail from ae__conv_weight_tail. */
 int ae__conv_product(const ae_conv_geom *g, int in_place, const ae_real *w, const ae_real *wtail,
                      const ae_conv_taps *f, int64_t cnt, const ae_real *b, ae_real *y, ae_real *tmp, int64_t cols);
+
+/* The weight gradient's B operand col^T (K = grid columns, N = taps) for
+ * ae_gemm_packed_b, packed straight from the runs of ctx (an ae_conv_taps):
+ * NR runs transposed a panel. */
+void ae__conv_pack_runs_transposed(const void *ctx, int64_t p0, int64_t kc, int64_t j0, int nr, ae_real *dst);
 
 #if defined(__AVX512F__)
 /* dst (ckk x o) = col y_grid^T for the cnt images of f (y at the first

@@ -131,6 +131,10 @@ static int grid_on(void) {
   return v;
 }
 
+int ae_conv_up_ok(const ae_conv_geom *g) {
+  return g->up > 1 && g->h % g->up == 0 && g->w % g->up == 0 && grid_on() && ae_conv_grid_fits(g);
+}
+
 /* The output side of images [n0, n0 + cnt) as one (o, cnt*plane) matrix:
  * copies each y[n, o, :] into tmp's row o, column block n - n0. */
 static void gather(const ae_conv_geom *g, const ae_real *y, int64_t n0, int64_t cnt, ae_real *tmp) {

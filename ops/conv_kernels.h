@@ -19,6 +19,8 @@ typedef struct ae_conv_geom {
   int64_t sh, sw, ph, pw;
   int relu; /* fwd and data: the result is written as relu(v) = v > 0 ? v : 0 (the fused ops) */
   const char *op; /* the op's name, for the kernels' arena allocations and errors (and so the node's name) */
+  int up;   /* fwd and weight on the grid path (ae_conv_up_ok): the image x is given at (h / up, w / up) and read
+             * upsampled by up, nearest (conv2d_upsampled); 0 or 1: as given */
 } ae_conv_geom;
 
 int ae_conv_fwd_kernel(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
@@ -35,6 +37,9 @@ void ae_conv_sum_partials(const ae_conv_geom *g, ae_real *part, int64_t nch, int
 /* Convolution on the padded, phase-split grid (conv_grid.c): the kernels
  * above hand over to it when ae_conv_grid_fits (consistent shapes). */
 int ae_conv_grid_fits(const ae_conv_geom *g);
+/* Whether fwd and weight can read g's image upsampled (g->up): the grid
+ * path is on and fits, and h, w are multiples of up. */
+int ae_conv_up_ok(const ae_conv_geom *g);
 int ae_conv_grid_fwd(ae_tape *t, const ae_conv_geom *g, const ae_real *x, const ae_real *w, const ae_real *b,
                      ae_real *y);
 int ae_conv_grid_data(ae_tape *t, const ae_conv_geom *g, const ae_real *y, const ae_real *w, const ae_real *b,
