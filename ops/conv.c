@@ -7,10 +7,15 @@
  *   y = conv_transpose2d(x, w, b):  dx = conv2d(g, w)
  *                                   dw = conv2d_weight_grad(g, x),  db = sum of g over n, h, w
  *   G = conv2d_weight_grad(x, gy):  dx = conv_transpose2d(gy, gG),  dgy = conv2d(x, gG)
+ *   y = conv2d_upsampled(x, f, w, b) = conv2d(upsample_nearest(x, f), w, b):
+ *                                   dx = upsample_nearest_backward(conv_transpose2d(g, w), f),
+ *                                   dw = conv2d_weight_grad(upsample_nearest(x, f), g) (without
+ *                                   create_graph: the weight kernel reading x upsampled), db as conv2d
  * Node attributes: i[0..3] = sh, sw, ph, pw; conv_transpose2d adds
  * i[4..5] = oph, opw; conv2d_weight_grad adds i[4..5] = kh, kw; i[6] = 1
  * for the fused relu variants, whose rules first take g through
- * relu_backward against the output. */
+ * relu_backward against the output; i[7] = f for conv2d_upsampled (a
+ * conv2d node whose input is x as given). */
 #include "conv.h"
 
 #include "conv_kernels.h"
