@@ -84,6 +84,9 @@ static ae_val *pre_relu_grad(ae_tape *t, const ae_node *n, ae_val *g) {
   return ae_activation_backward(t, n->i[6] ? AE_ACT_RELU : AE_ACT_NONE, g, n->out, 0);
 }
 
+static ae_val *weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw,
+                           int up);
+
 /* d/db: g summed over batch and space, as a (ch) vector. */
 static ae_val *bias_grad(ae_tape *t, ae_val *g) {
   int64_t ch = g->t.shape.d[1];
@@ -92,13 +95,16 @@ static ae_val *bias_grad(ae_tape *t, ae_val *g) {
 
 /* ---- conv2d ---- */
 
+/* up > 1: of upsample_nearest(x, up), x read upsampled (conv2d_upsampled;
+ * the composite where ae_conv_up_ok says no). */
 static ae_val *conv2d(ae_tape *t, const char *op, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw,
-                      int relu) {
+                      int relu, int up) {
   ae_val *in[3] = {x, w, b};
   if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
       !check_args(t, op, sh, sw, ph, pw))
     return NULL;
   ae_shape xs = x->t.shape, ws = w->t.shape;
+  if (up > 1) xs.d[2] *= up, xs.d[3] *= up;
   if (xs.d[1] != ws.d[1]) {
     char a[AE_SHAPE_BUF], c[AE_SHAPE_BUF];
     ae_raise(t, AE_ERR_SHAPE, op, "input %s and weight %s: input has %lld channels, weight expects %lld",
@@ -108,22 +114,25 @@ static ae_val *conv2d(ae_tape *t, const char *op, ae_val *x, ae_val *w, ae_val *
   ae_conv_geom g;
   if (!check_bias(t, op, b, ws.d[0]) || !conv_geom(t, op, xs, ws, ws.d[0], ws.d[2], ws.d[3], sh, sw, ph, pw, &g))
     return NULL;
-  g.relu = relu;
+  g.relu = relu, g.up = up > 1 ? up : 0;
+  if (g.up && !ae_conv_up_ok(&g)) return conv2d(t, op, ae_upsample_nearest(t, x, up), w, b, sh, sw, ph, pw, relu, 1);
   ae_val *y = ae_op_out(t, op, AE_SHAPE(g.n, g.o, g.oh, g.ow));
   if (!y || ae_conv_fwd_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
-  set_attrs(ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in), sh, sw, ph, pw, 0, 0, relu);
+  ae_node *n = ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in);
+  set_attrs(n, sh, sw, ph, pw, 0, 0, relu);
+  if (n && up > 1) n->i[7] = up;
   return y;
 }
 
 ae_val *ae_conv2d_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw) {
-  return conv2d(t, "conv2d", x, w, b, sh, sw, ph, pw, 0);
+  return conv2d(t, "conv2d", x, w, b, sh, sw, ph, pw, 0, 1);
 }
 
 /* In anomaly mode the composite, so that a NaN the convolution makes is
  * reported there and not hidden by the relu (relu(NaN) = 0). */
 ae_val *ae_conv2d_relu_ex(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int sh, int sw, int ph, int pw) {
   if (ae_anomaly_enabled(t)) return ae_relu(t, ae_conv2d_ex(t, x, w, b, sh, sw, ph, pw));
-  return conv2d(t, "conv2d_relu", x, w, b, sh, sw, ph, pw, 1);
+  return conv2d(t, "conv2d_relu", x, w, b, sh, sw, ph, pw, 1, 1);
 }
 
 ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int pad) {
@@ -131,55 +140,19 @@ ae_val *ae_conv2d(ae_tape *t, ae_val *x, ae_val *w, ae_val *b, int stride, int p
 }
 
 /* conv2d (relu: conv2d_relu) of upsample_nearest(x, f), the image read
- * upsampled as it is padded (ae_conv_up_ok); otherwise, and in anomaly
- * mode, the composite. Node: in[0] is x as given, i[7] = f. */
+ * upsampled as it is padded; in anomaly mode the composite. Node: a
+ * conv2d node whose in[0] is x as given, i[7] = f. */
 ae_val *ae_conv2d_upsampled(ae_tape *t, ae_val *x, int f, ae_val *w, ae_val *b, int stride, int pad, int relu) {
   const char *op = relu ? "conv2d_upsampled_relu" : "conv2d_upsampled";
-  ae_val *in[3] = {x, w, b};
-  if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "weight", w->t.shape) ||
-      !check_args(t, op, stride, stride, pad, pad))
-    return NULL;
+  if (!ae_op_begin(t, op, 2, (ae_val *[]){x, w, b})) return NULL;
   if (f < 1) {
     ae_raise(t, AE_ERR_ARG, op, "upsampling factor %d must be at least 1", f);
     return NULL;
   }
-  ae_shape xs = x->t.shape, ws = w->t.shape, us = AE_SHAPE(xs.d[0], xs.d[1], xs.d[2] * f, xs.d[3] * f);
-  ae_conv_geom g;
-  int fused = f > 1 && !ae_anomaly_enabled(t) && xs.d[1] == ws.d[1] && check_bias(t, op, b, ws.d[0]) &&
-              conv_geom(t, op, us, ws, ws.d[0], ws.d[2], ws.d[3], stride, stride, pad, pad, &g);
-  if (!ae_tape_ok(t)) return NULL;
-  g.relu = relu, g.up = f;
-  if (!fused || !ae_conv_up_ok(&g)) {
-    ae_val *u = f > 1 ? ae_upsample_nearest(t, x, f) : x;
-    return relu ? ae_conv2d_relu_ex(t, u, w, b, stride, stride, pad, pad)
-                : ae_conv2d_ex(t, u, w, b, stride, stride, pad, pad);
-  }
-  ae_val *y = ae_op_out(t, op, AE_SHAPE(g.n, g.o, g.oh, g.ow));
-  if (!y || ae_conv_fwd_kernel(t, &g, x->t.data, w->t.data, b ? b->t.data : NULL, y->t.data)) return NULL;
-  ae_node *n = ae_op_record(t, AE_OP_CONV2D, y, b ? 3 : 2, in);
-  set_attrs(n, stride, stride, pad, pad, 0, 0, relu);
-  if (n) n->i[7] = f;
-  return y;
-}
-
-/* conv2d_upsampled's weight gradient without create_graph: the weight
- * kernel reads x upsampled, as the forward did; nothing recorded (anomaly
- * mode's check only). With create_graph: the composite's, on x upsampled. */
-static ae_val *weight_grad_upsampled(ae_tape *t, const ae_node *n, ae_val *g) {
-  ae_val *x = n->in[0], *w = n->in[1];
-  int f = (int)n->i[7], sh = (int)n->i[0], ph = (int)n->i[2];
-  if (ae_grad_enabled(t))
-    return ae_conv2d_weight_grad(t, ae_upsample_nearest(t, x, f), g, (int)w->t.shape.d[2], (int)w->t.shape.d[3], sh,
-                                 sh, ph, ph);
-  const char *op = "conv2d_weight_grad";
-  ae_val *in[2] = {x, g};
-  ae_conv_geom cg = {.n = x->t.shape.d[0], .c = x->t.shape.d[1], .h = x->t.shape.d[2] * f, .w = x->t.shape.d[3] * f,
-                     .o = g->t.shape.d[1], .oh = g->t.shape.d[2], .ow = g->t.shape.d[3], .kh = w->t.shape.d[2],
-                     .kw = w->t.shape.d[3], .sh = sh, .sw = sh, .ph = ph, .pw = ph, .op = op, .up = f};
-  ae_val *y = ae_op_begin(t, op, 2, in) ? ae_op_out(t, op, w->t.shape) : NULL;
-  if (!y || ae_conv_weight_kernel(t, &cg, x->t.data, g->t.data, y->t.data)) return NULL;
-  ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, 0, NULL);
-  return y;
+  if (f > 1 && !ae_anomaly_enabled(t)) return conv2d(t, op, x, w, b, stride, stride, pad, pad, relu, f);
+  ae_val *u = f > 1 ? ae_upsample_nearest(t, x, f) : x;
+  return relu ? ae_conv2d_relu_ex(t, u, w, b, stride, stride, pad, pad)
+              : ae_conv2d_ex(t, u, w, b, stride, stride, pad, pad);
 }
 
 void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
@@ -193,9 +166,10 @@ void ae_bw_conv2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
                                        restore_pad(xs.d[3] * f, gs.d[3], ws.d[3], sw, pw));
     gin[0] = f > 1 ? ae_upsample_nearest_backward(t, d, f) : d;
   }
-  if (ae_needs_grad(t, n, 1))
-    gin[1] = f > 1 ? weight_grad_upsampled(t, n, g)
-                   : ae_conv2d_weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw);
+  if (ae_needs_grad(t, n, 1)) /* conv2d_upsampled with create_graph: the composite's, on x upsampled */
+    gin[1] = f > 1 && ae_grad_enabled(t)
+                 ? ae_conv2d_weight_grad(t, ae_upsample_nearest(t, x, f), g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw)
+                 : weight_grad(t, x, g, (int)ws.d[2], (int)ws.d[3], sh, sw, ph, pw, f);
   if (n->nin > 2 && ae_needs_grad(t, n, 2)) gin[2] = bias_grad(t, g);
 }
 
@@ -264,7 +238,10 @@ void ae_bw_conv_transpose2d(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gi
 
 /* ---- conv2d_weight_grad ---- */
 
-ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw) {
+/* up > 1: of upsample_nearest(x, up), x read upsampled; without
+ * create_graph only (conv2d_upsampled's rule), so no node is recorded. */
+static ae_val *weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw,
+                           int up) {
   ae_val *in[2] = {x, gy};
   const char *op = "conv2d_weight_grad";
   if (!ae_op_begin(t, op, 2, in) || !check_4d(t, op, "input", x->t.shape, "output gradient", gy->t.shape) ||
@@ -275,8 +252,10 @@ ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw,
     return NULL;
   }
   ae_shape xs = x->t.shape, gs = gy->t.shape, ws = AE_SHAPE(gs.d[1], xs.d[1], kh, kw);
+  if (up > 1) xs.d[2] *= up, xs.d[3] *= up;
   ae_conv_geom g;
   if (!conv_geom(t, op, xs, ws, gs.d[1], kh, kw, sh, sw, ph, pw, &g)) return NULL;
+  g.up = up > 1 ? up : 0;
   if (gs.d[0] != g.n || gs.d[2] != g.oh || gs.d[3] != g.ow) {
     char a[AE_SHAPE_BUF], c[AE_SHAPE_BUF];
     ae_raise(t, AE_ERR_SHAPE, op,
@@ -287,8 +266,13 @@ ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw,
   }
   ae_val *y = ae_op_out(t, op, ws);
   if (!y || ae_conv_weight_kernel(t, &g, x->t.data, gy->t.data, y->t.data)) return NULL;
-  set_attrs(ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, 2, in), sh, sw, ph, pw, kh, kw, 0);
+  /* upsampled: nothing to record (anomaly mode's check only) */
+  set_attrs(ae_op_record(t, AE_OP_CONV2D_WEIGHT_GRAD, y, g.up ? 0 : 2, in), sh, sw, ph, pw, kh, kw, 0);
   return y;
+}
+
+ae_val *ae_conv2d_weight_grad(ae_tape *t, ae_val *x, ae_val *gy, int kh, int kw, int sh, int sw, int ph, int pw) {
+  return weight_grad(t, x, gy, kh, kw, sh, sw, ph, pw, 1);
 }
 
 void ae_bw_conv2d_weight_grad(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
