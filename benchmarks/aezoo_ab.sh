@@ -12,16 +12,19 @@
 #   A, B     aezoo executables (e.g. an old commit's build/cli/aezoo)
 #   --rounds R    (default 2)   --threads T   (default 1)
 #   --models a,b  (default: all, N as zoo_vs_torch.sh's default_steps)
+#   --steps N     timed steps for every model (default: the N above; more
+#                 steps average a small change out of this machine's noise)
 # OMP_WAIT_POLICY defaults to passive, as in the CLI.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,16p' "$0"; exit 2; }
 A=$1 B=$2
 shift 2
-rounds=2 threads=1 models=""
+rounds=2 threads=1 models="" steps_all=""
 while [ $# -gt 0 ]; do
   case $1 in
   --rounds) rounds=$2; shift 2 ;;
   --threads) threads=$2; shift 2 ;;
+  --steps) steps_all=$2; shift 2 ;;
   --models) models=$2; shift 2 ;;
   *) echo "aezoo_ab.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -52,7 +55,7 @@ one() {
 echo "| model | steps | A ms/step | B ms/step | A / B |"
 echo "|---|---:|---:|---:|---:|"
 for m in ${models//,/ }; do
-  n=${steps[$m]:-50}
+  n=${steps_all:-${steps[$m]:-50}}
   best_a="" best_b=""
   for ((r = 0; r < rounds; r++)); do
     a=$(one "$A" "$m" "$n")

@@ -1,9 +1,10 @@
-/* loss.c: the losses of loss.h. Four are first-class ops with their own
+/* loss.c: the losses of loss.h. Five are first-class ops with their own
  * backward rules, bce (for PyTorch's clamped logs and bounded gradient),
- * bce_logits (one fused pass, accurate where confident), the reduced mse
- * and the reduced mse of a sigmoid (one pass each way); the others are composites of differentiable
- * ops, so they need no rule. Each
- * composite forms the element-wise loss and hands it to ae_loss_reduce. */
+ * bce_logits (one fused pass, accurate where confident), the reduced mse,
+ * the reduced mse of a sigmoid and the reduced bce_logits (one pass each
+ * way); the others are composites of differentiable ops, so they need no
+ * rule. Each composite forms the element-wise loss and hands it to
+ * ae_loss_reduce. */
 #include "loss.h"
 
 #include <math.h>
@@ -54,41 +55,46 @@ static int same_shape(ae_tape *t, const char *op, const char *na, ae_val *a, con
 
 static int reduced(ae_reduction r) { return r == AE_REDUCE_SUM || r == AE_REDUCE_MEAN || r == AE_REDUCE_BATCH_MEAN; }
 
-/* The squared differences of one chunk, (a - x)^2 in ae_real, with a =
- * sigmoid(z) computed for the chunk first when sig (reduced_mse). */
-typedef struct mse_chunks {
+/* One chunk's element-wise losses for ae__v_sum_fill (reduced_loss): in
+ * (z or x_hat) and x are the inputs, a the kept array when one is kept. */
+typedef struct loss_chunks {
   const ae_real *z, *x;
   ae_real *a;
   int sig;
-} mse_chunks;
+} loss_chunks;
+
+/* The squared differences (a - x)^2 in ae_real, with a = sigmoid(z)
+ * computed for the chunk first when sig. */
 static void mse_fill(const void *ctx, int64_t lo, int64_t len, ae_real *sq) {
-  const mse_chunks *m = ctx;
+  const loss_chunks *m = ctx;
   if (m->sig) ae_v_sigmoid(len, m->z + lo, m->a + lo);
   const ae_real *restrict a = m->a + lo, *restrict x = m->x + lo;
 #pragma omp simd
   for (int64_t i = 0; i < len; i++) sq[i] = (a[i] - x[i]) * (a[i] - x[i]);
 }
 
-/* The op's value; sig: in is z and a = sigmoid(z), kept (saved[0]) for the
- * backward when a node is recorded. One pass a chunk (sigmoid, square,
- * sum), bitwise the three passes over whole arrays it replaced: sigmoid's
- * value does not depend on where an array starts (vmath.c) and
- * ae__v_sum_fill sums as ae_v_sum does. */
-static ae_val *reduced_mse(ae_tape *t, const char *op, int id, int sig, ae_val *in, ae_val *x, ae_reduction r) {
+/* A reduced loss op's value: c times the sum of fill's element-wise
+ * losses; keep: an array of in's shape that fill writes (a = sigmoid(z)),
+ * kept (saved[0]) for the backward when a node is recorded. One pass a
+ * chunk (e.g. sigmoid, square, sum), bitwise the passes over whole arrays
+ * it replaced: the vmath kernels' values do not depend on where an array
+ * starts (vmath.c) and ae__v_sum_fill sums as ae_v_sum does. */
+static ae_val *reduced_loss(ae_tape *t, const char *op, int id, ae__v_fill_fn fill, int keep, ae_val *in, ae_val *x,
+                            ae_reduction r) {
   int64_t n = x->t.numel, b = x->t.shape.ndim > 0 ? x->t.shape.d[0] : 1;
   ae_real c = r == AE_REDUCE_SUM ? 1 : (ae_real)(1.0 / (double)(r == AE_REDUCE_MEAN ? n : b));
   ae_val *out = ae_op_out(t, op, ae_shape_make(0, NULL));
   ae_tape_mark before_a = ae_tape_get_mark(t);
-  ae_val *a = out && sig ? ae_op_out(t, op, in->t.shape) : in;
+  ae_val *a = out && keep ? ae_op_out(t, op, in->t.shape) : in;
   if (!out || !a) return NULL;
-  mse_chunks m = {in->t.data, x->t.data, a->t.data, sig};
-  ae_real sum = (ae_real)ae__v_sum_fill(n, mse_fill, &m);
+  loss_chunks m = {in->t.data, x->t.data, a->t.data, keep};
+  ae_real sum = (ae_real)ae__v_sum_fill(n, fill, &m);
   out->t.data[0] = r == AE_REDUCE_SUM ? sum : c * sum;
   ae_node *nd = ae_op_record(t, id, out, 2, (ae_val *[]){in, x});
   if (nd) {
     nd->f[0] = c;
-    if (sig) nd->saved[0] = a;
-  } else if (sig && ae_tape_ok(t)) {
+    if (keep) nd->saved[0] = a;
+  } else if (keep && ae_tape_ok(t)) {
     ae_tape_rewind(t, before_a); /* no backward will read a */
   }
   return ae_tape_ok(t) ? out : NULL;
@@ -128,7 +134,7 @@ static void bw_reduced_mse(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin
 ae_val *ae_mse_loss(ae_tape *t, ae_val *x_hat, ae_val *x, ae_reduction r) {
   if (!same_shape(t, "mse_loss", "x_hat", x_hat, "x", x)) return NULL;
   if (!reduced(r)) return ae_loss_reduce(t, ae_square(t, ae_sub(t, x_hat, x)), r);
-  return reduced_mse(t, "mse_loss", AE_OP_MSE_LOSS, 0, x_hat, x, r);
+  return reduced_loss(t, "mse_loss", AE_OP_MSE_LOSS, mse_fill, 0, x_hat, x, r);
 }
 void ae_bw_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   bw_reduced_mse(t, n, g, gin, "mse_loss", 0);
@@ -137,7 +143,7 @@ void ae_bw_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
 ae_val *ae_sigmoid_mse_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {
   if (!same_shape(t, "sigmoid_mse_loss", "z", z, "x", x)) return NULL;
   if (!reduced(r)) return ae_mse_loss(t, ae_sigmoid(t, z), x, r);
-  return reduced_mse(t, "sigmoid_mse_loss", AE_OP_SIGMOID_MSE_LOSS, 1, z, x, r);
+  return reduced_loss(t, "sigmoid_mse_loss", AE_OP_SIGMOID_MSE_LOSS, mse_fill, 1, z, x, r);
 }
 void ae_bw_sigmoid_mse_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   bw_reduced_mse(t, n, g, gin, "sigmoid_mse_loss", 1);
@@ -211,8 +217,68 @@ void ae_bw_bce_logits(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
   if (ae_needs_grad(t, n, 1)) gin[1] = ae_neg(t, ae_mul(t, g, z));
 }
 
+/* ---- bce_logits, reduced: c times the sum of bce_logits' l ----
+ *
+ * An op, as the reduced mse is: the composite wrote l, summed it, and its
+ * backward broadcast c g, evaluated sigmoid(z) again (an exp a value),
+ * subtracted x and multiplied, four arrays of temporaries. Here each
+ * chunk's l is summed as it is made, and s = sigmoid(z), formed from the
+ * same e = exp(-|z|) that l's log1p reads, is kept for the backward, which
+ * is one pass: d l/d z = (c g)(s - x), d l/d x = -((c g) z). Values and
+ * gradients are bitwise the composite's: l is bce_logits' expression on
+ * the same kernels' values, s is k_sigmoid's quotient (base/vlayer.h: the
+ * same numerator over the same 1 + e), and the products are the ones the
+ * composite's rules form. With create_graph the rules are the composite's,
+ * in differentiable ops. Unreduced, it is the composite. */
+static void bcel_fill(const void *ctx, int64_t lo, int64_t len, ae_real *l) {
+  const loss_chunks *m = ctx;
+  const ae_real *restrict z = m->z + lo, *restrict x = m->x + lo;
+  ae_real *restrict s = m->a + lo;
+#pragma omp simd
+  for (int64_t i = 0; i < len; i++) s[i] = z[i] < 0 ? z[i] : -z[i];
+  ae_v_exp(len, s, s);
+  ae_v_log1p(len, s, l);
+#pragma omp simd
+  for (int64_t i = 0; i < len; i++) {
+    ae_real e = s[i];
+    l[i] = (z[i] > 0 ? z[i] : 0) - x[i] * z[i] + l[i];
+    s[i] = (z[i] >= 0 ? 1 : e) / (1 + e);
+  }
+}
+
 ae_val *ae_bce_with_logits_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r) {
-  return ae_loss_reduce(t, ae_bce_logits(t, z, x), r);
+  if (!reduced(r)) return ae_loss_reduce(t, ae_bce_logits(t, z, x), r);
+  if (!same_shape(t, "bce_with_logits_loss", "z", z, "x", x)) return NULL;
+  return reduced_loss(t, "bce_with_logits_loss", AE_OP_BCE_LOGITS_LOSS, bcel_fill, 1, z, x, r);
+}
+
+void ae_bw_bce_logits_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin) {
+  ae_val *z = n->in[0], *x = n->in[1];
+  ae_real c = (ae_real)n->f[0];
+  int nz = ae_needs_grad(t, n, 0), nx = ae_needs_grad(t, n, 1);
+  if (ae_grad_enabled(t)) { /* create_graph: the composite's rules */
+    ae_val *gb = ae_broadcast_to(t, c == 1 ? g : ae_scale(t, g, c), z->t.shape);
+    if (nz) gin[0] = ae_mul(t, gb, ae_sub(t, ae_sigmoid(t, z), x));
+    if (nx) gin[1] = ae_neg(t, ae_mul(t, gb, z));
+    return;
+  }
+  const char *op = "bce_with_logits_loss";
+  ae_val *gz = nz ? ae_op_out(t, op, z->t.shape) : NULL, *gx = nx ? ae_op_out(t, op, z->t.shape) : NULL;
+  if ((nz && !gz) || (nx && !gx)) return;
+  const ae_real k = c == 1 ? g->t.data[0] : c * g->t.data[0];
+  const ae_real *ps = n->saved[0]->t.data, *pz = z->t.data, *px = x->t.data;
+  ae_real *pgz = gz ? gz->t.data : NULL, *pgx = gx ? gx->t.data : NULL;
+  const int64_t len = z->t.numel;
+  AE_PAR_FOR(AE_PAR(len), simd,
+  for (int64_t e = 0; e < len; e++) {
+    if (pgz) pgz[e] = k * (ps[e] - px[e]);
+    if (pgx) pgx[e] = -(k * pz[e]);
+  });
+  /* nothing is recorded (grad mode is off); anomaly mode checks them */
+  if (gz) ae_op_record(t, n->op, gz, 0, NULL);
+  if (gx) ae_op_record(t, n->op, gx, 0, NULL);
+  if (nz) gin[0] = gz;
+  if (nx) gin[1] = gx;
 }
 
 /* ---- composites ---- */

@@ -61,7 +61,10 @@ AE_API ae_val *ae_bce_loss(ae_tape *t, ae_val *p, ae_val *x, ae_reduction r);
  *   l = softplus(z) - x z = max(z, 0) - x z + log1p(exp(-|z|)),
  * evaluated in the second form: finite for every finite z, and no
  * cancellation when the prediction is confident and right. d l/d z =
- * sigmoid(z) - x, d l/d x = -z. */
+ * sigmoid(z) - x, d l/d x = -z. Reduced, it is one op (unreduced, the
+ * composite of ae_bce_logits): values and gradients bitwise the
+ * composite's, with sigmoid(z) kept from the forward and a one-pass
+ * backward. */
 AE_API ae_val *ae_bce_with_logits_loss(ae_tape *t, ae_val *z, ae_val *x, ae_reduction r);
 
 /* Gaussian negative log-likelihood of x under N(mu, exp(logvar)):

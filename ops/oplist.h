@@ -93,7 +93,9 @@
   /* reduce.c, added later: at the end, so earlier ids stay put */  \
   AE_OP(SUM_SQ, sum_sq)                                             \
   /* rnn_seq.c: a whole LSTM unroll, added later */                 \
-  AE_OP(LSTM_SEQ, lstm_seq)
+  AE_OP(LSTM_SEQ, lstm_seq)                                         \
+  /* loss.c: the reduced bce_logits, added later */                 \
+  AE_OP(BCE_LOGITS_LOSS, bce_logits_loss)
 
 #include "base/api.h"
 

@@ -284,40 +284,86 @@ Test(loss, gaussian_nll_is_the_log_density) {
   ae_tape_free(t);
 }
 
+/* Runs a loss three ways on inputs a (differentiable) and b: path 0 its
+ * composite, path 1 the op with a first-order backward, path 2 the op
+ * with create_graph (build(t, in, r, path, sig) gives each); the value and
+ * both inputs' gradients of paths 1 and 2 must be bitwise path 0's. */
+typedef ae_val *(*loss_path_fn)(ae_tape *t, ae_val *const *in, ae_reduction r, int path, int sig);
+static void paths_bitwise(const char *name, const ae_tensor *a, const ae_tensor *b, ae_reduction r, int sig,
+                          loss_path_fn build) {
+  ae_tensor *res[3][3] = {{0}};
+  for (int path = 0; path < 3; path++) {
+    ae_tape *t = ae_tape_new(0);
+    ae_val *in[2] = {ae_var_tensor(t, a), ae_var_tensor(t, b)}, *g[2];
+    ae_val *y = build(t, in, r, path, sig);
+    cr_assert(y, "%s", ae_tape_error(t));
+    cr_assert(path == 0 || ae_tape_node_count(t) == 3, "%s path %d: %d nodes, not the two inputs and the op", name,
+              path, ae_tape_node_count(t)); /* one op (test_ops' rows check which) */
+    cr_assert(ae_grad(t, 1, &y, NULL, 2, in, g, path == 2) == 0, "%s", ae_tape_error(t));
+    res[path][0] = ae_tensor_copy(&y->t), res[path][1] = ae_tensor_copy(&g[0]->t);
+    res[path][2] = ae_tensor_copy(&g[1]->t);
+    ae_tape_free(t);
+  }
+  const char *what[3] = {"value", "gradient of its first input", "gradient of x"};
+  for (int path = 1; path < 3; path++)
+    for (int k = 0; k < 3; k++)
+      cr_assert(memcmp(res[path][k]->data, res[0][k]->data, sizeof(ae_real) * (size_t)res[0][k]->numel) == 0,
+                "%s (n %lld, reduction %d) %s %s differs from the composite's", name, (long long)a->numel, (int)r,
+                what[k], path == 1 ? "(first order)" : "(create_graph)");
+  for (int path = 0; path < 3; path++)
+    for (int k = 0; k < 3; k++) ae_tensor_free(res[path][k]);
+}
+
 /* The reduced mse, and the reduced mse of sigmoid(z), are ops (ops/loss.c)
  * whose first-order backward is a fused pass and whose create_graph
  * backward is the composite's rules in differentiable ops: both give
  * bitwise the composite square(x_hat - x) (x_hat = sigmoid(z)) reduced,
  * in value and in the gradients of both inputs, on 70000 elements
  * (parallel kernels above the threshold) and on 7. */
+static ae_val *mse_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path, int sig) {
+  if (path) return (sig ? ae_sigmoid_mse_loss : ae_mse_loss)(t, in[0], in[1], r);
+  return ae_loss_reduce(t, ae_square(t, ae_sub(t, sig ? ae_sigmoid(t, in[0]) : in[0], in[1])), r);
+}
 static void mse_paths(int64_t n, ae_reduction r, int sig) {
   ae_rng rng;
   ae_rng_init(&rng, 3 + (uint64_t)n);
   ae_tensor *a = ae_tensor_new(AE_SHAPE(n / 7, 7)), *b = ae_tensor_new(AE_SHAPE(n / 7, 7));
   ae_rng_uniform(&rng, a->data, n, -1, 1);
   ae_rng_uniform(&rng, b->data, n, 0, 1);
-  ae_tensor *res[3][3] = {{0}};
-  for (int path = 0; path < 3; path++) { /* composite; op, first order; op, create_graph */
-    ae_tape *t = ae_tape_new(0);
-    ae_val *in[2] = {ae_var_tensor(t, a), ae_var_tensor(t, b)}, *g[2];
-    ae_val *a = sig && !path ? ae_sigmoid(t, in[0]) : in[0];
-    ae_val *y = path ? (sig ? ae_sigmoid_mse_loss : ae_mse_loss)(t, in[0], in[1], r)
-                     : ae_loss_reduce(t, ae_square(t, ae_sub(t, a, in[1])), r);
-    cr_assert(ae_grad(t, 1, &y, NULL, 2, in, g, path == 2) == 0, "%s", ae_tape_error(t));
-    res[path][0] = ae_tensor_copy(&y->t), res[path][1] = ae_tensor_copy(&g[0]->t), res[path][2] = ae_tensor_copy(&g[1]->t);
-    ae_tape_free(t);
-  }
-  const char *what[3] = {"value", "gradient of x_hat", "gradient of x"};
-  for (int path = 1; path < 3; path++)
-    for (int k = 0; k < 3; k++)
-      cr_assert(memcmp(res[path][k]->data, res[0][k]->data, sizeof(ae_real) * (size_t)res[0][k]->numel) == 0,
-                "%s (n %lld, reduction %d) %s %s differs from the composite's", sig ? "sigmoid_mse" : "mse",
-                (long long)n, (int)r, what[k],
-                path == 1 ? "(first order)" : "(create_graph)");
-  for (int path = 0; path < 3; path++)
-    for (int k = 0; k < 3; k++) ae_tensor_free(res[path][k]);
+  paths_bitwise(sig ? "sigmoid_mse" : "mse", a, b, r, sig, mse_path);
   ae_tensor_free(a), ae_tensor_free(b);
 }
+
+/* The reduced bce_with_logits is an op (ops/loss.c) with a one-pass
+ * first-order backward and the composite's rules under create_graph: its
+ * value and both inputs' gradients are bitwise those of the composite
+ * ae_loss_reduce(ae_bce_logits(z, x)), on 70000 elements (parallel kernels
+ * above the threshold) and on 7, with logits from -40 to 40 (the
+ * saturated and the confident-and-right ends), zeros among them, and
+ * targets in [0, 1]. */
+static ae_val *bce_logits_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path, int sig) {
+  (void)sig;
+  if (path) return ae_bce_with_logits_loss(t, in[0], in[1], r);
+  return ae_loss_reduce(t, ae_bce_logits(t, in[0], in[1]), r);
+}
+static void bce_logits_paths(int64_t n, ae_reduction r) {
+  ae_rng rng;
+  ae_rng_init(&rng, 11 + (uint64_t)n);
+  ae_tensor *a = ae_tensor_new(AE_SHAPE(n / 7, 7)), *b = ae_tensor_new(AE_SHAPE(n / 7, 7));
+  ae_rng_uniform(&rng, a->data, n, -40, 40);
+  ae_rng_uniform(&rng, b->data, n, 0, 1);
+  for (int64_t i = 0; i < n; i += 5) a->data[i] = i % 3 ? a->data[i] / 16 : 0;
+  paths_bitwise("bce_with_logits", a, b, r, 0, bce_logits_path);
+  ae_tensor_free(a), ae_tensor_free(b);
+}
+Test(loss, bce_with_logits_op_equals_composite_bitwise) {
+  ae_reduction rs[3] = {AE_REDUCE_MEAN, AE_REDUCE_SUM, AE_REDUCE_BATCH_MEAN};
+  for (int k = 0; k < 3; k++) {
+    bce_logits_paths(7, rs[k]);
+    bce_logits_paths(70000, rs[k]);
+  }
+}
+
 Test(loss, mse_ops_equal_composites_bitwise) {
   ae_reduction rs[3] = {AE_REDUCE_MEAN, AE_REDUCE_SUM, AE_REDUCE_BATCH_MEAN};
   for (int k = 0; k < 3; k++) {

@@ -1,6 +1,7 @@
 /* rows/loss.c: op-table rows of the loss family (ops/loss.h). bce,
- * bce_logits and the reduced mse and sigmoid mse are ops; the other losses are composites, each row tagged
- * with the op it mostly exercises. References are plain double loops
+ * bce_logits and the reduced mse, sigmoid mse and bce_logits are ops; the
+ * other losses are composites, each row tagged with the op it mostly
+ * exercises. References are plain double loops
  * (bce_logits' in the algebraically different form
  * x softplus(-z) + (1 - x) softplus(z)). iattr[0] is the reduction. */
 #include <math.h>
@@ -184,9 +185,21 @@ AE_OP_ROWS(loss,
   {.op = AE_OP_BCE, .label = "bce at the log clamps (fwd)", .nin = 2, .in_shape = {OP_SHAPE(6), OP_SHAPE(6)},
    .lo = 0, .hi = 1, .build = b_bce, .reference = r_bce, .init = i_bce_edges, .out_shape = OP_SHAPE(6),
    .iattr = {AE_REDUCE_NONE}, .flags = OP_ROW_FWD_ONLY},
-  {.op = AE_OP_BCE_LOGITS, .label = "bce_with_logits sum (3,4)", .nin = 2,
+  {.op = AE_OP_BCE_LOGITS_LOSS, .label = "bce_with_logits sum (3,4)", .nin = 2,
    .in_shape = {OP_SHAPE(3, 4), OP_SHAPE(3, 4)}, .lo = -4, .hi = 4, .build = b_bcel, .reference = r_bcel,
    .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_SUM}},
+  {.op = AE_OP_BCE_LOGITS_LOSS, .label = "bce_with_logits mean (2,5)", .nin = 2,
+   .in_shape = {OP_SHAPE(2, 5), OP_SHAPE(2, 5)}, .lo = -4, .hi = 4, .build = b_bcel, .reference = r_bcel,
+   .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_MEAN}},
+  {.op = AE_OP_BCE_LOGITS_LOSS, .label = "bce_with_logits batch_mean (4,3)", .nin = 2,
+   .in_shape = {OP_SHAPE(4, 3), OP_SHAPE(4, 3)}, .lo = -4, .hi = 4, .build = b_bcel, .reference = r_bcel,
+   .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_BATCH_MEAN}},
+  {.op = AE_OP_BCE_LOGITS_LOSS, .label = "bce_with_logits batch_mean at +-100 (fwd)", .nin = 2,
+   .in_shape = {OP_SHAPE(2, 4), OP_SHAPE(2, 4)}, .lo = 0, .hi = 1, .build = b_bcel, .reference = r_bcel,
+   .init = i_bcel_extreme, .out_shape = OP_SHAPE(), .iattr = {AE_REDUCE_BATCH_MEAN}, .flags = OP_ROW_FWD_ONLY},
+  {.op = AE_OP_BCE_LOGITS, .label = "bce_with_logits none (3,4)", .nin = 2,
+   .in_shape = {OP_SHAPE(3, 4), OP_SHAPE(3, 4)}, .lo = -4, .hi = 4, .build = b_bcel, .reference = r_bcel,
+   .out_shape = OP_SHAPE(3, 4), .iattr = {AE_REDUCE_NONE}},
   {.op = AE_OP_BCE_LOGITS, .label = "bce_with_logits at +-100 (fwd)", .nin = 2,
    .in_shape = {OP_SHAPE(8), OP_SHAPE(8)}, .lo = 0, .hi = 1, .build = b_bcel, .reference = r_bcel,
    .init = i_bcel_extreme, .out_shape = OP_SHAPE(8), .iattr = {AE_REDUCE_NONE}, .flags = OP_ROW_FWD_ONLY},
