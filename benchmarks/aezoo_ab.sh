@@ -13,10 +13,12 @@
 #   --rounds R    (default 2)   --threads T   (default 1)
 #   --models a,b  (default: all, N as zoo_vs_torch.sh's default_steps)
 #   --steps N     timed steps for every model (default: the N above; more
-#                 steps average a small change out of this machine's noise)
+#                 steps average a small change out of this machine's noise;
+#                 keep N + 5 under an epoch, 468 steps at batch 128, or the
+#                 window takes in the epoch's test loss and checkpoint)
 # OMP_WAIT_POLICY defaults to passive, as in the CLI.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,16p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,18p' "$0"; exit 2; }
 A=$1 B=$2
 shift 2
 rounds=2 threads=1 models="" steps_all=""
