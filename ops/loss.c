@@ -100,6 +100,24 @@ static ae_val *reduced_loss(ae_tape *t, const char *op, int id, ae__v_fill_fn fi
   return ae_tape_ok(t) ? out : NULL;
 }
 
+/* The first-order rules of the reduced losses (grad mode off): gin[j] a
+ * new array of the inputs' shape where the sweep needs input j's
+ * gradient, else NULL, and *k = c g, the composite's broadcast value.
+ * Returns 0 when out of arena. */
+static int fused_grads_begin(ae_tape *t, const ae_node *n, const ae_val *g, const char *op, ae_val **gin,
+                             ae_real *k) {
+  ae_real c = (ae_real)n->f[0];
+  for (int j = 0; j < 2; j++)
+    if (ae_needs_grad(t, n, j) && !(gin[j] = ae_op_out(t, op, n->in[0]->t.shape))) return 0;
+  *k = c == 1 ? g->t.data[0] : c * g->t.data[0];
+  return 1;
+}
+/* Once written: nothing is recorded (grad mode is off); anomaly mode checks them. */
+static void fused_grads_end(ae_tape *t, const ae_node *n, ae_val **gin) {
+  for (int j = 0; j < 2; j++)
+    if (gin[j]) ae_op_record(t, n->op, gin[j], 0, NULL);
+}
+
 static void bw_reduced_mse(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin, const char *op, int sig) {
   ae_val *in = n->in[0], *x = n->in[1];
   ae_real c = (ae_real)n->f[0];
@@ -112,11 +130,10 @@ static void bw_reduced_mse(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin
     if (nx) gin[1] = ae_neg(t, ga);
     return;
   }
-  ae_val *gi = ni ? ae_op_out(t, op, in->t.shape) : NULL, *gx = nx ? ae_op_out(t, op, in->t.shape) : NULL;
-  if ((ni && !gi) || (nx && !gx)) return;
-  const ae_real k = c == 1 ? g->t.data[0] : c * g->t.data[0];
+  ae_real k;
+  if (!fused_grads_begin(t, n, g, op, gin, &k)) return;
   const ae_real *pa = sig ? n->saved[0]->t.data : in->t.data, *px = x->t.data;
-  ae_real *pi = gi ? gi->t.data : NULL, *pg = gx ? gx->t.data : NULL;
+  ae_real *pi = gin[0] ? gin[0]->t.data : NULL, *pg = gin[1] ? gin[1]->t.data : NULL;
   const int64_t len = in->t.numel;
   AE_PAR_FOR(AE_PAR(len), simd,
   for (int64_t e = 0; e < len; e++) {
@@ -124,11 +141,7 @@ static void bw_reduced_mse(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin
     if (pi) pi[e] = sig ? d * v * (1 - v) : d;
     if (pg) pg[e] = -d;
   });
-  /* nothing is recorded (grad mode is off); anomaly mode checks them */
-  if (gi) ae_op_record(t, n->op, gi, 0, NULL);
-  if (gx) ae_op_record(t, n->op, gx, 0, NULL);
-  if (ni) gin[0] = gi;
-  if (nx) gin[1] = gx;
+  fused_grads_end(t, n, gin);
 }
 
 ae_val *ae_mse_loss(ae_tape *t, ae_val *x_hat, ae_val *x, ae_reduction r) {
@@ -262,23 +275,17 @@ void ae_bw_bce_logits_loss(ae_tape *t, const ae_node *n, ae_val *g, ae_val **gin
     if (nx) gin[1] = ae_neg(t, ae_mul(t, gb, z));
     return;
   }
-  const char *op = "bce_with_logits_loss";
-  ae_val *gz = nz ? ae_op_out(t, op, z->t.shape) : NULL, *gx = nx ? ae_op_out(t, op, z->t.shape) : NULL;
-  if ((nz && !gz) || (nx && !gx)) return;
-  const ae_real k = c == 1 ? g->t.data[0] : c * g->t.data[0];
+  ae_real k;
+  if (!fused_grads_begin(t, n, g, "bce_with_logits_loss", gin, &k)) return;
   const ae_real *ps = n->saved[0]->t.data, *pz = z->t.data, *px = x->t.data;
-  ae_real *pgz = gz ? gz->t.data : NULL, *pgx = gx ? gx->t.data : NULL;
+  ae_real *pgz = gin[0] ? gin[0]->t.data : NULL, *pgx = gin[1] ? gin[1]->t.data : NULL;
   const int64_t len = z->t.numel;
   AE_PAR_FOR(AE_PAR(len), simd,
   for (int64_t e = 0; e < len; e++) {
     if (pgz) pgz[e] = k * (ps[e] - px[e]);
     if (pgx) pgx[e] = -(k * pz[e]);
   });
-  /* nothing is recorded (grad mode is off); anomaly mode checks them */
-  if (gz) ae_op_record(t, n->op, gz, 0, NULL);
-  if (gx) ae_op_record(t, n->op, gx, 0, NULL);
-  if (nz) gin[0] = gz;
-  if (nx) gin[1] = gx;
+  fused_grads_end(t, n, gin);
 }
 
 /* ---- composites ---- */

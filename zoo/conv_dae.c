@@ -27,7 +27,6 @@
 #include <stdio.h>
 
 #include "layers.h"
-#include "ops/conv.h"
 #include "ops/noise.h"
 #include "ops/ops.h"
 #include "ops/pool.h"
@@ -89,17 +88,11 @@ static ae_val *encode(ae_model *m, ae_tape *t, ae_val *x) {
   return x;
 }
 
-/* Each upsampling is read by the convolution after it as it pads its
- * input (ae_conv2d_upsampled): the same values and gradients, bitwise,
- * without the upsampled maps written out. */
-static ae_val *conv_up(ae_tape *t, const ae_convl *c, ae_val *x, int f, int relu) {
-  return ae_conv2d_upsampled(t, x, f, ae_param_bind(t, c->w), ae_param_bind(t, c->b), c->stride, c->pad, relu);
-}
-
 static ae_val *decode_logits(ae_model *m, ae_tape *t, ae_val *h) {
   conv_dae_state *s = m->state;
-  for (int i = 0; i < s->n; i++) h = conv_up(t, &s->dec[i], h, i ? 2 : 1, 1);
-  return conv_up(t, &s->dec[s->n], h, s->n ? 2 : 1, 0);
+  /* each upsampling read by the convolution after it (ae_conv_apply_upsampled) */
+  for (int i = 0; i < s->n; i++) h = ae_conv_apply_upsampled(t, &s->dec[i], h, i ? 2 : 1, 1);
+  return ae_conv_apply_upsampled(t, &s->dec[s->n], h, s->n ? 2 : 1, 0);
 }
 
 static ae_val *decode(ae_model *m, ae_tape *t, ae_val *h) { return ae_sigmoid(t, decode_logits(m, t, h)); }

@@ -8,6 +8,7 @@
 #include "ops/conv.h"
 #include "ops/loss.h"
 #include "ops/ops.h"
+#include "ops/pool.h"
 
 int ae_act_parse(const char *name) {
   static const char *names[] = {"none", "relu", "sigmoid", "tanh", "leaky_relu"};
@@ -110,6 +111,14 @@ ae_val *ae_conv_apply_relu(ae_tape *t, const ae_convl *c, ae_val *x) {
   return c->transpose ? ae_conv_transpose2d_relu_ex(t, x, w, b, c->stride, c->stride, c->pad, c->pad, c->out_pad,
                                                     c->out_pad)
                       : ae_conv2d_relu_ex(t, x, w, b, c->stride, c->stride, c->pad, c->pad);
+}
+
+ae_val *ae_conv_apply_upsampled(ae_tape *t, const ae_convl *c, ae_val *x, int f, int relu) {
+  if (c->transpose) { /* no fused form: the composite */
+    ae_val *u = f > 1 ? ae_upsample_nearest(t, x, f) : x;
+    return relu ? ae_conv_apply_relu(t, c, u) : ae_conv_apply(t, c, u);
+  }
+  return ae_conv2d_upsampled(t, x, f, ae_param_bind(t, c->w), ae_param_bind(t, c->b), c->stride, c->pad, relu);
 }
 
 ae_val *ae_weight_decay_term(ae_tape *t, ae_model *m, double coef) {

@@ -59,6 +59,12 @@ AE_API int ae_conv_transpose_init(ae_model *m, ae_convl *c, const char *name, in
 AE_API ae_val *ae_conv_apply(ae_tape *t, const ae_convl *c, ae_val *x);
 /* relu(ae_conv_apply(t, c, x)) as one fused op (ae_conv2d_relu_ex, ae_conv_transpose2d_relu_ex). */
 AE_API ae_val *ae_conv_apply_relu(ae_tape *t, const ae_convl *c, ae_val *x);
+/* ae_conv_apply (relu: ae_conv_apply_relu) of upsample_nearest(x, f), for
+ * a conv2d layer as one op that reads x upsampled as it pads it
+ * (ae_conv2d_upsampled: the composite's values and gradients, bitwise,
+ * without the upsampled map written out); a transposed layer gets the
+ * composite. */
+AE_API ae_val *ae_conv_apply_upsampled(ae_tape *t, const ae_convl *c, ae_val *x, int f, int relu);
 
 /* Uniform initialisation of a parameter in [-bound, bound]. */
 AE_API void ae_init_uniform(ae_param *p, double bound, ae_rng *rng);
