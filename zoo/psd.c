@@ -197,11 +197,29 @@ typedef struct mfista {
   double step, lambda, gamma, tk;
 } mfista;
 
+/* One example's row of an iteration's bookkeeping: x_k = src (z_k or the
+ * old x_k, which x_{k-1} now holds) and y_{k+1} = x_k + a (z_k - x_k) +
+ * c (x_k - x_{k-1}), each element by the operations the tape's sub, scale
+ * and add ops applied in turn, in one pass where those ops wrote six
+ * arrays and x_{k-1} and y_{k+1} were copied. Floating-point contraction
+ * is off here: x_k + u a as one FMA would round once where the ops round
+ * twice, and the iterates would no longer have the ops' bits. */
+__attribute__((optimize("fp-contract=off"))) static void next_row(int64_t n, const ae_real *restrict src,
+                                                                   const ae_real *restrict z,
+                                                                   const ae_real *restrict xprev, ae_real a,
+                                                                   ae_real c, ae_real *restrict xk,
+                                                                   ae_real *restrict y) {
+  for (int64_t i = 0; i < n; i++) {
+    const ae_real x = src[i], u = (z[i] - x) * a, v = (x - xprev[i]) * c;
+    xk[i] = x;
+    y[i] = (x + u) + v;
+  }
+}
+
 /* One MFISTA iteration; its values are rewound by the caller, the buffers
  * are updated in place. */
 static void mfista_step(ae_tape *t, mfista *s) {
   int64_t B = s->shape.d[0], K = s->shape.d[1];
-  size_t bytes = sizeof(ae_real) * (size_t)(B * K);
   /* z_k = prox_{lambda/L}(y_k - grad f(y_k) / L), the gradient by autodiff */
   ae_val *yv = ae_var(t, s->shape, s->y);
   ae_val *g = ae_grad1(t, energy(t, s->xf, yv, s->d, s->fx, s->lambda, s->gamma, BATCH_SUM).smooth, NULL,
@@ -210,20 +228,20 @@ static void mfista_step(ae_tape *t, mfista *s) {
     ae_val *z = ae_ista_step(t, ae_detach(t, yv), g, (ae_real)s->step, (ae_real)s->lambda);
     ae_val *ez = energy(t, s->xf, z, s->d, s->fx, s->lambda, s->gamma, PER_EXAMPLE).total;
     if (ae_tape_ok(t)) {
-      /* x_k = the better of z_k and x_{k-1}, per example */
-      memcpy(s->xprev, s->xk, bytes);
-      for (int64_t b = 0; b < B; b++)
-        if (ez->t.data[b] <= s->ek[b]) {
-          memcpy(s->xk + b * K, z->t.data + b * K, sizeof(ae_real) * (size_t)K);
-          s->ek[b] = ez->t.data[b];
-        }
-      /* y_{k+1} = x_k + (t_k / t_{k+1}) (z_k - x_k) + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1}) */
-      double tn = (1 + sqrt(1 + 4 * s->tk * s->tk)) / 2;
-      ae_val *xk = ae_const(t, s->shape, s->xk), *xprev = ae_const(t, s->shape, s->xprev);
-      ae_val *yn = ae_add(t, ae_add(t, xk, ae_scale(t, ae_sub(t, z, xk), (ae_real)(s->tk / tn))),
-                          ae_scale(t, ae_sub(t, xk, xprev), (ae_real)((s->tk - 1) / tn)));
+      /* x_{k-1} = x_k (the two buffers swap); x_k = the better of z_k and
+       * x_{k-1}, per example; y_{k+1} = x_k + (t_k / t_{k+1}) (z_k - x_k) +
+       * ((t_k - 1) / t_{k+1}) (x_k - x_{k-1}) */
+      ae_real *old = s->xk;
+      s->xk = s->xprev, s->xprev = old;
+      const double tn = (1 + sqrt(1 + 4 * s->tk * s->tk)) / 2;
+      const ae_real a = (ae_real)(s->tk / tn), c = (ae_real)((s->tk - 1) / tn);
+      for (int64_t b = 0; b < B; b++) {
+        const int take = ez->t.data[b] <= s->ek[b];
+        if (take) s->ek[b] = ez->t.data[b];
+        next_row(K, (take ? z->t.data : old) + b * K, z->t.data + b * K, old + b * K, a, c, s->xk + b * K,
+                 s->y + b * K);
+      }
       s->tk = tn;
-      if (yn) memcpy(s->y, yn->t.data, bytes);
     }
   }
 }
