@@ -56,7 +56,8 @@ static int same_shape(ae_tape *t, const char *op, const char *na, ae_val *a, con
 static int reduced(ae_reduction r) { return r == AE_REDUCE_SUM || r == AE_REDUCE_MEAN || r == AE_REDUCE_BATCH_MEAN; }
 
 /* One chunk's element-wise losses for ae__v_sum_fill (reduced_loss): in
- * (z or x_hat) and x are the inputs, a the kept array when one is kept. */
+ * (z or x_hat) and x are the inputs, a the kept array when one is kept
+ * (else in), and sig whether one is (mse_fill: a = sigmoid(z)). */
 typedef struct loss_chunks {
   const ae_real *z, *x;
   ae_real *a;

@@ -286,16 +286,17 @@ Test(loss, gaussian_nll_is_the_log_density) {
 
 /* Runs a loss three ways on inputs a (differentiable) and b: path 0 its
  * composite, path 1 the op with a first-order backward, path 2 the op
- * with create_graph (build(t, in, r, path, sig) gives each); the value and
- * both inputs' gradients of paths 1 and 2 must be bitwise path 0's. */
-typedef ae_val *(*loss_path_fn)(ae_tape *t, ae_val *const *in, ae_reduction r, int path, int sig);
-static void paths_bitwise(const char *name, const ae_tensor *a, const ae_tensor *b, ae_reduction r, int sig,
+ * with create_graph (build(t, in, r, path) gives the composite for path 0,
+ * the op otherwise); the value and both inputs' gradients of paths 1 and
+ * 2 must be bitwise path 0's. */
+typedef ae_val *(*loss_path_fn)(ae_tape *t, ae_val *const *in, ae_reduction r, int path);
+static void paths_bitwise(const char *name, const ae_tensor *a, const ae_tensor *b, ae_reduction r,
                           loss_path_fn build) {
   ae_tensor *res[3][3] = {{0}};
   for (int path = 0; path < 3; path++) {
     ae_tape *t = ae_tape_new(0);
     ae_val *in[2] = {ae_var_tensor(t, a), ae_var_tensor(t, b)}, *g[2];
-    ae_val *y = build(t, in, r, path, sig);
+    ae_val *y = build(t, in, r, path);
     cr_assert(y, "%s", ae_tape_error(t));
     cr_assert(path == 0 || ae_tape_node_count(t) == 3, "%s path %d: %d nodes, not the two inputs and the op", name,
               path, ae_tape_node_count(t)); /* one op (test_ops' rows check which) */
@@ -320,9 +321,13 @@ static void paths_bitwise(const char *name, const ae_tensor *a, const ae_tensor 
  * bitwise the composite square(x_hat - x) (x_hat = sigmoid(z)) reduced,
  * in value and in the gradients of both inputs, on 70000 elements
  * (parallel kernels above the threshold) and on 7. */
-static ae_val *mse_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path, int sig) {
-  if (path) return (sig ? ae_sigmoid_mse_loss : ae_mse_loss)(t, in[0], in[1], r);
-  return ae_loss_reduce(t, ae_square(t, ae_sub(t, sig ? ae_sigmoid(t, in[0]) : in[0], in[1])), r);
+static ae_val *mse_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path) {
+  if (path) return ae_mse_loss(t, in[0], in[1], r);
+  return ae_loss_reduce(t, ae_square(t, ae_sub(t, in[0], in[1])), r);
+}
+static ae_val *sigmoid_mse_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path) {
+  if (path) return ae_sigmoid_mse_loss(t, in[0], in[1], r);
+  return ae_loss_reduce(t, ae_square(t, ae_sub(t, ae_sigmoid(t, in[0]), in[1])), r);
 }
 static void mse_paths(int64_t n, ae_reduction r, int sig) {
   ae_rng rng;
@@ -330,7 +335,7 @@ static void mse_paths(int64_t n, ae_reduction r, int sig) {
   ae_tensor *a = ae_tensor_new(AE_SHAPE(n / 7, 7)), *b = ae_tensor_new(AE_SHAPE(n / 7, 7));
   ae_rng_uniform(&rng, a->data, n, -1, 1);
   ae_rng_uniform(&rng, b->data, n, 0, 1);
-  paths_bitwise(sig ? "sigmoid_mse" : "mse", a, b, r, sig, mse_path);
+  paths_bitwise(sig ? "sigmoid_mse" : "mse", a, b, r, sig ? sigmoid_mse_path : mse_path);
   ae_tensor_free(a), ae_tensor_free(b);
 }
 
@@ -341,8 +346,7 @@ static void mse_paths(int64_t n, ae_reduction r, int sig) {
  * above the threshold) and on 7, with logits from -40 to 40 (the
  * saturated and the confident-and-right ends), zeros among them, and
  * targets in [0, 1]. */
-static ae_val *bce_logits_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path, int sig) {
-  (void)sig;
+static ae_val *bce_logits_path(ae_tape *t, ae_val *const *in, ae_reduction r, int path) {
   if (path) return ae_bce_with_logits_loss(t, in[0], in[1], r);
   return ae_loss_reduce(t, ae_bce_logits(t, in[0], in[1]), r);
 }
@@ -353,7 +357,7 @@ static void bce_logits_paths(int64_t n, ae_reduction r) {
   ae_rng_uniform(&rng, a->data, n, -40, 40);
   ae_rng_uniform(&rng, b->data, n, 0, 1);
   for (int64_t i = 0; i < n; i += 5) a->data[i] = i % 3 ? a->data[i] / 16 : 0;
-  paths_bitwise("bce_with_logits", a, b, r, 0, bce_logits_path);
+  paths_bitwise("bce_with_logits", a, b, r, bce_logits_path);
   ae_tensor_free(a), ae_tensor_free(b);
 }
 Test(loss, bce_with_logits_op_equals_composite_bitwise) {
