@@ -52,6 +52,12 @@ void ae__tape_release(ae_tape *t, ae_val *v);
 void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top);
 ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s);
 void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n);
+/* The same test split in two for a rule whose products run on two threads
+ * at once (matmul.c's pair): ae__grad_sink_test touches no tape (1 when
+ * one of the n values is not finite), ae__grad_sink_note records its
+ * answer, on the tape's thread. */
+int ae__grad_sink_test(const ae_real *d, int64_t n);
+void ae__grad_sink_note(ae_tape *t, int bad);
 int ae__tape_sinks_bad(const ae_tape *t);
 ae_val *ae__op_out_at(ae_tape *t, const char *op, ae_shape s, ae_real *data);
 

@@ -50,10 +50,14 @@ static int sink_range(const void *ctx, int i, int64_t lo, int64_t hi) {
   return b;
 }
 
-void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n) {
+int ae__grad_sink_test(const ae_real *d, int64_t n) {
   sink_span s = {d, n};
-  t->sinks_bad |= ae__par_shares(1, sink_len, sink_range, &s);
+  return ae__par_shares(1, sink_len, sink_range, &s);
 }
+
+void ae__grad_sink_note(ae_tape *t, int bad) { t->sinks_bad |= bad; }
+
+void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n) { ae__grad_sink_note(t, ae__grad_sink_test(d, n)); }
 
 int ae__tape_sinks_bad(const ae_tape *t) { return t->sinks_bad; }
 
