@@ -130,14 +130,31 @@ static void expect_bitwise(const ae_real *x, const ae_real *y, int64_t n, const 
 
 static const double tol = sizeof(ae_real) == 4 ? 1e-5 : 1e-12;
 
+/* A, B (stored for op(A) M x K, op(B) K x N) and R (M x N), uniform in [-1, 1] from seeds s, s + 1, s + 2. */
+typedef struct operands {
+  ae_tensor *a, *b, *r;
+} operands;
+
+static operands operands_new(int ta, int tb, uint64_t s) {
+  operands o = {rt_uniform_seeded(stored(ta, M, K), s, -1, 1), rt_uniform_seeded(stored(tb, K, N), s + 1, -1, 1),
+                rt_uniform_seeded(AE_SHAPE(M, N), s + 2, -1, 1)};
+  cr_assert(o.a && o.b && o.r);
+  return o;
+}
+
+static void operands_free(operands *o) {
+  ae_tensor_free(o->a);
+  ae_tensor_free(o->b);
+  ae_tensor_free(o->r);
+}
+
 Test(matmul_pair, both_gradients_match_a_double_reference_and_one_thread_bitwise) {
   const int old = ae_get_threads();
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
   for (int ta = 0; ta < 2; ta++)
     for (int tb = 0; tb < 2; tb++) {
-      ae_tensor *a = rt_uniform_seeded(stored(ta, M, K), 11, -1, 1);
-      ae_tensor *b = rt_uniform_seeded(stored(tb, K, N), 12, -1, 1);
-      ae_tensor *r = rt_uniform_seeded(AE_SHAPE(M, N), 13, -1, 1);
+      operands o = operands_new(ta, tb, 11);
+      const ae_tensor *a = o.a, *b = o.b, *r = o.r;
       grads one = on_variables(a, b, r, ta, tb, 1), two = on_variables(a, b, r, ta, tb, 2);
       for (int w = 0; w < 2; w++) {
         double e1 = worst_vs_reference(a, b, r, ta, tb, w, w ? one.gb : one.ga);
@@ -152,9 +169,7 @@ Test(matmul_pair, both_gradients_match_a_double_reference_and_one_thread_bitwise
       expect_bitwise(one.gb, two.gb, b->numel, what);
       grads_free(&one);
       grads_free(&two);
-      ae_tensor_free(a);
-      ae_tensor_free(b);
-      ae_tensor_free(r);
+      operands_free(&o);
     }
   ae_set_threads(old);
 }
@@ -164,9 +179,8 @@ Test(matmul_pair, a_sink_and_an_accumulator_are_bitwise_at_one_and_two_threads) 
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
   for (int ta = 0; ta < 2; ta++)
     for (int tb = 0; tb < 2; tb++) {
-      ae_tensor *a = rt_uniform_seeded(stored(ta, M, K), 21, -1, 1);
-      ae_tensor *b = rt_uniform_seeded(stored(tb, K, N), 22, -1, 1);
-      ae_tensor *r = rt_uniform_seeded(AE_SHAPE(M, N), 23, -1, 1);
+      operands o = operands_new(ta, tb, 21);
+      const ae_tensor *a = o.a, *b = o.b, *r = o.r;
       for (int uses = 1; uses <= 2; uses++) {
         grads one = on_parameter(a, b, r, ta, tb, uses, 1), two = on_parameter(a, b, r, ta, tb, uses, 2);
         cr_expect(!one.bad && !two.bad, "ta %d tb %d, %d uses: a finite gradient reported as not finite", ta, tb,
@@ -181,9 +195,7 @@ Test(matmul_pair, a_sink_and_an_accumulator_are_bitwise_at_one_and_two_threads) 
         grads_free(&one);
         grads_free(&two);
       }
-      ae_tensor_free(a);
-      ae_tensor_free(b);
-      ae_tensor_free(r);
+      operands_free(&o);
     }
   ae_set_threads(old);
 }
@@ -191,17 +203,14 @@ Test(matmul_pair, a_sink_and_an_accumulator_are_bitwise_at_one_and_two_threads) 
 Test(matmul_pair, a_nan_reaches_the_parameters_gradient_at_both_thread_counts) {
   const int old = ae_get_threads();
   ae_gemm_set_backend(AE_GEMM_BUILTIN);
-  ae_tensor *a = rt_uniform_seeded(AE_SHAPE(M, K), 31, -1, 1), *b = rt_uniform_seeded(AE_SHAPE(N, K), 32, -1, 1);
-  ae_tensor *r = rt_uniform_seeded(AE_SHAPE(M, N), 33, -1, 1);
-  a->data[5 * K + 7] = (ae_real)NAN; /* row 5 of A: d/dB = R^T A gets it in column 7 */
+  operands o = operands_new(0, 1, 31);
+  o.a->data[5 * K + 7] = (ae_real)NAN; /* row 5 of A: d/dB = R^T A gets it in column 7 */
   for (int threads = 1; threads <= 2; threads++) {
-    grads g = on_parameter(a, b, r, 0, 1, 1, threads);
+    grads g = on_parameter(o.a, o.b, o.r, 0, 1, 1, threads);
     cr_expect(g.bad, "%d threads: the NaN in A's gradient product was not reported", threads);
     cr_expect(isnan((double)g.gb[7]), "%d threads: d/dB(0, 7) is %g, not NaN", threads, (double)g.gb[7]);
     grads_free(&g);
   }
-  ae_tensor_free(a);
-  ae_tensor_free(b);
-  ae_tensor_free(r);
+  operands_free(&o);
   ae_set_threads(old);
 }
