@@ -111,7 +111,8 @@ ae_val *ae_matmul(ae_tape *t, ae_val *a, ae_val *b, int ta, int tb) { return mat
  * two threads, rather than one after the other, each split across both
  * threads in a parallel region of its own. One region wakes the second
  * thread where there were two, and no operand is packed by both threads
- * (a split product has each thread pack all of A: gemm.c). A dense
+ * (a product of one A block, split by columns, has each thread pack all
+ * of A: gemm.c's blocked_team). A dense
  * layer's two products are the same work (dx = g w: m n k multiply-adds;
  * dw = g^T x: n k m). Only with the built-in GEMM (its sums do not depend
  * on which thread computes a tile, or on how many do: gemm.c; OpenBLAS's
