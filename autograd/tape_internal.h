@@ -46,16 +46,14 @@ void ae__tape_release(ae_tape *t, ae_val *v);
  * or another shape); handed out once. ae__op_out_at: a value of shape s
  * whose data is `data` (a sink), as ae_op_out gives one on the arena. The
  * tape forgets the sinks at reset. A rule that wrote n values to a sink
- * calls ae__grad_sink_written, which tests them while they are still in
- * the caches; ae__tape_sinks_bad: whether one was not finite, since the
- * sinks were set. */
+ * tests them while they are still in the caches: ae__grad_sink_test (1
+ * when one is not finite; it touches no tape, so it may run on the thread
+ * that wrote them, as matmul.c's paired products do), then
+ * ae__grad_sink_note with its answer, on the tape's thread.
+ * ae__tape_sinks_bad: whether one was not finite, since the sinks were
+ * set. */
 void ae__tape_set_sinks(ae_tape *t, ae_real **sinks, int top);
 ae_real *ae__grad_sink(ae_tape *t, const ae_node *n, int j, ae_shape s);
-void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n);
-/* The same test split in two for a rule whose products run on two threads
- * at once (matmul.c's pair): ae__grad_sink_test touches no tape (1 when
- * one of the n values is not finite), ae__grad_sink_note records its
- * answer, on the tape's thread. */
 int ae__grad_sink_test(const ae_real *d, int64_t n);
 void ae__grad_sink_note(ae_tape *t, int bad);
 int ae__tape_sinks_bad(const ae_tape *t);

@@ -44,7 +44,7 @@ struct ae_tape {
   int sweep_top;
   ae_real **sinks; /* during ae__backward_set's sweep: where a leaf's one gradient may be written */
   int sinks_top;
-  int sinks_bad;            /* a value written to a sink was not finite (ae__grad_sink_written) */
+  int sinks_bad;            /* a value written to a sink was not finite (ae__grad_sink_note) */
   ae__acc_offer *acc_offer; /* during a sweep's rule: accumulators it may add into */
   ae_status status;
   char error[512];

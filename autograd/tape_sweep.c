@@ -57,8 +57,6 @@ int ae__grad_sink_test(const ae_real *d, int64_t n) {
 
 void ae__grad_sink_note(ae_tape *t, int bad) { t->sinks_bad |= bad; }
 
-void ae__grad_sink_written(ae_tape *t, const ae_real *d, int64_t n) { ae__grad_sink_note(t, ae__grad_sink_test(d, n)); }
-
 int ae__tape_sinks_bad(const ae_tape *t) { return t->sinks_bad; }
 
 ae__acc_offer *ae__tape_set_acc_offer(ae_tape *t, ae__acc_offer *offer) {

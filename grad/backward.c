@@ -231,7 +231,7 @@ ae_val *ae_grad1(ae_tape *t, ae_val *y, ae_val *gy, ae_val *x, int create_graph)
  * (OUT_ADD_TEST: a listed parameter bound twice) or d += g (OUT_ADD: not
  * listed, accumulating as ae_backward does). OUT_SINK: the rule wrote the
  * gradient into d itself (a sink, below) and tested it there
- * (ae__grad_sink_written, while in the caches): nothing left to do. It
+ * (ae__grad_sink_test, while in the caches): nothing left to do. It
  * holds no -0 that 0 + g would make +0: the GEMM's sums start from +0, in
  * the built-in kernels and in OpenBLAS's (test_backward_set.c checks both). */
 enum { OUT_SET, OUT_ADD_TEST, OUT_ADD, OUT_SINK };
